@@ -1,0 +1,100 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { timestamp } from "./columns";
+
+export const ROLES = ["user", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Policy §1 "Account information": exactly these personal fields, nothing more. */
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    username: text("username").notNull(),
+    email: text("email"),
+    passwordHash: text("password_hash"),
+    role: text("role", { enum: ROLES }).notNull().default("user"),
+    planId: text("plan_id"),
+    createdAt: timestamp("created_at").notNull(),
+    emailVerifiedAt: timestamp("email_verified_at"),
+    lastActiveAt: timestamp("last_active_at").notNull(),
+    policyVersion: text("policy_version").notNull(),
+    ageConfirmedAt: timestamp("age_confirmed_at").notNull(),
+    deletedAt: timestamp("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("users_username_unique").on(t.username),
+    uniqueIndex("users_email_unique").on(t.email),
+    index("users_deleted_at_idx").on(t.deletedAt),
+  ],
+);
+
+/** A sign-in: one per login, the family of its rotating refresh tokens. `sid` in access tokens. */
+export const loginSessions = sqliteTable(
+  "login_sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    createdAt: timestamp("created_at").notNull(),
+    lastUsedAt: timestamp("last_used_at").notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
+    revokedAt: timestamp("revoked_at"),
+    revokedReason: text("revoked_reason"),
+  },
+  (t) => [index("login_sessions_user_idx").on(t.userId), index("login_sessions_expires_idx").on(t.expiresAt)],
+);
+
+/** Opaque rotating refresh tokens, stored only as SHA-256 hashes. */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    loginSessionId: text("login_session_id")
+      .notNull()
+      .references(() => loginSessions.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    createdAt: timestamp("created_at").notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
+    usedAt: timestamp("used_at"),
+  },
+  (t) => [index("refresh_tokens_session_idx").on(t.loginSessionId), index("refresh_tokens_expires_idx").on(t.expiresAt)],
+);
+
+export const TOKEN_PURPOSES = ["verify_email", "change_email", "reset_password"] as const;
+export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
+
+/** Email verification, email change and password reset tokens: SHA-256 hashes, single use. */
+export const singleUseTokens = sqliteTable(
+  "single_use_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    purpose: text("purpose", { enum: TOKEN_PURPOSES }).notNull(),
+    newEmail: text("new_email"),
+    createdAt: timestamp("created_at").notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
+    usedAt: timestamp("used_at"),
+  },
+  (t) => [index("single_use_tokens_user_idx").on(t.userId), index("single_use_tokens_expires_idx").on(t.expiresAt)],
+);
+
+/** Security audit trail of account changes; details never hold secrets. */
+export const accountEvents = sqliteTable(
+  "account_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: text("user_id").notNull(),
+    type: text("type").notNull(),
+    actor: text("actor").notNull(),
+    at: timestamp("at").notNull(),
+    requestId: text("request_id"),
+    detail: text("detail", { mode: "json" }).$type<Record<string, string | number | boolean | null>>(),
+  },
+  (t) => [index("account_events_user_idx").on(t.userId), index("account_events_at_idx").on(t.at)],
+);
+

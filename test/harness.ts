@@ -1,0 +1,128 @@
+/**
+ * Test harness: calls the real Worker (workers/index.ts) with the real D1 of this test file. Each
+ * helper makes its own tenant with random names and a random client IP, so tests never share rows
+ * or rate-limit buckets. Email goes to a recording stand-in for the send_email binding (Cloudflare's
+ * email service cannot be reached from tests): `outbox` holds what would have been sent.
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import worker from "../workers/index";
+
+export interface SentEmail {
+  from: unknown;
+  to: string;
+  subject: string;
+  text: string;
+  headers?: Record<string, string>;
+}
+
+export const outbox: SentEmail[] = [];
+
+const recordingEmail = {
+  async send(message: SentEmail) {
+    outbox.push(message);
+    return { messageId: `test-${outbox.length}` };
+  },
+} as unknown as SendEmail;
+
+export const testEnv = () => ({ ...env, EMAIL: recordingEmail }) as unknown as Cloudflare.Env;
+
+export const BASE = "https://api.ozekai.test";
+
+export interface CallOptions {
+  body?: unknown;
+  rawBody?: BodyInit;
+  token?: string;
+  ip?: string;
+  headers?: Record<string, string>;
+}
+
+export async function call(method: string, path: string, options: CallOptions = {}) {
+  const headers = new Headers(options.headers);
+  if (options.body !== undefined) headers.set("Content-Type", headers.get("Content-Type") ?? "application/json");
+  if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
+  headers.set("CF-Connecting-IP", options.ip ?? randomIp());
+  const request = new Request(`${BASE}${path}`, {
+    method,
+    headers,
+    body: options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
+  });
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, testEnv(), ctx);
+  await waitOnExecutionContext(ctx);
+  const text = await response.text();
+  // biome-ignore lint/suspicious/noExplicitAny: test bodies are asserted field by field
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}
+
+export const randomId = () => crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+export const randomIp = () => `10.${(crypto.getRandomValues(new Uint8Array(3)) as Uint8Array).join(".")}`;
+
+export const POLICY_VERSION = "2026-04-03";
+export const GOOD_PASSWORD = "correct horse battery staple 42";
+
+export interface TestUser {
+  username: string;
+  email: string;
+  password: string;
+  ip: string;
+  accessToken: string;
+  refreshToken: string;
+  id: string;
+}
+
+/** The token in the last email sent to `to` (links carry it after `#token=`). */
+export function tokenFromEmail(to: string, subject?: RegExp): string {
+  const mail = [...outbox].reverse().find((m) => m.to === to && (!subject || subject.test(m.subject)));
+  expect(mail, `an email to ${to}`).toBeDefined();
+  const match = /#token=([A-Za-z0-9_-]+)/.exec(mail!.text);
+  expect(match, "a token link in the email").not.toBeNull();
+  return match![1]!;
+}
+
+export async function signup(overrides: Partial<{ username: string; email: string; password: string; ip: string }> = {}) {
+  const id = randomId();
+  const input = {
+    username: overrides.username ?? `u${id}`,
+    email: overrides.email ?? `user-${id}@example.com`,
+    password: overrides.password ?? GOOD_PASSWORD,
+    ip: overrides.ip ?? randomIp(),
+  };
+  const res = await call("POST", "/v1/auth/signup", {
+    ip: input.ip,
+    body: { username: input.username, email: input.email, password: input.password, policyVersion: POLICY_VERSION, ageConfirmed: true },
+  });
+  return { ...input, res };
+}
+
+/** A signed-in user; verified unless asked otherwise. */
+export async function createUser(options: { verified?: boolean } = {}): Promise<TestUser> {
+  const u = await signup();
+  expect(u.res.status).toBe(202);
+  if (options.verified !== false) {
+    const verified = await call("POST", "/v1/auth/verify-email", { ip: u.ip, body: { token: tokenFromEmail(u.email, /Verify/) } });
+    expect(verified.status).toBe(200);
+  }
+  const login = await call("POST", "/v1/auth/login", { ip: u.ip, body: { login: u.username, password: u.password } });
+  expect(login.status).toBe(200);
+  const me = await call("GET", "/v1/account", { ip: u.ip, token: login.json.accessToken });
+  expect(me.status).toBe(200);
+  return { username: u.username, email: u.email, password: u.password, ip: u.ip, accessToken: login.json.accessToken, refreshToken: login.json.refreshToken, id: me.json.id };
+}
+
+/** Asserts an RFC 9457 problem with the given status and code. */
+export function expectProblem(res: Awaited<ReturnType<typeof call>>, status: number, code: string) {
+  expect(res.status, res.text).toBe(status);
+  expect(res.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
+  expect(res.json.code).toBe(code);
+  expect(res.json.status).toBe(status);
+  expect(res.json.type).toContain(code);
+  expect(res.json.requestId).toBe(res.headers.get("X-Request-Id"));
+}

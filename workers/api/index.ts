@@ -1,0 +1,66 @@
+import { cors } from "hono/cors";
+import { AppError } from "../domain/errors";
+import { newApp } from "./app";
+import { renderDocs } from "./docs";
+import { jsonBodyLimit, requireJsonBody } from "./middleware/body";
+import { requestMiddleware } from "./middleware/request";
+import { servicesMiddleware } from "./middleware/services";
+import { onError, problemResponse } from "./problem";
+import { accountRoutes } from "./routes/account";
+import { authRoutes } from "./routes/auth";
+import { metaRoutes } from "./routes/meta";
+import type { HonoEnv } from "./types";
+
+export const api = newApp();
+
+api.use("*", requestMiddleware);
+api.use("/v1/*", async (c, next) => {
+  const origins = c.env.CORS_ORIGINS.split(",").map((o) => o.trim());
+  return cors({
+    origin: (origin) => (origins.includes(origin) ? origin : null),
+    allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    allowHeaders: ["Authorization", "Content-Type"],
+    exposeHeaders: ["X-Request-Id", "Retry-After"],
+    maxAge: 600,
+    credentials: false,
+  })(c, next);
+});
+api.use("/v1/*", jsonBodyLimit, requireJsonBody, servicesMiddleware);
+
+api.route("/", metaRoutes);
+api.route("/v1/auth", authRoutes);
+api.route("/v1/account", accountRoutes);
+
+api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+const documentConfig = {
+  openapi: "3.1.0",
+  info: {
+    title: "Ozekai",
+    version: "1",
+    description: "Isolated GPU containers with a persistent workspace. Sign in at /v1/auth/login and send `Authorization: Bearer <accessToken>`.",
+  },
+};
+api.doc31("/openapi.json", documentConfig);
+
+api.get("/docs", async (c) => {
+  const { html, csp } = await renderDocs(api.getOpenAPI31Document(documentConfig) as unknown as Parameters<typeof renderDocs>[0]);
+  return c.html(html, 200, { "Content-Security-Policy": csp });
+});
+
+// 405 (with Allow) when the path exists under another method, else 404.
+let routeTable: { pattern: RegExp; method: string }[] | undefined;
+api.notFound((c) => {
+  routeTable ??= api.routes
+    .filter((r) => r.method !== "ALL")
+    .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/\/$/, "").replace(/:[^/]+/g, "[^/]+")}/?$`) }));
+  const path = new URL(c.req.url).pathname;
+  const allowed = [...new Set(routeTable.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+  if (allowed.length > 0) {
+    return problemResponse(c, new AppError("method_not_allowed", `Use ${allowed.join(", ")} on this path.`, { headers: { Allow: allowed.join(", ") } }));
+  }
+  return problemResponse(c, new AppError("not_found", "No such resource."));
+});
+api.onError(onError);
+
+export type Api = typeof api;
+export type { HonoEnv };

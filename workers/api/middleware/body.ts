@@ -1,0 +1,25 @@
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { AppError } from "../../domain/errors";
+import type { HonoEnv } from "../types";
+
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+
+/** 413 past the limit, streamed or not. */
+export const jsonBodyLimit = bodyLimit({
+  maxSize: MAX_JSON_BODY_BYTES,
+  onError: () => {
+    throw new AppError("payload_too_large", `Request bodies are limited to ${MAX_JSON_BODY_BYTES} bytes.`);
+  },
+});
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** A request that carries a body must say it is JSON (415 otherwise). */
+export const requireJsonBody = createMiddleware<HonoEnv>(async (c, next) => {
+  const hasBody = (c.req.header("Content-Length") ?? "0") !== "0" || c.req.header("Transfer-Encoding") !== undefined;
+  if (hasBody && !["GET", "HEAD", "OPTIONS"].includes(c.req.method) && !JSON_TYPE.test(c.req.header("Content-Type") ?? "")) {
+    throw new AppError("unsupported_media_type", "Send the body as application/json.");
+  }
+  await next();
+});

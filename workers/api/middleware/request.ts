@@ -1,0 +1,44 @@
+import { createMiddleware } from "hono/factory";
+import { logAccess } from "../../domain/logs";
+import type { HonoEnv } from "../types";
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+  "Referrer-Policy": "no-referrer",
+  "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Resource-Policy": "same-origin",
+  "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+};
+
+export const clientIp = (request: Request) => request.headers.get("CF-Connecting-IP");
+
+/**
+ * First middleware: request id, security headers, and the access log row (policy §1 technical
+ * data: IP, time, user agent, endpoint). Only the path is logged, never the query string (it
+ * could carry a token), headers or bodies.
+ */
+export const requestMiddleware = createMiddleware<HonoEnv>(async (c, next) => {
+  const startedAt = Date.now();
+  const requestId = crypto.randomUUID();
+  c.set("requestId", requestId);
+  await next();
+  const headers = c.res.headers;
+  headers.set("X-Request-Id", requestId);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!headers.has(name)) headers.set(name, value);
+  // Policy §8: no HTTP cookies, whatever a library might add.
+  headers.delete("Set-Cookie");
+  logAccess(c.env.DB, c.executionCtx, {
+    at: new Date(startedAt),
+    requestId,
+    ip: clientIp(c.req.raw),
+    userAgent: c.req.header("User-Agent")?.slice(0, 512) ?? null,
+    method: c.req.method,
+    path: new URL(c.req.url).pathname.slice(0, 512),
+    status: c.res.status,
+    durationMs: Date.now() - startedAt,
+    userId: c.get("principal")?.user.id ?? null,
+  });
+});

@@ -1,0 +1,69 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { deleteAccount, emailField, getAccount, updateAccount, usernameField } from "../../domain/accounts";
+import { changePassword } from "../../domain/auth";
+import { newApp } from "../app";
+import { principalOf, requireUser } from "../middleware/auth";
+import { limitByAccount } from "../middleware/rate-limit";
+import { errorResponses } from "../problem";
+import { AccountSchema, bearerAuth, jsonBody, jsonResponse, passwordField, TokenPairSchema } from "../schemas";
+
+const protectedRoute = { tags: ["account"], security: bearerAuth, middleware: requireUser };
+
+const getRoute = createRoute({
+  ...protectedRoute,
+  method: "get",
+  path: "/",
+  summary: "Your account, including whether you can start GPU sessions",
+  responses: { 200: jsonResponse(AccountSchema, "The account"), ...errorResponses("unauthorized") },
+});
+
+const patchRoute = createRoute({
+  ...protectedRoute,
+  method: "patch",
+  path: "/",
+  summary: "Correct your username or email (policy §7); a new email is verified at that address first",
+  request: {
+    body: jsonBody(
+      z
+        .strictObject({ username: usernameField.optional(), email: emailField.optional() })
+        .refine((b) => b.username !== undefined || b.email !== undefined, "Send username, email or both."),
+    ),
+  },
+  responses: { 200: jsonResponse(AccountSchema, "The account"), ...errorResponses("validation_failed", "unauthorized", "username_taken") },
+});
+
+const deleteRoute = createRoute({
+  ...protectedRoute,
+  method: "delete",
+  path: "/",
+  summary: "Delete your account (policy §7): every sign-in ends and personal data is erased",
+  request: { body: jsonBody(z.strictObject({ password: passwordField })) },
+  responses: {
+    202: jsonResponse(z.object({ status: z.literal("deleted") }), "Deleted"),
+    ...errorResponses("validation_failed", "unauthorized", "current_password_incorrect"),
+  },
+});
+
+const passwordRoute = createRoute({
+  ...protectedRoute,
+  method: "put",
+  path: "/password",
+  summary: "Change your password (needs the current one); ends every other sign-in",
+  request: { body: jsonBody(z.strictObject({ currentPassword: passwordField, newPassword: passwordField })) },
+  responses: { 200: jsonResponse(TokenPairSchema, "New tokens for this client"), ...errorResponses("validation_failed", "unauthorized", "current_password_incorrect") },
+});
+
+export const accountRoutes = newApp()
+  .openapi(getRoute, async (c) => c.json(await getAccount(c.get("domain"), principalOf(c).user.id), 200))
+  .openapi(patchRoute, async (c) => c.json(await updateAccount(c.get("domain"), principalOf(c).user.id, c.req.valid("json")), 200))
+  .openapi(deleteRoute, async (c) => {
+    const principal = principalOf(c);
+    await limitByAccount(c, principal.user.id);
+    await deleteAccount(c.get("domain"), principal.user.id, c.req.valid("json").password);
+    return c.json({ status: "deleted" as const }, 202);
+  })
+  .openapi(passwordRoute, async (c) => {
+    const principal = principalOf(c);
+    await limitByAccount(c, principal.user.id);
+    return c.json(await changePassword(c.get("domain"), principal, c.req.valid("json")), 200);
+  });

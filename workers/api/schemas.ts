@@ -1,0 +1,39 @@
+import { z } from "@hono/zod-openapi";
+
+export const TokenPairSchema = z
+  .object({
+    accessToken: z.string(),
+    tokenType: z.literal("Bearer"),
+    expiresIn: z.number().int().openapi({ description: "Seconds until the access token expires" }),
+    refreshToken: z.string().openapi({ description: "Opaque, single use: each refresh returns a new one" }),
+  })
+  .openapi("TokenPair");
+
+export const AcceptedSchema = z.object({ status: z.literal("accepted"), message: z.string() }).openapi("Accepted");
+
+export const AccountSchema = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    email: z.string(),
+    emailVerified: z.boolean(),
+    pendingEmail: z.string().nullable().openapi({ description: "New address awaiting verification" }),
+    role: z.enum(["user", "admin"]),
+    planId: z.string().nullable(),
+    createdAt: z.string(),
+    lastActiveAt: z.string(),
+    policyVersion: z.string(),
+    canStartSessions: z.boolean(),
+    restrictions: z.array(z.string()).openapi({ description: "Why GPU sessions are refused, e.g. email_unverified" }),
+  })
+  .openapi("Account");
+
+/** Passwords are never trimmed or normalised beyond NFKC at hashing; length rules are in the domain. */
+export const passwordField = z.string().max(4096).openapi({ format: "password" });
+
+export const bearerAuth = [{ bearerAuth: [] }];
+
+/** A required JSON request body. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
+/** A JSON success response. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });

@@ -1,0 +1,261 @@
+import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { z } from "zod";
+import { loginSessions, type Role, singleUseTokens, users } from "../../schema";
+import { auditEvent } from "./audit";
+import type { DomainContext } from "./context";
+import { accountEmails, sendEmail } from "./email";
+import { AppError, fieldError } from "./errors";
+import { checkNewPassword, hashPassword, verifyPassword } from "./passwords";
+import { CURRENT_POLICY_VERSION } from "./policy";
+import { hashToken, newId, newOpaqueToken } from "./tokens";
+
+export const USERNAME_PATTERN = /^[a-z][a-z0-9_-]{1,30}[a-z0-9]$/;
+const RESERVED_USERNAMES = new Set(["admin", "administrator", "root", "ozekai", "support", "privacy", "billing", "security", "system", "api", "www", "help"]);
+const VERIFY_TTL_MS = 24 * 3_600_000;
+const RESET_TTL_MS = 3_600_000;
+
+export const normalizeEmail = (email: string) => email.trim().normalize("NFKC").toLowerCase();
+export const normalizeUsername = (username: string) => username.trim().normalize("NFKC").toLowerCase();
+
+/** Field rules shared by the API schemas (and so by the OpenAPI document). */
+export const usernameField = z
+  .string()
+  .max(64)
+  .transform(normalizeUsername)
+  .refine((u) => USERNAME_PATTERN.test(u), "3–32 characters: letters, digits, '-' or '_', starting with a letter")
+  .refine((u) => !RESERVED_USERNAMES.has(u), "This username is reserved");
+export const emailField = z.string().max(254).transform(normalizeEmail).pipe(z.email("Enter a valid email address"));
+
+export type User = typeof users.$inferSelect;
+
+export interface AccountView {
+  id: string;
+  username: string;
+  email: string;
+  emailVerified: boolean;
+  pendingEmail: string | null;
+  role: Role;
+  planId: string | null;
+  createdAt: string;
+  lastActiveAt: string;
+  policyVersion: string;
+  /** Unverified accounts may sign in but not start GPU sessions: the state is visible here. */
+  canStartSessions: boolean;
+  restrictions: string[];
+}
+
+const link = (ctx: DomainContext, path: string, token: string) => `${ctx.config.appUrl}${path}#token=${token}`;
+
+/** A new single-use token row (stored as a hash) and the token to put in the email. */
+function singleUseToken(ctx: DomainContext, userId: string, purpose: (typeof singleUseTokens.$inferInsert)["purpose"], ttlMs: number, newEmail?: string) {
+  const token = newOpaqueToken();
+  const now = ctx.clock.now();
+  const insert = ctx.db.insert(singleUseTokens).values({
+    tokenHash: hashToken(token),
+    userId,
+    purpose,
+    newEmail: newEmail ?? null,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ttlMs),
+  });
+  return { token, insert };
+}
+
+export interface SignupInput {
+  username: string;
+  email: string;
+  password: string;
+  policyVersion: string;
+}
+
+/**
+ * Same answer whether the address or username exists (no account enumeration): the outcome is
+ * told to the mailbox owner by email, and a password is hashed on every path so timing matches.
+ */
+export async function signup(ctx: DomainContext, input: SignupInput): Promise<void> {
+  if (input.policyVersion !== CURRENT_POLICY_VERSION) {
+    throw fieldError("policyVersion", `Accept the current privacy policy (version ${CURRENT_POLICY_VERSION}).`);
+  }
+  checkNewPassword(input.password, "password", input);
+  const passwordHash = await hashPassword(input.password, ctx.config);
+  const existing = await ctx.db
+    .select({ email: users.email, username: users.username })
+    .from(users)
+    .where(or(eq(users.email, input.email), eq(users.username, input.username)));
+  if (existing.some((u) => u.email === input.email)) {
+    sendEmail(ctx, input.email, accountEmails.signupWithExistingAddress(`${ctx.config.appUrl}/reset-password`));
+    return;
+  }
+  if (existing.length > 0) {
+    sendEmail(ctx, input.email, accountEmails.signupUsernameTaken(input.username));
+    return;
+  }
+  const now = ctx.clock.now();
+  const id = newId();
+  const verify = singleUseToken(ctx, id, "verify_email", VERIFY_TTL_MS);
+  try {
+    await ctx.db.batch([
+      ctx.db.insert(users).values({
+        id,
+        username: input.username,
+        email: input.email,
+        passwordHash,
+        createdAt: now,
+        lastActiveAt: now,
+        policyVersion: input.policyVersion,
+        ageConfirmedAt: now,
+      }),
+      verify.insert,
+      auditEvent(ctx, id, "signup", { policyVersion: input.policyVersion }),
+    ]);
+  } catch (error) {
+    // A concurrent signup took the address or name between the check and the insert.
+    if (isUniqueViolation(error)) return;
+    throw error;
+  }
+  sendEmail(ctx, input.email, accountEmails.verifyAddress(link(ctx, "/verify-email", verify.token)));
+}
+
+export const isUniqueViolation = (error: unknown): boolean => {
+  const text = error instanceof Error ? `${error.message} ${error.cause instanceof Error ? error.cause.message : ""}` : "";
+  return text.includes("UNIQUE constraint failed");
+};
+
+/** Live (not deleted) account by id; the owner filter of every account query. */
+export async function findUser(ctx: DomainContext, userId: string): Promise<User> {
+  const user = await ctx.db.query.users.findFirst({ where: and(eq(users.id, userId), isNull(users.deletedAt)) });
+  if (!user) throw new AppError("not_found", "The account does not exist.");
+  return user;
+}
+
+export async function getAccount(ctx: DomainContext, userId: string): Promise<AccountView> {
+  const user = await findUser(ctx, userId);
+  const pending = await ctx.db
+    .select({ newEmail: singleUseTokens.newEmail })
+    .from(singleUseTokens)
+    .where(
+      and(
+        eq(singleUseTokens.userId, userId),
+        eq(singleUseTokens.purpose, "change_email"),
+        isNull(singleUseTokens.usedAt),
+        gt(singleUseTokens.expiresAt, ctx.clock.now()),
+      ),
+    )
+    .orderBy(sql`${singleUseTokens.createdAt} desc`)
+    .limit(1);
+  return toView(user, pending[0]?.newEmail ?? null);
+}
+
+function toView(user: User, pendingEmail: string | null): AccountView {
+  const restrictions = user.emailVerifiedAt ? [] : ["email_unverified"];
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email ?? "",
+    emailVerified: user.emailVerifiedAt !== null,
+    pendingEmail,
+    role: user.role,
+    planId: user.planId,
+    createdAt: user.createdAt.toISOString(),
+    lastActiveAt: user.lastActiveAt.toISOString(),
+    policyVersion: user.policyVersion,
+    canStartSessions: restrictions.length === 0,
+    restrictions,
+  };
+}
+
+export interface AccountPatch {
+  username?: string;
+  email?: string;
+}
+
+/** Correction (policy §7): a new username applies at once; a new email once verified at that address. */
+export async function updateAccount(ctx: DomainContext, userId: string, patch: AccountPatch): Promise<AccountView> {
+  const user = await findUser(ctx, userId);
+  if (patch.username !== undefined && patch.username !== user.username) {
+    try {
+      await ctx.db.batch([
+        ctx.db.update(users).set({ username: patch.username }).where(and(eq(users.id, userId), isNull(users.deletedAt))),
+        auditEvent(ctx, userId, "username_changed"),
+      ]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError("username_taken", "That username is taken; choose another.", { fields: [{ field: "username", message: "taken" }] });
+      throw error;
+    }
+  }
+  if (patch.email !== undefined && patch.email !== user.email) {
+    const change = singleUseToken(ctx, userId, "change_email", VERIFY_TTL_MS, patch.email);
+    await ctx.db.batch([change.insert, auditEvent(ctx, userId, "email_change_requested")]);
+    sendEmail(ctx, patch.email, accountEmails.changeAddress(link(ctx, "/verify-email", change.token)));
+  }
+  return getAccount(ctx, userId);
+}
+
+/** Consumes a verify_email or change_email token. */
+export async function verifyEmail(ctx: DomainContext, token: string): Promise<void> {
+  const now = ctx.clock.now();
+  const row = await ctx.db
+    .select({ tokenHash: singleUseTokens.tokenHash, purpose: singleUseTokens.purpose, newEmail: singleUseTokens.newEmail, userId: users.id, oldEmail: users.email })
+    .from(singleUseTokens)
+    .innerJoin(users, eq(users.id, singleUseTokens.userId))
+    .where(
+      and(
+        eq(singleUseTokens.tokenHash, hashToken(token)),
+        or(eq(singleUseTokens.purpose, "verify_email"), eq(singleUseTokens.purpose, "change_email")),
+        isNull(singleUseTokens.usedAt),
+        gt(singleUseTokens.expiresAt, now),
+        isNull(users.deletedAt),
+      ),
+    )
+    .get();
+  if (!row) throw new AppError("token_invalid");
+  const consume = ctx.db
+    .update(singleUseTokens)
+    .set({ usedAt: now })
+    .where(and(eq(singleUseTokens.tokenHash, row.tokenHash), isNull(singleUseTokens.usedAt)))
+    .returning({ tokenHash: singleUseTokens.tokenHash });
+  const isChange = row.purpose === "change_email" && row.newEmail;
+  // The consume runs first in the batch; the effect is conditional on the token being unused
+  // (`used_at = now` only by this batch), so two concurrent uses apply once.
+  const applies = sql`exists (select 1 from ${singleUseTokens} where ${singleUseTokens.tokenHash} = ${row.tokenHash} and ${singleUseTokens.usedAt} = ${now.getTime()})`;
+  try {
+    const [consumed] = await ctx.db.batch([
+      consume,
+      ctx.db
+        .update(users)
+        .set(isChange ? { email: row.newEmail, emailVerifiedAt: now } : { emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` })
+        .where(and(eq(users.id, row.userId), applies)),
+      auditEvent(ctx, row.userId, isChange ? "email_changed" : "email_verified"),
+    ]);
+    if (consumed.length === 0) throw new AppError("token_invalid");
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError("email_taken", "That email address belongs to another account.");
+    throw error;
+  }
+  if (isChange && row.oldEmail) sendEmail(ctx, row.oldEmail, accountEmails.addressChanged(row.newEmail!));
+}
+
+/**
+ * Deletion (policy §7): revokes every sign-in at once and erases the personal fields; the id
+ * stays as a pseudonym for what billing law requires us to keep (policy §6).
+ */
+export async function deleteAccount(ctx: DomainContext, userId: string, password: string): Promise<void> {
+  const user = await findUser(ctx, userId);
+  if (!(await verifyPassword(password, user.passwordHash, ctx.config))) throw new AppError("current_password_incorrect");
+  const now = ctx.clock.now();
+  await ctx.db.batch([
+    ctx.db
+      .update(users)
+      .set({ deletedAt: now, username: `deleted-${user.id}`, email: null, passwordHash: null })
+      .where(and(eq(users.id, userId), isNull(users.deletedAt))),
+    ctx.db
+      .update(loginSessions)
+      .set({ revokedAt: now, revokedReason: "account_deleted" })
+      .where(and(eq(loginSessions.userId, userId), isNull(loginSessions.revokedAt))),
+    ctx.db.delete(singleUseTokens).where(eq(singleUseTokens.userId, userId)),
+    auditEvent(ctx, userId, "account_deleted"),
+  ]);
+  if (user.email) sendEmail(ctx, user.email, accountEmails.accountDeleted());
+}
+
+export { RESET_TTL_MS, singleUseToken, link };

@@ -1,0 +1,35 @@
+import { drizzle } from "drizzle-orm/d1";
+import * as schema from "../../schema";
+import type { Env } from "../env";
+import type { Config } from "./config";
+
+export type Db = ReturnType<typeof drizzle<typeof schema>>;
+export const openDb = (d1: D1Database): Db => drizzle(d1, { schema });
+
+/** Time comes from here, never from `Date.now()` in domain code, so tests move it instead of waiting. */
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+export const fixedClock = (at: Date | number): Clock => ({ now: () => new Date(at) });
+
+/** Who acts: the domain layer is called the same way from a request, a webhook or a cron job. */
+export type Actor =
+  | { kind: "anonymous" }
+  | { kind: "user"; userId: string }
+  | { kind: "admin"; userId: string }
+  | { kind: "system"; job: string };
+
+export const actorLabel = (actor: Actor): string =>
+  actor.kind === "user" || actor.kind === "admin" ? `${actor.kind}:${actor.userId}` : actor.kind === "system" ? `system:${actor.job}` : "anonymous";
+
+export interface DomainContext {
+  env: Env;
+  db: Db;
+  config: Config;
+  clock: Clock;
+  actor: Actor;
+  requestId: string;
+  /** Work that must finish but not delay the answer (emails, logs). */
+  waitUntil(promise: Promise<unknown>): void;
+}

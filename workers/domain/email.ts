@@ -1,0 +1,70 @@
+import type { DomainContext } from "./context";
+
+/**
+ * Policy §2: only account and billing emails exist. There is no marketing kind, so no code path
+ * can send one. Policy §4: they leave through Cloudflare's send_email binding, no third party.
+ */
+export type EmailKind = "account" | "billing";
+
+export interface Email {
+  kind: EmailKind;
+  subject: string;
+  text: string;
+}
+
+const sign = "\n\n— Ozekai\nYou receive this because of activity on your Ozekai account. We never send marketing email.";
+
+export const accountEmails = {
+  verifyAddress: (link: string): Email => ({
+    kind: "account",
+    subject: "Verify your email address",
+    text: `Welcome to Ozekai.\n\nConfirm this address to start GPU sessions:\n${link}\n\nThe link expires in 24 hours. If you did not sign up, ignore this email.${sign}`,
+  }),
+  signupWithExistingAddress: (resetLink: string): Email => ({
+    kind: "account",
+    subject: "Someone tried to sign up with your address",
+    text: `Someone (maybe you) tried to create an Ozekai account with this email address, which already has one.\n\nIf you forgot your password, reset it here:\n${resetLink}\n\nOtherwise ignore this email.${sign}`,
+  }),
+  signupUsernameTaken: (username: string): Email => ({
+    kind: "account",
+    subject: "Choose another username",
+    text: `Your Ozekai account was not created: the username "${username}" is taken. Please sign up again with another username.${sign}`,
+  }),
+  changeAddress: (link: string): Email => ({
+    kind: "account",
+    subject: "Confirm your new email address",
+    text: `Confirm that this address should become your Ozekai sign-in address:\n${link}\n\nThe link expires in 24 hours.${sign}`,
+  }),
+  addressChanged: (newAddress: string): Email => ({
+    kind: "account",
+    subject: "Your email address was changed",
+    text: `The email address of your Ozekai account was changed to ${newAddress}. If this was not you, reset your password and contact privacy@ozekai.dev.${sign}`,
+  }),
+  passwordReset: (link: string): Email => ({
+    kind: "account",
+    subject: "Reset your password",
+    text: `Reset your Ozekai password with this link:\n${link}\n\nThe link expires in 1 hour and works once. If you did not ask for it, ignore this email.${sign}`,
+  }),
+  passwordChanged: (): Email => ({
+    kind: "account",
+    subject: "Your password was changed",
+    text: `The password of your Ozekai account was changed and every sign-in was ended. If this was not you, reset your password now.${sign}`,
+  }),
+  accountDeleted: (): Email => ({
+    kind: "account",
+    subject: "Your account was deleted",
+    text: `Your Ozekai account was deleted as you asked. Personal data is erased except what billing law requires us to keep (policy §6).${sign}`,
+  }),
+};
+
+/** Sends after the response (waitUntil): the answer's timing never depends on whether mail went out. */
+export function sendEmail(ctx: DomainContext, to: string, email: Email): void {
+  ctx.waitUntil(
+    ctx.env.EMAIL.send({ from: { name: "Ozekai", email: ctx.config.emailFrom }, to, subject: email.subject, text: email.text, headers: { "X-Ozekai-Email-Kind": email.kind } }).catch(
+      (error: unknown) => {
+        // The address is personal data and the body holds tokens: log neither.
+        console.error(JSON.stringify({ event: "email_failed", requestId: ctx.requestId, kind: email.kind, error: error instanceof Error ? error.name : "unknown" }));
+      },
+    ),
+  );
+}

@@ -1,0 +1,45 @@
+/**
+ * The one error class and the one code → status table. The HTTP layer renders these as RFC 9457
+ * problems; the OpenAPI document lists them from the same table, so docs and runtime agree.
+ */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, title: "The request is not valid" },
+  malformed_json: { status: 400, title: "The request body is not valid JSON" },
+  token_invalid: { status: 400, title: "The link or token is invalid, used or expired" },
+  unauthorized: { status: 401, title: "Authentication is required" },
+  invalid_credentials: { status: 401, title: "The sign-in details are not correct" },
+  current_password_incorrect: { status: 403, title: "The current password is not correct" },
+  forbidden: { status: 403, title: "You are not allowed to do this" },
+  not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  username_taken: { status: 409, title: "That username is taken" },
+  email_taken: { status: 409, title: "That email address belongs to another account" },
+  payload_too_large: { status: 413, title: "The request body is too large" },
+  unsupported_media_type: { status: 415, title: "The request body must be application/json" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  internal: { status: 500, title: "Something went wrong on our side" },
+  not_configured: { status: 503, title: "The service is not configured" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail?: string,
+    readonly extra: { fields?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail ?? ERROR_CODES[code].title);
+    this.name = "AppError";
+    this.status = ERROR_CODES[code].status;
+  }
+}
+
+export const fieldError = (field: string, message: string) =>
+  new AppError("validation_failed", message, { fields: [{ field, message }] });
