@@ -15,6 +15,8 @@ export interface SentEmail {
   subject: string;
   text: string;
   headers?: Record<string, string>;
+  /** Another environment (a broken binding, a missing secret); default: the test env. */
+  env?: Cloudflare.Env;
 }
 
 export const outbox: SentEmail[] = [];
@@ -36,6 +38,8 @@ export interface CallOptions {
   token?: string;
   ip?: string;
   headers?: Record<string, string>;
+  /** Another environment (a broken binding, a missing secret); default: the test env. */
+  env?: Cloudflare.Env;
 }
 
 export async function call(method: string, path: string, options: CallOptions = {}) {
@@ -49,7 +53,7 @@ export async function call(method: string, path: string, options: CallOptions = 
     body: options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
   });
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, testEnv(), ctx);
+  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, options.env ?? testEnv(), ctx);
   await waitOnExecutionContext(ctx);
   const text = await response.text();
   // biome-ignore lint/suspicious/noExplicitAny: test bodies are asserted field by field

@@ -45,7 +45,15 @@ export function onError(error: Error, c: Context<HonoEnv>): Response {
   }
   if (error instanceof HTTPException) {
     const code: ErrorCode =
-      error.status === 413 ? "payload_too_large" : error.status === 400 && /json/i.test(error.message) ? "malformed_json" : error.status === 400 ? "validation_failed" : "internal";
+      error.status === 413
+        ? "payload_too_large"
+        : error.status === 415
+          ? "unsupported_media_type"
+          : error.status === 400 && /json/i.test(error.message)
+            ? "malformed_json"
+            : error.status === 400
+              ? "validation_failed"
+              : "internal";
     if (code !== "internal") return problemResponse(c, new AppError(code));
   }
   logError(c.env.DB, c.executionCtx, {

@@ -15,22 +15,30 @@ export const retentionJob: Job = {
   name: "retention",
   async run(ctx) {
     const deleted: Record<string, number> = {};
+    const failed: string[] = [];
     for (const entry of inventory) {
       if (entry.retention.kind !== "time") continue;
       const table = tableName(entry);
       const cutoff = ctx.clock.now().getTime() - daysToMs(entry.retention.days);
       let total = 0;
-      for (const column of entry.retention.columns) {
-        for (let chunk = 0; chunk < PURGE_MAX_CHUNKS_PER_RULE; chunk++) {
-          const result = await ctx.db.run(
-            sql`delete from ${sql.identifier(table)} where rowid in (select rowid from ${sql.identifier(table)} where ${sql.identifier(column)} < ${cutoff} limit ${PURGE_CHUNK_ROWS})`,
-          );
-          total += result.meta.changes;
-          if (result.meta.changes < PURGE_CHUNK_ROWS) break;
+      // One table failing (e.g. a parent whose children are not all purged yet: a foreign key
+      // violation) must not stop the purge of the others; it is reported once all had their turn.
+      try {
+        for (const column of entry.retention.columns) {
+          for (let chunk = 0; chunk < PURGE_MAX_CHUNKS_PER_RULE; chunk++) {
+            const result = await ctx.db.run(
+              sql`delete from ${sql.identifier(table)} where rowid in (select rowid from ${sql.identifier(table)} where ${sql.identifier(column)} < ${cutoff} limit ${PURGE_CHUNK_ROWS})`,
+            );
+            total += result.meta.changes;
+            if (result.meta.changes < PURGE_CHUNK_ROWS) break;
+          }
         }
+      } catch (error) {
+        failed.push(`${table}: ${error instanceof Error ? error.message : String(error)}`);
       }
       deleted[table] = total;
     }
+    if (failed.length > 0) throw new Error(`retention purge failed for ${failed.join("; ")} (deleted ${JSON.stringify(deleted)})`);
     return deleted;
   },
 };

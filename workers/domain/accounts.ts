@@ -164,6 +164,13 @@ function toView(user: User, pendingEmail: string | null): AccountView {
   };
 }
 
+/**
+ * Only the latest email change may complete, and none survives a new password: the link goes to
+ * an address the requester chose, so it must not outlive an owner locking an intruder out.
+ */
+export const cancelEmailChanges = (ctx: DomainContext, userId: string) =>
+  ctx.db.delete(singleUseTokens).where(and(eq(singleUseTokens.userId, userId), eq(singleUseTokens.purpose, "change_email"), isNull(singleUseTokens.usedAt)));
+
 export interface AccountPatch {
   username?: string;
   email?: string;
@@ -185,7 +192,7 @@ export async function updateAccount(ctx: DomainContext, userId: string, patch: A
   }
   if (patch.email !== undefined && patch.email !== user.email) {
     const change = singleUseToken(ctx, userId, "change_email", VERIFY_TTL_MS, patch.email);
-    await ctx.db.batch([change.insert, auditEvent(ctx, userId, "email_change_requested")]);
+    await ctx.db.batch([cancelEmailChanges(ctx, userId), change.insert, auditEvent(ctx, userId, "email_change_requested")]);
     sendEmail(ctx, patch.email, accountEmails.changeAddress(link(ctx, "/verify-email", change.token)));
   }
   return getAccount(ctx, userId);

@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { loginSessions, refreshTokens, singleUseTokens, users } from "../../schema";
-import { findUser, link, RESET_TTL_MS, singleUseToken, type User } from "./accounts";
+import { cancelEmailChanges, findUser, link, RESET_TTL_MS, singleUseToken, type User } from "./accounts";
 import { auditEvent } from "./audit";
 import type { DomainContext } from "./context";
 import { accountEmails, sendEmail } from "./email";
@@ -90,17 +90,17 @@ export async function refresh(ctx: DomainContext, refreshToken: string): Promise
   const next = newOpaqueToken();
   const nextExpiry = now.getTime() + REFRESH_TOKEN_TTL_MS;
   // One batch (a transaction): the new token is inserted only if the old one is unused, unexpired,
-  // and its login session and account are live; then the old one is marked used.
+  // and its login session and account are live; then the old one is marked used. Query builders,
+  // not `db.run(sql)`: drizzle's D1 batch cannot bind the parameters of a raw statement.
   const [inserted] = await ctx.db.batch([
-    ctx.db.run(sql`
-      insert into ${refreshTokens} (token_hash, login_session_id, user_id, created_at, expires_at)
-      select ${hashToken(next)}, r.login_session_id, r.user_id, ${now.getTime()}, min(${nextExpiry}, s.expires_at)
+    ctx.db.insert(refreshTokens).select(sql`
+      select ${hashToken(next)}, r.login_session_id, r.user_id, ${now.getTime()}, min(${nextExpiry}, s.expires_at), null
       from ${refreshTokens} r
       join ${loginSessions} s on s.id = r.login_session_id
       join ${users} u on u.id = r.user_id
       where r.token_hash = ${oldHash} and r.used_at is null and r.expires_at > ${now.getTime()}
         and s.revoked_at is null and s.expires_at > ${now.getTime()} and u.deleted_at is null`),
-    ctx.db.run(sql`update ${refreshTokens} set used_at = ${now.getTime()} where token_hash = ${oldHash} and used_at is null`),
+    ctx.db.update(refreshTokens).set({ usedAt: now }).where(and(eq(refreshTokens.tokenHash, oldHash), isNull(refreshTokens.usedAt))),
   ]);
   const row = await ctx.db
     .select({ loginSessionId: refreshTokens.loginSessionId, userId: refreshTokens.userId, usedAt: refreshTokens.usedAt })
@@ -215,6 +215,7 @@ export async function confirmPasswordReset(ctx: DomainContext, input: { token: s
       .update(loginSessions)
       .set({ revokedAt: now, revokedReason: "password_reset" })
       .where(and(eq(loginSessions.userId, user.id), isNull(loginSessions.revokedAt), applies)),
+    cancelEmailChanges(ctx, user.id),
     auditEvent(ctx, user.id, "password_reset"),
   ]);
   if (consumed.length === 0) throw new AppError("token_invalid");
@@ -231,6 +232,7 @@ export async function changePassword(ctx: DomainContext, principal: Principal, i
   await ctx.db.batch([
     ctx.db.update(users).set({ passwordHash }).where(and(eq(users.id, user.id), isNull(users.deletedAt))),
     revokeAllSessions(ctx, user.id, "password_changed"),
+    cancelEmailChanges(ctx, user.id),
     ...session.statements,
     auditEvent(ctx, user.id, "password_changed"),
   ]);

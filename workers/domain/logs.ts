@@ -7,14 +7,19 @@ interface Waiter {
   waitUntil(promise: Promise<unknown>): void;
 }
 
+/**
+ * Runs a log write after the response and never throws: a broken D1 binding can throw
+ * synchronously from `prepare()`, and the error handler itself must still answer.
+ */
+const writeAfter = (waiter: Waiter, write: () => Promise<unknown>, onFailure: (error: unknown) => void) =>
+  waiter.waitUntil(Promise.resolve().then(write).catch(onFailure));
+
 /** Written after the response (waitUntil): logging never delays the answer. */
 export function logAccess(d1: D1Database, waiter: Waiter, entry: AccessLogEntry): void {
-  waiter.waitUntil(
-    drizzle(d1)
-      .insert(accessLogs)
-      .values(entry)
-      .run()
-      .catch((error: unknown) => console.error(JSON.stringify({ event: "access_log_failed", requestId: entry.requestId, error: String(error) }))),
+  writeAfter(
+    waiter,
+    () => drizzle(d1).insert(accessLogs).values(entry).run(),
+    (error) => console.error(JSON.stringify({ event: "access_log_failed", requestId: entry.requestId, error: String(error) })),
   );
 }
 
@@ -31,11 +36,9 @@ export function logError(
 ): void {
   const row = { ...entry, message: entry.message.slice(0, MAX_MESSAGE), userId: entry.userId ?? null, at: new Date() };
   console.error(JSON.stringify({ event: "error", requestId: row.requestId, source: row.source, code: row.code }));
-  waiter.waitUntil(
-    drizzle(d1)
-      .insert(errorLogs)
-      .values(row)
-      .run()
-      .catch(() => undefined),
+  writeAfter(
+    waiter,
+    () => drizzle(d1).insert(errorLogs).values(row).run(),
+    () => undefined,
   );
 }
