@@ -31,8 +31,17 @@ async function ensureDevVars() {
   console.log("Generated local secrets in .dev.vars");
 }
 
+// Local development is offline: no Request.cf download, telemetry or update check.
+const env = {
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+};
+
 function run(command: string, args: string[]) {
-  const result = spawnSync(command, args, { stdio: "inherit" });
+  const result = spawnSync(command, args, { stdio: "inherit", env });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
@@ -45,9 +54,10 @@ Ozekai is starting on http://localhost:${PORT}
   Local D1/R2:   .wrangler/state (delete it to start from scratch)
   Email outbox:  .wrangler/tmp/email/ — nothing is really sent locally; each email is written
                  there as a file and wrangler prints its path ("send_email binding called …
-                 Text: <file>"). Open it for verification and reset links.
+                 Text: <file>"). Open it for verification and reset links (the folder is
+                 cleared when the server stops).
   Cron jobs:     curl "http://localhost:${PORT}/cdn-cgi/local/scheduled?cron=17+*+*+*+*"
 `);
-const child = spawn("wrangler", ["dev", "--port", PORT, "--ip", "127.0.0.1"], { stdio: "inherit" });
+const child = spawn("wrangler", ["dev", "--port", PORT, "--ip", "127.0.0.1"], { stdio: "inherit", env });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));

@@ -73,6 +73,15 @@ describe("GET /v1/account", () => {
   });
 });
 
+describe("Authorization header", () => {
+  it("the Bearer scheme is case-insensitive (RFC 9110)", async () => {
+    const user = await createUser();
+    const res = await call("GET", "/v1/account", { ip: user.ip, headers: { Authorization: `bearer ${user.accessToken}` } });
+    expect(res.status).toBe(200);
+    expect(res.json.id).toBe(user.id);
+  });
+});
+
 describe("PATCH /v1/account: username", () => {
   it("changes the username, normalised to lower case; the new one signs in, the old one no longer does", async () => {
     const user = await createUser();
@@ -218,6 +227,16 @@ describe("PATCH /v1/account: email", () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ email: user.email, pendingEmail: null });
     expect(outbox.slice(before).filter((m) => m.to === user.email)).toHaveLength(0);
+  });
+
+  it("setting the current address again withdraws a pending change", async () => {
+    const user = await createUser();
+    const other = newAddress();
+    expect((await patchAccount(user, { email: other })).json.pendingEmail).toBe(other);
+    const token = tokenFromEmail(other, /Confirm your new email address/);
+    expect((await patchAccount(user, { email: user.email })).json.pendingEmail).toBeNull();
+    expectProblem(await call("POST", "/v1/auth/verify-email", { ip: user.ip, body: { token } }), 400, "token_invalid");
+    expect((await getAccount(user)).json.email).toBe(user.email);
   });
 
   it.each([["no at sign", "not-an-address"], ["empty", ""], ["too long", `${"a".repeat(250)}@example.com`], ["not a string", true]])(

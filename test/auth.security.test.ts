@@ -326,6 +326,27 @@ describe("rate limits", () => {
     expect(statuses.slice(10)).toEqual([429, 429]);
   });
 
+  it("per account: signing in by username and by email address share one budget", async () => {
+    await awayFromWindowEdge();
+    const user = await signupChecked();
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const login = i % 2 === 0 ? user.username : user.email.toUpperCase();
+      statuses.push((await req("POST", "/v1/auth/login", { ip: randomIp(), body: { login, password: `wrong ${i} password` } })).status);
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual([429, 429]);
+  });
+
+  it("per IP: malformed requests count too (the limit runs before validation)", async () => {
+    await awayFromWindowEdge();
+    const ip = randomIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) statuses.push((await req("POST", "/v1/auth/login", { ip, body: { nope: i } })).status);
+    expect(statuses.slice(0, 30)).toEqual(Array(30).fill(400));
+    expect(statuses.slice(30)).toEqual([429, 429]);
+  });
+
   it("per account: password reset requests for one address are limited (signup counts against the address too)", async () => {
     await awayFromWindowEdge();
     const user = await signupChecked();

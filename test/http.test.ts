@@ -205,6 +205,14 @@ describe("request bodies", () => {
     expect((await call("GET", "/v1/account", { ip: user.ip, token: user.accessToken })).json.username).toBe(user.username);
   });
 
+  it("a route without a declared body refuses a non-JSON body too (415), and still takes none", async () => {
+    const user = await createUser();
+    const refused = await call("POST", "/v1/auth/logout", { ip: user.ip, token: user.accessToken, rawBody: "x=1", headers: { "Content-Type": "text/plain" } });
+    expectProblem(refused, 415, "unsupported_media_type");
+    expect((await call("GET", "/v1/account", { ip: user.ip, token: user.accessToken })).status).toBe(200);
+    expect((await call("POST", "/v1/auth/logout", { ip: user.ip, token: user.accessToken })).status).toBe(204);
+  });
+
   it("application/json with a charset is fine; malformed JSON → 400 malformed_json", async () => {
     const ok = await call("POST", "/v1/auth/login", { rawBody: JSON.stringify({ login: "nobody", password: "nothing at all" }), headers: { "Content-Type": "application/json; charset=utf-8" } });
     expectProblem(ok, 401, "invalid_credentials");

@@ -190,7 +190,10 @@ export async function updateAccount(ctx: DomainContext, userId: string, patch: A
       throw error;
     }
   }
-  if (patch.email !== undefined && patch.email !== user.email) {
+  if (patch.email !== undefined && patch.email === user.email) {
+    // Going back to the current address withdraws a pending change.
+    await cancelEmailChanges(ctx, userId).run();
+  } else if (patch.email !== undefined) {
     const change = singleUseToken(ctx, userId, "change_email", VERIFY_TTL_MS, patch.email);
     await ctx.db.batch([cancelEmailChanges(ctx, userId), change.insert, auditEvent(ctx, userId, "email_change_requested")]);
     sendEmail(ctx, patch.email, accountEmails.changeAddress(link(ctx, "/verify-email", change.token)));

@@ -64,8 +64,13 @@ async function findByLogin(ctx: DomainContext, login: string): Promise<User | un
 }
 
 /** Same status, body and (one bcrypt) cost whether the account exists or not. */
-export async function login(ctx: DomainContext, input: { login: string; password: string }): Promise<TokenPair> {
+export async function login(
+  ctx: DomainContext,
+  input: { login: string; password: string },
+  limitAccount: (accountKey: string) => Promise<void>,
+): Promise<TokenPair> {
   const user = await findByLogin(ctx, input.login);
+  await limitAccount(user?.id ?? input.login);
   const ok = await verifyPassword(input.password, user?.passwordHash, ctx.config);
   if (!user || !ok) {
     if (user) await auditEvent(ctx, user.id, "login_failed");

@@ -3,7 +3,7 @@ import { authenticate } from "../../domain/auth";
 import { AppError } from "../../domain/errors";
 import type { HonoEnv } from "../types";
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i; // RFC 9110: the scheme is case-insensitive
 
 /** Every protected route: a valid access token of a live sign-in; the actor becomes that user. */
 export const requireUser = createMiddleware<HonoEnv>(async (c, next) => {

@@ -17,7 +17,8 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /** A request that carries a body must say it is JSON (415 otherwise). */
 export const requireJsonBody = createMiddleware<HonoEnv>(async (c, next) => {
-  const hasBody = (c.req.header("Content-Length") ?? "0") !== "0" || c.req.header("Transfer-Encoding") !== undefined;
+  // Not every request states its length (HTTP/2, chunked, requests built in-process): look at the body.
+  const hasBody = c.req.raw.body !== null && c.req.header("Content-Length") !== "0";
   if (hasBody && !["GET", "HEAD", "OPTIONS"].includes(c.req.method) && !JSON_TYPE.test(c.req.header("Content-Type") ?? "")) {
     throw new AppError("unsupported_media_type", "Send the body as application/json.");
   }

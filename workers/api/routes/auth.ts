@@ -13,6 +13,7 @@ const SIGNUP_ACCEPTED = { status: "accepted", message: "Check your email to cont
 const RESET_ACCEPTED = { status: "accepted", message: "If the address has an account, a reset link is on its way." } as const;
 
 const signupRoute = createRoute({
+  middleware: limitByIp,
   method: "post",
   path: "/signup",
   tags: ["auth"],
@@ -32,6 +33,7 @@ const signupRoute = createRoute({
 });
 
 const verifyRoute = createRoute({
+  middleware: limitByIp,
   method: "post",
   path: "/verify-email",
   tags: ["auth"],
@@ -41,6 +43,7 @@ const verifyRoute = createRoute({
 });
 
 const loginRoute = createRoute({
+  middleware: limitByIp,
   method: "post",
   path: "/login",
   tags: ["auth"],
@@ -50,6 +53,7 @@ const loginRoute = createRoute({
 });
 
 const refreshRoute = createRoute({
+  middleware: limitByIp,
   method: "post",
   path: "/refresh",
   tags: ["auth"],
@@ -69,6 +73,7 @@ const logoutRoute = createRoute({
 });
 
 const resetRoute = createRoute({
+  middleware: limitByIp,
   method: "post",
   path: "/password-reset",
   tags: ["auth"],
@@ -78,6 +83,7 @@ const resetRoute = createRoute({
 });
 
 const resetConfirmRoute = createRoute({
+  middleware: limitByIp,
   method: "post",
   path: "/password-reset/confirm",
   tags: ["auth"],
@@ -86,31 +92,28 @@ const resetConfirmRoute = createRoute({
   responses: { 204: { description: "Password changed" }, ...errorResponses("validation_failed", "token_invalid") },
 });
 
-/** A loose identifier for per-account limits, read before validation so bad bodies count too. */
-const loginKey = (value: unknown) => (typeof value === "string" ? (value.includes("@") ? normalizeEmail(value) : normalizeUsername(value)) : "");
+/** Username or address as stored, so `Alice` and `alice` are one account. */
+const loginKey = (value: string) => (value.includes("@") ? normalizeEmail(value) : normalizeUsername(value));
 
 export const authRoutes = newApp()
   .openapi(signupRoute, async (c) => {
-    await limitByIp(c);
     const body = c.req.valid("json");
     await limitByAccount(c, body.email);
     await signup(c.get("domain"), body);
     return c.json(SIGNUP_ACCEPTED, 202);
   })
   .openapi(verifyRoute, async (c) => {
-    await limitByIp(c);
     await verifyEmail(c.get("domain"), c.req.valid("json").token);
     return c.json({ emailVerified: true as const }, 200);
   })
   .openapi(loginRoute, async (c) => {
-    await limitByIp(c);
     const body = c.req.valid("json");
-    const account = loginKey(body.login);
-    await limitByAccount(c, account);
-    return c.json(await login(c.get("domain"), { login: account, password: body.password }), 200);
+    // The per-account limit is keyed by the account's id once found, so its username and its
+    // address share one bucket; unknown names are limited by the name tried.
+    const limitAccount = (key: string) => limitByAccount(c, key);
+    return c.json(await login(c.get("domain"), { login: loginKey(body.login), password: body.password }, limitAccount), 200);
   })
   .openapi(refreshRoute, async (c) => {
-    await limitByIp(c);
     return c.json(await refresh(c.get("domain"), c.req.valid("json").refreshToken), 200);
   })
   .openapi(logoutRoute, async (c) => {
@@ -118,14 +121,12 @@ export const authRoutes = newApp()
     return c.body(null, 204);
   })
   .openapi(resetRoute, async (c) => {
-    await limitByIp(c);
     const { email } = c.req.valid("json");
     await limitByAccount(c, email);
     await requestPasswordReset(c.get("domain"), email);
     return c.json(RESET_ACCEPTED, 202);
   })
   .openapi(resetConfirmRoute, async (c) => {
-    await limitByIp(c);
     await confirmPasswordReset(c.get("domain"), c.req.valid("json"));
     return c.body(null, 204);
   });
