@@ -5,6 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-install.sh
 export PATH="$PWD/node_modules/.bin:$PATH" # Node 22 from the `node` devDependency
 node --version
-tsc -p .
+tsc -p . && tsc -p tsconfig.node.json
 biome lint
 vitest run "$@"
