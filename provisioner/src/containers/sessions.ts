@@ -1,0 +1,198 @@
+import type Docker from "dockerode";
+import { dockerStatus, ProvisionerError } from "../errors.ts";
+import { readInventory } from "../gpus/host.ts";
+import { pickFreeGpus } from "../gpus/inventory.ts";
+import type { CreateContainerInput } from "../schemas.ts";
+import type { Services } from "../services.ts";
+import { ensureWorkspaceVolume } from "../workspaces/volumes.ts";
+import { containerSpec, LABELS, tenantNetworkName } from "./spec.ts";
+
+/** A session container as Docker's labels describe it. */
+export type SessionContainer = {
+  sessionId: string;
+  workspaceId: string;
+  tenantId: string;
+  containerId: string;
+  name: string;
+  image: string;
+  /** Docker's state: created, running, exited, ... */
+  state: string;
+  gpus: string[];
+  createdAt: string;
+};
+
+export type SessionContainerDetails = SessionContainer & {
+  resources: { cpus: number; memoryMb: number; pidsLimit: number | null; gpuCount: number };
+  startedAt: string | null;
+  finishedAt: string | null;
+};
+
+function labelList(value: string | undefined): string[] {
+  return value ? value.split(",").filter(Boolean) : [];
+}
+
+function fromListing(info: Docker.ContainerInfo): SessionContainer {
+  const labels = info.Labels ?? {};
+  return {
+    sessionId: labels[LABELS.session] ?? "",
+    workspaceId: labels[LABELS.workspace] ?? "",
+    tenantId: labels[LABELS.tenant] ?? "",
+    containerId: info.Id,
+    name: (info.Names?.[0] ?? "").replace(/^\//, ""),
+    image: info.Image,
+    state: info.State,
+    gpus: labelList(labels[LABELS.gpus]),
+    createdAt: new Date(info.Created * 1000).toISOString(),
+  };
+}
+
+/** Every session container on this host, rebuilt from labels (no state of our own). */
+export async function listSessionContainers(
+  docker: Docker,
+  filter: { sessionId?: string; workspaceId?: string; tenantId?: string } = {},
+): Promise<SessionContainer[]> {
+  const label: string[] = [LABELS.session];
+  if (filter.sessionId) label.push(`${LABELS.session}=${filter.sessionId}`);
+  if (filter.workspaceId) label.push(`${LABELS.workspace}=${filter.workspaceId}`);
+  if (filter.tenantId) label.push(`${LABELS.tenant}=${filter.tenantId}`);
+  const listing = await docker.listContainers({ all: true, filters: { label } });
+  return listing.map(fromListing).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.sessionId.localeCompare(b.sessionId));
+}
+
+export async function findSessionContainer(docker: Docker, sessionId: string): Promise<SessionContainer | null> {
+  const [container] = await listSessionContainers(docker, { sessionId });
+  return container ?? null;
+}
+
+async function requireSessionContainer(docker: Docker, sessionId: string): Promise<SessionContainer> {
+  const container = await findSessionContainer(docker, sessionId);
+  if (!container) throw new ProvisionerError("container_not_found");
+  return container;
+}
+
+export async function getSessionContainer(docker: Docker, sessionId: string): Promise<SessionContainerDetails> {
+  const summary = await requireSessionContainer(docker, sessionId);
+  let info: Docker.ContainerInspectInfo;
+  try {
+    info = await docker.getContainer(summary.containerId).inspect();
+  } catch (error) {
+    if (dockerStatus(error) === 404) throw new ProvisionerError("container_not_found");
+    throw error;
+  }
+  const host = info.HostConfig;
+  const zeroTime = (time: string | undefined) => (!time || time.startsWith("0001-") ? null : time);
+  return {
+    ...summary,
+    state: info.State.Status,
+    resources: {
+      cpus: (host.NanoCpus ?? 0) / 1e9,
+      memoryMb: Math.round((host.Memory ?? 0) / (1024 * 1024)),
+      pidsLimit: host.PidsLimit ?? null,
+      gpuCount: summary.gpus.length,
+    },
+    startedAt: zeroTime(info.State.StartedAt),
+    finishedAt: zeroTime(info.State.FinishedAt),
+  };
+}
+
+/** The tenant's own bridge network, made on first use. */
+async function ensureTenantNetwork(docker: Docker, tenantId: string): Promise<void> {
+  const name = tenantNetworkName(tenantId);
+  try {
+    const network = await docker.getNetwork(name).inspect();
+    if (network.Name === name) return;
+  } catch (error) {
+    if (dockerStatus(error) !== 404) throw error;
+  }
+  try {
+    await docker.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: { [LABELS.tenant]: tenantId } });
+  } catch (error) {
+    if (dockerStatus(error) !== 409) throw error; // made meanwhile by another process
+  }
+}
+
+/** Removes the tenant's network once no container of the tenant is left (Docker refuses otherwise). */
+async function releaseTenantNetwork(docker: Docker, tenantId: string): Promise<void> {
+  if ((await listSessionContainers(docker, { tenantId })).length > 0) return;
+  await docker
+    .getNetwork(tenantNetworkName(tenantId))
+    .remove()
+    .catch(() => undefined); // still in use, or already gone: nothing to release
+}
+
+export type CreateResult = { created: boolean; container: SessionContainerDetails };
+
+/**
+ * Creates (and normally starts) the session's container. Idempotent for the same session,
+ * workspace and tenant, so the Worker may retry a connect whose answer it lost.
+ */
+export async function createSessionContainer(services: Services, input: CreateContainerInput): Promise<CreateResult> {
+  const { docker } = services;
+  const { created, containerId } = await services.allocation.run(async () => {
+    const existing = await findSessionContainer(docker, input.sessionId);
+    if (existing) {
+      if (existing.workspaceId !== input.workspaceId || existing.tenantId !== input.tenantId) {
+        throw new ProvisionerError("container_exists");
+      }
+      return { created: false, containerId: existing.containerId };
+    }
+    const others = await listSessionContainers(docker, { workspaceId: input.workspaceId });
+    if (others.length > 0) throw new ProvisionerError("workspace_in_use", "another session's container mounts this workspace");
+    await ensureWorkspaceVolume(docker, input.workspaceId, input.tenantId);
+    await ensureTenantNetwork(docker, input.tenantId);
+
+    let gpuIds: string[] = [];
+    if (input.plan.gpuCount > 0) {
+      const inventory = await readInventory(services);
+      const picked = pickFreeGpus(inventory, input.plan.gpuType ?? "", input.plan.gpuCount);
+      if (!picked) throw new ProvisionerError("gpus_unavailable", `${input.plan.gpuCount} × ${input.plan.gpuType} requested`);
+      gpuIds = picked;
+    }
+    try {
+      const container = await docker.createContainer(containerSpec({ ...input, gpuIds }));
+      return { created: true, containerId: container.id };
+    } catch (error) {
+      if (dockerStatus(error) === 404) throw new ProvisionerError("image_unavailable");
+      if (dockerStatus(error) === 409) throw new ProvisionerError("container_exists", "a container with this session's name exists");
+      throw error;
+    }
+  });
+
+  if (input.start) {
+    const container = docker.getContainer(containerId);
+    try {
+      await container.start();
+    } catch (error) {
+      if (dockerStatus(error) !== 304) {
+        // Never leave a half-made session behind: it would hold its GPUs until a reconcile.
+        await container.remove({ force: true, v: false }).catch(() => undefined);
+        await services.allocation.run(() => releaseTenantNetwork(docker, input.tenantId)).catch(() => undefined);
+        throw new ProvisionerError("container_start_failed", undefined, { cause: error });
+      }
+    }
+  }
+  return { created, container: await getSessionContainer(docker, input.sessionId) };
+}
+
+export async function stopSessionContainer(services: Services, sessionId: string): Promise<SessionContainerDetails> {
+  const { containerId } = await requireSessionContainer(services.docker, sessionId);
+  try {
+    await services.docker.getContainer(containerId).stop({ t: 10 });
+  } catch (error) {
+    const status = dockerStatus(error);
+    if (status === 404) throw new ProvisionerError("container_not_found");
+    if (status !== 304) throw error; // 304: already stopped
+  }
+  return getSessionContainer(services.docker, sessionId);
+}
+
+/** Removes the container (its GPUs become free); the workspace volume is kept. */
+export async function removeSessionContainer(services: Services, sessionId: string): Promise<void> {
+  const container = await requireSessionContainer(services.docker, sessionId);
+  try {
+    await services.docker.getContainer(container.containerId).remove({ force: true, v: false });
+  } catch (error) {
+    if (dockerStatus(error) !== 404) throw error;
+  }
+  await services.allocation.run(() => releaseTenantNetwork(services.docker, container.tenantId));
+}

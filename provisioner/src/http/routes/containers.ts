@@ -1,0 +1,39 @@
+import {
+  createSessionContainer,
+  getSessionContainer,
+  listSessionContainers,
+  removeSessionContainer,
+  stopSessionContainer,
+} from "../../containers/sessions.ts";
+import { ProvisionerError } from "../../errors.ts";
+import { CreateContainerSchema } from "../../schemas.ts";
+import type { Services } from "../../services.ts";
+import { idParam, newRouter, readJson } from "../router.ts";
+
+export function containersRoutes(services: Services) {
+  const router = newRouter();
+
+  router.post("/", async (c) => {
+    const input = await readJson(c.req.raw, CreateContainerSchema);
+    const { created, container } = await createSessionContainer(services, input);
+    return c.json(container, created ? 201 : 200);
+  });
+
+  router.get("/", async (c) => c.json({ containers: await listSessionContainers(services.docker) }));
+
+  router.get("/:sessionId", async (c) => c.json(await getSessionContainer(services.docker, idParam(c.req.param("sessionId")))));
+
+  router.post("/:sessionId/stop", async (c) => c.json(await stopSessionContainer(services, idParam(c.req.param("sessionId")))));
+
+  router.delete("/:sessionId", async (c) => {
+    await removeSessionContainer(services, idParam(c.req.param("sessionId")));
+    return c.body(null, 204);
+  });
+
+  // The shell is served on the HTTP server's upgrade event (shell.ts); a plain GET lands here.
+  router.get("/:sessionId/shell", () => {
+    throw new ProvisionerError("upgrade_required");
+  });
+
+  return router;
+}

@@ -1,0 +1,68 @@
+import { Readable } from "node:stream";
+import { ProvisionerError } from "../../errors.ts";
+import type { Services } from "../../services.ts";
+import { importArchive, openArchiveExport } from "../../workspaces/archive.ts";
+import { fileChecksum, openFileDownload, uploadFile } from "../../workspaces/files.ts";
+import { parseRawWorkspacePath } from "../../workspaces/paths.ts";
+import { deleteWorkspace, workspaceSize } from "../../workspaces/volumes.ts";
+import { idParam, newRouter, signedPath } from "../router.ts";
+
+/** The file path after `/v1/workspaces/:id/<kind>/`, still percent-encoded, then checked segment by segment. */
+function filePath(url: string, workspaceId: string, kind: "files" | "checksums"): string[] {
+  const prefix = `/v1/workspaces/${workspaceId}/${kind}/`;
+  const path = signedPath(url);
+  if (!path.startsWith(prefix)) throw new ProvisionerError("invalid_path");
+  return parseRawWorkspacePath(path.slice(prefix.length));
+}
+
+const toWeb = (stream: Readable) => Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
+
+export function workspacesRoutes(services: Services) {
+  const router = newRouter();
+
+  router.get("/:id", async (c) => c.json(await workspaceSize(services.docker, idParam(c.req.param("id")))));
+
+  router.delete("/:id", async (c) => {
+    await deleteWorkspace(services.docker, idParam(c.req.param("id")));
+    return c.body(null, 204);
+  });
+
+  router.put("/:id/files/*", async (c) => {
+    const workspaceId = idParam(c.req.param("id"));
+    const segments = filePath(c.req.url, workspaceId, "files");
+    // The tar header that carries the file into the volume needs the size before the first byte.
+    const length = c.req.header("content-length");
+    if (!length || !/^\d{1,15}$/.test(length)) throw new ProvisionerError("length_required");
+    const stored = await uploadFile(services, workspaceId, segments, c.env.incoming, Number(length));
+    return c.json(stored, 201);
+  });
+
+  router.get("/:id/files/*", async (c) => {
+    const workspaceId = idParam(c.req.param("id"));
+    const download = await openFileDownload(services, workspaceId, filePath(c.req.url, workspaceId, "files"));
+    return new Response(toWeb(download.stream), {
+      headers: {
+        "Content-Type": "application/octet-stream",
+        "Content-Length": String(download.size),
+        ...(download.mtime ? { "Last-Modified": download.mtime.toUTCString() } : {}),
+      },
+    });
+  });
+
+  router.get("/:id/checksums/*", async (c) => {
+    const workspaceId = idParam(c.req.param("id"));
+    return c.json(await fileChecksum(services, workspaceId, filePath(c.req.url, workspaceId, "checksums")));
+  });
+
+  router.get("/:id/archive", async (c) => {
+    const archive = await openArchiveExport(services, idParam(c.req.param("id")));
+    return new Response(toWeb(archive), { headers: { "Content-Type": "application/x-tar" } });
+  });
+
+  router.put("/:id/archive", async (c) => {
+    const workspaceId = idParam(c.req.param("id"));
+    return c.json(await importArchive(services, workspaceId, c.env.incoming));
+  });
+
+  return router;
+}

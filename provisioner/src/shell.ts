@@ -1,0 +1,131 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import { verifyProvisionerRequest } from "./auth.ts";
+import { findSessionContainer } from "./containers/sessions.ts";
+import { WORKSPACE_MOUNT } from "./containers/spec.ts";
+import { isDockerUnreachable, ProvisionerError } from "./errors.ts";
+import { logUnexpected, problemBody } from "./http/problem.ts";
+import { signedPath } from "./http/router.ts";
+import { ShellResizeSchema } from "./schemas.ts";
+import type { Services } from "./services.ts";
+
+const SHELL_PATH = /^\/v1\/containers\/([A-Za-z0-9_-]{1,64})\/shell$/;
+/** Output queued for a slow client before the shell is paused. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+
+/** Answers an upgrade request with a problem instead of a WebSocket. */
+function refuse(socket: Duplex, error: ProvisionerError, requestId: string): void {
+  const body = JSON.stringify(problemBody(error, requestId));
+  socket.end(
+    `HTTP/1.1 ${error.status} ${error.code}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * `GET /v1/containers/:sessionId/shell` as a WebSocket bridged to `docker exec sh` with a TTY.
+ * The token is checked before the upgrade, like every other request. Binary frames carry the
+ * terminal's bytes both ways; a text frame `{"type":"resize","cols":N,"rows":N}` resizes it.
+ */
+export function attachShell(server: Server, services: Services): WebSocketServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const requestId = crypto.randomUUID();
+    socket.on("error", () => socket.destroy());
+    void (async () => {
+      const path = signedPath(new URL(request.url ?? "/", "http://127.0.0.1").href);
+      await verifyProvisionerRequest(services.config.publicKey, request.headers.authorization, request.method ?? "GET", path);
+      const match = SHELL_PATH.exec(path);
+      if (!match?.[1]) throw new ProvisionerError("not_found");
+      const sessionId = match[1];
+      const container = await findSessionContainer(services.docker, sessionId);
+      if (!container) throw new ProvisionerError("container_not_found");
+      if (container.state !== "running") throw new ProvisionerError("container_not_running");
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        bridge(services, ws, container.containerId, sessionId).catch((error: unknown) => {
+          logUnexpected(requestId, error);
+          ws.close(1011, "shell failed");
+        });
+      });
+    })().catch((error: unknown) => {
+      if (error instanceof ProvisionerError) return refuse(socket, error, requestId);
+      if (isDockerUnreachable(error)) return refuse(socket, new ProvisionerError("docker_unavailable"), requestId);
+      logUnexpected(requestId, error);
+      refuse(socket, new ProvisionerError("internal"), requestId);
+    });
+  });
+  return wss;
+}
+
+async function bridge(services: Services, ws: WebSocket, containerId: string, sessionId: string): Promise<void> {
+  // Frames can arrive while the exec is being set up: hold them until the shell is there.
+  const early: [RawData, boolean][] = [];
+  const hold = (data: RawData, isBinary: boolean) => early.push([data, isBinary]);
+  ws.on("message", hold);
+  let closed = false;
+  ws.once("close", () => {
+    closed = true;
+  });
+
+  const exec = await services.docker.getContainer(containerId).exec({
+    Cmd: ["sh"],
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: true,
+    Privileged: false,
+    Env: ["TERM=xterm-256color"],
+    WorkingDir: WORKSPACE_MOUNT,
+  });
+  const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
+  services.shells.attach(sessionId);
+  let detached = false;
+  const close = () => {
+    if (detached) return;
+    detached = true;
+    services.shells.detach(sessionId);
+    stream.end(); // EOF on the TTY: the shell exits
+    stream.destroy();
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000, "shell exited");
+  };
+
+  stream.on("data", (chunk: Buffer) => {
+    services.shells.touch(sessionId);
+    ws.send(chunk, { binary: true }, () => {
+      if (stream.isPaused() && ws.bufferedAmount < HIGH_WATER_BYTES) stream.resume();
+    });
+    if (ws.bufferedAmount >= HIGH_WATER_BYTES) stream.pause();
+  });
+  stream.on("end", close);
+  stream.on("close", close);
+  stream.on("error", close);
+
+  const onMessage = (data: RawData, isBinary: boolean) => {
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (isBinary) {
+      services.shells.touch(sessionId);
+      if (!stream.write(bytes)) {
+        ws.pause();
+        stream.once("drain", () => ws.resume());
+      }
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(bytes.toString("utf8"));
+    } catch {
+      return ws.close(1003, "text frames must be JSON control messages");
+    }
+    const resize = ShellResizeSchema.safeParse(message);
+    if (!resize.success) return ws.close(1003, "unknown control message");
+    exec.resize({ h: resize.data.rows, w: resize.data.cols }).catch(() => undefined);
+  };
+  ws.off("message", hold);
+  ws.on("message", onMessage);
+  ws.on("close", close);
+  ws.on("error", close);
+  if (closed) return close();
+  for (const [data, isBinary] of early.splice(0)) onMessage(data, isBinary);
+}

@@ -1,0 +1,149 @@
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { Readable } from "node:stream";
+import type Docker from "dockerode";
+import tar from "tar-stream";
+import { WORKSPACE_MOUNT } from "../containers/spec.ts";
+import { ProvisionerError } from "../errors.ts";
+import type { Services } from "../services.ts";
+import { getArchive, isDirectory, isRegularFile, isSymlink, type PathStat, putArchive, statPath } from "./docker-archive.ts";
+import { openWorkspaceHelper, requireWorkspaceVolume } from "./volumes.ts";
+
+const absolute = (segments: readonly string[]) => [WORKSPACE_MOUNT, ...segments].join("/");
+
+/**
+ * Walks the path from the workspace root, one stat per segment, and refuses it as soon as a segment
+ * is a symbolic link: a link is never followed, whether it points inside the workspace or out.
+ * Returns how many leading segments exist and the stat of the last one when it exists.
+ */
+async function walk(container: Docker.Container, segments: readonly string[]): Promise<{ existing: number; target: PathStat | null }> {
+  for (let depth = 1; depth <= segments.length; depth++) {
+    const stat = await statPath(container, absolute(segments.slice(0, depth)));
+    if (!stat) return { existing: depth - 1, target: null };
+    if (isSymlink(stat)) throw new ProvisionerError("symlink_refused");
+    if (depth < segments.length && !isDirectory(stat)) throw new ProvisionerError("invalid_path", "a parent of the path is not a directory");
+    if (depth === segments.length) return { existing: depth, target: stat };
+  }
+  return { existing: 0, target: null };
+}
+
+export type StoredFile = { path: string; size: number; sha256: string };
+
+/**
+ * Writes one file from a stream, through the archive API, without holding it in memory: the body
+ * is wrapped on the fly into a one-entry tar (which is why the size must be known up front) and
+ * hashed as it passes. Missing parent directories are created.
+ */
+export async function uploadFile(
+  services: Services,
+  workspaceId: string,
+  segments: readonly string[],
+  body: Readable,
+  size: number,
+): Promise<StoredFile> {
+  await requireWorkspaceVolume(services.docker, workspaceId);
+  const helper = await openWorkspaceHelper(services, workspaceId);
+  try {
+    const { existing, target } = await walk(helper.container, segments);
+    if (target && !isRegularFile(target)) throw new ProvisionerError("not_a_file");
+    const base = Math.min(existing, segments.length - 1); // deepest existing directory
+    const relative = segments.slice(base);
+    const pack = tar.pack();
+    const extracted = putArchive(helper.container, absolute(segments.slice(0, base)), pack as unknown as Readable);
+    const hash = createHash("sha256");
+    let written = 0;
+    const writing = (async () => {
+      const mtime = new Date();
+      for (let depth = 1; depth < relative.length; depth++) {
+        pack.entry({ name: `${relative.slice(0, depth).join("/")}/`, type: "directory", mode: 0o755, mtime });
+      }
+      const entry = pack.entry({ name: relative.join("/"), type: "file", size, mode: 0o644, mtime });
+      const done = new Promise<void>((resolve, reject) => {
+        entry.on("finish", resolve);
+        entry.on("error", reject);
+      });
+      for await (const chunk of body) {
+        const bytes = chunk as Buffer;
+        written += bytes.length;
+        if (written > size) throw new ProvisionerError("validation_failed", "the body is longer than Content-Length");
+        hash.update(bytes);
+        if (!entry.write(bytes)) await once(entry, "drain");
+      }
+      if (written !== size) throw new ProvisionerError("validation_failed", "the body is shorter than Content-Length");
+      entry.end(null); // streamx: null ends without writing (its typings require an argument)
+      await done;
+      pack.finalize();
+    })();
+    try {
+      await Promise.all([writing, extracted]);
+    } catch (error) {
+      pack.destroy();
+      await Promise.allSettled([writing, extracted]);
+      throw error;
+    }
+    return { path: segments.join("/"), size: written, sha256: hash.digest("hex") };
+  } finally {
+    await helper.release();
+  }
+}
+
+export type FileDownload = { path: string; size: number; mtime: Date | undefined; stream: Readable };
+
+/**
+ * Opens one regular file for reading: Docker's archive of that path, with its single entry
+ * streamed out. Refused when any segment is a symbolic link or the entry is not a regular file.
+ */
+export async function openFileDownload(services: Services, workspaceId: string, segments: readonly string[]): Promise<FileDownload> {
+  await requireWorkspaceVolume(services.docker, workspaceId);
+  const helper = await openWorkspaceHelper(services, workspaceId);
+  let archive: Readable | undefined;
+  try {
+    const { target } = await walk(helper.container, segments);
+    if (!target) throw new ProvisionerError("file_not_found");
+    if (!isRegularFile(target)) throw new ProvisionerError("not_a_file");
+    archive = await getArchive(helper.container, absolute(segments));
+    const extract = tar.extract();
+    archive.pipe(extract as unknown as NodeJS.WritableStream);
+    const entries = extract[Symbol.asyncIterator]();
+    const first = await entries.next();
+    if (first.done) throw new ProvisionerError("file_not_found");
+    const entry = first.value;
+    // Checked again on the archive itself: what Docker sends must be the one regular file asked for.
+    if (entry.header.type === "symlink" || entry.header.type === "link") throw new ProvisionerError("symlink_refused");
+    if (entry.header.type !== "file" || entry.header.name !== segments.at(-1)) throw new ProvisionerError("not_a_file");
+    const size = entry.header.size ?? 0;
+    const source = archive;
+    async function* content() {
+      try {
+        for await (const chunk of entry) yield chunk as Buffer;
+        if (!(await entries.next()).done) throw new Error("the archive holds more than the one file asked for");
+      } finally {
+        source.destroy();
+        await helper.release();
+      }
+    }
+    const stream = Readable.from(content(), { objectMode: false });
+    // Also when the reader goes away before the first byte (the generator's finally never runs then).
+    stream.once("close", () => {
+      source.destroy();
+      void helper.release();
+    });
+    return { path: segments.join("/"), size, mtime: entry.header.mtime, stream };
+  } catch (error) {
+    archive?.destroy();
+    await helper.release();
+    throw error;
+  }
+}
+
+/** The file's SHA-256, computed by streaming it once (the download itself sends no trailer). */
+export async function fileChecksum(services: Services, workspaceId: string, segments: readonly string[]): Promise<StoredFile> {
+  const download = await openFileDownload(services, workspaceId, segments);
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of download.stream) {
+    size += (chunk as Buffer).length;
+    hash.update(chunk as Buffer);
+  }
+  return { path: download.path, size, sha256: hash.digest("hex") };
+}

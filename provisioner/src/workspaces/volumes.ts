@@ -1,0 +1,104 @@
+import type Docker from "dockerode";
+import { LABELS, WORKSPACE_MOUNT, workspaceVolumeName } from "../containers/spec.ts";
+import { dockerStatus, ProvisionerError } from "../errors.ts";
+import type { Services } from "../services.ts";
+
+/** A workspace is one Docker named volume; its labels say which workspace and tenant it is. */
+export async function ensureWorkspaceVolume(docker: Docker, workspaceId: string, tenantId?: string): Promise<void> {
+  const name = workspaceVolumeName(workspaceId);
+  try {
+    const volume = await docker.getVolume(name).inspect();
+    const owner = volume.Labels?.[LABELS.tenant];
+    // A volume restored by an archive import before its first session has no tenant yet.
+    if (tenantId && owner && owner !== tenantId) throw new ProvisionerError("workspace_conflict");
+    return;
+  } catch (error) {
+    if (dockerStatus(error) !== 404) throw error;
+  }
+  await docker.createVolume({
+    Name: name,
+    Driver: "local",
+    Labels: { [LABELS.workspace]: workspaceId, ...(tenantId ? { [LABELS.tenant]: tenantId } : {}) },
+  });
+}
+
+export async function requireWorkspaceVolume(docker: Docker, workspaceId: string): Promise<void> {
+  try {
+    await docker.getVolume(workspaceVolumeName(workspaceId)).inspect();
+  } catch (error) {
+    if (dockerStatus(error) === 404) throw new ProvisionerError("workspace_not_found");
+    throw error;
+  }
+}
+
+/**
+ * Bytes used by the workspace, from Docker's disk-usage report (it walks the volume; the
+ * provisioner never reads the files themselves: policy §3).
+ */
+export async function workspaceSize(docker: Docker, workspaceId: string): Promise<{ workspaceId: string; sizeBytes: number | null }> {
+  await requireWorkspaceVolume(docker, workspaceId);
+  const usage = (await docker.df()) as { Volumes?: { Name: string; UsageData?: { Size?: number } }[] };
+  const size = usage.Volumes?.find((volume) => volume.Name === workspaceVolumeName(workspaceId))?.UsageData?.Size;
+  return { workspaceId, sizeBytes: typeof size === "number" && size >= 0 ? size : null };
+}
+
+/** Deletes the volume; refused while any container (session or transfer helper) mounts it. */
+export async function deleteWorkspace(docker: Docker, workspaceId: string): Promise<void> {
+  const name = workspaceVolumeName(workspaceId);
+  await requireWorkspaceVolume(docker, workspaceId);
+  const users = await docker.listContainers({ all: true, filters: { volume: [name] } });
+  if (users.length > 0) throw new ProvisionerError("workspace_in_use");
+  try {
+    await docker.getVolume(name).remove();
+  } catch (error) {
+    const status = dockerStatus(error);
+    if (status === 404) throw new ProvisionerError("workspace_not_found");
+    if (status === 409) throw new ProvisionerError("workspace_in_use");
+    throw error;
+  }
+}
+
+export type WorkspaceHelper = { container: Docker.Container; release: () => Promise<void> };
+
+/**
+ * A container that mounts the workspace and is never started: the archive API reads and writes
+ * the volume through it. It runs no process and has no network, so a transfer never executes
+ * anything, and it works whether the session's container is running, stopped or gone.
+ * `release` removes it; call it once the transfer's streams are done.
+ */
+export async function openWorkspaceHelper(services: Services, workspaceId: string): Promise<WorkspaceHelper> {
+  const { docker } = services;
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer({
+      Image: services.config.helperImage,
+      Cmd: ["true"],
+      Labels: { [LABELS.helper]: workspaceId },
+      NetworkDisabled: true,
+      HostConfig: {
+        NetworkMode: "none",
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges:true"],
+        Mounts: [{ Type: "volume", Source: workspaceVolumeName(workspaceId), Target: WORKSPACE_MOUNT }],
+        LogConfig: { Type: "none", Config: {} },
+      },
+    });
+  } catch (error) {
+    if (dockerStatus(error) === 404) throw new ProvisionerError("image_unavailable", "the workspace helper image is missing on this host");
+    throw error;
+  }
+  let released: Promise<void> | undefined;
+  const release = () => {
+    released ??= container.remove({ force: true, v: false }).then(
+      () => undefined,
+      () => undefined,
+    );
+    return released;
+  };
+  return { container, release };
+}
+
+/** Helpers left by a crash (a live transfer never lasts this long) would block workspace deletion. */
+export async function pruneStaleHelpers(docker: Docker): Promise<void> {
+  await docker.pruneContainers({ filters: { label: [LABELS.helper], until: ["6h"] } });
+}

@@ -1,0 +1,135 @@
+import { randomBytes, type webcrypto } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import Docker from "dockerode";
+import { exportJWK, generateKeyPair } from "jose";
+import { importProvisionerPublicKey, signProvisionerRequest } from "../src/auth.ts";
+import { LABELS, tenantNetworkName, workspaceVolumeName } from "../src/containers/spec.ts";
+import { type RunningProvisioner, startProvisioner } from "../src/server.ts";
+
+/** The image the build script makes; global-setup.ts builds it when missing. */
+export const WORKSPACE_IMAGE = "ozekai/workspace:local";
+/** An image whose containers are created but cannot start (its user does not exist). */
+export const BROKEN_IMAGE = "ozekai/test-unstartable:local";
+
+export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+export const FAKE_NVIDIA_SMI_8X_H100 = fixture("nvidia-smi/fake-h100-8x.sh");
+export const NO_NVIDIA_SMI = "/nonexistent/nvidia-smi";
+
+type CryptoKey = webcrypto.CryptoKey;
+type BodyInit = NonNullable<RequestInit["body"]>;
+
+export const docker = new Docker({ socketPath: "/var/run/docker.sock" });
+
+/** A fresh id per test, so tests never share a container, volume or network. */
+export const uid = (prefix: string) => `t-${prefix}-${randomBytes(6).toString("hex")}`;
+
+export type TestProvisioner = RunningProvisioner & {
+  privateKey: CryptoKey;
+  /** Signed request to the provisioner (a fresh token bound to this method and path). */
+  request: (method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: BodyInit; duplex?: boolean }) => Promise<Response>;
+  token: (method: string, path: string) => Promise<string>;
+};
+
+const keyPairs: { privateKey: CryptoKey; publicJwk: string }[] = [];
+
+/** One Ed25519 key pair per test file; every provisioner started by the file trusts it. */
+export async function workerKeys() {
+  if (!keyPairs[0]) {
+    const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+    keyPairs.push({ privateKey, publicJwk: JSON.stringify(await exportJWK(publicKey)) });
+  }
+  return keyPairs[0] as { privateKey: CryptoKey; publicJwk: string };
+}
+
+/** Starts a provisioner in this process on an ephemeral loopback port. */
+export async function startTestProvisioner(options: { nvidiaSmi?: string } = {}): Promise<TestProvisioner> {
+  const { privateKey, publicJwk } = await workerKeys();
+  const running = await startProvisioner({
+    port: 0,
+    publicKey: await importProvisionerPublicKey(publicJwk),
+    nvidiaSmi: options.nvidiaSmi ?? NO_NVIDIA_SMI,
+    dockerSocket: "/var/run/docker.sock",
+    helperImage: WORKSPACE_IMAGE,
+  });
+  const token = (method: string, path: string) => signProvisionerRequest(privateKey, method, path);
+  const request: TestProvisioner["request"] = async (method, path, init = {}) => {
+    const pathOnly = path.split("?")[0] ?? path;
+    const headers: Record<string, string> = { authorization: `Bearer ${await token(method, pathOnly)}`, ...init.headers };
+    let body: BodyInit | undefined = init.raw;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers["content-type"] = "application/json";
+    }
+    return fetch(`${running.url}${path}`, { method, headers, body, ...(init.duplex ? { duplex: "half" } : {}) } as RequestInit);
+  };
+  return { ...running, privateKey, request, token };
+}
+
+export const cpuPlan = { gpuCount: 0, cpus: 0.5, memoryMb: 128, pidsLimit: 64 };
+
+/** Removes everything a test made, by the ids it used. Missing things are fine. */
+export async function cleanup(ids: { sessions?: string[]; workspaces?: string[]; tenants?: string[] }): Promise<void> {
+  for (const sessionId of ids.sessions ?? []) {
+    const containers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.session}=${sessionId}`] } });
+    await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  }
+  for (const workspaceId of ids.workspaces ?? []) await removeVolume(workspaceVolumeName(workspaceId));
+  for (const tenantId of ids.tenants ?? []) {
+    await docker
+      .getNetwork(tenantNetworkName(tenantId))
+      .remove()
+      .catch(() => undefined);
+  }
+}
+
+/** A transfer helper may still be on its way out when a test ends: retry while the volume is in use. */
+async function removeVolume(name: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const users = await docker.listContainers({ all: true, filters: { volume: [name] } });
+    await Promise.all(users.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    try {
+      await docker.getVolume(name).remove();
+      return;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`test cleanup could not remove volume ${name}`);
+}
+
+/** Collects the ids a test file uses and removes them all at the end. */
+export function tracker() {
+  const ids = { sessions: [] as string[], workspaces: [] as string[], tenants: [] as string[] };
+  return {
+    ids,
+    /** A session with its own workspace and tenant. */
+    session() {
+      const session = { sessionId: uid("s"), workspaceId: uid("w"), tenantId: uid("t") };
+      ids.sessions.push(session.sessionId);
+      ids.workspaces.push(session.workspaceId);
+      ids.tenants.push(session.tenantId);
+      return session;
+    },
+    workspace() {
+      const workspaceId = uid("w");
+      ids.workspaces.push(workspaceId);
+      return workspaceId;
+    },
+    async cleanup() {
+      await cleanup(ids);
+      ids.sessions.length = 0;
+      ids.workspaces.length = 0;
+      ids.tenants.length = 0;
+    },
+  };
+}
+
+/** Runs a command in a running container and returns its output (test setup only). */
+export async function execIn(containerId: string, cmd: string[]): Promise<string> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await exec.start({ hijack: true, Tty: true });
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,286 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { dirname, join } from "node:path";
+import tar from "tar-stream";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { workspaceVolumeName } from "../src/containers/spec.ts";
+import { cpuPlan, docker, execIn, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
+
+let provisioner: TestProvisioner;
+const made = tracker();
+
+beforeAll(async () => {
+  provisioner = await startTestProvisioner();
+});
+afterEach(() => made.cleanup());
+afterAll(() => provisioner.close());
+
+const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+
+/** A running session container and its workspace. */
+async function session() {
+  const ids = made.session();
+  const response = await provisioner.request("POST", "/v1/containers", { body: { ...ids, image: WORKSPACE_IMAGE, plan: cpuPlan } });
+  expect(response.status).toBe(201);
+  const { containerId } = (await response.json()) as { containerId: string };
+  return { ...ids, containerId };
+}
+
+const put = (workspaceId: string, path: string, data: Uint8Array) =>
+  provisioner.request("PUT", `/v1/workspaces/${workspaceId}/files/${path}`, { raw: data, headers: { "content-type": "application/octet-stream" } });
+const get = (workspaceId: string, path: string) => provisioner.request("GET", `/v1/workspaces/${workspaceId}/files/${path}`);
+
+async function tarOf(entries: { header: tar.Header | (Partial<tar.Header> & { name: string }); body?: Buffer }[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const { header, body } of entries) pack.entry(header, body ?? "");
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function tarNames(data: ArrayBuffer): Promise<Map<string, tar.Header>> {
+  const extract = tar.extract();
+  const headers = new Map<string, tar.Header>();
+  const done = (async () => {
+    for await (const entry of extract) {
+      headers.set(entry.header.name, entry.header);
+      entry.resume();
+    }
+  })();
+  extract.end(Buffer.from(data));
+  await done;
+  return headers;
+}
+
+describe("upload and download", () => {
+  it("round-trips a binary file with its SHA-256, creating parent directories, and the container sees it", async () => {
+    const { workspaceId, containerId } = await session();
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const uploaded = await put(workspaceId, "data/sub/model.bin", data);
+    expect(uploaded.status).toBe(201);
+    expect(await uploaded.json()).toEqual({ path: "data/sub/model.bin", size: data.length, sha256: sha256(data) });
+
+    const downloaded = await get(workspaceId, "data/sub/model.bin");
+    expect(downloaded.status).toBe(200);
+    expect(downloaded.headers.get("content-length")).toBe(String(data.length));
+    const back = new Uint8Array(await downloaded.arrayBuffer());
+    expect(sha256(back)).toBe(sha256(data));
+
+    const checksum = await provisioner.request("GET", `/v1/workspaces/${workspaceId}/checksums/data/sub/model.bin`);
+    expect(await checksum.json()).toEqual({ path: "data/sub/model.bin", size: data.length, sha256: sha256(data) });
+    expect(await execIn(containerId, ["sha256sum", "/workspace/data/sub/model.bin"])).toContain(sha256(data));
+  });
+
+  it("streams a 64 MiB file both ways without holding it (SHA-256 checked end to end)", async () => {
+    const { workspaceId } = await session();
+    const chunk = randomBytes(1024 * 1024);
+    const hash = createHash("sha256");
+    for (let i = 0; i < 64; i++) hash.update(chunk);
+    const expected = hash.digest("hex");
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ === 64) return controller.close();
+        controller.enqueue(chunk);
+      },
+    });
+    const uploaded = await provisioner.request("PUT", `/v1/workspaces/${workspaceId}/files/big.bin`, {
+      raw: body,
+      duplex: true,
+      headers: { "content-length": String(64 * 1024 * 1024) },
+    });
+    expect(uploaded.status).toBe(201);
+    expect(await uploaded.json()).toMatchObject({ size: 64 * 1024 * 1024, sha256: expected });
+
+    const downloaded = await get(workspaceId, "big.bin");
+    const received = createHash("sha256");
+    let size = 0;
+    for await (const part of downloaded.body as unknown as AsyncIterable<Uint8Array>) {
+      size += part.length;
+      received.update(part);
+    }
+    expect(size).toBe(64 * 1024 * 1024);
+    expect(received.digest("hex")).toBe(expected);
+  });
+
+  it("overwrites a file and keeps names with spaces and non-ASCII characters", async () => {
+    const { workspaceId } = await session();
+    const path = "notes/my%20file%20%C3%A9.txt";
+    expect((await put(workspaceId, path, Buffer.from("first"))).status).toBe(201);
+    expect((await put(workspaceId, path, Buffer.from("second, longer"))).status).toBe(201);
+    expect(await (await get(workspaceId, path)).text()).toBe("second, longer");
+    expect((await (await put(workspaceId, "empty", Buffer.alloc(0))).json()) as object).toMatchObject({ size: 0 });
+    expect(await (await get(workspaceId, "empty")).text()).toBe("");
+  });
+
+  it("works while no container runs (stopped session)", async () => {
+    const { workspaceId, sessionId } = await session();
+    expect((await provisioner.request("POST", `/v1/containers/${sessionId}/stop`)).status).toBe(200);
+    expect((await put(workspaceId, "a.txt", Buffer.from("hello"))).status).toBe(201);
+    expect(await (await get(workspaceId, "a.txt")).text()).toBe("hello");
+  });
+
+  it("answers 404 for a missing file or workspace, 409 for a directory, 411 without Content-Length", async () => {
+    const { workspaceId } = await session();
+    expect((await put(workspaceId, "dir/file", Buffer.from("x"))).status).toBe(201);
+    expect(await (await get(workspaceId, "nope")).json()).toMatchObject({ status: 404, code: "file_not_found" });
+    expect(await (await get(workspaceId, "dir")).json()).toMatchObject({ status: 409, code: "not_a_file" });
+    expect(await (await put(workspaceId, "dir", Buffer.from("x"))).json()).toMatchObject({ status: 409, code: "not_a_file" });
+    expect(await (await put(workspaceId, "dir/file/under-a-file", Buffer.from("x"))).json()).toMatchObject({ status: 400, code: "invalid_path" });
+    expect(await (await get("t-no-such-workspace", "a")).json()).toMatchObject({ status: 404, code: "workspace_not_found" });
+    const chunked = await provisioner.request("PUT", `/v1/workspaces/${workspaceId}/files/chunked`, {
+      raw: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new Uint8Array([1, 2, 3]));
+          controller.close();
+        },
+      }),
+      duplex: true,
+    });
+    expect(chunked.status).toBe(411);
+  });
+});
+
+describe("hostile paths are refused, links never followed", () => {
+  it.each([
+    ["..%2F..%2Fetc%2Fpasswd"],
+    ["%2Fetc%2Fpasswd"],
+    ["a%2F..%2F..%2Fb"],
+    ["a%00b"],
+    ["a%5C..%5Cb"],
+    ["a//b"],
+    ["%2E%2E%2Fx"],
+  ])("refuses %s with 400 for upload, download and checksum", async (path) => {
+    const { workspaceId } = await session();
+    expect(await (await get(workspaceId, path)).json()).toMatchObject({ status: 400, code: "invalid_path" });
+    expect(await (await put(workspaceId, path, Buffer.from("x"))).json()).toMatchObject({ status: 400, code: "invalid_path" });
+    expect((await provisioner.request("GET", `/v1/workspaces/${workspaceId}/checksums/${path}`)).status).toBe(400);
+  });
+
+  it("a literal ../ in the request line never reaches a file (the URL is normalised, the token no longer matches)", async () => {
+    const { workspaceId } = await session();
+    const rawPath = `/v1/workspaces/${workspaceId}/files/../../../../etc/passwd`;
+    for (const signedFor of [rawPath, new URL(rawPath, "http://x").pathname]) {
+      const token = await provisioner.token("GET", signedFor);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ host: "127.0.0.1", port: provisioner.address.port, path: rawPath, headers: { authorization: `Bearer ${token}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      expect([400, 401, 404]).toContain(status);
+    }
+  });
+
+  it("refuses to download a symlink made inside the container, wherever it points, and to write through one", async () => {
+    const { workspaceId, containerId } = await session();
+    await execIn(containerId, [
+      "sh",
+      "-c",
+      "mkdir -p /workspace/data && echo inside > /workspace/data/x && ln -s /etc/passwd /workspace/evil && ln -s /etc /workspace/etcdir && ln -s data /workspace/inside",
+    ]);
+    for (const path of ["evil", "etcdir/passwd", "etcdir", "inside/x"]) {
+      expect(await (await get(workspaceId, path)).json(), path).toMatchObject({ status: 400, code: "symlink_refused" });
+      expect((await provisioner.request("GET", `/v1/workspaces/${workspaceId}/checksums/${path}`)).status, path).toBe(400);
+    }
+    expect(await (await put(workspaceId, "etcdir/owned", Buffer.from("x"))).json()).toMatchObject({ status: 400, code: "symlink_refused" });
+    expect(await (await put(workspaceId, "evil", Buffer.from("x"))).json()).toMatchObject({ status: 400, code: "symlink_refused" });
+    expect(await execIn(containerId, ["sh", "-c", "ls /etc/owned 2>&1; readlink /workspace/evil"])).toMatch(/No such file[\s\S]*\/etc\/passwd/);
+    // The real file behind the inside link is still reachable by its own path.
+    expect(await (await get(workspaceId, "data/x")).text()).toBe("inside\n");
+  });
+});
+
+describe("whole-workspace archive", () => {
+  it("exports a workspace as tar and imports it into another one, files, directories and links alike", async () => {
+    const { workspaceId, containerId } = await session();
+    const a = randomBytes(100_000);
+    expect((await put(workspaceId, "src/a.bin", a)).status).toBe(201);
+    expect((await put(workspaceId, "README", Buffer.from("hi\n"))).status).toBe(201);
+    await execIn(containerId, ["sh", "-c", "mkdir /workspace/empty && ln -s src/a.bin /workspace/link-to-a"]);
+
+    const exported = await provisioner.request("GET", `/v1/workspaces/${workspaceId}/archive`);
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get("content-type")).toBe("application/x-tar");
+    const archive = await exported.arrayBuffer();
+    const names = await tarNames(archive);
+    expect([...names.keys()].sort()).toEqual(["./", "./README", "./empty/", "./link-to-a", "./src/", "./src/a.bin"]);
+    expect(names.get("./link-to-a")).toMatchObject({ type: "symlink", linkname: "src/a.bin" });
+
+    const target = made.workspace();
+    const imported = await provisioner.request("PUT", `/v1/workspaces/${target}/archive`, { raw: Buffer.from(archive) });
+    expect(imported.status).toBe(200);
+    expect(await imported.json()).toMatchObject({ workspaceId: target, entries: 5, bytes: a.length + 3 });
+    expect(sha256(new Uint8Array(await (await get(target, "src/a.bin")).arrayBuffer()))).toBe(sha256(a));
+    const again = await tarNames(await (await provisioner.request("GET", `/v1/workspaces/${target}/archive`)).arrayBuffer());
+    expect([...again.keys()].sort()).toEqual([...names.keys()].sort());
+    expect(again.get("./link-to-a")).toMatchObject({ type: "symlink", linkname: "src/a.bin" });
+    // A link stays a link: downloading through it is refused in the new workspace too.
+    expect((await get(target, "link-to-a")).status).toBe(400);
+  });
+
+  it.each([
+    ["a ../ entry", [{ header: { name: "../evil-escape", type: "file" as const }, body: Buffer.from("x") }]],
+    ["a deep ../ entry", [{ header: { name: "ok/../../evil-escape", type: "file" as const }, body: Buffer.from("x") }]],
+    ["an absolute entry", [{ header: { name: "/evil-escape", type: "file" as const }, body: Buffer.from("x") }]],
+    ["a symlink to an absolute path", [{ header: { name: "link", type: "symlink" as const, linkname: "/etc" } }]],
+    ["a symlink climbing out", [{ header: { name: "link", type: "symlink" as const, linkname: "../../.." } }]],
+    [
+      "a file written through one of its own symlinks",
+      [
+        { header: { name: "sub/", type: "directory" as const } },
+        { header: { name: "link", type: "symlink" as const, linkname: "sub" } },
+        { header: { name: "link/x", type: "file" as const }, body: Buffer.from("x") },
+      ],
+    ],
+    ["a hard link to a file outside the archive", [{ header: { name: "hard", type: "link" as const, linkname: "../../../etc/passwd" } }]],
+    ["a device node", [{ header: { name: "dev", type: "character-device" as const, devmajor: 1, devminor: 3 } }]],
+  ])("refuses an import with %s, and nothing lands next to the volume", async (_label, entries) => {
+    const workspaceId = made.workspace();
+    const response = await provisioner.request("PUT", `/v1/workspaces/${workspaceId}/archive`, { raw: await tarOf(entries) });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "unsafe_archive" });
+    const { Mountpoint } = await docker.getVolume(workspaceVolumeName(workspaceId)).inspect();
+    expect(existsSync(join(dirname(Mountpoint), "evil-escape"))).toBe(false);
+    expect(existsSync(join(dirname(dirname(Mountpoint)), "evil-escape"))).toBe(false);
+    expect(existsSync("/evil-escape")).toBe(false);
+  });
+
+  it("refuses a body that is not a tar archive", async () => {
+    const response = await provisioner.request("PUT", `/v1/workspaces/${made.workspace()}/archive`, { raw: randomBytes(2048) });
+    expect(response.status).toBe(400);
+  });
+});
+
+describe("workspace size and deletion", () => {
+  it("reports the size, refuses deletion while a container mounts it, then deletes it", async () => {
+    const { workspaceId, sessionId } = await session();
+    expect((await put(workspaceId, "blob", randomBytes(2 * 1024 * 1024))).status).toBe(201);
+    const size = (await (await provisioner.request("GET", `/v1/workspaces/${workspaceId}`)).json()) as { sizeBytes: number };
+    expect(size.sizeBytes).toBeGreaterThanOrEqual(2 * 1024 * 1024);
+
+    const refused = await provisioner.request("DELETE", `/v1/workspaces/${workspaceId}`);
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ code: "workspace_in_use" });
+
+    expect((await provisioner.request("DELETE", `/v1/containers/${sessionId}`)).status).toBe(204);
+    expect((await provisioner.request("DELETE", `/v1/workspaces/${workspaceId}`)).status).toBe(204);
+    expect((await provisioner.request("GET", `/v1/workspaces/${workspaceId}`)).status).toBe(404);
+    expect((await provisioner.request("DELETE", `/v1/workspaces/${workspaceId}`)).status).toBe(404);
+  });
+
+  it("leaves no transfer helper container behind", async () => {
+    const { workspaceId } = await session();
+    await put(workspaceId, "a", Buffer.from("a"));
+    await (await get(workspaceId, "a")).arrayBuffer();
+    await (await provisioner.request("GET", `/v1/workspaces/${workspaceId}/archive`)).arrayBuffer();
+    await (await get(workspaceId, "missing")).arrayBuffer();
+    // Releases are asynchronous to the response: give them a moment.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await docker.listContainers({ all: true, filters: { label: [`ozekai.helper=${workspaceId}`] } })).toEqual([]);
+  });
+});
