@@ -19,7 +19,7 @@ export function logAccess(d1: D1Database, waiter: Waiter, entry: AccessLogEntry)
   writeAfter(
     waiter,
     () => drizzle(d1).insert(accessLogs).values(entry).run(),
-    (error) => console.error(JSON.stringify({ event: "access_log_failed", requestId: entry.requestId, error: String(error) })),
+    (error) => console.error(JSON.stringify({ event: "access_log_failed", requestId: entry.requestId, error: error instanceof Error ? error.name : "unknown" })),
   );
 }
 
