@@ -12,7 +12,7 @@ async function testSecrets() {
 
 export default defineConfig({
   plugins: [
-    cloudflareTest(async () => ({
+    cloudflareTest(async ({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: {
@@ -21,6 +21,11 @@ export default defineConfig({
           BCRYPT_COST: "10",
           APP_URL: "https://ozekai.test",
           CORS_ORIGINS: "https://ozekai.test",
+          // The real provisioner test/global-setup.ts started, and the key it trusts.
+          PROVISIONER_URL: inject("provisionerUrl"),
+          PROVISIONER_PRIVATE_KEY: inject("provisionerPrivateKey"),
+          // Not a binding the Worker reads: tests point hosts at it to play a provisioner that hangs.
+          TEST_HANGING_PROVISIONER_URL: inject("hangingProvisionerUrl"),
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
       },
@@ -29,6 +34,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     reporters: ["default", ["json", { outputFile: "test-results.json" }]],
+    globalSetup: ["./test/global-setup.ts"],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -6,8 +6,10 @@
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { accountEvents, loginSessions, refreshTokens, singleUseTokens, users } from "./accounts";
 import { accessLogs, errorLogs } from "./logs";
+import { commandLog, gpuHosts, sessions, workspaces } from "./sessions";
 
-export type Category = "account" | "payment_reference" | "usage" | "technical_log" | "security" | "derived";
+/** `infrastructure`: the platform's own machines, not personal data (only in tables without a subject). */
+export type Category = "account" | "payment_reference" | "usage" | "technical_log" | "security" | "derived" | "infrastructure";
 
 export interface ColumnEntry {
   category: Category;
@@ -18,15 +20,17 @@ export interface ColumnEntry {
  * How long rows live.
  * - `account`: as long as the account is active; personal fields erased when deletion is requested (policy §6).
  * - `time`: a row is deleted once any of `columns` is older than `days` (policy §6 periods).
+ * - `registry`: infrastructure rows (no personal data), kept while the thing they describe is in service.
  */
 export type Retention =
   | { kind: "account"; rule: string }
-  | { kind: "time"; columns: readonly string[]; days: number; rule: string };
+  | { kind: "time"; columns: readonly string[]; days: number; rule: string }
+  | { kind: "registry"; rule: string };
 
 export interface TableEntry {
   table: SQLiteTable;
-  /** The column that ties a row to a user, for export and erasure. */
-  subject: string;
+  /** The column that ties a row to a user, for export and erasure; null for a table with no personal data. */
+  subject: string | null;
   retention: Retention;
   columns: Record<string, ColumnEntry>;
 }
@@ -36,6 +40,82 @@ export const daysToMs = (days: number) => days * DAY_MS;
 
 /** Order matters for purges: children before the rows they reference. */
 export const inventory: readonly TableEntry[] = [
+  {
+    table: commandLog,
+    subject: "user_id",
+    retention: { kind: "time", columns: ["at"], days: 365, rule: "12 months, with the other usage logs (policy §6)" },
+    columns: {
+      id: { category: "usage", purpose: "row identifier" },
+      user_id: { category: "usage", purpose: "who issued the command (policy §1: CLI commands issued to our API)" },
+      session_id: { category: "usage", purpose: "the session the command acted on" },
+      command: { category: "usage", purpose: "connect, disconnect, destroy, upload or download (policy §1)" },
+      at: { category: "usage", purpose: "when the command was issued" },
+      request_id: { category: "technical_log", purpose: "joins the access log" },
+    },
+  },
+  {
+    table: sessions,
+    subject: "user_id",
+    retention: { kind: "time", columns: ["ended_at"], days: 365, rule: "12 months after the session ended, for billing reconciliation and disputes (policy §6)" },
+    columns: {
+      id: { category: "usage", purpose: "session identifier shown to the user and carried by the container's labels" },
+      user_id: { category: "usage", purpose: "whose session it is; at most one live session per user" },
+      workspace_id: { category: "usage", purpose: "the workspace mounted in the session's container" },
+      host_id: { category: "technical_log", purpose: "GPU host running the container (policy §1: container metadata)" },
+      plan_id: { category: "usage", purpose: "associated GPU plan (policy §1)" },
+      state: { category: "usage", purpose: "lifecycle: starting, running, stopping, ended or failed" },
+      created_at: { category: "usage", purpose: "when connect was requested" },
+      started_at: { category: "usage", purpose: "session start time: billing starts here (policy §1)" },
+      ended_at: { category: "usage", purpose: "session end time: billing stops here (policy §1)" },
+      duration_ms: { category: "usage", purpose: "session duration billed (policy §1)" },
+      container_id: { category: "technical_log", purpose: "container ID (policy §1: container metadata)" },
+      gpu_type: { category: "technical_log", purpose: "resource allocation: GPU model (policy §1)" },
+      gpu_count: { category: "technical_log", purpose: "resource allocation: number of GPUs (policy §1)" },
+      gpu_ids: { category: "technical_log", purpose: "resource allocation: which GPUs of the host (policy §1)" },
+      cpus: { category: "technical_log", purpose: "resource allocation: CPU limit (policy §1)" },
+      memory_mb: { category: "technical_log", purpose: "resource allocation: memory limit (policy §1)" },
+      pids_limit: { category: "technical_log", purpose: "resource allocation: process limit (policy §1)" },
+      ports: { category: "technical_log", purpose: "port assignments (policy §1: container metadata)" },
+      failure_code: { category: "technical_log", purpose: "why a session failed (an error code, no message from the host)" },
+    },
+  },
+  {
+    table: workspaces,
+    subject: "user_id",
+    retention: {
+      kind: "time",
+      columns: ["deleted_at"],
+      days: 365,
+      rule: "the row lives with the workspace; once destroyed it is kept 12 months with the sessions that name it (policy §6); content is never stored here",
+    },
+    columns: {
+      id: { category: "usage", purpose: "workspace identifier (names its volume on the host)" },
+      user_id: { category: "usage", purpose: "owner; one workspace per user" },
+      host_id: { category: "technical_log", purpose: "GPU host holding the hot volume" },
+      state: { category: "usage", purpose: "hot, archiving, cold, restoring, deleting or deleted" },
+      created_at: { category: "usage", purpose: "when the workspace was created" },
+      last_used_at: { category: "usage", purpose: "last session: workspace retention counts from activity (policy §6)" },
+      deleted_at: { category: "usage", purpose: "when the workspace was destroyed" },
+      size_bytes: { category: "usage", purpose: "storage used, for the user and for cold storage; never the content (policy §3)" },
+      size_measured_at: { category: "usage", purpose: "when size_bytes was measured" },
+    },
+  },
+  {
+    table: gpuHosts,
+    subject: null,
+    retention: { kind: "registry", rule: "while the host is in service; removed by an operator" },
+    columns: {
+      id: { category: "infrastructure", purpose: "host identifier" },
+      name: { category: "infrastructure", purpose: "operator-facing name" },
+      transport: { category: "infrastructure", purpose: "how the Worker reaches the provisioner" },
+      base_url: { category: "infrastructure", purpose: "the provisioner's address: the only hosts the Worker calls" },
+      gpu_type: { category: "infrastructure", purpose: "placement: GPU model offered" },
+      gpu_count: { category: "infrastructure", purpose: "placement: GPUs installed" },
+      status: { category: "infrastructure", purpose: "placement: active, draining or offline" },
+      registered_at: { category: "infrastructure", purpose: "when the host was registered" },
+      last_seen_at: { category: "infrastructure", purpose: "last successful contact" },
+    },
+  },
   {
     table: users,
     subject: "id",

@@ -54,8 +54,9 @@ describe("GET /v1/account", () => {
       role: "user",
       planId: null,
       policyVersion: POLICY_VERSION,
-      canStartSessions: true,
-      restrictions: [],
+      // Verified, but no plan granted yet (issue 4 sells plans).
+      canStartSessions: false,
+      restrictions: ["no_plan"],
     });
     expect(new Date(res.json.createdAt).toISOString()).toBe(res.json.createdAt);
     expect(new Date(res.json.lastActiveAt).toISOString()).toBe(res.json.lastActiveAt);
@@ -69,7 +70,7 @@ describe("GET /v1/account", () => {
   it("shows an unverified account as unable to start sessions", async () => {
     const user = await createUser({ verified: false });
     const res = await getAccount(user);
-    expect(res.json).toMatchObject({ emailVerified: false, canStartSessions: false, restrictions: ["email_unverified"] });
+    expect(res.json).toMatchObject({ emailVerified: false, canStartSessions: false, restrictions: ["email_unverified", "no_plan"] });
   });
 });
 

@@ -58,7 +58,7 @@ describe("signup and email verification", () => {
     expectTokenPair(signedIn);
     const me = await account(signedIn.json.accessToken);
     expect(me.status).toBe(200);
-    expect(me.json).toMatchObject({ username: u.username, email: u.email, emailVerified: true, canStartSessions: true, restrictions: [] });
+    expect(me.json).toMatchObject({ username: u.username, email: u.email, emailVerified: true, canStartSessions: false, restrictions: ["no_plan"] });
   });
 });
 
@@ -212,7 +212,7 @@ describe("password reset", () => {
     const signedIn = await login(user.username, newPassword);
     expectTokenPair(signedIn);
     const me = await account(signedIn.json.accessToken);
-    expect(me.json).toMatchObject({ emailVerified: true, canStartSessions: true, restrictions: [] });
+    expect(me.json).toMatchObject({ emailVerified: true, canStartSessions: false, restrictions: ["no_plan"] });
   });
 
   it("accepts the address in another case", async () => {
@@ -233,7 +233,7 @@ describe("unverified accounts", () => {
     expectTokenPair(signedIn);
     const me = await account(signedIn.json.accessToken);
     expect(me.status).toBe(200);
-    expect(me.json).toMatchObject({ username: u.username, email: u.email, emailVerified: false, canStartSessions: false, restrictions: ["email_unverified"] });
+    expect(me.json).toMatchObject({ username: u.username, email: u.email, emailVerified: false, canStartSessions: false, restrictions: ["email_unverified", "no_plan"] });
   });
 });
 

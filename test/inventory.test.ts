@@ -8,7 +8,7 @@ import { getTableConfig } from "drizzle-orm/sqlite-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Category, inventory, type TableEntry, tableName } from "../schema/inventory";
 
-const CATEGORIES = ["account", "payment_reference", "usage", "technical_log", "security", "derived"] as const satisfies readonly Category[];
+const CATEGORIES = ["account", "payment_reference", "usage", "technical_log", "security", "derived", "infrastructure"] as const satisfies readonly Category[];
 // Compile-time: the list above names every Category (a new category must be added here too).
 const everyCategoryListed: Exclude<Category, (typeof CATEGORIES)[number]> extends never ? true : false = true;
 
@@ -109,7 +109,17 @@ describe("data inventory ↔ real D1", () => {
   });
 
   it("names a subject column that exists, for export and erasure", () => {
-    for (const entry of inventory) expect(dbSchema[tableName(entry)], tableName(entry)).toContain(entry.subject);
+    for (const entry of inventory) if (entry.subject !== null) expect(dbSchema[tableName(entry)], tableName(entry)).toContain(entry.subject);
+  });
+
+  it("a table without a subject holds infrastructure only, and infrastructure lives only there", () => {
+    for (const entry of inventory) {
+      for (const [column, { category }] of Object.entries(entry.columns)) {
+        expect(category === "infrastructure", `${tableName(entry)}.${column}`).toBe(entry.subject === null);
+      }
+      // Nothing with a person in it can escape the time and account rules.
+      expect(entry.retention.kind === "registry", tableName(entry)).toBe(entry.subject === null);
+    }
   });
 
   describe("the check itself can fail", () => {
@@ -119,8 +129,8 @@ describe("data inventory ↔ real D1", () => {
     });
 
     it("reports a table missing from the inventory", () => {
-      const withTable = { ...dbSchema, gpu_hosts: ["id", "name"] };
-      expect(inventoryProblems(withTable, inventory)).toEqual(["table gpu_hosts is not in the inventory"]);
+      const withTable = { ...dbSchema, gpu_benchmarks: ["id", "name"] };
+      expect(inventoryProblems(withTable, inventory)).toEqual(["table gpu_benchmarks is not in the inventory"]);
     });
 
     it("reports a classified column that no longer exists, and a vanished table", () => {
@@ -130,10 +140,11 @@ describe("data inventory ↔ real D1", () => {
     });
 
     it("reports a bad category or an empty purpose", () => {
-      const [first, ...rest] = inventory;
+      const usersEntry = inventory.find((e) => tableName(e) === "users")!;
+      const rest = inventory.filter((e) => e !== usersEntry);
       const broken: TableEntry = {
-        ...first!,
-        columns: { ...first!.columns, id: { category: "misc" as Category, purpose: "x" }, username: { category: "account", purpose: "  " } },
+        ...usersEntry,
+        columns: { ...usersEntry.columns, id: { category: "misc" as Category, purpose: "x" }, username: { category: "account", purpose: "  " } },
       };
       expect(inventoryProblems(dbSchema, [broken, ...rest]).sort()).toEqual(["column users.id has unknown category misc", "column users.username has no purpose"]);
     });
@@ -185,7 +196,7 @@ describe("retention rules", () => {
     for (const entry of inventory) {
       const table = tableName(entry);
       const { retention } = entry;
-      expect(["account", "time"], table).toContain(retention.kind);
+      expect(["account", "time", "registry"], table).toContain(retention.kind);
       expect(retention.rule.trim().length, `${table} rule`).toBeGreaterThan(3);
       if (retention.kind !== "time") continue;
       expect(Number.isInteger(retention.days) && retention.days >= 0, `${table} days`).toBe(true);
@@ -209,6 +220,9 @@ describe("retention rules", () => {
     expect(days("refresh_tokens")).toBe(0);
     expect(days("login_sessions")).toBe(0);
     expect(byName("users").retention.kind).toBe("account");
+    // Usage logs: 12 months (sessions and CLI commands, policy §1 usage data).
+    expect(days("sessions")).toBe(365);
+    expect(days("command_log")).toBe(365);
   });
 
   it("purges children before the time-purged rows they reference", async () => {

@@ -15,4 +15,22 @@ export interface Env {
   ACCESS_TOKEN_KEYS?: string;
   /** Secret: ≥ 32 random bytes, base64, the HMAC-SHA-384 pepper for passwords. */
   PASSWORD_PEPPER?: string;
+  /** Image every session container runs (present on each host; no registry is pulled from). */
+  WORKSPACE_IMAGE: string;
+  /** Secret: the Ed25519 private JWK that signs requests to provisioners (they hold the public key). */
+  PROVISIONER_PRIVATE_KEY?: string;
+  /**
+   * A provisioner to register as a host from configuration (local dev and tests: loopback http;
+   * otherwise https). Without it, hosts come from the gpu_hosts registry only.
+   */
+  PROVISIONER_URL?: string;
+  /** GPUs of the configured host, for placement (none when unset). */
+  PROVISIONER_GPU_TYPE?: string;
+  PROVISIONER_GPU_COUNT?: string;
+  /** Cloudflare Access service token for a provisioner behind an Access-protected tunnel hostname. */
+  PROVISIONER_ACCESS_CLIENT_ID?: string;
+  /** Secret, with PROVISIONER_ACCESS_CLIENT_ID. */
+  PROVISIONER_ACCESS_CLIENT_SECRET?: string;
+  /** The longest a provisioner call (a container create) may take; default 60. */
+  PROVISIONER_TIMEOUT_SECONDS?: string;
 }

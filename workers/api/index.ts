@@ -9,6 +9,8 @@ import { onError, problemResponse } from "./problem";
 import { accountRoutes } from "./routes/account";
 import { authRoutes } from "./routes/auth";
 import { metaRoutes } from "./routes/meta";
+import { sessionRoutes } from "./routes/sessions";
+import { workspaceRoutes } from "./routes/workspace";
 import type { HonoEnv } from "./types";
 
 export const api = newApp();
@@ -30,6 +32,8 @@ api.use("/v1/*", jsonBodyLimit, requireJsonBody, servicesMiddleware);
 api.route("/", metaRoutes);
 api.route("/v1/auth", authRoutes);
 api.route("/v1/account", accountRoutes);
+api.route("/v1/sessions", sessionRoutes);
+api.route("/v1/workspace", workspaceRoutes);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 const documentConfig = {

@@ -24,7 +24,7 @@ export const AccountSchema = z
     lastActiveAt: z.string(),
     policyVersion: z.string(),
     canStartSessions: z.boolean(),
-    restrictions: z.array(z.string()).openapi({ description: "Why GPU sessions are refused, e.g. email_unverified" }),
+    restrictions: z.array(z.string()).openapi({ description: "Why GPU sessions are refused: email_unverified, no_plan" }),
   })
   .openapi("Account");
 
@@ -37,3 +37,37 @@ export const bearerAuth = [{ bearerAuth: [] }];
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
 /** A JSON success response. */
 export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
+
+export const SessionSchema = z
+  .object({
+    id: z.string(),
+    state: z.enum(["starting", "running", "stopping", "ended", "failed"]),
+    planId: z.string(),
+    workspaceId: z.string(),
+    createdAt: z.string().openapi({ description: "When connect was asked for" }),
+    startedAt: z.string().nullable().openapi({ description: "When the container ran: billing starts here" }),
+    endedAt: z.string().nullable().openapi({ description: "When you disconnected (or it failed): billing stops here" }),
+    durationMs: z.number().int().nullable().openapi({ description: "Billed time, once ended" }),
+    resources: z.object({
+      gpuType: z.string().nullable(),
+      gpuCount: z.number().int(),
+      cpus: z.number(),
+      memoryMb: z.number().int(),
+      pidsLimit: z.number().int(),
+    }),
+    ports: z.array(z.object({ name: z.string(), port: z.number().int() })),
+  })
+  .openapi("Session");
+
+export const WorkspaceSchema = z
+  .object({
+    id: z.string(),
+    state: z.enum(["hot", "archiving", "cold", "restoring", "deleting", "deleted"]),
+    createdAt: z.string(),
+    lastUsedAt: z.string(),
+    deletedAt: z.string().nullable(),
+    sizeBytes: z.number().int().nullable().openapi({ description: "Last measured size in bytes" }),
+    sizeMeasuredAt: z.string().nullable(),
+    session: SessionSchema.nullable().openapi({ description: "The live session using the workspace" }),
+  })
+  .openapi("Workspace");

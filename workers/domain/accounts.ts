@@ -6,6 +6,7 @@ import type { DomainContext } from "./context";
 import { accountEmails, sendEmail } from "./email";
 import { AppError, fieldError } from "./errors";
 import { checkNewPassword, hashPassword, verifyPassword } from "./passwords";
+import { sessionRestrictions } from "./plans";
 import { CURRENT_POLICY_VERSION } from "./policy";
 import { hashToken, newId, newOpaqueToken } from "./tokens";
 
@@ -147,7 +148,7 @@ export async function getAccount(ctx: DomainContext, userId: string): Promise<Ac
 }
 
 function toView(user: User, pendingEmail: string | null): AccountView {
-  const restrictions = user.emailVerifiedAt ? [] : ["email_unverified"];
+  const restrictions = sessionRestrictions(user);
   return {
     id: user.id,
     username: user.username,

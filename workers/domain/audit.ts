@@ -1,4 +1,4 @@
-import { accountEvents } from "../../schema";
+import { accountEvents, type Command, commandLog } from "../../schema";
 import { actorLabel, type DomainContext } from "./context";
 
 export type AccountEventType =
@@ -19,3 +19,7 @@ export type AccountEventType =
 /** The audit row for a change; put it in the same `db.batch()` as the change itself. */
 export const auditEvent = (ctx: DomainContext, userId: string, type: AccountEventType, detail?: Record<string, string | number | boolean | null>) =>
   ctx.db.insert(accountEvents).values({ userId, type, actor: actorLabel(ctx.actor), at: ctx.clock.now(), requestId: ctx.requestId, detail: detail ?? null });
+
+/** Policy §1: a CLI-level command issued to the API, with time, user and session; batched with what it did. */
+export const commandEvent = (ctx: DomainContext, userId: string, command: Command, sessionId: string | null) =>
+  ctx.db.insert(commandLog).values({ userId, sessionId, command, at: ctx.clock.now(), requestId: ctx.requestId });

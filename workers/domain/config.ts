@@ -46,17 +46,31 @@ async function importKeys(raw: string): Promise<SigningKey[]> {
   );
 }
 
-// Parsed once per isolate per distinct environment (keys are imported, which is async).
-const cache = new Map<string, Promise<Config>>();
-
-async function parse(env: Env): Promise<Config> {
-  const parsed = envSchema.safeParse(env);
+/** The settings `schema` reads from `env`, or `not_configured` naming what is wrong (names only: never values, they are secrets). */
+function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    // Names only: never the values (they are secrets).
     const missing = parsed.error.issues.map((i) => i.path.join(".")).join(", ");
     throw new AppError("not_configured", `Configuration is missing or invalid: ${missing}`);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/** Parsed once per isolate per distinct environment (keys are imported, which is async); a failure is not kept. */
+function cached<T>(cache: Map<string, Promise<T>>, key: string, parse: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (!value) {
+    value = parse();
+    cache.set(key, value);
+    value.catch(() => cache.delete(key));
+  }
+  return value;
+}
+
+const cache = new Map<string, Promise<Config>>();
+
+async function parse(env: Env): Promise<Config> {
+  const e = parseEnv(envSchema, env);
   let pepper: Uint8Array;
   let accessKeys: SigningKey[];
   try {
@@ -80,11 +94,91 @@ async function parse(env: Env): Promise<Config> {
 
 export function loadConfig(env: Env): Promise<Config> {
   const key = JSON.stringify([env.APP_URL, env.API_ISSUER, env.API_AUDIENCE, env.EMAIL_FROM, env.CORS_ORIGINS, env.BCRYPT_COST, env.ACCESS_TOKEN_KEYS, env.PASSWORD_PEPPER]);
-  let config = cache.get(key);
-  if (!config) {
-    config = parse(env);
-    cache.set(key, config);
-    config.catch(() => cache.delete(key));
+  return cached(cache, key, () => parse(env));
+}
+
+/** Settings of the Worker ↔ provisioner link (ARCHITECTURE "Worker ↔ provisioner"). */
+export interface ProvisionerConfig {
+  /** Signs every request; provisioners hold only the public half. */
+  signingKey: { kid: string | undefined; privateKey: CryptoKey };
+  workspaceImage: string;
+  /** The host registered from configuration (local dev, tests, a single-host deployment); null: registry only. */
+  configuredHost: { baseUrl: string; gpuType: string | null; gpuCount: number } | null;
+  /** Cloudflare Access service token, sent to hosts behind an Access-protected tunnel hostname. */
+  access: { clientId: string; clientSecret: string } | null;
+  /** The longest a provisioner call may take (a container create); quicker calls get a fraction. */
+  timeoutMs: number;
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "[::1]"]);
+const isLoopback = (hostname: string) => LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+
+/**
+ * A provisioner's base URL, or null when it is not acceptable: an origin only (the signed path is
+ * the whole URL path), https except on loopback — plain http is for a provisioner on this machine,
+ * never something a forgotten setting could send over a network.
+ */
+export function provisionerBaseUrl(raw: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
   }
-  return config;
+  const secure = url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname));
+  const originOnly = (url.pathname === "/" || url.pathname === "") && !url.search && !url.hash && !url.username && !url.password;
+  return secure && originOnly ? url.origin : null;
+}
+
+const provisionerEnvSchema = z.object({
+  PROVISIONER_PRIVATE_KEY: z.string().min(1),
+  WORKSPACE_IMAGE: z.string().min(1),
+  PROVISIONER_URL: z.string().min(1).optional(),
+  PROVISIONER_GPU_TYPE: z.string().min(1).optional(),
+  PROVISIONER_GPU_COUNT: z.coerce.number().int().min(0).max(64).optional(),
+  PROVISIONER_ACCESS_CLIENT_ID: z.string().min(1).optional(),
+  PROVISIONER_ACCESS_CLIENT_SECRET: z.string().min(1).optional(),
+  PROVISIONER_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(300).default(60),
+});
+
+async function parseProvisioner(env: Env): Promise<ProvisionerConfig> {
+  const e = parseEnv(provisionerEnvSchema, env);
+  let signingKey: ProvisionerConfig["signingKey"];
+  try {
+    const jwk = jwkSchema.extend({ kid: z.string().min(1).optional() }).parse(JSON.parse(e.PROVISIONER_PRIVATE_KEY));
+    signingKey = { kid: jwk.kid, privateKey: (await importJWK({ ...jwk, alg: "EdDSA" } as JWK, "EdDSA")) as CryptoKey };
+  } catch {
+    throw new AppError("not_configured", "Configuration is invalid: PROVISIONER_PRIVATE_KEY");
+  }
+  let configuredHost: ProvisionerConfig["configuredHost"] = null;
+  if (e.PROVISIONER_URL !== undefined) {
+    const baseUrl = provisionerBaseUrl(e.PROVISIONER_URL);
+    if (!baseUrl) throw new AppError("not_configured", "Configuration is invalid: PROVISIONER_URL (an https origin, or http on loopback)");
+    const gpuCount = e.PROVISIONER_GPU_COUNT ?? 0;
+    if (gpuCount > 0 && !e.PROVISIONER_GPU_TYPE) throw new AppError("not_configured", "Configuration is invalid: PROVISIONER_GPU_TYPE");
+    configuredHost = { baseUrl, gpuType: gpuCount > 0 ? e.PROVISIONER_GPU_TYPE! : null, gpuCount };
+  }
+  // Both halves of the service token or neither: half of one would fail at Access on every call.
+  if ((e.PROVISIONER_ACCESS_CLIENT_ID === undefined) !== (e.PROVISIONER_ACCESS_CLIENT_SECRET === undefined)) {
+    throw new AppError("not_configured", "Configuration is invalid: PROVISIONER_ACCESS_CLIENT_ID and PROVISIONER_ACCESS_CLIENT_SECRET go together");
+  }
+  const access = e.PROVISIONER_ACCESS_CLIENT_ID && e.PROVISIONER_ACCESS_CLIENT_SECRET ? { clientId: e.PROVISIONER_ACCESS_CLIENT_ID, clientSecret: e.PROVISIONER_ACCESS_CLIENT_SECRET } : null;
+  return { signingKey, workspaceImage: e.WORKSPACE_IMAGE, configuredHost, access, timeoutMs: e.PROVISIONER_TIMEOUT_SECONDS * 1000 };
+}
+
+const provisionerCache = new Map<string, Promise<ProvisionerConfig>>();
+
+/** Separate from `loadConfig`: accounts keep working on a Worker whose provisioner is not configured. */
+export function loadProvisionerConfig(env: Env): Promise<ProvisionerConfig> {
+  const key = JSON.stringify([
+    env.PROVISIONER_PRIVATE_KEY,
+    env.WORKSPACE_IMAGE,
+    env.PROVISIONER_URL,
+    env.PROVISIONER_GPU_TYPE,
+    env.PROVISIONER_GPU_COUNT,
+    env.PROVISIONER_ACCESS_CLIENT_ID,
+    env.PROVISIONER_ACCESS_CLIENT_SECRET,
+    env.PROVISIONER_TIMEOUT_SECONDS,
+  ]);
+  return cached(provisionerCache, key, () => parseProvisioner(env));
 }

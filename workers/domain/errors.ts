@@ -10,15 +10,21 @@ export const ERROR_CODES = {
   invalid_credentials: { status: 401, title: "The sign-in details are not correct" },
   current_password_incorrect: { status: 403, title: "The current password is not correct" },
   forbidden: { status: 403, title: "You are not allowed to do this" },
+  email_unverified: { status: 403, title: "Verify your email address before starting GPU sessions" },
+  no_plan: { status: 402, title: "A plan is required to start GPU sessions" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   username_taken: { status: 409, title: "That username is taken" },
   email_taken: { status: 409, title: "That email address belongs to another account" },
+  session_busy: { status: 409, title: "The session is starting or stopping; try again shortly" },
+  workspace_busy: { status: 409, title: "The workspace is being deleted, archived or restored" },
   payload_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "The request body must be application/json" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Something went wrong on our side" },
   not_configured: { status: 503, title: "The service is not configured" },
+  provisioner_unavailable: { status: 503, title: "The GPU host is not reachable right now" },
+  no_capacity: { status: 503, title: "No GPU of your plan is free right now" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

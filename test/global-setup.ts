@@ -1,0 +1,58 @@
+/**
+ * Runs in Node before the Worker tests (typechecked with tsconfig.node.json): a REAL provisioner
+ * (provisioner/src) on 127.0.0.1, port 0, driving this machine's Docker Engine and trusting a fresh
+ * Ed25519 key whose private half the Worker gets as PROVISIONER_PRIVATE_KEY (vitest.config.ts
+ * injects the URL and the key into the Worker's bindings).
+ */
+import { execFile } from "node:child_process";
+import { createServer, type Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { exportJWK, generateKeyPair } from "jose";
+import type { TestProject } from "vitest/node";
+import { loadConfig } from "../provisioner/src/config.ts";
+import { startProvisioner } from "../provisioner/src/server.ts";
+
+/** The image the Worker asks for (WORKSPACE_IMAGE in wrangler.toml), built locally when missing. */
+export const WORKSPACE_IMAGE = "ozekai/workspace:local";
+
+export default async function setup(project: TestProject) {
+  await promisify(execFile)("bash", [fileURLToPath(new URL("../provisioner/scripts/build-workspace-image.sh", import.meta.url)), WORKSPACE_IMAGE]).catch((error: unknown) => {
+    throw new Error(`Worker session tests need Docker and the workspace image: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const config = await loadConfig({
+    PORT: "0",
+    PROVISIONER_PUBLIC_JWK: JSON.stringify(await exportJWK(publicKey)),
+    // No GPU here: nvidia-smi is absent on purpose, so the host reports none.
+    NVIDIA_SMI: "/nonexistent/nvidia-smi",
+    WORKSPACE_HELPER_IMAGE: WORKSPACE_IMAGE,
+  });
+  const provisioner = await startProvisioner(config);
+  project.provide("provisionerUrl", provisioner.url);
+  project.provide("hangingProvisionerUrl", await hangingServer());
+  project.provide("provisionerPrivateKey", JSON.stringify({ ...(await exportJWK(privateKey)), kid: "provisioner-test" }));
+  return async () => {
+    await provisioner.close();
+    await closeHangingServer?.();
+  };
+}
+
+let closeHangingServer: (() => Promise<void>) | undefined;
+
+async function hangingServer(): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  closeHangingServer = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the hanging server has no port");
+  return `http://127.0.0.1:${address.port}`;
+}

@@ -1,0 +1,95 @@
+/**
+ * Helpers for session tests: the real provisioner started by test/global-setup.ts, reached
+ * straight (signed like the Worker signs) to see what really exists on Docker, and to clean up.
+ */
+import { env } from "cloudflare:workers";
+import { type CryptoKey, importJWK, type JWK, SignJWT } from "jose";
+import { afterEach, expect } from "vitest";
+import { call, createUser, type TestUser } from "./harness";
+
+/** Grants a plan the way an admin does until billing (issue 4) sells them. */
+export async function grantPlan(userId: string, planId = "cpu-small") {
+  await env.DB.prepare("update users set plan_id = ? where id = ?").bind(planId, userId).run();
+}
+
+let key: Promise<CryptoKey> | undefined;
+
+/** A request to the test provisioner with a fresh token bound to its method and path. */
+export async function provisioner(method: string, path: string, body?: BodyInit) {
+  key ??= importJWK(JSON.parse(env.PROVISIONER_PRIVATE_KEY!) as JWK, "EdDSA") as Promise<CryptoKey>;
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ htm: method, htu: path })
+    .setProtectedHeader({ alg: "EdDSA", typ: "JWT" })
+    .setIssuer("ozekai-api")
+    .setAudience("ozekai-provisioner")
+    .setIssuedAt(now)
+    .setExpirationTime(now + 30)
+    .sign(await key);
+  const response = await fetch(`${env.PROVISIONER_URL}${path}`, { method, headers: { Authorization: `Bearer ${token}` }, body });
+  // Files come back as octet streams: decoded here, not by text(), which warns on them.
+  const text = new TextDecoder().decode(await response.arrayBuffer());
+  // biome-ignore lint/suspicious/noExplicitAny: test bodies are asserted field by field
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json, text };
+}
+
+export interface HostContainer {
+  sessionId: string;
+  workspaceId: string;
+  tenantId: string;
+  containerId: string;
+  state: string;
+}
+
+/** The containers Docker holds for a user (the provisioner labels them with the user as tenant). */
+export async function containersOf(userId: string): Promise<HostContainer[]> {
+  const res = await provisioner("GET", "/v1/containers");
+  expect(res.status, res.text).toBe(200);
+  return (res.json.containers as HostContainer[]).filter((c) => c.tenantId === userId);
+}
+
+export const volumeExists = async (workspaceId: string) => {
+  const res = await provisioner("GET", `/v1/workspaces/${workspaceId}`);
+  expect([200, 404], res.text).toContain(res.status);
+  return res.status === 200;
+};
+
+const users: string[] = [];
+
+/** Every test's users are cleaned up on the host afterwards: containers removed, volumes deleted. */
+afterEach(async () => {
+  for (const userId of users.splice(0)) {
+    for (const container of await containersOf(userId)) await provisioner("DELETE", `/v1/containers/${container.sessionId}`);
+    const { results } = await env.DB.prepare("select id from workspaces where user_id = ?").bind(userId).all<{ id: string }>();
+    for (const { id } of results) await provisioner("DELETE", `/v1/workspaces/${id}`);
+  }
+});
+
+/** A verified user with a plan, tracked for cleanup. */
+export async function entitledUser(planId = "cpu-small"): Promise<TestUser> {
+  const user = await createUser();
+  await grantPlan(user.id, planId);
+  users.push(user.id);
+  return user;
+}
+
+/** Tracks a user made elsewhere (say, unverified) for cleanup. */
+export const track = (user: TestUser) => {
+  users.push(user.id);
+  return user;
+};
+
+export const connect = (user: TestUser, options: { env?: Cloudflare.Env } = {}) => call("POST", "/v1/sessions", { ip: user.ip, token: user.accessToken, ...options });
+
+/** Rows straight from D1, to assert what the API does not show. */
+export const liveSessionsOf = async (userId: string) =>
+  (await env.DB.prepare("select * from sessions where user_id = ? and state in ('starting', 'running', 'stopping')").bind(userId).all()).results;
+export const sessionRowsOf = async (userId: string) =>
+  (await env.DB.prepare("select * from sessions where user_id = ? order by created_at").bind(userId).all<Record<string, unknown>>()).results;
+export const commandsOf = async (userId: string) =>
+  (await env.DB.prepare("select command, session_id, request_id from command_log where user_id = ? order by id").bind(userId).all<{ command: string; session_id: string | null; request_id: string }>()).results;

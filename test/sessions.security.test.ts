@@ -1,0 +1,89 @@
+/**
+ * Sessions and workspaces across tenants, and the Worker → provisioner trust: someone else's
+ * session or workspace is never seen or touched (404, as if it did not exist); a host that does
+ * not trust the Worker's key, or an address the Worker may not call, starts nothing.
+ * (Token attacks on these routes are in test/auth-attacks.test.ts, which finds them itself.)
+ */
+import { env } from "cloudflare:workers";
+import { exportJWK, generateKeyPair } from "jose";
+import { describe, expect, it } from "vitest";
+import { api } from "../workers/api";
+import { call, expectProblem, testEnv } from "./harness";
+import { commandsOf, connect, containersOf, entitledUser, liveSessionsOf, sessionRowsOf, volumeExists } from "./provisioner-harness";
+
+describe("the API map (ARCHITECTURE.md) is a contract", () => {
+  it("serves exactly these session and workspace operations, all behind a bearer token", () => {
+    const doc = api.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "t", version: "1" } });
+    const operations = Object.entries(doc.paths ?? {})
+      .filter(([path]) => path.startsWith("/v1/sessions") || path.startsWith("/v1/workspace"))
+      .flatMap(([path, methods]) => Object.entries(methods as Record<string, { security?: unknown[] }>).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, secured: (op.security?.length ?? 0) > 0 })));
+    expect(operations.map((o) => o.route).sort()).toEqual(
+      ["POST /v1/sessions", "GET /v1/sessions", "GET /v1/sessions/{id}", "POST /v1/sessions/{id}/disconnect", "GET /v1/workspace", "DELETE /v1/workspace"].sort(),
+    );
+    expect(operations.every((o) => o.secured)).toBe(true);
+  });
+});
+
+describe("someone else's session or workspace", () => {
+  it("is 404 to get, disconnect or destroy, and stays running", async () => {
+    const owner = await entitledUser();
+    const other = await entitledUser();
+    const session = await connect(owner);
+    expect(session.status, session.text).toBe(201);
+    const asOther = { ip: other.ip, token: other.accessToken };
+
+    expectProblem(await call("GET", `/v1/sessions/${session.json.id}`, asOther), 404, "not_found");
+    expectProblem(await call("POST", `/v1/sessions/${session.json.id}/disconnect`, asOther), 404, "not_found");
+    expectProblem(await call("GET", "/v1/workspace", asOther), 404, "not_found");
+    expectProblem(await call("DELETE", "/v1/workspace", asOther), 404, "not_found");
+    const list = await call("GET", "/v1/sessions", asOther);
+    expect(list.json).toEqual({ sessions: [] });
+    expect(list.text).not.toContain(session.json.id);
+
+    // The owner's session, container and workspace are untouched, and nothing was logged for the other.
+    const mine = await call("GET", `/v1/sessions/${session.json.id}`, { ip: owner.ip, token: owner.accessToken });
+    expect(mine.json.state).toBe("running");
+    expect((await containersOf(owner.id)).map((c) => [c.sessionId, c.state])).toEqual([[session.json.id, "running"]]);
+    expect(await volumeExists(session.json.workspaceId)).toBe(true);
+    expect(await commandsOf(other.id)).toEqual([]);
+  });
+
+  it("two users' sessions run side by side, each with its own workspace", async () => {
+    const a = await entitledUser();
+    const b = await entitledUser();
+    const [sa, sb] = await Promise.all([connect(a), connect(b)]);
+    expect([sa.status, sb.status]).toEqual([201, 201]);
+    expect(sa.json.workspaceId).not.toBe(sb.json.workspaceId);
+    expect((await containersOf(a.id)).map((c) => c.workspaceId)).toEqual([sa.json.workspaceId]);
+    expect((await containersOf(b.id)).map((c) => c.workspaceId)).toEqual([sb.json.workspaceId]);
+  });
+});
+
+describe("Worker → provisioner trust", () => {
+  it("a host that does not trust the Worker's key starts nothing (503 not_configured), and it is logged", async () => {
+    const user = await entitledUser();
+    const { privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+    const untrusted = { ...testEnv(), PROVISIONER_PRIVATE_KEY: JSON.stringify(await exportJWK(privateKey)) } as Cloudflare.Env;
+    const res = await connect(user, { env: untrusted });
+    expectProblem(res, 503, "not_configured");
+    expect(await liveSessionsOf(user.id)).toEqual([]);
+    expect(await containersOf(user.id)).toEqual([]);
+    const logged = await env.DB.prepare("select code from error_logs where request_id = ? and source = 'provisioner'").bind(res.headers.get("X-Request-Id")).all<{ code: string }>();
+    expect(logged.results.map((r) => r.code)).toContain("provisioner_401");
+  });
+
+  it("a registry host whose address the Worker may not call (plain http off loopback) is never called", async () => {
+    const user = await entitledUser();
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare("insert into gpu_hosts (id, name, transport, base_url, gpu_count, status, registered_at) values ('hand-written', 'x', 'url', 'http://203.0.113.7', 0, 'active', ?)").bind(now),
+      env.DB.prepare("insert into workspaces (id, user_id, host_id, state, created_at, last_used_at) values (?, ?, 'hand-written', 'hot', ?, ?)").bind(crypto.randomUUID(), user.id, now, now),
+    ]);
+    const res = await connect(user);
+    expectProblem(res, 503, "not_configured");
+    expect(res.text).not.toContain("203.0.113.7");
+    expect((await sessionRowsOf(user.id))[0]).toMatchObject({ state: "failed", failure_code: "not_configured" });
+    const logged = await env.DB.prepare("select code from error_logs where request_id = ? and source = 'provisioner'").bind(res.headers.get("X-Request-Id")).all<{ code: string }>();
+    expect(logged.results.map((r) => r.code)).toContain("provisioner_host_invalid");
+  });
+});

@@ -1,0 +1,71 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { connect, disconnect, getSession, listSessions } from "../../domain/sessions";
+import { newApp } from "../app";
+import { principalOf, requireUser } from "../middleware/auth";
+import { errorResponses } from "../problem";
+import { bearerAuth, jsonResponse, SessionSchema } from "../schemas";
+
+const protectedRoute = { tags: ["sessions"], security: bearerAuth, middleware: requireUser };
+
+const SessionIdParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
+
+/** Connect's faults: refused entitlements, a busy state, and a host that is down or full (503 with Retry-After). */
+const HOST_FAULTS = ["provisioner_unavailable", "no_capacity", "not_configured"] as const;
+
+const connectRoute = createRoute({
+  ...protectedRoute,
+  method: "post",
+  path: "/",
+  summary: "Connect: start your GPU session, or get the live one you have (idempotent: never two)",
+  description: "Needs a verified email and a plan. A workspace is created on first use and kept between sessions.",
+  responses: {
+    201: jsonResponse(SessionSchema, "Started: the container is running"),
+    200: jsonResponse(SessionSchema, "Your session was already running"),
+    202: jsonResponse(SessionSchema, "Another connect is still starting it: poll GET /v1/sessions/{id}"),
+    ...errorResponses("unauthorized", "email_unverified", "no_plan", "session_busy", "workspace_busy", ...HOST_FAULTS),
+  },
+});
+
+const listRoute = createRoute({
+  ...protectedRoute,
+  method: "get",
+  path: "/",
+  summary: "Your sessions, newest first",
+  request: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }) },
+  responses: {
+    200: jsonResponse(z.object({ sessions: z.array(SessionSchema) }), "Sessions"),
+    ...errorResponses("validation_failed", "unauthorized"),
+  },
+});
+
+const getRoute = createRoute({
+  ...protectedRoute,
+  method: "get",
+  path: "/{id}",
+  summary: "One of your sessions",
+  request: { params: SessionIdParams },
+  responses: { 200: jsonResponse(SessionSchema, "The session"), ...errorResponses("validation_failed", "unauthorized", "not_found") },
+});
+
+const disconnectRoute = createRoute({
+  ...protectedRoute,
+  method: "post",
+  path: "/{id}/disconnect",
+  summary: "Disconnect: stop the container and keep the workspace; billing time stops now",
+  request: { params: SessionIdParams },
+  responses: {
+    200: jsonResponse(SessionSchema, "Ended (idempotent: an ended session is returned as it is)"),
+    ...errorResponses("validation_failed", "unauthorized", "not_found", "session_busy", ...HOST_FAULTS),
+  },
+});
+
+const CONNECT_STATUS = { created: 201, existing: 200, starting: 202 } as const;
+
+export const sessionRoutes = newApp()
+  .openapi(connectRoute, async (c) => {
+    const { session, outcome } = await connect(c.get("domain"), principalOf(c).user.id);
+    return c.json(session, CONNECT_STATUS[outcome]);
+  })
+  .openapi(listRoute, async (c) => c.json({ sessions: await listSessions(c.get("domain"), principalOf(c).user.id, c.req.valid("query")) }, 200))
+  .openapi(getRoute, async (c) => c.json(await getSession(c.get("domain"), principalOf(c).user.id, c.req.valid("param").id), 200))
+  .openapi(disconnectRoute, async (c) => c.json(await disconnect(c.get("domain"), principalOf(c).user.id, c.req.valid("param").id), 200));

@@ -1,0 +1,22 @@
+/** The workspace rows in D1 that sessions and the workspace routes share (never the content: policy §3). */
+import { and, eq, ne } from "drizzle-orm";
+import { type WorkspaceState, workspaces } from "../../schema";
+import type { DomainContext } from "./context";
+import { AppError } from "./errors";
+
+export type Workspace = typeof workspaces.$inferSelect;
+
+/** The user's workspace that is not deleted (at most one: a partial unique index). */
+export const currentWorkspace = (ctx: DomainContext, userId: string) =>
+  ctx.db.query.workspaces.findFirst({ where: and(eq(workspaces.userId, userId), ne(workspaces.state, "deleted")) });
+
+const BUSY: Partial<Record<WorkspaceState, string>> = {
+  deleting: "Your workspace is being destroyed; run destroy again to finish it.",
+  deleted: "Your workspace was just destroyed; connect again for a new one.",
+  archiving: "Your workspace is moving to cold storage; try again shortly.",
+  restoring: "Your workspace is coming back from cold storage; try again shortly.",
+  cold: "Your workspace is in cold storage and must be restored first.",
+};
+
+export const workspaceBusy = (state: WorkspaceState) =>
+  new AppError("workspace_busy", BUSY[state] ?? "Your workspace is busy; try again shortly.", { headers: { "Retry-After": "30" } });
