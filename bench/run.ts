@@ -9,65 +9,42 @@
  * Nothing but 127.0.0.1 is contacted. Everything it starts or writes (a temp dir with generated
  * secrets, local D1 state and the dry-run bundle) is removed at the end, also on error or Ctrl-C.
  */
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha384 } from "@noble/hashes/sha2.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import { base64 } from "@scure/base";
 import bcrypt from "bcryptjs";
-import { exportJWK, generateKeyPair } from "jose";
-
-// ---------------------------------------------------------------------------------------------
-// Node built-ins, typed locally: the repo's tsconfig carries Worker types only (no @types/node).
-
-interface Readable {
-  on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
-}
-interface ChildProcess {
-  pid?: number | undefined;
-  exitCode: number | null;
-  signalCode: string | null;
-  stdout: Readable | null;
-  stderr: Readable | null;
-  on(event: "exit", listener: (code: number | null, signal: string | null) => void): unknown;
-  on(event: "error", listener: (error: Error) => void): unknown;
-}
-interface ChildProcessApi {
-  spawn(
-    command: string,
-    args: string[],
-    options: { cwd: string; env: Record<string, string | undefined>; detached: boolean; stdio: ["ignore", "pipe", "pipe"] },
-  ): ChildProcess;
-}
-interface FsApi {
-  mkdtempSync(prefix: string): string;
-  rmSync(path: string, options: { recursive: boolean; force: boolean }): void;
-  writeFileSync(path: string, data: string, options: { mode: number }): void;
-  readFileSync(path: string): Uint8Array;
-  readFileSync(path: string, encoding: "utf8"): string;
-  readdirSync(path: string): string[];
-}
-interface NetServer {
-  listen(port: number, host: string, callback: () => void): unknown;
-  address(): { port: number } | string | null;
-  close(callback: () => void): unknown;
-  on(event: "error", listener: (error: Error) => void): unknown;
-}
-
-const builtin = <T>(id: string) => process.getBuiltinModule(id) as T;
-const { spawn } = builtin<ChildProcessApi>("node:child_process");
-const fs = builtin<FsApi>("node:fs");
-const { tmpdir, cpus, loadavg } = builtin<{ tmpdir(): string; cpus(): unknown[]; loadavg(): number[] }>("node:os");
-const { join } = builtin<{ join(...parts: string[]): string }>("node:path");
-const { gzipSync } = builtin<{ gzipSync(data: Uint8Array): Uint8Array }>("node:zlib");
-const { createServer } = builtin<{ createServer(): NetServer }>("node:net");
+import {
+  type Api,
+  call,
+  dryRunBundle,
+  fmt,
+  fmtLoad,
+  HOST,
+  log,
+  MIN_BCRYPT_COST as MIN_COST,
+  makeTempDir,
+  median,
+  migrateLocalD1,
+  PASSWORD,
+  POLICY_VERSION,
+  procStats,
+  ROOT,
+  runBench,
+  startWranglerDev,
+  stopChild,
+  table,
+  waitHealthy,
+  writeEnvFile,
+} from "./lib.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-const ROOT = new URL("../", import.meta.url).pathname;
-const WRANGLER = join(ROOT, "node_modules/wrangler/wrangler-dist/cli.js");
-const HOST = "127.0.0.1";
-const MIN_COST = 10; // workers/domain/config.ts: BCRYPT_COST ≥ 10
 const BCRYPT_RUNS = 5;
 const CONCURRENCY = 8;
 const ROUNDS = 3;
@@ -76,112 +53,18 @@ const WARMUP_MS = 1500;
 const MAX_REQUESTS_PER_ROUND = 100_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const CLOCK_TICKS_PER_S = 100; // Linux USER_HZ, the unit of utime/stime in /proc/<pid>/stat
-const PASSWORD = "correct horse battery staple 42";
-const POLICY_VERSION = "2026-04-03";
-
-// Keep wrangler and miniflare off the network: no update check (banner), no metrics or error
-// reports, no Request.cf download; and out of shared places (dev registry, log files).
-const wranglerEnv = (tmp: string): Record<string, string | undefined> => ({
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_SEND_ERROR_REPORTS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  WRANGLER_WRITE_LOGS: "false",
-  WRANGLER_REGISTRY_PATH: join(tmp, "registry"),
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  CLOUDFLARE_INCLUDE_PROCESS_ENV: undefined,
-  NO_COLOR: "1",
-  FORCE_COLOR: "0",
-});
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup: every child process group and temp dir is registered here and undone on any exit path.
-
-const children = new Set<ChildProcess>();
-const tempDirs: string[] = [];
-
-function killGroup(child: ChildProcess, signal: "SIGTERM" | "SIGKILL") {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal); // detached: the child leads its own group (wrangler + workerd)
-  } catch {
-    // already gone
-  }
-}
-
-async function stopChild(child: ChildProcess, graceMs = 5000) {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-    killGroup(child, "SIGTERM"); // graceful: miniflare removes its temp files (local emails) on exit
-    const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
-    await exited;
-    clearTimeout(timer);
-  }
-  // The group may outlive its leader (workerd); make sure nothing of it is left.
-  killGroup(child, "SIGKILL");
-  children.delete(child);
-}
-
-function cleanupSync() {
-  for (const child of children) {
-    killGroup(child, "SIGTERM");
-    killGroup(child, "SIGKILL");
-  }
-  children.clear();
-  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-}
-
-let interrupted = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${signal}: stopping …`);
-    // Graceful first (so miniflare removes its files), bounded; then whatever is left, by force.
-    void Promise.all([...children].map((child) => stopChild(child, 3000))).finally(() => {
-      cleanupSync();
-      process.exit(130);
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const log = (message: string) => console.error(`[bench] ${message}`);
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-const fmt = (n: number, digits = 1) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const kib = (bytes: number) => `${fmt(bytes / 1024)} KiB`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function table(headers: string[], rows: string[][]) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
 
 function readBcryptCost(): number {
-  const toml = fs.readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   const match = /^BCRYPT_COST\s*=\s*"?(\d+)"?/m.exec(toml);
   if (!match) throw new Error("BCRYPT_COST not found in wrangler.toml");
   return Number(match[1]);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error("no free port"))));
-    });
-  });
 }
 
 /**
@@ -190,25 +73,13 @@ function freePort(): Promise<number> {
  * time plus that of its reaped children, so a workerd that exits (and is reaped) is still counted.
  */
 function groupCpuTicks(pgid: number): Map<string, number> | undefined {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync("/proc");
-  } catch {
-    return undefined;
-  }
+  const procs = procStats();
+  if (!procs) return undefined;
   const ticks = new Map<string, number>();
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue; // exited meanwhile
-    }
-    // Fields after "(comm)": state ppid pgrp … utime stime cutime cstime (fields 14–17 of proc(5)).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  for (const { pid, fields } of procs) {
     if (Number(fields[2]) !== pgid) continue;
-    ticks.set(entry, Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]));
+    // utime stime cutime cstime
+    ticks.set(pid, Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]));
   }
   return ticks;
 }
@@ -220,37 +91,6 @@ function cpuMsBetween(before: Map<string, number>, after: Map<string, number>) {
   return (ticks * 1000) / CLOCK_TICKS_PER_S;
 }
 
-/** Starts `wrangler <args>` in its own process group; output is kept (bounded) for error reports. */
-function startWrangler(args: string[], tmp: string) {
-  const child = spawn(process.execPath, ["--no-warnings", WRANGLER, ...args], { cwd: ROOT, env: wranglerEnv(tmp), detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  const output = { text: "" };
-  const decoder = new TextDecoder();
-  const keep = (chunk: Uint8Array) => {
-    output.text = (output.text + decoder.decode(chunk, { stream: true })).slice(-200_000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const exited = new Promise<number | null>((resolve) => {
-    child.on("error", (error) => {
-      output.text += `\n(spawn failed: ${error.message})`;
-      resolve(null);
-    });
-    child.on("exit", (code) => resolve(code));
-  });
-  return { child, output, exited };
-}
-
-/** Runs a wrangler command to completion (bounded in time); returns its output. */
-async function wrangler(args: string[], tmp: string, timeoutMs = 90_000): Promise<string> {
-  const run = startWrangler(args, tmp);
-  const timer = setTimeout(() => killGroup(run.child, "SIGKILL"), timeoutMs);
-  const code = await run.exited.finally(() => clearTimeout(timer));
-  children.delete(run.child);
-  if (code !== 0) throw new Error(`wrangler ${args.join(" ")} exited with ${code ?? "a signal (timed out?)"}:\n${run.output.text.slice(-4000)}`);
-  return run.output.text;
-}
-
 // ---------------------------------------------------------------------------------------------
 // 1. Login CPU cost: exactly the pre-hash and bcryptjs calls of workers/domain/passwords.ts.
 
@@ -259,9 +99,9 @@ const preHash = (password: string, pepper: Uint8Array) => base64.encode(hmac(sha
 /** Wall and CPU time (ms) of one call; CPU (this process) is what a busy machine distorts least. */
 async function timed<T>(fn: () => Promise<T>) {
   const wall = performance.now();
-  const cpu = process.cpuUsage() as { user: number; system: number };
+  const cpu = process.cpuUsage();
   const value = await fn();
-  const used = process.cpuUsage(cpu) as { user: number; system: number };
+  const used = process.cpuUsage(cpu);
   return { value, wallMs: performance.now() - wall, cpuMs: (used.user + used.system) / 1000 };
 }
 
@@ -339,98 +179,23 @@ async function load(url: string, headers: Record<string, string>, durationMs: nu
   return { ok, errors, firstError, seconds, rps: ok / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequest };
 }
 
-async function waitReady(base: string, dev: ReturnType<typeof startWrangler>, timeoutMs = 90_000) {
-  const deadline = performance.now() + timeoutMs;
-  let exited = false;
-  void dev.exited.then(() => {
-    exited = true;
-  });
-  while (performance.now() < deadline) {
-    if (exited) throw new Error(`wrangler dev exited early:\n${dev.output.text.slice(-4000)}`);
-    try {
-      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
-      await res.text();
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  throw new Error(`wrangler dev not ready after ${timeoutMs} ms:\n${dev.output.text.slice(-4000)}`);
-}
-
-async function postJson(url: string, body: unknown) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  return { status: res.status, text };
-}
-
 /** Serves `script` (the dry-run bundle, see bundle()) with `wrangler dev` and loads it. */
 async function throughput(tmp: string, script: string) {
-  // Generated, throwaway secrets (the shapes workers/domain/config.ts expects).
-  const { privateKey } = await generateKeyPair("EdDSA", { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), kid: `bench-${Date.now()}` };
-  const pepper = base64.encode(crypto.getRandomValues(new Uint8Array(32)));
-  const envFile = join(tmp, "bench.env");
-  fs.writeFileSync(envFile, `ACCESS_TOKEN_KEYS='${JSON.stringify([jwk])}'\nPASSWORD_PEPPER=${pepper}\n`, { mode: 0o600 });
-
-  const persist = join(tmp, "state");
-  log("applying migrations to a temporary local D1 …");
-  await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], tmp);
-
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  const base = `http://${HOST}:${port}`;
-  log(`starting wrangler dev on ${base} …`);
-  const devStarted = performance.now();
-  const dev = startWrangler(
-    [
-      "dev",
-      // The exact bundle measured in section 3, not a fresh build of workers/: what would be
-      // deployed, and no reload when a source file changes while the bench runs.
-      script,
-      "--no-bundle",
-      "--config",
-      join(ROOT, "wrangler.toml"),
-      "--local",
-      "--ip",
-      HOST,
-      "--port",
-      String(port),
-      "--inspector-ip",
-      HOST,
-      "--inspector-port",
-      String(inspectorPort),
-      "--persist-to",
-      persist,
-      "--env-file",
-      envFile,
-      "--var",
-      `BCRYPT_COST:${MIN_COST}`,
-      "--show-interactive-dev-session=false",
-      "--live-reload=false",
-      // Per-request "[wrangler:info] GET …" lines cost CPU in wrangler's Node process on every
-      // request; the Worker's own cost is what is measured here.
-      "--log-level",
-      "warn",
-    ],
-    tmp,
-  );
+  const envFile = await writeEnvFile(tmp);
+  const persist = await migrateLocalD1(tmp);
+  // The exact bundle measured in section 3, not a fresh build of workers/.
+  const { base, dev, startedAt: devStarted } = await startWranglerDev(tmp, script, persist, envFile);
   try {
-    await waitReady(base, dev);
+    await waitHealthy(`${base}/healthz`, dev, "wrangler dev");
     const startupS = (performance.now() - devStarted) / 1000;
 
     const id = crypto.randomUUID().slice(0, 8);
     const username = `bench${id}`;
-    const signup = await postJson(`${base}/v1/auth/signup`, { username, email: `bench-${id}@example.com`, password: PASSWORD, policyVersion: POLICY_VERSION, ageConfirmed: true });
+    const api: Api = { base, timeoutMs: REQUEST_TIMEOUT_MS };
+    const signup = await call(api, "POST", "/v1/auth/signup", { username, email: `bench-${id}@example.com`, password: PASSWORD, policyVersion: POLICY_VERSION, ageConfirmed: true });
     if (signup.status !== 202) throw new Error(`signup: ${signup.status} ${signup.text}`);
     const loginStarted = performance.now();
-    const login = await postJson(`${base}/v1/auth/login`, { login: username, password: PASSWORD });
+    const login = await call(api, "POST", "/v1/auth/login", { login: username, password: PASSWORD });
     const loginMs = performance.now() - loginStarted;
     if (login.status !== 200) throw new Error(`login: ${login.status} ${login.text}`);
     const { accessToken } = JSON.parse(login.text) as { accessToken: string };
@@ -473,22 +238,19 @@ interface Metafile {
 }
 
 async function bundle(tmp: string) {
-  const outdir = join(tmp, "dist");
   const metafile = join(tmp, "meta.json");
   log("bundling (wrangler deploy --dry-run) …");
-  const output = await wrangler(["deploy", "--dry-run", "--outdir", outdir, "--metafile", metafile], tmp);
-  const files = fs.readdirSync(outdir).filter((f) => f.endsWith(".js") || f.endsWith(".mjs"));
-  if (files.length === 0) throw new Error(`no .js in ${outdir}:\n${output.slice(-2000)}`);
+  const { outdir, output, files, entry } = await dryRunBundle(tmp, ["--metafile", metafile]);
   let raw = 0;
   let gzip = 0;
   for (const file of files) {
-    const bytes = fs.readFileSync(join(outdir, file));
+    const bytes = readFileSync(join(outdir, file));
     raw += bytes.length;
     gzip += gzipSync(bytes).length;
   }
   // Largest contributors, grouped by package (or by top folder for the project's own code).
   const byOwner = new Map<string, number>();
-  const meta = JSON.parse(fs.readFileSync(metafile, "utf8")) as Metafile;
+  const meta = JSON.parse(readFileSync(metafile, "utf8")) as Metafile;
   for (const [out, info] of Object.entries(meta.outputs)) {
     if (out.endsWith(".map")) continue;
     for (const [input, { bytesInOutput }] of Object.entries(info.inputs)) {
@@ -499,7 +261,6 @@ async function bundle(tmp: string) {
   }
   const top = [...byOwner.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6);
   const wranglerLine = /Total Upload:.*$/m.exec(output)?.[0];
-  const entry = join(outdir, files.includes("index.js") ? "index.js" : files[0]!);
   return { files, raw, gzip, top, wranglerLine, entry };
 }
 
@@ -507,8 +268,7 @@ async function bundle(tmp: string) {
 
 async function main() {
   const startedAt = performance.now();
-  const tmp = fs.mkdtempSync(join(tmpdir(), "ozekai-bench-"));
-  tempDirs.push(tmp);
+  const tmp = makeTempDir("ozekai-bench-");
   const prodCost = readBcryptCost();
   const loadAtStart = loadavg();
 
@@ -521,7 +281,7 @@ async function main() {
   const tp = await throughput(tmp, size.entry);
 
   const out: string[] = [];
-  out.push("", `Ozekai benchmark — node ${process.versions.node}, ${cpus().length} CPUs, load average at start ${loadAtStart.map((l) => fmt(l, 2)).join(" ")}, ${new Date().toISOString()}`, "");
+  out.push("", `Ozekai benchmark — node ${process.versions.node}, ${cpus().length} CPUs, load average at start ${fmtLoad(loadAtStart)}, ${new Date().toISOString()}`, "");
 
   out.push(`1. Login CPU cost (bcryptjs + HMAC-SHA-384 pre-hash as in passwords.ts; median of ${BCRYPT_RUNS}, in Node; wall / CPU ms)`);
   out.push(
@@ -565,7 +325,7 @@ async function main() {
   out.push(table(["round", "endpoint", "ok", "errors", "req/s", "p50 ms", "p99 ms", "server CPU ms/req"], rows));
   out.push(
     `(server CPU = wrangler + workerd processes, from /proc; less sensitive than req/s to other load on the machine. ` +
-      `Load average ${tp.loadBefore.map((l) => fmt(l, 2)).join(" ")} before, ${loadavg().map((l) => fmt(l, 2)).join(" ")} after.)`,
+      `Load average ${fmtLoad(tp.loadBefore)} before, ${fmtLoad(loadavg())} after.)`,
   );
   out.push(`(wrangler dev ready in ${fmt(tp.startupS)} s; one login at cost ${MIN_COST} inside workerd took ${fmt(tp.loginMs)} ms end to end)`);
   for (const [i, r] of tp.rounds.entries()) {
@@ -589,12 +349,4 @@ async function main() {
   console.log(out.join("\n"));
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  process.exitCode = 1;
-} finally {
-  for (const child of [...children]) await stopChild(child, 2000);
-  cleanupSync();
-}
+await runBench("bench", main, 2000);
