@@ -1,3 +1,4 @@
 export * from "./accounts";
 export * from "./logs";
 export * from "./sessions";
+export * from "./usage";

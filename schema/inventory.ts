@@ -7,6 +7,7 @@ import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { accountEvents, loginSessions, refreshTokens, singleUseTokens, users } from "./accounts";
 import { accessLogs, errorLogs } from "./logs";
 import { commandLog, gpuHosts, sessions, workspaces } from "./sessions";
+import { usageSamples } from "./usage";
 
 /** `infrastructure`: the platform's own machines, not personal data (only in tables without a subject). */
 export type Category = "account" | "payment_reference" | "usage" | "technical_log" | "security" | "derived" | "infrastructure";
@@ -51,6 +52,25 @@ export const inventory: readonly TableEntry[] = [
       command: { category: "usage", purpose: "connect, disconnect, destroy, upload or download (policy §1)" },
       at: { category: "usage", purpose: "when the command was issued" },
       request_id: { category: "technical_log", purpose: "joins the access log" },
+    },
+  },
+  {
+    table: usageSamples,
+    subject: "user_id",
+    retention: { kind: "time", columns: ["at"], days: 365, rule: "12 months, with the other usage logs (policy §6)" },
+    columns: {
+      id: { category: "usage", purpose: "row identifier" },
+      session_id: { category: "usage", purpose: "the session the sample measures" },
+      user_id: { category: "usage", purpose: "whose session it is (export, erasure, owner queries)" },
+      at: { category: "usage", purpose: "when the sample was taken (one per session and cron tick)" },
+      gpu_count: { category: "usage", purpose: "GPUs held when sampled" },
+      gpu_utilization_percent: { category: "usage", purpose: "GPU utilization, mean over the session's GPUs (policy §1: compute usage metrics); null when unreadable" },
+      gpu_utilization_max_percent: { category: "usage", purpose: "busiest GPU's utilization: idle disconnect (resource management, policy §1)" },
+      gpu_memory_used_mb: { category: "usage", purpose: "VRAM used, summed over the session's GPUs (policy §1)" },
+      gpu_memory_total_mb: { category: "usage", purpose: "VRAM installed, summed over the session's GPUs (policy §1)" },
+      cpu_percent: { category: "usage", purpose: "CPU use of the container (resource management; idle disconnect of CPU plans)" },
+      memory_used_bytes: { category: "usage", purpose: "memory use of the container (resource management)" },
+      shells_attached: { category: "usage", purpose: "interactive shells attached: a session with a shell is never idle-disconnected" },
     },
   },
   {

@@ -40,7 +40,8 @@ const resolve = (schema: JsonSchema | undefined): JsonSchema => {
 const HTTP_METHODS = new Set(["get", "put", "post", "delete", "patch", "options", "head"]);
 const operations: Operation[] = Object.entries(document.paths).flatMap(([path, item]) =>
   Object.entries(item)
-    .filter(([method, op]) => HTTP_METHODS.has(method) && op.requestBody)
+    // JSON bodies only: a file upload's body is the file's bytes, whatever they are.
+    .filter(([method, op]) => HTTP_METHODS.has(method) && op.requestBody?.content?.["application/json"])
     .map(([method, op]) => ({
       method: method.toUpperCase(),
       // Any path parameter gets a plausible-looking but unknown id.

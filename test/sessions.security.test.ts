@@ -18,7 +18,18 @@ describe("the API map (ARCHITECTURE.md) is a contract", () => {
       .filter(([path]) => path.startsWith("/v1/sessions") || path.startsWith("/v1/workspace"))
       .flatMap(([path, methods]) => Object.entries(methods as Record<string, { security?: unknown[] }>).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, secured: (op.security?.length ?? 0) > 0 })));
     expect(operations.map((o) => o.route).sort()).toEqual(
-      ["POST /v1/sessions", "GET /v1/sessions", "GET /v1/sessions/{id}", "POST /v1/sessions/{id}/disconnect", "GET /v1/workspace", "DELETE /v1/workspace"].sort(),
+      [
+        "POST /v1/sessions",
+        "GET /v1/sessions",
+        "GET /v1/sessions/{id}",
+        "POST /v1/sessions/{id}/disconnect",
+        "GET /v1/sessions/{id}/shell",
+        "GET /v1/workspace",
+        "DELETE /v1/workspace",
+        "PUT /v1/workspace/files/{path}",
+        "GET /v1/workspace/files/{path}",
+        "GET /v1/workspace/archive",
+      ].sort(),
     );
     expect(operations.every((o) => o.secured)).toBe(true);
   });

@@ -31,6 +31,13 @@ export interface Env {
   PROVISIONER_ACCESS_CLIENT_ID?: string;
   /** Secret, with PROVISIONER_ACCESS_CLIENT_ID. */
   PROVISIONER_ACCESS_CLIENT_SECRET?: string;
+  /** The largest file one upload may make, in bytes (413 past it); default 50 GiB. */
+  WORKSPACE_FILE_MAX_BYTES?: string;
   /** The longest a provisioner call (a container create) may take; default 60. */
   PROVISIONER_TIMEOUT_SECONDS?: string;
+  /** Idle disconnect (workers/domain/idle.ts): minutes of idleness, and the thresholds under which a session is idle. */
+  IDLE_MINUTES?: string;
+  IDLE_GPU_UTIL_PERCENT?: string;
+  /** 100 = one core busy; used for plans without GPUs. */
+  IDLE_CPU_PERCENT?: string;
 }

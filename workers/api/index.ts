@@ -2,7 +2,7 @@ import { cors } from "hono/cors";
 import { AppError } from "../domain/errors";
 import { newApp } from "./app";
 import { renderDocs } from "./docs";
-import { jsonBodyLimit, requireJsonBody } from "./middleware/body";
+import { jsonBodyChecks } from "./middleware/body";
 import { requestMiddleware } from "./middleware/request";
 import { servicesMiddleware } from "./middleware/services";
 import { onError, problemResponse } from "./problem";
@@ -10,6 +10,7 @@ import { accountRoutes } from "./routes/account";
 import { authRoutes } from "./routes/auth";
 import { metaRoutes } from "./routes/meta";
 import { sessionRoutes } from "./routes/sessions";
+import { shellRoutes } from "./routes/shell";
 import { workspaceRoutes } from "./routes/workspace";
 import type { HonoEnv } from "./types";
 
@@ -21,18 +22,19 @@ api.use("/v1/*", async (c, next) => {
   return cors({
     origin: (origin) => (origins.includes(origin) ? origin : null),
     allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
-    allowHeaders: ["Authorization", "Content-Type"],
-    exposeHeaders: ["X-Request-Id", "Retry-After"],
+    allowHeaders: ["Authorization", "Content-Type", "Range", "Want-Repr-Digest"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Range", "Accept-Ranges", "Repr-Digest", "Ozekai-Sha256"],
     maxAge: 600,
     credentials: false,
   })(c, next);
 });
-api.use("/v1/*", jsonBodyLimit, requireJsonBody, servicesMiddleware);
+api.use("/v1/*", jsonBodyChecks, servicesMiddleware);
 
 api.route("/", metaRoutes);
 api.route("/v1/auth", authRoutes);
 api.route("/v1/account", accountRoutes);
 api.route("/v1/sessions", sessionRoutes);
+api.route("/v1/sessions", shellRoutes);
 api.route("/v1/workspace", workspaceRoutes);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

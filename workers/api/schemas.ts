@@ -71,3 +71,11 @@ export const WorkspaceSchema = z
     session: SessionSchema.nullable().openapi({ description: "The live session using the workspace" }),
   })
   .openapi("Workspace");
+
+export const StoredFileSchema = z
+  .object({
+    path: z.string(),
+    size: z.number().int().openapi({ description: "The file's size in bytes after this request" }),
+    sha256: z.string().openapi({ description: "SHA-256 (hex) of the bytes this request carried: the whole file unless appending" }),
+  })
+  .openapi("StoredFile");

@@ -2,7 +2,10 @@ import { loadConfig } from "../domain/config";
 import { type DomainContext, fixedClock, openDb } from "../domain/context";
 import { logError } from "../domain/logs";
 import type { Env } from "../env";
+import { idleDisconnectJob } from "./idle-disconnect";
+import { reconcileJob } from "./reconcile";
 import { retentionJob } from "./retention";
+import { usageMetricsJob } from "./usage-metrics";
 
 export interface Job {
   name: string;
@@ -12,6 +15,9 @@ export interface Job {
 /** Cron expression → the named jobs it runs. Keep in step with wrangler.toml `[triggers]`. */
 export const CRON_JOBS: Record<string, Job[]> = {
   "17 * * * *": [retentionJob],
+  // GPU sessions (issue 3): samples first, so reconcile knows when a vanished session was last
+  // seen and the idle check reads this minute's sample.
+  "* * * * *": [usageMetricsJob, reconcileJob, idleDisconnectJob],
 };
 
 /**

@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
-import { loginSessions, type Role, singleUseTokens, users } from "../../schema";
+import { loginSessions, type Role, singleUseTokens, users, workspaces } from "../../schema";
 import { auditEvent } from "./audit";
 import type { DomainContext } from "./context";
 import { accountEmails, sendEmail } from "./email";
@@ -9,6 +9,7 @@ import { checkNewPassword, hashPassword, verifyPassword } from "./passwords";
 import { sessionRestrictions } from "./plans";
 import { CURRENT_POLICY_VERSION } from "./policy";
 import { hashToken, newId, newOpaqueToken } from "./tokens";
+import { destroyWorkspace } from "./workspaces";
 
 export const USERNAME_PATTERN = /^[a-z][a-z0-9_-]{1,30}[a-z0-9]$/;
 const RESERVED_USERNAMES = new Set(["admin", "administrator", "root", "ozekai", "support", "privacy", "billing", "security", "system", "api", "www", "help"]);
@@ -264,9 +265,24 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
       .set({ revokedAt: now, revokedReason: "account_deleted" })
       .where(and(eq(loginSessions.userId, userId), isNull(loginSessions.revokedAt))),
     ctx.db.delete(singleUseTokens).where(eq(singleUseTokens.userId, userId)),
+    // Nothing of a deleted account keeps running or stays on a host: the workspace is marked for
+    // deletion with the account, so if the host cannot be reached now (or this Worker stops
+    // midway) the reconcile job finishes it. TODO(issue 5): a cold workspace's R2 copy.
+    ctx.db
+      .update(workspaces)
+      .set({ state: "deleting" })
+      .where(and(eq(workspaces.userId, userId), eq(workspaces.state, "hot"))),
     auditEvent(ctx, userId, "account_deleted"),
   ]);
   if (user.email) sendEmail(ctx, user.email, accountEmails.accountDeleted());
+  // The live session ends and the volume goes now when the host answers; the account's deletion
+  // never waits on, or fails with, a GPU host.
+  ctx.waitUntil(
+    destroyWorkspace(ctx, userId).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === "not_found") return; // no workspace
+      console.warn(JSON.stringify({ event: "account_workspace_left_for_reconcile", requestId: ctx.requestId, code: error instanceof AppError ? error.code : "internal" }));
+    }),
+  );
 }
 
 export { RESET_TTL_MS, singleUseToken, link };

@@ -50,6 +50,12 @@ export const accountEmails = {
     subject: "Your password was changed",
     text: `The password of your Ozekai account was changed and every sign-in was ended. If this was not you, reset your password now.${sign}`,
   }),
+  /** Policy §2: an account email about the user's own session; sent by the idle-disconnect job. */
+  sessionIdleDisconnected: (idleMinutes = 30): Email => ({
+    kind: "account",
+    subject: "Your GPU session was disconnected because it was idle",
+    text: `Your Ozekai GPU session was disconnected because it was idle: its GPUs (or, on a plan without GPUs, its CPU) were barely used and no shell was attached for ${idleMinutes} minutes. Billing stopped when it was disconnected.\n\nYour workspace is kept as it was; connect again to continue.${sign}`,
+  }),
   accountDeleted: (): Email => ({
     kind: "account",
     subject: "Your account was deleted",

@@ -30,6 +30,8 @@ export interface HostTarget {
 export const ContainerSchema = z.object({
   sessionId: z.string(),
   workspaceId: z.string(),
+  /** The user the container was made for (its network); the reconcile job checks it. */
+  tenantId: z.string().optional(),
   containerId: z.string(),
   /** Docker's state: created, running, exited, … */
   state: z.string(),
@@ -69,7 +71,38 @@ export interface ProvisionerClient {
   workspaceSize(workspaceId: string): Promise<number | null>;
   /** Deletes the volume; gone already is fine. */
   deleteWorkspace(workspaceId: string): Promise<void>;
+  /** A read-only host resource (`/v1/metrics`, `/v1/inventory`): the body of a 200; the caller parses it. */
+  readJson(path: string): Promise<unknown>;
+  /**
+   * Streams `length` bytes into a file (`path`: checked, percent-encoded segments). With `offset`,
+   * the bytes are appended at that offset, which must be the file's current size.
+   */
+  putFile(workspaceId: string, path: string, body: ReadableStream<Uint8Array>, length: number, offset?: number): Promise<StoredFile>;
+  /** The file as the host streams it (200, or 206 for a `Range`); the body is not read here. */
+  getFile(workspaceId: string, path: string, range?: string): Promise<Response>;
+  fileChecksum(workspaceId: string, path: string): Promise<StoredFile>;
+  /** The whole workspace as a tar stream. */
+  getArchive(workspaceId: string): Promise<Response>;
+  /** The session container's shell, a WebSocket not yet accepted. */
+  openShell(sessionId: string): Promise<WebSocket>;
 }
+
+export const StoredFileSchema = z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+export type StoredFile = z.infer<typeof StoredFileSchema>;
+
+/** What the host says about a file transfer, in the API's words (its own codes never reach users). */
+const FILE_FAULTS: Record<string, () => AppError> = {
+  invalid_path: () => new AppError("validation_failed", "The path is not allowed in a workspace.", { fields: [{ field: "path", message: "not allowed" }] }),
+  symlink_refused: () =>
+    new AppError("validation_failed", "The path is or goes through a symbolic link, which transfers never follow.", { fields: [{ field: "path", message: "symbolic link" }] }),
+  file_not_found: () => new AppError("not_found", "Your workspace has no file at this path."),
+  workspace_not_found: () => new AppError("not_found", "Your workspace is not on its host."),
+  not_a_file: () => new AppError("not_a_file"),
+  range_not_satisfiable: () => new AppError("range_not_satisfiable", "The range starts past the end of the file."),
+  upload_offset_mismatch: () => new AppError("upload_offset_mismatch", "The file's size is not the offset you sent; ask for its size (HEAD) and resume from there."),
+  length_required: () => new AppError("length_required"),
+  validation_failed: () => new AppError("validation_failed", "The body did not match its Content-Length."),
+};
 
 /** A client for one registered host. */
 export function provisionerClient(ctx: DomainContext, settings: ProvisionerConfig, host: HostTarget): ProvisionerClient {
@@ -83,35 +116,54 @@ export function provisionerClient(ctx: DomainContext, settings: ProvisionerConfi
     logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "provisioner", code, message: `${host.id} ${what}: ${message}`, userId: userIdOf(ctx) });
   };
 
-  async function request(method: string, path: string, options: { body?: unknown; timeoutMs?: number } = {}): Promise<Reply> {
-    const what = `${method} ${path}`;
+  /** The signed headers of one request (its token is bound to `method` and `path`, query excluded). */
+  async function signedHeaders(method: string, path: string): Promise<Record<string, string>> {
     if (!baseUrl) {
-      fault(what, "provisioner_host_invalid", "the registered base URL is not an https origin (or http on loopback)");
+      fault(`${method} ${path}`, "provisioner_host_invalid", "the registered base URL is not an https origin (or http on loopback)");
       throw new AppError("not_configured", "A GPU host is registered with an address the Worker may not call.");
     }
     const headers: Record<string, string> = {
-      Authorization: `Bearer ${await sign(settings, method, path)}`,
+      Authorization: `Bearer ${await sign(settings, method, path.split("?")[0]!)}`,
       "X-Request-Id": ctx.requestId,
     };
     if (settings.access) {
       headers["CF-Access-Client-Id"] = settings.access.clientId;
       headers["CF-Access-Client-Secret"] = settings.access.clientSecret;
     }
-    if (options.body !== undefined) headers["Content-Type"] = "application/json";
-    let response: Response;
+    return headers;
+  }
+
+  /**
+   * Sends one request and returns the host's response with its body unread (streams pass
+   * through). `timeoutMs` bounds the wait for the response head only, never a body in flight.
+   */
+  async function send(method: string, path: string, init: { headers?: Record<string, string>; body?: BodyInit; timeoutMs?: number | null } = {}): Promise<Response> {
+    const headers = { ...(await signedHeaders(method, path)), ...init.headers };
+    const abort = new AbortController();
+    const timeoutMs = init.timeoutMs === undefined ? timeouts.default : init.timeoutMs;
+    const timer = timeoutMs === null ? undefined : setTimeout(() => abort.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
     try {
-      response = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        redirect: "manual",
-        signal: AbortSignal.timeout(options.timeoutMs ?? timeouts.default),
-      });
+      return await fetch(`${baseUrl}${path}`, { method, headers, body: init.body, redirect: "manual", signal: abort.signal });
     } catch (error) {
       // Refused, reset, DNS, TLS, or the timeout above: the host is unreachable or too slow.
-      fault(what, "provisioner_unreachable", error instanceof Error ? error.name : "unknown");
+      fault(`${method} ${path}`, "provisioner_unreachable", error instanceof Error ? error.name : "unknown");
       throw unavailable();
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  async function request(method: string, path: string, options: { body?: unknown; timeoutMs?: number } = {}): Promise<Reply> {
+    const response = await send(method, path, {
+      headers: options.body === undefined ? {} : { "Content-Type": "application/json" },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      timeoutMs: options.timeoutMs,
+    });
+    return readReply(`${method} ${path}`, response);
+  }
+
+  /** Reads a JSON (or problem) answer; a 5xx or a redirect is the host being unavailable. */
+  async function readReply(what: string, response: Response): Promise<Reply> {
     const text = await response.text().catch(() => "");
     let body: unknown;
     try {
@@ -134,6 +186,24 @@ export function provisionerClient(ctx: DomainContext, settings: ProvisionerConfi
     if (reply.status === 401) return new AppError("not_configured", "The GPU host does not trust this service's key.");
     return new AppError("internal", "The GPU host refused the request.");
   };
+
+  /** A failed transfer: the host's reason in the API's words, or `unexpected`. */
+  const fileFault = (what: string, failed: Reply) => FILE_FAULTS[failed.code ?? ""]?.() ?? unexpected(what, failed);
+
+  const storedFile = (what: string, answer: Reply): StoredFile => {
+    const parsed = StoredFileSchema.safeParse(answer.body);
+    if (!parsed.success) {
+      fault(what, "provisioner_bad_reply", "the file description did not match");
+      throw unavailable();
+    }
+    return parsed.data;
+  };
+
+  /** A streamed answer: returned as it is on success, read as a problem otherwise. */
+  async function streamed(what: string, response: Response, ok: number[]): Promise<Response> {
+    if (ok.includes(response.status)) return response;
+    throw fileFault(what, await readReply(what, response));
+  }
 
   const container = (what: string, reply: Reply): Container => {
     const parsed = ContainerSchema.safeParse(reply.body);
@@ -221,6 +291,67 @@ export function provisionerClient(ctx: DomainContext, settings: ProvisionerConfi
       if (reply.status === 204 || reply.status === 404) return;
       if (reply.code === "workspace_in_use") throw new AppError("workspace_busy", "Your workspace is in use by a transfer; try again shortly.");
       throw unexpected(`DELETE ${path}`, reply);
+    },
+
+    async readJson(path) {
+      const reply = await request("GET", path);
+      if (reply.status !== 200) throw unexpected(`GET ${path}`, reply);
+      return reply.body;
+    },
+
+    async putFile(workspaceId, path, body, length, offset) {
+      const target = `/v1/workspaces/${pathId(workspaceId)}/files/${path}${offset === undefined ? "" : `?offset=${offset}`}`;
+      const what = `PUT ${target.split("?")[0]}`;
+      // The host needs the length before the first byte (a tar header carries the file): a fixed
+      // length stream sends Content-Length, and fails if the client sends more or less.
+      const fixed = new FixedLengthStream(length);
+      let clientFault = false;
+      const piping = body.pipeTo(fixed.writable).catch(() => {
+        clientFault = true;
+      });
+      let response: Response;
+      try {
+        // No timeout: a file of many GB takes as long as the client's link does.
+        response = await send("PUT", target, { headers: { "Content-Type": "application/octet-stream" }, body: fixed.readable, timeoutMs: null });
+      } catch (error) {
+        await Promise.race([piping, new Promise((resolve) => setTimeout(resolve, 100))]);
+        if (clientFault) throw FILE_FAULTS.validation_failed!();
+        throw error;
+      }
+      await piping;
+      const answer = await readReply(what, response);
+      if (answer.status === 200 || answer.status === 201) return storedFile(what, answer);
+      throw fileFault(what, answer);
+    },
+
+    async getFile(workspaceId, path, range) {
+      const target = `/v1/workspaces/${pathId(workspaceId)}/files/${path}`;
+      const response = await send("GET", target, { headers: range ? { Range: range } : {} });
+      return streamed(`GET ${target}`, response, [200, 206]);
+    },
+
+    async fileChecksum(workspaceId, path) {
+      const target = `/v1/workspaces/${pathId(workspaceId)}/checksums/${path}`;
+      // Hashing reads the whole file on the host: as long as a create may take.
+      const answer = await request("GET", target, { timeoutMs: timeouts.create });
+      if (answer.status === 200) return storedFile(`GET ${target}`, answer);
+      throw fileFault(`GET ${target}`, answer);
+    },
+
+    async getArchive(workspaceId) {
+      const target = `/v1/workspaces/${pathId(workspaceId)}/archive`;
+      return streamed(`GET ${target}`, await send("GET", target), [200]);
+    },
+
+    async openShell(sessionId) {
+      const target = `/v1/containers/${pathId(sessionId)}/shell`;
+      const response = await send("GET", target, { headers: { Upgrade: "websocket" } });
+      if (response.status === 101 && response.webSocket) return response.webSocket;
+      const answer = await readReply(`GET ${target}`, response);
+      if (answer.code === "container_not_found" || answer.code === "container_not_running") {
+        throw new AppError("not_connected", "The session's container is not running; connect again.");
+      }
+      throw unexpected(`GET ${target}`, answer);
     },
   };
 }

@@ -298,7 +298,7 @@ async function failStart(ctx: DomainContext, client: ProvisionerClient, claim: C
  * A `starting` session whose connect died: failed, and its container (if the host made one)
  * removed now, since the next container mounts the same workspace.
  */
-async function abandonStart(ctx: DomainContext, settings: ProvisionerConfig, session: Session): Promise<void> {
+export async function abandonStart(ctx: DomainContext, settings: ProvisionerConfig, session: Session): Promise<void> {
   await markFailed(ctx, session, "connect_interrupted");
   await provisionerClient(ctx, settings, await findHost(ctx, session.hostId)).removeContainer(session.id);
 }
@@ -330,13 +330,18 @@ export async function finishStopping(ctx: DomainContext, settings: ProvisionerCo
   return ended ?? (await ownedSession(ctx, session.userId, session.id));
 }
 
-/** Stop the container, keep the workspace. Idempotent: an ended session is returned as it is. */
-export async function disconnect(ctx: DomainContext, userId: string, sessionId: string): Promise<SessionView> {
+/**
+ * Stop the container, keep the workspace. Idempotent: an ended session is returned as it is.
+ * `onStopped` runs once, in the call that stopped billing (the idle job emails the user then),
+ * even if the host then fails to remove the container.
+ */
+export async function disconnect(ctx: DomainContext, userId: string, sessionId: string, options: { onStopped?: (session: Session) => void } = {}): Promise<SessionView> {
   let session = await ownedSession(ctx, userId, sessionId);
   if (session.state === "starting") throw sessionBusy("The session is still starting; disconnect once it runs.");
   const settings = await loadProvisionerConfig(ctx.env);
   if (session.state === "running") {
     const [[stopping]] = await ctx.db.batch([beginStop(ctx, session), commandEvent(ctx, userId, "disconnect", session.id)]);
+    if (stopping) options.onStopped?.(stopping);
     session = stopping ?? (await ownedSession(ctx, userId, sessionId));
   } else {
     await commandEvent(ctx, userId, "disconnect", session.id);

@@ -7,7 +7,8 @@ import { WORKSPACE_MOUNT } from "../containers/spec.ts";
 import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { getArchive, isDirectory, isRegularFile, isSymlink, type PathStat, putArchive, statPath } from "./docker-archive.ts";
-import { openWorkspaceHelper, requireWorkspaceVolume } from "./volumes.ts";
+import { Mutex } from "../mutex.ts";
+import { openWorkspaceAppender, openWorkspaceHelper, requireWorkspaceVolume } from "./volumes.ts";
 
 const absolute = (segments: readonly string[]) => [WORKSPACE_MOUNT, ...segments].join("/");
 
@@ -87,13 +88,97 @@ export async function uploadFile(
   }
 }
 
-export type FileDownload = { path: string; size: number; mtime: Date | undefined; stream: Readable };
+/** A byte range asked for with HTTP Range (RFC 9110 §14.1.2): from `start` to `end` inclusive, or the last `suffix` bytes. */
+export type ByteRange = { start: number; end?: number } | { suffix: number };
+
+/** Appends are serialized per workspace in this process, so "the size is the offset" holds while one writes. */
+const appendLocks = new Map<string, Mutex>();
+
+/**
+ * Resumable upload: appends `size` bytes at `offset`, which must be the file's current size
+ * (`upload_offset_mismatch` otherwise: a chunk sent twice or out of order is refused, never
+ * written twice). At offset 0 a missing file is created. The archive API can only replace whole
+ * files, so the bytes go through `cat >>` in a short-lived container that mounts only the volume,
+ * on a read-only root file system, without network or capabilities (volumes.ts). Returns the
+ * SHA-256 of the appended bytes and the file's new size.
+ */
+export async function appendFile(
+  services: Services,
+  workspaceId: string,
+  segments: readonly string[],
+  body: Readable,
+  size: number,
+  offset: number,
+): Promise<StoredFile> {
+  let lock = appendLocks.get(workspaceId);
+  if (!lock) {
+    lock = new Mutex();
+    appendLocks.set(workspaceId, lock);
+  }
+  return lock.run(async () => {
+    await requireWorkspaceVolume(services.docker, workspaceId);
+    const helper = await openWorkspaceHelper(services, workspaceId);
+    let current: PathStat | null;
+    try {
+      current = (await walk(helper.container, segments)).target;
+    } finally {
+      await helper.release();
+    }
+    if (current && !isRegularFile(current)) throw new ProvisionerError("not_a_file");
+    if ((current?.size ?? 0) !== offset) throw new ProvisionerError("upload_offset_mismatch", `the file has ${current?.size ?? 0} bytes`);
+    if (!current) return uploadFile(services, workspaceId, segments, body, size);
+
+    const appender = await openWorkspaceAppender(services, workspaceId, absolute(segments));
+    const hash = createHash("sha256");
+    let written = 0;
+    try {
+      for await (const chunk of body) {
+        const bytes = chunk as Buffer;
+        written += bytes.length;
+        if (written > size) throw new ProvisionerError("validation_failed", "the body is longer than Content-Length");
+        hash.update(bytes);
+        if (!appender.stdin.write(bytes)) await once(appender.stdin, "drain");
+      }
+      if (written !== size) throw new ProvisionerError("validation_failed", "the body is shorter than Content-Length");
+      await appender.finish();
+    } finally {
+      await appender.release();
+    }
+    return { path: segments.join("/"), size: offset + size, sha256: hash.digest("hex") };
+  });
+}
+
+export type FileDownload = {
+  path: string;
+  /** The whole file's size. */
+  size: number;
+  mtime: Date | undefined;
+  /** The bytes streamed: the whole file, or the range asked for. */
+  range: { start: number; end: number } | null;
+  stream: Readable;
+};
+
+/** The inclusive byte range within a file of `size` bytes, or `range_not_satisfiable`. */
+function resolveRange(range: ByteRange, size: number): { start: number; end: number } {
+  if ("suffix" in range) {
+    if (range.suffix === 0 || size === 0) throw new ProvisionerError("range_not_satisfiable", `the file has ${size} bytes`);
+    return { start: Math.max(0, size - range.suffix), end: size - 1 };
+  }
+  if (range.start >= size) throw new ProvisionerError("range_not_satisfiable", `the file has ${size} bytes`);
+  return { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
+}
 
 /**
  * Opens one regular file for reading: Docker's archive of that path, with its single entry
- * streamed out. Refused when any segment is a symbolic link or the entry is not a regular file.
+ * streamed out (only the bytes of `range` when one is given: resumable downloads skip what the
+ * client has). Refused when any segment is a symbolic link or the entry is not a regular file.
  */
-export async function openFileDownload(services: Services, workspaceId: string, segments: readonly string[]): Promise<FileDownload> {
+export async function openFileDownload(
+  services: Services,
+  workspaceId: string,
+  segments: readonly string[],
+  range?: ByteRange,
+): Promise<FileDownload> {
   await requireWorkspaceVolume(services.docker, workspaceId);
   const helper = await openWorkspaceHelper(services, workspaceId);
   let archive: Readable | undefined;
@@ -112,11 +197,25 @@ export async function openFileDownload(services: Services, workspaceId: string, 
     if (entry.header.type === "symlink" || entry.header.type === "link") throw new ProvisionerError("symlink_refused");
     if (entry.header.type !== "file" || entry.header.name !== segments.at(-1)) throw new ProvisionerError("not_a_file");
     const size = entry.header.size ?? 0;
+    const bytes = range ? resolveRange(range, size) : null;
     const source = archive;
     async function* content() {
       try {
-        for await (const chunk of entry) yield chunk as Buffer;
-        if (!(await entries.next()).done) throw new Error("the archive holds more than the one file asked for");
+        if (!bytes) {
+          for await (const chunk of entry) yield chunk as Buffer;
+          if (!(await entries.next()).done) throw new Error("the archive holds more than the one file asked for");
+          return;
+        }
+        // Docker's archive API cannot seek: the bytes before the range are read and dropped.
+        let offset = 0;
+        for await (const chunk of entry) {
+          const buffer = chunk as Buffer;
+          const from = Math.max(0, bytes.start - offset);
+          const to = Math.min(buffer.length, bytes.end + 1 - offset);
+          offset += buffer.length;
+          if (to > from) yield buffer.subarray(from, to);
+          if (offset > bytes.end) break;
+        }
       } finally {
         source.destroy();
         await helper.release();
@@ -128,7 +227,7 @@ export async function openFileDownload(services: Services, workspaceId: string, 
       source.destroy();
       void helper.release();
     });
-    return { path: segments.join("/"), size, mtime: entry.header.mtime, stream };
+    return { path: segments.join("/"), size, mtime: entry.header.mtime, range: bytes, stream };
   } catch (error) {
     archive?.destroy();
     await helper.release();

@@ -98,6 +98,81 @@ export async function openWorkspaceHelper(services: Services, workspaceId: strin
   return { container, release };
 }
 
+export type WorkspaceAppender = {
+  /** The bytes to append. */
+  stdin: NodeJS.WritableStream & { write(chunk: Buffer): boolean };
+  /** Ends the input and waits for the append to be on disk; throws if it failed. */
+  finish: () => Promise<void>;
+  release: () => Promise<void>;
+};
+
+/**
+ * A container that appends its standard input to one file of the workspace (`cat >>`), for
+ * resumable uploads: the archive API only writes whole files. It runs as root on a read-only root
+ * file system with no capability, no network and a few processes; the workspace is its only
+ * writable mount, so a link planted in the path can only lead into the workspace or to nothing
+ * writable. The path is an argument, never shell text.
+ */
+export async function openWorkspaceAppender(services: Services, workspaceId: string, path: string): Promise<WorkspaceAppender> {
+  const { docker } = services;
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer({
+      Image: services.config.helperImage,
+      Cmd: ["sh", "-c", 'exec cat >> "$1"', "append", path],
+      User: "0:0",
+      Labels: { [LABELS.helper]: workspaceId },
+      NetworkDisabled: true,
+      OpenStdin: true,
+      StdinOnce: true,
+      AttachStdin: true,
+      HostConfig: {
+        NetworkMode: "none",
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges:true"],
+        ReadonlyRootfs: true,
+        PidsLimit: 8,
+        Memory: 64 * 1024 * 1024,
+        Mounts: [{ Type: "volume", Source: workspaceVolumeName(workspaceId), Target: WORKSPACE_MOUNT }],
+        LogConfig: { Type: "none", Config: {} },
+      },
+    });
+  } catch (error) {
+    if (dockerStatus(error) === 404) throw new ProvisionerError("image_unavailable", "the workspace helper image is missing on this host");
+    throw error;
+  }
+  let released: Promise<void> | undefined;
+  const release = () => {
+    released ??= container.remove({ force: true, v: false }).then(
+      () => undefined,
+      () => undefined,
+    );
+    return released;
+  };
+  try {
+    const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream & {
+      write(chunk: Buffer): boolean;
+      resume(): void;
+      end(): void;
+    };
+    stream.resume(); // cat writes nothing; drained all the same
+    const exited = container.wait();
+    await container.start();
+    return {
+      stdin: stream,
+      release,
+      finish: async () => {
+        stream.end(); // EOF on stdin: cat finishes and the container exits
+        const { StatusCode } = (await exited) as { StatusCode: number };
+        if (StatusCode !== 0) throw new ProvisionerError("not_a_file", "the file could not be appended to");
+      },
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
 /** Helpers left by a crash (a live transfer never lasts this long) would block workspace deletion. */
 export async function pruneStaleHelpers(docker: Docker): Promise<void> {
   await docker.pruneContainers({ filters: { label: [LABELS.helper], until: ["6h"] } });

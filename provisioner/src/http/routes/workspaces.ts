@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { ProvisionerError } from "../../errors.ts";
 import type { Services } from "../../services.ts";
 import { importArchive, openArchiveExport } from "../../workspaces/archive.ts";
-import { fileChecksum, openFileDownload, uploadFile } from "../../workspaces/files.ts";
+import { appendFile, type ByteRange, fileChecksum, openFileDownload, uploadFile } from "../../workspaces/files.ts";
 import { parseRawWorkspacePath } from "../../workspaces/paths.ts";
 import { deleteWorkspace, workspaceSize } from "../../workspaces/volumes.ts";
 import { idParam, newRouter, signedPath } from "../router.ts";
@@ -13,6 +13,21 @@ function filePath(url: string, workspaceId: string, kind: "files" | "checksums")
   const path = signedPath(url);
   if (!path.startsWith(prefix)) throw new ProvisionerError("invalid_path");
   return parseRawWorkspacePath(path.slice(prefix.length));
+}
+
+/**
+ * One range of `Range: bytes=…` (RFC 9110 §14.2); null for no header, or for what this service does
+ * not serve as a range (several ranges, other units): the whole file is sent then, as the RFC allows.
+ */
+export function parseRange(header: string | undefined): ByteRange | null {
+  if (header === undefined) return null;
+  const match = /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
+  if (!match) return null;
+  const [, first = "", last = ""] = match;
+  if (first === "" && last === "") return null;
+  if (first === "") return { suffix: Number(last) };
+  if (last !== "" && Number(last) < Number(first)) return null;
+  return last === "" ? { start: Number(first) } : { start: Number(first), end: Number(last) };
 }
 
 const toWeb = (stream: Readable) => Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
@@ -33,17 +48,28 @@ export function workspacesRoutes(services: Services) {
     // The tar header that carries the file into the volume needs the size before the first byte.
     const length = c.req.header("content-length");
     if (!length || !/^\d{1,15}$/.test(length)) throw new ProvisionerError("length_required");
-    const stored = await uploadFile(services, workspaceId, segments, c.env.incoming, Number(length));
+    // ?offset=N appends (resumable uploads); without it the file is written whole.
+    const offset = c.req.query("offset");
+    if (offset !== undefined && !/^\d{1,15}$/.test(offset)) throw new ProvisionerError("validation_failed", "offset is a byte count");
+    const stored =
+      offset === undefined
+        ? await uploadFile(services, workspaceId, segments, c.env.incoming, Number(length))
+        : await appendFile(services, workspaceId, segments, c.env.incoming, Number(length), Number(offset));
     return c.json(stored, 201);
   });
 
   router.get("/:id/files/*", async (c) => {
     const workspaceId = idParam(c.req.param("id"));
-    const download = await openFileDownload(services, workspaceId, filePath(c.req.url, workspaceId, "files"));
+    const range = parseRange(c.req.header("range"));
+    const download = await openFileDownload(services, workspaceId, filePath(c.req.url, workspaceId, "files"), range ?? undefined);
+    const sent = download.range;
     return new Response(toWeb(download.stream), {
+      status: sent ? 206 : 200,
       headers: {
         "Content-Type": "application/octet-stream",
-        "Content-Length": String(download.size),
+        "Content-Length": String(sent ? sent.end - sent.start + 1 : download.size),
+        "Accept-Ranges": "bytes",
+        ...(sent ? { "Content-Range": `bytes ${sent.start}-${sent.end}/${download.size}` } : {}),
         ...(download.mtime ? { "Last-Modified": download.mtime.toUTCString() } : {}),
       },
     });

@@ -1,0 +1,98 @@
+/** Resumable transfers: HTTP Range on downloads, appends at the file's size on uploads. */
+import { createHash, randomBytes } from "node:crypto";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { workspaceVolumeName } from "../src/containers/spec.ts";
+import { parseRange } from "../src/http/routes/workspaces.ts";
+import { cpuPlan, docker, execIn, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
+
+let provisioner: TestProvisioner;
+const made = tracker();
+
+beforeAll(async () => {
+  provisioner = await startTestProvisioner();
+});
+afterEach(() => made.cleanup());
+afterAll(() => provisioner.close());
+
+const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+
+async function session() {
+  const ids = made.session();
+  const response = await provisioner.request("POST", "/v1/containers", { body: { ...ids, image: WORKSPACE_IMAGE, plan: cpuPlan } });
+  expect(response.status).toBe(201);
+  const { containerId } = (await response.json()) as { containerId: string };
+  return { ...ids, containerId };
+}
+
+const put = (workspaceId: string, path: string, data: Uint8Array, offset?: number) =>
+  provisioner.request("PUT", `/v1/workspaces/${workspaceId}/files/${path}${offset === undefined ? "" : `?offset=${offset}`}`, { raw: data });
+const get = (workspaceId: string, path: string, range?: string) =>
+  provisioner.request("GET", `/v1/workspaces/${workspaceId}/files/${path}`, range ? { headers: { range } } : {});
+
+describe("Range", () => {
+  it("parses one byte range and ignores what it does not serve", () => {
+    expect(parseRange(undefined)).toBeNull();
+    expect(parseRange("bytes=5-")).toEqual({ start: 5 });
+    expect(parseRange("bytes=5-9")).toEqual({ start: 5, end: 9 });
+    expect(parseRange("bytes=-3")).toEqual({ suffix: 3 });
+    for (const ignored of ["bytes=9-5", "bytes=-", "bytes=0-1,5-6", "items=0-1", "bytes=a-b"]) expect(parseRange(ignored), ignored).toBeNull();
+  });
+
+  it("serves a range with 206 and Content-Range, the whole file with 200, and 416 past the end", async () => {
+    const { workspaceId } = await session();
+    const data = randomBytes(1024 * 1024 + 5);
+    expect((await put(workspaceId, "f.bin", data)).status).toBe(201);
+
+    const whole = await get(workspaceId, "f.bin");
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get("accept-ranges")).toBe("bytes");
+    expect(sha256(new Uint8Array(await whole.arrayBuffer()))).toBe(sha256(data));
+
+    const tail = await get(workspaceId, "f.bin", "bytes=1000000-");
+    expect(tail.status).toBe(206);
+    expect(tail.headers.get("content-range")).toBe(`bytes 1000000-${data.length - 1}/${data.length}`);
+    expect(Buffer.from(await tail.arrayBuffer())).toEqual(data.subarray(1_000_000));
+
+    const middle = await get(workspaceId, "f.bin", "bytes=10-19");
+    expect(middle.headers.get("content-length")).toBe("10");
+    expect(Buffer.from(await middle.arrayBuffer())).toEqual(data.subarray(10, 20));
+
+    const suffix = await get(workspaceId, "f.bin", "bytes=-7");
+    expect(Buffer.from(await suffix.arrayBuffer())).toEqual(data.subarray(data.length - 7));
+
+    const past = await get(workspaceId, "f.bin", `bytes=${data.length}-`);
+    expect(await past.json()).toMatchObject({ status: 416, code: "range_not_satisfiable" });
+  });
+});
+
+describe("appends", () => {
+  it("appends at the file's size, refuses any other offset, and the container sees the whole file", async () => {
+    const { workspaceId, containerId } = await session();
+    const data = randomBytes(300_000);
+    // At offset 0 a missing file is created.
+    expect(await (await put(workspaceId, "dir/a.bin", data.subarray(0, 100_000), 0)).json()).toMatchObject({ size: 100_000 });
+    const second = await put(workspaceId, "dir/a.bin", data.subarray(100_000, 200_000), 100_000);
+    expect(second.status).toBe(201);
+    expect(await second.json()).toEqual({ path: "dir/a.bin", size: 200_000, sha256: sha256(data.subarray(100_000, 200_000)) });
+    expect(await (await put(workspaceId, "dir/a.bin", data.subarray(100_000, 200_000), 100_000)).json()).toMatchObject({ status: 409, code: "upload_offset_mismatch" });
+    expect(await (await put(workspaceId, "dir/a.bin", data.subarray(200_000), 250_000)).json()).toMatchObject({ status: 409, code: "upload_offset_mismatch" });
+    expect((await put(workspaceId, "dir/a.bin", data.subarray(200_000), 200_000)).status).toBe(201);
+
+    const checksum = (await (await provisioner.request("GET", `/v1/workspaces/${workspaceId}/checksums/dir/a.bin`)).json()) as { size: number; sha256: string };
+    expect(checksum).toMatchObject({ size: 300_000, sha256: sha256(data) });
+    expect(await execIn(containerId, ["sh", "-c", "wc -c < /workspace/dir/a.bin"])).toMatch(/300000/);
+    // The appending containers are gone: only the session's container mounts the workspace.
+    const users = await docker.listContainers({ all: true, filters: { volume: [workspaceVolumeName(workspaceId)] } });
+    expect(users.map((c) => c.Id)).toEqual([containerId]);
+  });
+
+  it("refuses to append to a directory, through a symbolic link, or with a bad offset", async () => {
+    const { workspaceId, containerId } = await session();
+    await execIn(containerId, ["sh", "-c", "mkdir -p /workspace/d && ln -s /etc/passwd /workspace/evil"]);
+    expect(await (await put(workspaceId, "d", Buffer.from("x"), 0)).json()).toMatchObject({ status: 409, code: "not_a_file" });
+    expect(await (await put(workspaceId, "evil", Buffer.from("x"), 0)).json()).toMatchObject({ status: 400, code: "symlink_refused" });
+    expect(await (await put(workspaceId, "x", Buffer.from("x"), 5)).json()).toMatchObject({ status: 409, code: "upload_offset_mismatch" });
+    const bad = await provisioner.request("PUT", `/v1/workspaces/${workspaceId}/files/x?offset=-1`, { raw: Buffer.from("x") });
+    expect(bad.status).toBe(400);
+  });
+});

@@ -1,0 +1,13 @@
+import { forEachHost, hostsToVisit } from "../domain/host-metrics";
+import { reconcileHost } from "../domain/reconcile";
+import type { Job } from ".";
+import { withProvisioner } from "./hosts";
+
+/** Hosts visited per tick, least recently seen first, so every host gets its turn. */
+const MAX_HOSTS_PER_TICK = 50;
+
+/** Every minute: D1 and each host agree again (orphan containers, vanished containers, interrupted steps). */
+export const reconcileJob: Job = {
+  name: "reconcile",
+  run: (ctx) => withProvisioner(ctx, async (settings) => forEachHost(ctx, await hostsToVisit(ctx, MAX_HOSTS_PER_TICK), (host) => reconcileHost(ctx, settings, host))),
+};
