@@ -7,7 +7,8 @@ async function testSecrets() {
   const { privateKey } = await generateKeyPair("EdDSA", { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: "test-1" };
   const pepper = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
-  return { ACCESS_TOKEN_KEYS: JSON.stringify([jwk]), PASSWORD_PEPPER: pepper };
+  const webhookSecret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url")}`;
+  return { ACCESS_TOKEN_KEYS: JSON.stringify([jwk]), PASSWORD_PEPPER: pepper, STRIPE_SECRET_KEY: "sk_test_ozekai_fake", STRIPE_WEBHOOK_SECRET: webhookSecret };
 }
 
 export default defineConfig({
@@ -26,6 +27,13 @@ export default defineConfig({
           PROVISIONER_PRIVATE_KEY: inject("provisionerPrivateKey"),
           // Not a binding the Worker reads: tests point hosts at it to play a provisioner that hangs.
           TEST_HANGING_PROVISIONER_URL: inject("hangingProvisionerUrl"),
+          // Billing against the local fake Stripe that records requests (test/fake-stripe.ts).
+          STRIPE_API_BASE: inject("fakeStripeUrl"),
+          STRIPE_PRICE_IDS: JSON.stringify({
+            "cpu-small": { base: "price_cpusmall_base", usage: "price_cpusmall_usage" },
+            "h100-1": { base: "price_h1001_base", usage: "price_h1001_usage" },
+          }),
+          TEST_FAILING_STRIPE_URL: inject("failingStripeUrl"),
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
       },

@@ -5,6 +5,7 @@
  */
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { accountEvents, loginSessions, refreshTokens, singleUseTokens, users } from "./accounts";
+import { billingAccounts, stripeEvents } from "./billing";
 import { accessLogs, errorLogs } from "./logs";
 import { commandLog, gpuHosts, sessions, workspaces } from "./sessions";
 import { usageSamples } from "./usage";
@@ -134,6 +135,38 @@ export const inventory: readonly TableEntry[] = [
       status: { category: "infrastructure", purpose: "placement: active, draining or offline" },
       registered_at: { category: "infrastructure", purpose: "when the host was registered" },
       last_seen_at: { category: "infrastructure", purpose: "last successful contact" },
+    },
+  },
+  {
+    table: stripeEvents,
+    subject: "user_id",
+    retention: { kind: "time", columns: ["processed_at"], days: 365, rule: "12 months, with the other billing logs, for reconciliation and disputes (policy §6)" },
+    columns: {
+      event_id: { category: "payment_reference", purpose: "Stripe event id: applies each webhook exactly once (unique key)" },
+      type: { category: "payment_reference", purpose: "Stripe event type (subscription or invoice change)" },
+      user_id: { category: "payment_reference", purpose: "whose billing the event concerned (export, erasure)" },
+      event_created_at: { category: "payment_reference", purpose: "when Stripe created the event: orders deliveries" },
+      processed_at: { category: "payment_reference", purpose: "when we applied it; billing-log retention counts from here (policy §6)" },
+    },
+  },
+  {
+    table: billingAccounts,
+    subject: "user_id",
+    retention: {
+      kind: "account",
+      rule: "while the account is active, since it is what ties the account to its Stripe billing (policy §1); on deletion the references are kept only as long as billing law requires, then erased (policy §6)",
+    },
+    columns: {
+      user_id: { category: "payment_reference", purpose: "the account billed; our opaque reference, the only identifier besides the email we give Stripe (policy §4)" },
+      stripe_customer_id: { category: "payment_reference", purpose: "Stripe customer ID (policy §1: managing the billing relationship)" },
+      stripe_subscription_id: { category: "payment_reference", purpose: "Stripe subscription ID (policy §1)" },
+      subscription_status: { category: "payment_reference", purpose: "subscription status Stripe reports: entitlement to GPU sessions" },
+      plan_id: { category: "payment_reference", purpose: "the plan subscribed to (policy §1: plan selection)" },
+      current_period_end: { category: "payment_reference", purpose: "end of the paid period, shown to the user" },
+      past_due_since: { category: "payment_reference", purpose: "start of the grace period after a failed payment" },
+      last_event_at: { category: "payment_reference", purpose: "newest Stripe event applied: older deliveries never move the subscription backwards" },
+      created_at: { category: "payment_reference", purpose: "when the Stripe customer was created" },
+      updated_at: { category: "payment_reference", purpose: "last change" },
     },
   },
   {

@@ -12,6 +12,7 @@ import { exportJWK, generateKeyPair } from "jose";
 import type { TestProject } from "vitest/node";
 import { loadConfig } from "../provisioner/src/config.ts";
 import { startProvisioner } from "../provisioner/src/server.ts";
+import { startFakeStripe } from "./fake-stripe.ts";
 
 /** The image the Worker asks for (WORKSPACE_IMAGE in wrangler.toml), built locally when missing. */
 export const WORKSPACE_IMAGE = "ozekai/workspace:local";
@@ -32,7 +33,14 @@ export default async function setup(project: TestProject) {
   project.provide("provisionerUrl", provisioner.url);
   project.provide("hangingProvisionerUrl", await hangingServer());
   project.provide("provisionerPrivateKey", JSON.stringify({ ...(await exportJWK(privateKey)), kid: "provisioner-test" }));
+  // Stripe's API, faked locally: one that answers, one that fails after creating the customer.
+  const fakeStripe = await startFakeStripe();
+  const failingStripe = await startFakeStripe({ failing: true });
+  project.provide("fakeStripeUrl", fakeStripe.url);
+  project.provide("failingStripeUrl", failingStripe.url);
   return async () => {
+    await fakeStripe.close();
+    await failingStripe.close();
     await provisioner.close();
     await closeHangingServer?.();
   };

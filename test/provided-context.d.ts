@@ -7,5 +7,19 @@ declare module "vitest" {
     provisionerPrivateKey: string;
     /** A loopback port that accepts connections and never answers: a provisioner that hangs. */
     hangingProvisionerUrl: string;
+    /** test/fake-stripe.ts: a local Stripe API that records every request. */
+    fakeStripeUrl: string;
+    /** The same fake, failing every call but customer creation. */
+    failingStripeUrl: string;
   }
+}
+
+/** One request the fake Stripe (test/fake-stripe.ts) recorded; tests read them at GET /__requests. */
+export interface RecordedStripeRequest {
+  method: string;
+  path: string;
+  /** The form fields, flattened as Stripe encodes them (`metadata[user_id]`). */
+  form: Record<string, string>;
+  idempotencyKey: string | null;
+  authorized: boolean;
 }

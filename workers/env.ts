@@ -40,4 +40,16 @@ export interface Env {
   IDLE_GPU_UTIL_PERCENT?: string;
   /** 100 = one core busy; used for plans without GPUs. */
   IDLE_CPU_PERCENT?: string;
+  /** Secret: Stripe API key. Without it, billing routes answer 503 billing_not_configured. */
+  STRIPE_SECRET_KEY?: string;
+  /** Secret: the webhook endpoint's signing secret (whsec_…). Without it, webhooks answer 503. */
+  STRIPE_WEBHOOK_SECRET?: string;
+  /** JSON: plan id → { base, usage } Stripe price ids (not secret). A plan without an entry is not sold. */
+  STRIPE_PRICE_IDS?: string;
+  /** Stripe's API origin; default https://api.stripe.com. Tests point it at a local fake (http on loopback only). */
+  STRIPE_API_BASE?: string;
+  /** The longest one Stripe API call may take; default 10. */
+  STRIPE_TIMEOUT_SECONDS?: string;
+  /** Days a past_due subscription may still start sessions; default 3. */
+  BILLING_GRACE_DAYS?: string;
 }

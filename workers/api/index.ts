@@ -8,10 +8,13 @@ import { servicesMiddleware } from "./middleware/services";
 import { onError, problemResponse } from "./problem";
 import { accountRoutes } from "./routes/account";
 import { authRoutes } from "./routes/auth";
+import { billingRoutes } from "./routes/billing";
 import { metaRoutes } from "./routes/meta";
+import { planRoutes } from "./routes/plans";
 import { sessionRoutes } from "./routes/sessions";
 import { shellRoutes } from "./routes/shell";
 import { workspaceRoutes } from "./routes/workspace";
+import { stripeWebhooks } from "../webhooks/stripe";
 import type { HonoEnv } from "./types";
 
 export const api = newApp();
@@ -29,6 +32,8 @@ api.use("/v1/*", async (c, next) => {
   })(c, next);
 });
 api.use("/v1/*", jsonBodyChecks, servicesMiddleware);
+// Webhooks: no JSON checks or bearer auth (Stripe signs the raw body); their own body limit.
+api.use("/webhooks/*", servicesMiddleware);
 
 api.route("/", metaRoutes);
 api.route("/v1/auth", authRoutes);
@@ -36,6 +41,9 @@ api.route("/v1/account", accountRoutes);
 api.route("/v1/sessions", sessionRoutes);
 api.route("/v1/sessions", shellRoutes);
 api.route("/v1/workspace", workspaceRoutes);
+api.route("/v1/plans", planRoutes);
+api.route("/v1/billing", billingRoutes);
+api.route("/webhooks", stripeWebhooks);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 const documentConfig = {

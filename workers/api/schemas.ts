@@ -24,7 +24,7 @@ export const AccountSchema = z
     lastActiveAt: z.string(),
     policyVersion: z.string(),
     canStartSessions: z.boolean(),
-    restrictions: z.array(z.string()).openapi({ description: "Why GPU sessions are refused: email_unverified, no_plan" }),
+    restrictions: z.array(z.string()).openapi({ description: "Why GPU sessions are refused: email_unverified, no_plan, subscription_past_due, subscription_canceled" }),
   })
   .openapi("Account");
 

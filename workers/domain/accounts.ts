@@ -6,7 +6,8 @@ import type { DomainContext } from "./context";
 import { accountEmails, sendEmail } from "./email";
 import { AppError, fieldError } from "./errors";
 import { checkNewPassword, hashPassword, verifyPassword } from "./passwords";
-import { sessionRestrictions } from "./plans";
+import { userEntitlement } from "./entitlement";
+import type { Entitlement, SubscriptionStanding } from "./plans";
 import { CURRENT_POLICY_VERSION } from "./policy";
 import { hashToken, newId, newOpaqueToken } from "./tokens";
 import { destroyWorkspace } from "./workspaces";
@@ -145,11 +146,10 @@ export async function getAccount(ctx: DomainContext, userId: string): Promise<Ac
     )
     .orderBy(sql`${singleUseTokens.createdAt} desc`)
     .limit(1);
-  return toView(user, pending[0]?.newEmail ?? null);
+  return toView(user, pending[0]?.newEmail ?? null, await userEntitlement(ctx, user));
 }
 
-function toView(user: User, pendingEmail: string | null): AccountView {
-  const restrictions = sessionRestrictions(user);
+function toView(user: User, pendingEmail: string | null, { plan, restrictions, subscription }: Entitlement & { subscription: SubscriptionStanding | null }): AccountView {
   return {
     id: user.id,
     username: user.username,
@@ -157,7 +157,8 @@ function toView(user: User, pendingEmail: string | null): AccountView {
     emailVerified: user.emailVerifiedAt !== null,
     pendingEmail,
     role: user.role,
-    planId: user.planId,
+    // The plan sessions run on; else the one granted or subscribed to, even while restricted.
+    planId: plan?.id ?? user.planId ?? subscription?.planId ?? null,
     createdAt: user.createdAt.toISOString(),
     lastActiveAt: user.lastActiveAt.toISOString(),
     policyVersion: user.policyVersion,

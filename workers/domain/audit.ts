@@ -14,7 +14,8 @@ export type AccountEventType =
   | "password_reset"
   | "password_changed"
   | "username_changed"
-  | "account_deleted";
+  | "account_deleted"
+  | "billing_customer_created";
 
 /** The audit row for a change; put it in the same `db.batch()` as the change itself. */
 export const auditEvent = (ctx: DomainContext, userId: string, type: AccountEventType, detail?: Record<string, string | number | boolean | null>) =>

@@ -114,11 +114,12 @@ const LOOPBACK_HOSTS = new Set(["localhost", "[::1]"]);
 const isLoopback = (hostname: string) => LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 
 /**
- * A provisioner's base URL, or null when it is not acceptable: an origin only (the signed path is
- * the whole URL path), https except on loopback — plain http is for a provisioner on this machine,
- * never something a forgotten setting could send over a network.
+ * A service's base URL (a provisioner, Stripe's API), or null when it is not acceptable: an origin
+ * only (the signed path is the whole URL path), https except on loopback — plain http is for a
+ * service on this machine (a local provisioner, the tests' fake Stripe), never something a
+ * forgotten setting could send over a network.
  */
-export function provisionerBaseUrl(raw: string): string | null {
+export function serviceOrigin(raw: string): string | null {
   let url: URL;
   try {
     url = new URL(raw);
@@ -152,7 +153,7 @@ async function parseProvisioner(env: Env): Promise<ProvisionerConfig> {
   }
   let configuredHost: ProvisionerConfig["configuredHost"] = null;
   if (e.PROVISIONER_URL !== undefined) {
-    const baseUrl = provisionerBaseUrl(e.PROVISIONER_URL);
+    const baseUrl = serviceOrigin(e.PROVISIONER_URL);
     if (!baseUrl) throw new AppError("not_configured", "Configuration is invalid: PROVISIONER_URL (an https origin, or http on loopback)");
     const gpuCount = e.PROVISIONER_GPU_COUNT ?? 0;
     if (gpuCount > 0 && !e.PROVISIONER_GPU_TYPE) throw new AppError("not_configured", "Configuration is invalid: PROVISIONER_GPU_TYPE");

@@ -63,6 +63,20 @@ export const accountEmails = {
   }),
 };
 
+/** Policy §2 "billing notifications": about the user's own subscription, sent from Stripe's webhooks. */
+export const billingEmails = {
+  paymentFailed: (portalHint: string): Email => ({
+    kind: "billing",
+    subject: "Your payment failed",
+    text: `Stripe could not collect the payment for your Ozekai subscription. Update your payment method in the billing portal (${portalHint}).\n\nGPU sessions keep starting for a short grace period; after it, new sessions are refused until the payment goes through.${sign}`,
+  }),
+  subscriptionEnded: (): Email => ({
+    kind: "billing",
+    subject: "Your subscription has ended",
+    text: `Your Ozekai subscription has ended, so new GPU sessions cannot start. Your workspace is kept as our privacy policy describes (§6); subscribe again at any time to continue.${sign}`,
+  }),
+};
+
 /** Sends after the response (waitUntil): the answer's timing never depends on whether mail went out. */
 export function sendEmail(ctx: DomainContext, to: string, email: Email): void {
   ctx.waitUntil(

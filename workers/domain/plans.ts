@@ -1,6 +1,15 @@
+// No imports: Node tools (bench/sessions.ts) load this file as is.
+
+/** A plan's Stripe prices: the subscription's base price and its metered GPU-time price. */
+export interface StripePrices {
+  base: string;
+  usage: string;
+}
+
 /**
- * The plan catalog: what a session's container is given. A minimal one until billing (issue 4)
- * sells plans through Stripe; today an admin grants a plan by setting `users.plan_id`.
+ * The plan catalog, in one place: what a session's container is given and what it costs. Stripe
+ * sells a plan when configuration gives it prices (`planCatalog`); an admin may also grant one by
+ * setting `users.plan_id`.
  */
 export interface Plan {
   id: string;
@@ -23,16 +32,77 @@ export const PLANS: readonly Plan[] = [
 
 export const findPlan = (id: string | null | undefined): Plan | undefined => (id ? PLANS.find((plan) => plan.id === id) : undefined);
 
+/** A plan as sold: the catalog entry and its Stripe prices (null when this deployment does not sell it). */
+export interface CatalogPlan extends Plan {
+  stripePrices: StripePrices | null;
+}
+
+/** The catalog `GET /v1/plans` serves and checkout sells from: PLANS plus the configured Stripe prices. */
+export const planCatalog = (prices: Record<string, StripePrices>): CatalogPlan[] => PLANS.map((plan) => ({ ...plan, stripePrices: prices[plan.id] ?? null }));
+
+/** The plan whose base subscription price is `priceId`. */
+export const planForPrice = (prices: Record<string, StripePrices>, priceId: string): Plan | undefined =>
+  PLANS.find((plan) => prices[plan.id]?.base === priceId || prices[plan.id]?.usage === priceId);
+
 /** Why an account may not start GPU sessions; each reason is also the error code connect answers with. */
-export type SessionRestriction = "email_unverified" | "no_plan";
+export type SessionRestriction = "email_unverified" | "no_plan" | "subscription_past_due" | "subscription_canceled";
+
+/** What billing knows of the user's subscription (billing_accounts), as entitlement needs it. */
+export interface SubscriptionStanding {
+  /** Stripe's subscription status (schema/billing.ts SUBSCRIPTION_STATUSES). */
+  status: string | null;
+  planId: string | null;
+  pastDueSince: Date | null;
+}
+
+export interface Entitlement {
+  /** The plan sessions run on; undefined when none may start. */
+  plan: Plan | undefined;
+  restrictions: SessionRestriction[];
+}
 
 /**
  * The entitlement check, shared by connect and the account view so both say the same thing.
- * Billing (issue 4) plugs its subscription check in here.
+ * A session needs a verified email and either an active or trialing subscription to a plan, a
+ * past_due one still inside the grace period, or a plan an admin granted (users.plan_id: operators
+ * and comp accounts — it wins over the subscription's state, so a comp account is never cut off).
  */
-export function sessionRestrictions(user: { emailVerifiedAt: Date | null; planId: string | null }): SessionRestriction[] {
+export function sessionRestrictions(
+  user: { emailVerifiedAt: Date | null; planId: string | null },
+  subscription: SubscriptionStanding | null,
+  at: { now: Date; graceDays: number },
+): Entitlement {
   const restrictions: SessionRestriction[] = [];
   if (!user.emailVerifiedAt) restrictions.push("email_unverified");
-  if (!findPlan(user.planId)) restrictions.push("no_plan");
-  return restrictions;
+  const granted = findPlan(user.planId);
+  const subscribed = findPlan(subscription?.planId);
+  let plan: Plan | undefined;
+  if (granted) plan = granted;
+  else if (!subscription?.status || !subscribed) restrictions.push("no_plan");
+  else {
+    switch (subscription.status) {
+      case "active":
+      case "trialing":
+        plan = subscribed;
+        break;
+      case "past_due": {
+        const since = subscription.pastDueSince?.getTime() ?? at.now.getTime();
+        if (at.now.getTime() - since < at.graceDays * 86_400_000) plan = subscribed;
+        else restrictions.push("subscription_past_due");
+        break;
+      }
+      case "unpaid":
+        restrictions.push("subscription_past_due");
+        break;
+      case "canceled":
+      case "incomplete_expired":
+      case "paused":
+        restrictions.push("subscription_canceled");
+        break;
+      default:
+        // incomplete: the first payment has not gone through yet.
+        restrictions.push("no_plan");
+    }
+  }
+  return { plan: restrictions.length === 0 ? plan : undefined, restrictions };
 }

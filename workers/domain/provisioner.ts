@@ -6,7 +6,7 @@
  */
 import { SignJWT } from "jose";
 import { z } from "zod";
-import { type ProvisionerConfig, provisionerBaseUrl } from "./config";
+import { type ProvisionerConfig, serviceOrigin } from "./config";
 import type { DomainContext } from "./context";
 import { AppError } from "./errors";
 import { logError } from "./logs";
@@ -110,7 +110,7 @@ export function provisionerClient(ctx: DomainContext, settings: ProvisionerConfi
   const timeouts = { create: settings.timeoutMs, stop: settings.timeoutMs / 2, default: settings.timeoutMs / 4 };
   // Outbound calls only go to a registry host with an acceptable address (checked again here:
   // the row could have been written by hand).
-  const baseUrl = provisionerBaseUrl(host.baseUrl);
+  const baseUrl = serviceOrigin(host.baseUrl);
 
   const fault = (what: string, code: string, message: string) => {
     logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "provisioner", code, message: `${host.id} ${what}: ${message}`, userId: userIdOf(ctx) });

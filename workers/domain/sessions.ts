@@ -14,7 +14,8 @@ import { loadProvisionerConfig, type ProvisionerConfig } from "./config";
 import type { DomainContext } from "./context";
 import { AppError, ERROR_CODES, type ErrorCode } from "./errors";
 import { findHost, type GpuHost, hostHasRoom, noCapacity, placeWorkspace } from "./hosts";
-import { findPlan, type Plan, sessionRestrictions } from "./plans";
+import { userEntitlement } from "./entitlement";
+import { findPlan, type Plan } from "./plans";
 import { PROVISIONER_RETRY_AFTER_S, type ProvisionerClient, provisionerClient } from "./provisioner";
 import { newId } from "./tokens";
 import { currentWorkspace, workspaceBusy } from "./workspace-records";
@@ -90,10 +91,12 @@ export interface ConnectResult {
 /** Create or resume the user's session; idempotent (a live session is returned, never doubled). */
 export async function connect(ctx: DomainContext, userId: string): Promise<ConnectResult> {
   const user = await findUser(ctx, userId);
-  const [restriction] = sessionRestrictions(user);
+  const { plan, restrictions } = await userEntitlement(ctx, user);
+  const [restriction] = restrictions;
   if (restriction === "email_unverified") throw new AppError("email_unverified", "Confirm your email address with the link we sent, then connect again.");
-  if (restriction === "no_plan") throw new AppError("no_plan", "Your account has no plan yet; choose one to start GPU sessions.");
-  const plan = findPlan(user.planId)!;
+  if (restriction === "subscription_past_due") throw new AppError("subscription_past_due", "Your last payment failed and the grace period is over; update your payment method in the billing portal.");
+  if (restriction === "subscription_canceled") throw new AppError("subscription_canceled", "Your subscription has ended; subscribe again to start GPU sessions.");
+  if (restriction === "no_plan" || !plan) throw new AppError("no_plan", "Your account has no plan yet; choose one to start GPU sessions.");
   const settings = await loadProvisionerConfig(ctx.env);
 
   let polls = 0;

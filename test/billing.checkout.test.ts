@@ -1,0 +1,126 @@
+/**
+ * Plans, checkout, portal and the billing view (against a local fake Stripe that records requests):
+ * exactly which fields leave the platform (policy §4: email, our opaque id), failures that change
+ * nothing, and the 503 of a deployment without Stripe.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { PLANS } from "../workers/domain/plans";
+import { call, createUser, expectProblem, testEnv } from "./harness";
+import { billingRow, setSubscription, stripeRequests } from "./billing-harness";
+
+const checkout = (token: string, planId = "cpu-small", options: { env?: Cloudflare.Env } = {}) => call("POST", "/v1/billing/checkout", { token, body: { planId }, ...options });
+
+describe("GET /v1/plans (public)", () => {
+  it("serves the one catalog, with the configured Stripe prices", async () => {
+    const res = await call("GET", "/v1/plans");
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.plans.map((p: { id: string }) => p.id)).toEqual(PLANS.map((p) => p.id));
+    expect(res.json.plans[0]).toMatchObject({ id: "cpu-small", gpuCount: 0, purchasable: true, stripePrices: { base: "price_cpusmall_base", usage: "price_cpusmall_usage" } });
+    expect(res.json.plans.find((p: { id: string }) => p.id === "h100-8")).toMatchObject({ purchasable: false, stripePrices: null });
+  });
+});
+
+describe("checkout (against a local fake Stripe that records requests)", () => {
+  it("creates the customer with only the email and our account id, then a subscription Checkout with base and metered prices", async () => {
+    const user = await createUser();
+    const res = await checkout(user.accessToken);
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.url).toMatch(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
+
+    const all = await stripeRequests();
+    const customers = all.filter((r) => r.path === "/v1/customers" && r.form["metadata[user_id]"] === user.id);
+    expect(customers).toHaveLength(1);
+    // Policy §4: exactly these fields leave the platform to create the customer.
+    expect(customers[0]!.form).toEqual({ email: user.email, "metadata[user_id]": user.id });
+    expect(customers[0]!.authorized).toBe(true);
+    expect(customers[0]!.idempotencyKey).toBe(`ozekai-customer-${user.id}`);
+
+    const row = await billingRow(user.id);
+    expect(row).toMatchObject({ stripe_subscription_id: null, subscription_status: null });
+    const customerId = row!.stripe_customer_id as string;
+    const sessions = all.filter((r) => r.path === "/v1/checkout/sessions" && r.form.customer === customerId);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.form).toEqual({
+      mode: "subscription",
+      customer: customerId,
+      client_reference_id: user.id,
+      "line_items[0][price]": "price_cpusmall_base",
+      "line_items[0][quantity]": "1",
+      "line_items[1][price]": "price_cpusmall_usage",
+      "subscription_data[metadata][plan_id]": "cpu-small",
+      "metadata[plan_id]": "cpu-small",
+      success_url: "https://ozekai.test/billing?checkout=success",
+      cancel_url: "https://ozekai.test/billing?checkout=canceled",
+    });
+
+    // A second checkout reuses the customer: no second customer at Stripe.
+    expect((await checkout(user.accessToken, "h100-1")).status).toBe(200);
+    const after = await stripeRequests();
+    expect(after.filter((r) => r.path === "/v1/customers" && r.form["metadata[user_id]"] === user.id)).toHaveLength(1);
+    expect(after.filter((r) => r.path === "/v1/checkout/sessions" && r.form.customer === customerId)).toHaveLength(2);
+
+    const view = await call("GET", "/v1/billing", { token: user.accessToken });
+    expect(view.json).toEqual({ hasCustomer: true, planId: null, status: null, currentPeriodEnd: null, graceEndsAt: null });
+  });
+
+  it("refuses a plan that is not sold and an account already subscribed", async () => {
+    const user = await createUser();
+    expectProblem(await checkout(user.accessToken, "h100-8"), 400, "validation_failed");
+    expectProblem(await checkout(user.accessToken, "no-such-plan"), 400, "validation_failed");
+    await setSubscription(user.id, { status: "active" });
+    expectProblem(await checkout(user.accessToken), 409, "already_subscribed");
+  });
+
+  it("a Stripe error answers 502 and writes nothing; the retry reuses the same customer key", async () => {
+    const user = await createUser();
+    const failing = { ...testEnv(), STRIPE_API_BASE: env.TEST_FAILING_STRIPE_URL };
+    expectProblem(await checkout(user.accessToken, "cpu-small", { env: failing }), 502, "stripe_unavailable");
+    expect(await billingRow(user.id)).toBeNull();
+    const tried = (await stripeRequests(env.TEST_FAILING_STRIPE_URL)).filter((r) => r.path === "/v1/customers" && r.form["metadata[user_id]"] === user.id);
+    expect(tried[0]!.idempotencyKey).toBe(`ozekai-customer-${user.id}`);
+    expect((await checkout(user.accessToken)).status).toBe(200);
+    expect(await billingRow(user.id)).not.toBeNull();
+  });
+
+  it("a Stripe that never answers times out into 502, writing nothing", async () => {
+    const user = await createUser();
+    const hanging = { ...testEnv(), STRIPE_API_BASE: env.TEST_HANGING_PROVISIONER_URL, STRIPE_TIMEOUT_SECONDS: "1" };
+    expectProblem(await checkout(user.accessToken, "cpu-small", { env: hanging }), 502, "stripe_unavailable");
+    expect(await billingRow(user.id)).toBeNull();
+  });
+});
+
+describe("portal and billing view", () => {
+  it("opens the Customer Portal for the account's own customer only", async () => {
+    const user = await createUser();
+    expectProblem(await call("POST", "/v1/billing/portal", { token: user.accessToken }), 404, "not_found");
+    await checkout(user.accessToken);
+    const customerId = (await billingRow(user.id))!.stripe_customer_id as string;
+    const res = await call("POST", "/v1/billing/portal", { token: user.accessToken });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.url).toMatch(/^https:\/\/billing\.stripe\.test\//);
+    const portal = (await stripeRequests()).filter((r) => r.path === "/v1/billing_portal/sessions" && r.form.customer === customerId);
+    expect(portal.map((r) => r.form)).toEqual([{ customer: customerId, return_url: "https://ozekai.test/billing" }]);
+  });
+
+  it("shows the grace period of a past_due subscription", async () => {
+    const user = await createUser();
+    const since = Date.now() - 86_400_000;
+    await setSubscription(user.id, { status: "past_due", pastDueSince: since });
+    const res = await call("GET", "/v1/billing", { token: user.accessToken });
+    expect(res.json).toMatchObject({ hasCustomer: true, planId: "cpu-small", status: "past_due", graceEndsAt: new Date(since + 3 * 86_400_000).toISOString() });
+  });
+});
+
+describe("without Stripe configured", () => {
+  it("every billing route answers 503 billing_not_configured; plans still list, none purchasable", async () => {
+    const user = await createUser();
+    const bare = { ...testEnv(), STRIPE_SECRET_KEY: undefined, STRIPE_PRICE_IDS: undefined };
+    expectProblem(await call("GET", "/v1/billing", { token: user.accessToken, env: bare }), 503, "billing_not_configured");
+    expectProblem(await checkout(user.accessToken, "cpu-small", { env: bare }), 503, "billing_not_configured");
+    expectProblem(await call("POST", "/v1/billing/portal", { token: user.accessToken, env: bare }), 503, "billing_not_configured");
+    const plans = await call("GET", "/v1/plans", { env: bare });
+    expect(plans.json.plans.every((p: { purchasable: boolean }) => !p.purchasable)).toBe(true);
+  });
+});
