@@ -8,7 +8,7 @@ import { accountEvents, loginSessions, refreshTokens, singleUseTokens, users } f
 import { billingAccounts, stripeEvents } from "./billing";
 import { accessLogs, errorLogs } from "./logs";
 import { commandLog, gpuHosts, sessions, workspaces } from "./sessions";
-import { usageSamples } from "./usage";
+import { usageRecords, usageSamples } from "./usage";
 
 /** `infrastructure`: the platform's own machines, not personal data (only in tables without a subject). */
 export type Category = "account" | "payment_reference" | "usage" | "technical_log" | "security" | "derived" | "infrastructure";
@@ -53,6 +53,23 @@ export const inventory: readonly TableEntry[] = [
       command: { category: "usage", purpose: "connect, disconnect, destroy, upload or download (policy §1)" },
       at: { category: "usage", purpose: "when the command was issued" },
       request_id: { category: "technical_log", purpose: "joins the access log" },
+    },
+  },
+  {
+    table: usageRecords,
+    subject: "user_id",
+    retention: { kind: "time", columns: ["interval_end"], days: 365, rule: "12 months, with the other usage logs (policy §6); Stripe holds what was reported" },
+    columns: {
+      id: { category: "usage", purpose: "meter event identifier sent to Stripe: session and interval, so usage is billed once (policy §4)" },
+      session_id: { category: "usage", purpose: "the session whose time is metered" },
+      user_id: { category: "usage", purpose: "whose session it is (export, erasure, owner queries)" },
+      plan_id: { category: "usage", purpose: "the plan the time was used on (policy §1)" },
+      interval_start: { category: "usage", purpose: "start of the metered clock hour" },
+      interval_end: { category: "usage", purpose: "end of the metered clock hour; retention counts from here" },
+      quantity: { category: "usage", purpose: "session seconds inside the interval, reported to Stripe's meter (policy §4 usage data)" },
+      created_at: { category: "usage", purpose: "when the record was made" },
+      reported_at: { category: "usage", purpose: "when Stripe accepted the meter event; null = still to report" },
+      expired_at: { category: "usage", purpose: "set when the record fell outside Stripe's 35-day window unreported" },
     },
   },
   {

@@ -34,3 +34,33 @@ export const usageSamples = sqliteTable(
   },
   (t) => [uniqueIndex("usage_samples_session_at").on(t.sessionId, t.at), index("usage_samples_user_idx").on(t.userId), index("usage_samples_at_idx").on(t.at)],
 );
+
+/**
+ * Policy §1 usage data shared with Stripe (§4): a session's time per whole clock hour, as reported
+ * to the Stripe billing meter by the `metering` cron job. The id is the meter event identifier
+ * (session + interval), so a retried or overlapping run never bills twice. `reported_at` null =
+ * not yet reported (Stripe down: caught up on a later tick); `expired_at` set = older than Stripe's
+ * 35-day window when its turn came, never reportable (logged).
+ */
+export const usageRecords = sqliteTable(
+  "usage_records",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id").notNull(),
+    userId: text("user_id").notNull(),
+    planId: text("plan_id").notNull(),
+    intervalStart: timestamp("interval_start").notNull(),
+    intervalEnd: timestamp("interval_end").notNull(),
+    /** Seconds of the session inside the interval (the meter's unit; the plan's price is per hour). */
+    quantity: integer("quantity").notNull(),
+    createdAt: timestamp("created_at").notNull(),
+    reportedAt: timestamp("reported_at"),
+    expiredAt: timestamp("expired_at"),
+  },
+  (t) => [
+    uniqueIndex("usage_records_session_interval").on(t.sessionId, t.intervalStart),
+    index("usage_records_unreported_idx").on(t.reportedAt, t.expiredAt, t.intervalStart),
+    index("usage_records_user_idx").on(t.userId),
+    index("usage_records_interval_end_idx").on(t.intervalEnd),
+  ],
+);

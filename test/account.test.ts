@@ -1,6 +1,7 @@
 /** GET / PATCH / DELETE /v1/account and PUT /v1/account/password: happy, error and security cases. */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { billingRow, setSubscription, stripeRequests } from "./billing-harness";
 import { call, createUser, expectProblem, outbox, POLICY_VERSION, randomId, signup, type TestUser, tokenFromEmail } from "./harness";
 
 const ACCOUNT_FIELDS = [
@@ -369,6 +370,22 @@ describe("DELETE /v1/account", () => {
     const fresh = await call("GET", "/v1/account", { ip: again.ip, token: login.json.accessToken });
     expect(fresh.json.id).not.toBe(user.id);
     expect(fresh.json).toMatchObject({ email: user.email, username: user.username });
+  });
+
+  it("202 keeps only the Stripe references of the billing account and cancels the subscription at Stripe", async () => {
+    const user = await createUser();
+    await setSubscription(user.id, { status: "past_due", planId: "cpu-small", pastDueSince: Date.now() });
+    await env.DB.prepare("update billing_accounts set current_period_end = ? where user_id = ?").bind(Date.now() + 86_400_000, user.id).run();
+    const before = (await billingRow(user.id))!;
+    expect((await deleteAccount(user, { password: user.password })).status).toBe(202);
+
+    const row = (await billingRow(user.id))!;
+    expect(row).toMatchObject({ stripe_customer_id: before.stripe_customer_id, stripe_subscription_id: before.stripe_subscription_id, plan_id: null, current_period_end: null, past_due_since: null });
+    await vi.waitFor(async () => {
+      const cancels = (await stripeRequests()).filter((r) => r.method === "DELETE" && r.path === `/v1/subscriptions/${String(before.stripe_subscription_id)}`);
+      expect(cancels).toHaveLength(1);
+      expect(cancels[0]!.form).toEqual({});
+    });
   });
 
   it("deleting twice is impossible: the token died with the account", async () => {

@@ -13,6 +13,7 @@ import { metaRoutes } from "./routes/meta";
 import { planRoutes } from "./routes/plans";
 import { sessionRoutes } from "./routes/sessions";
 import { shellRoutes } from "./routes/shell";
+import { usageRoutes } from "./routes/usage";
 import { workspaceRoutes } from "./routes/workspace";
 import { stripeWebhooks } from "../webhooks/stripe";
 import type { HonoEnv } from "./types";
@@ -43,6 +44,7 @@ api.route("/v1/sessions", shellRoutes);
 api.route("/v1/workspace", workspaceRoutes);
 api.route("/v1/plans", planRoutes);
 api.route("/v1/billing", billingRoutes);
+api.route("/v1/usage", usageRoutes);
 api.route("/webhooks", stripeWebhooks);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -3,6 +3,7 @@ import { type DomainContext, fixedClock, openDb } from "../domain/context";
 import { logError } from "../domain/logs";
 import type { Env } from "../env";
 import { idleDisconnectJob } from "./idle-disconnect";
+import { meteringJob } from "./metering";
 import { reconcileJob } from "./reconcile";
 import { retentionJob } from "./retention";
 import { usageMetricsJob } from "./usage-metrics";
@@ -14,7 +15,7 @@ export interface Job {
 
 /** Cron expression → the named jobs it runs. Keep in step with wrangler.toml `[triggers]`. */
 export const CRON_JOBS: Record<string, Job[]> = {
-  "17 * * * *": [retentionJob],
+  "17 * * * *": [retentionJob, meteringJob],
   // GPU sessions (issue 3): samples first, so reconcile knows when a vanished session was last
   // seen and the idle check reads this minute's sample.
   "* * * * *": [usageMetricsJob, reconcileJob, idleDisconnectJob],

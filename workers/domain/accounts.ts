@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
-import { loginSessions, type Role, singleUseTokens, users, workspaces } from "../../schema";
+import { billingAccounts, loginSessions, type Role, singleUseTokens, users, workspaces } from "../../schema";
 import { auditEvent } from "./audit";
 import type { DomainContext } from "./context";
 import { accountEmails, sendEmail } from "./email";
@@ -9,6 +9,7 @@ import { checkNewPassword, hashPassword, verifyPassword } from "./passwords";
 import { userEntitlement } from "./entitlement";
 import type { Entitlement, SubscriptionStanding } from "./plans";
 import { CURRENT_POLICY_VERSION } from "./policy";
+import { stripeCall, stripeFor } from "./stripe";
 import { hashToken, newId, newOpaqueToken } from "./tokens";
 import { destroyWorkspace } from "./workspaces";
 
@@ -256,6 +257,7 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
   const user = await findUser(ctx, userId);
   if (!(await verifyPassword(password, user.passwordHash, ctx.config))) throw new AppError("current_password_incorrect");
   const now = ctx.clock.now();
+  const billing = await ctx.db.select().from(billingAccounts).where(eq(billingAccounts.userId, userId)).get();
   await ctx.db.batch([
     ctx.db
       .update(users)
@@ -273,9 +275,28 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
       .update(workspaces)
       .set({ state: "deleting" })
       .where(and(eq(workspaces.userId, userId), eq(workspaces.state, "hot"))),
+    // Billing (policy §6): only the Stripe customer and subscription references stay — what
+    // invoices, refunds and disputes at Stripe are found by — tied to the now pseudonymous account
+    // id. The plan, the period and the payment standing say nothing billing law needs kept here.
+    // The status and last event time stay so a late webhook still applies in order.
+    ctx.db
+      .update(billingAccounts)
+      .set({ planId: null, currentPeriodEnd: null, pastDueSince: null, updatedAt: now })
+      .where(eq(billingAccounts.userId, userId)),
     auditEvent(ctx, userId, "account_deleted"),
   ]);
   if (user.email) sendEmail(ctx, user.email, accountEmails.accountDeleted());
+  // A deleted account is billed no further: its subscription is canceled at Stripe, after the
+  // answer; a failure is logged (stripe_call_failed) and the deletion stands.
+  const subscriptionId = billing?.stripeSubscriptionId;
+  if (subscriptionId && billing.subscriptionStatus && !["canceled", "incomplete_expired"].includes(billing.subscriptionStatus)) {
+    ctx.waitUntil(
+      (async () => {
+        const { stripe } = stripeFor(ctx.env);
+        await stripeCall(ctx.requestId, "subscriptions.cancel", () => stripe.subscriptions.cancel(subscriptionId, {}, { idempotencyKey: `ozekai-cancel-${subscriptionId}` }));
+      })().catch(() => {}),
+    );
+  }
   // The live session ends and the volume goes now when the host answers; the account's deletion
   // never waits on, or fails with, a GPU host.
   ctx.waitUntil(
