@@ -2,6 +2,7 @@ import { loadConfig } from "../domain/config";
 import { type DomainContext, fixedClock, openDb } from "../domain/context";
 import { logError } from "../domain/logs";
 import type { Env } from "../env";
+import { billingEnforcementJob } from "./billing-enforcement";
 import { idleDisconnectJob } from "./idle-disconnect";
 import { meteringJob } from "./metering";
 import { reconcileJob } from "./reconcile";
@@ -18,7 +19,7 @@ export const CRON_JOBS: Record<string, Job[]> = {
   "17 * * * *": [retentionJob, meteringJob],
   // GPU sessions (issue 3): samples first, so reconcile knows when a vanished session was last
   // seen and the idle check reads this minute's sample.
-  "* * * * *": [usageMetricsJob, reconcileJob, idleDisconnectJob],
+  "* * * * *": [usageMetricsJob, reconcileJob, idleDisconnectJob, billingEnforcementJob],
 };
 
 /**

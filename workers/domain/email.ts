@@ -70,6 +70,11 @@ export const billingEmails = {
     subject: "Your payment failed",
     text: `Stripe could not collect the payment for your Ozekai subscription. Update your payment method in the billing portal (${portalHint}).\n\nGPU sessions keep starting for a short grace period; after it, new sessions are refused until the payment goes through.${sign}`,
   }),
+  sessionStoppedUnpaid: (): Email => ({
+    kind: "billing",
+    subject: "Your GPU session was stopped: your subscription is not paid",
+    text: `Your Ozekai GPU session was disconnected because your subscription's payment is overdue past its grace period, or the subscription has ended. Billing stopped when it was disconnected; your workspace is kept.\n\nUpdate your payment method in the billing portal to start sessions again.${sign}`,
+  }),
   subscriptionEnded: (): Email => ({
     kind: "billing",
     subject: "Your subscription has ended",

@@ -12,8 +12,7 @@ import { sessions, usageSamples, users } from "../../schema";
 import type { DomainContext } from "./context";
 import { accountEmails, sendEmail } from "./email";
 import { AppError } from "./errors";
-import { logError } from "./logs";
-import { disconnect } from "./sessions";
+import { disconnectForJob } from "./job-disconnect";
 
 export interface IdleSettings {
   minutes: number;
@@ -85,15 +84,9 @@ export async function disconnectIdleSessions(ctx: DomainContext): Promise<{ disc
   let disconnected = 0;
   let failed = 0;
   for (const idle of await findIdleSessions(ctx, settings)) {
-    let stopped = false;
-    try {
-      await disconnect(ctx, idle.userId, idle.id, { onStopped: () => (stopped = true) });
-    } catch (error) {
-      // Billing stopped (beginStop) before the host was asked; reconcile removes the container later.
-      failed++;
-      logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "cron", code: error instanceof AppError ? error.code : "internal", message: `idle disconnect of ${idle.id}`, userId: idle.userId });
-    }
-    if (!stopped) continue;
+    const outcome = await disconnectForJob(ctx, idle, "idle");
+    if (outcome === "failed") failed++;
+    if (outcome !== "stopped") continue;
     disconnected++;
     const user = await ctx.db.query.users.findFirst({ where: eq(users.id, idle.userId), columns: { email: true, deletedAt: true } });
     // policy §2: an account email (about the user's own session), never marketing.
