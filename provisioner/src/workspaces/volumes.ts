@@ -61,26 +61,29 @@ export async function deleteWorkspace(docker: Docker, workspaceId: string): Prom
 export type WorkspaceHelper = { container: Docker.Container; release: () => Promise<void> };
 
 /**
- * A container that mounts the workspace and is never started: the archive API reads and writes
- * the volume through it. It runs no process and has no network, so a transfer never executes
- * anything, and it works whether the session's container is running, stopped or gone.
- * `release` removes it; call it once the transfer's streams are done.
+ * Creates (never starts) a short-lived container that mounts the workspace volume, with no
+ * network and no capability; `release` removes it once (later calls share the first removal).
  */
-export async function openWorkspaceHelper(services: Services, workspaceId: string): Promise<WorkspaceHelper> {
-  const { docker } = services;
+async function createWorkspaceContainer(
+  services: Services,
+  workspaceId: string,
+  options: { Cmd: string[] } & Partial<Docker.ContainerCreateOptions>,
+  hostConfig: Docker.HostConfig = {},
+): Promise<WorkspaceHelper> {
   let container: Docker.Container;
   try {
-    container = await docker.createContainer({
+    container = await services.docker.createContainer({
       Image: services.config.helperImage,
-      Cmd: ["true"],
       Labels: { [LABELS.helper]: workspaceId },
       NetworkDisabled: true,
+      ...options,
       HostConfig: {
         NetworkMode: "none",
         CapDrop: ["ALL"],
         SecurityOpt: ["no-new-privileges:true"],
         Mounts: [{ Type: "volume", Source: workspaceVolumeName(workspaceId), Target: WORKSPACE_MOUNT }],
         LogConfig: { Type: "none", Config: {} },
+        ...hostConfig,
       },
     });
   } catch (error) {
@@ -96,6 +99,16 @@ export async function openWorkspaceHelper(services: Services, workspaceId: strin
     return released;
   };
   return { container, release };
+}
+
+/**
+ * A container that mounts the workspace and is never started: the archive API reads and writes
+ * the volume through it. It runs no process and has no network, so a transfer never executes
+ * anything, and it works whether the session's container is running, stopped or gone.
+ * `release` removes it; call it once the transfer's streams are done.
+ */
+export function openWorkspaceHelper(services: Services, workspaceId: string): Promise<WorkspaceHelper> {
+  return createWorkspaceContainer(services, workspaceId, { Cmd: ["true"] });
 }
 
 export type WorkspaceAppender = {
@@ -114,41 +127,12 @@ export type WorkspaceAppender = {
  * writable. The path is an argument, never shell text.
  */
 export async function openWorkspaceAppender(services: Services, workspaceId: string, path: string): Promise<WorkspaceAppender> {
-  const { docker } = services;
-  let container: Docker.Container;
-  try {
-    container = await docker.createContainer({
-      Image: services.config.helperImage,
-      Cmd: ["sh", "-c", 'exec cat >> "$1"', "append", path],
-      User: "0:0",
-      Labels: { [LABELS.helper]: workspaceId },
-      NetworkDisabled: true,
-      OpenStdin: true,
-      StdinOnce: true,
-      AttachStdin: true,
-      HostConfig: {
-        NetworkMode: "none",
-        CapDrop: ["ALL"],
-        SecurityOpt: ["no-new-privileges:true"],
-        ReadonlyRootfs: true,
-        PidsLimit: 8,
-        Memory: 64 * 1024 * 1024,
-        Mounts: [{ Type: "volume", Source: workspaceVolumeName(workspaceId), Target: WORKSPACE_MOUNT }],
-        LogConfig: { Type: "none", Config: {} },
-      },
-    });
-  } catch (error) {
-    if (dockerStatus(error) === 404) throw new ProvisionerError("image_unavailable", "the workspace helper image is missing on this host");
-    throw error;
-  }
-  let released: Promise<void> | undefined;
-  const release = () => {
-    released ??= container.remove({ force: true, v: false }).then(
-      () => undefined,
-      () => undefined,
-    );
-    return released;
-  };
+  const { container, release } = await createWorkspaceContainer(
+    services,
+    workspaceId,
+    { Cmd: ["sh", "-c", 'exec cat >> "$1"', "append", path], User: "0:0", OpenStdin: true, StdinOnce: true, AttachStdin: true },
+    { ReadonlyRootfs: true, PidsLimit: 8, Memory: 64 * 1024 * 1024 },
+  );
   try {
     const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream & {
       write(chunk: Buffer): boolean;
