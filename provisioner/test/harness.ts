@@ -1,4 +1,4 @@
-import { randomBytes, type webcrypto } from "node:crypto";
+import { createHash, randomBytes, type webcrypto } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { exportJWK, generateKeyPair } from "jose";
@@ -132,4 +132,15 @@ export async function execIn(containerId: string, cmd: string[]): Promise<string
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
+}
+
+export const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+
+/** A running CPU session container and its workspace, tracked for cleanup. */
+export async function startSession(provisioner: TestProvisioner, made: ReturnType<typeof tracker>) {
+  const ids = made.session();
+  const response = await provisioner.request("POST", "/v1/containers", { body: { ...ids, image: WORKSPACE_IMAGE, plan: cpuPlan } });
+  if (response.status !== 201) throw new Error(`creating a session container answered ${response.status}: ${await response.text()}`);
+  const { containerId } = (await response.json()) as { containerId: string };
+  return { ...ids, containerId };
 }

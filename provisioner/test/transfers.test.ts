@@ -1,9 +1,9 @@
 /** Resumable transfers: HTTP Range on downloads, appends at the file's size on uploads. */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { workspaceVolumeName } from "../src/containers/spec.ts";
 import { parseRange } from "../src/http/routes/workspaces.ts";
-import { cpuPlan, docker, execIn, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
+import { docker, execIn, startTestProvisioner, type TestProvisioner, sha256, startSession, tracker, } from "./harness.ts";
 
 let provisioner: TestProvisioner;
 const made = tracker();
@@ -14,15 +14,7 @@ beforeAll(async () => {
 afterEach(() => made.cleanup());
 afterAll(() => provisioner.close());
 
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
-
-async function session() {
-  const ids = made.session();
-  const response = await provisioner.request("POST", "/v1/containers", { body: { ...ids, image: WORKSPACE_IMAGE, plan: cpuPlan } });
-  expect(response.status).toBe(201);
-  const { containerId } = (await response.json()) as { containerId: string };
-  return { ...ids, containerId };
-}
+const session = () => startSession(provisioner, made);
 
 const put = (workspaceId: string, path: string, data: Uint8Array, offset?: number) =>
   provisioner.request("PUT", `/v1/workspaces/${workspaceId}/files/${path}${offset === undefined ? "" : `?offset=${offset}`}`, { raw: data });

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import tar from "tar-stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { workspaceVolumeName } from "../src/containers/spec.ts";
-import { cpuPlan, docker, execIn, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
+import { docker, execIn, startTestProvisioner, type TestProvisioner, sha256, startSession, tracker, } from "./harness.ts";
 
 let provisioner: TestProvisioner;
 const made = tracker();
@@ -16,16 +16,7 @@ beforeAll(async () => {
 afterEach(() => made.cleanup());
 afterAll(() => provisioner.close());
 
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
-
-/** A running session container and its workspace. */
-async function session() {
-  const ids = made.session();
-  const response = await provisioner.request("POST", "/v1/containers", { body: { ...ids, image: WORKSPACE_IMAGE, plan: cpuPlan } });
-  expect(response.status).toBe(201);
-  const { containerId } = (await response.json()) as { containerId: string };
-  return { ...ids, containerId };
-}
+const session = () => startSession(provisioner, made);
 
 const put = (workspaceId: string, path: string, data: Uint8Array) =>
   provisioner.request("PUT", `/v1/workspaces/${workspaceId}/files/${path}`, { raw: data, headers: { "content-type": "application/octet-stream" } });
