@@ -20,6 +20,11 @@ export const users = sqliteTable(
     policyVersion: text("policy_version").notNull(),
     ageConfirmedAt: timestamp("age_confirmed_at").notNull(),
     deletedAt: timestamp("deleted_at"),
+    /** A monthly GPU-hour limit the user set (policy §2 billing notifications); null = none. */
+    usageLimitHours: integer("usage_limit_hours"),
+    /** The UTC month ("YYYY-MM") of the last usage-limit email, and the highest threshold (percent) it reported. */
+    usageAlertMonth: text("usage_alert_month"),
+    usageAlertPercent: integer("usage_alert_percent"),
   },
   (t) => [
     uniqueIndex("users_username_unique").on(t.username),

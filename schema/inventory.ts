@@ -7,7 +7,7 @@ import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { accountEvents, loginSessions, refreshTokens, singleUseTokens, users } from "./accounts";
 import { billingAccounts, stripeEvents } from "./billing";
 import { accessLogs, errorLogs } from "./logs";
-import { commandLog, gpuHosts, sessions, workspaces } from "./sessions";
+import { commandLog, gpuHosts, sessions, workspaceArchives, workspaces } from "./sessions";
 import { usageRecords, usageSamples } from "./usage";
 
 /** `infrastructure`: the platform's own machines, not personal data (only in tables without a subject). */
@@ -23,11 +23,13 @@ export interface ColumnEntry {
  * - `account`: as long as the account is active; personal fields erased when deletion is requested (policy §6).
  * - `time`: a row is deleted once any of `columns` is older than `days` (policy §6 periods).
  * - `registry`: infrastructure rows (no personal data), kept while the thing they describe is in service.
+ * - `lifecycle`: rows that describe something the domain deletes (a cold copy): removed in the same step.
  */
 export type Retention =
   | { kind: "account"; rule: string }
   | { kind: "time"; columns: readonly string[]; days: number; rule: string }
-  | { kind: "registry"; rule: string };
+  | { kind: "registry"; rule: string }
+  | { kind: "lifecycle"; rule: string };
 
 export interface TableEntry {
   table: SQLiteTable;
@@ -118,6 +120,33 @@ export const inventory: readonly TableEntry[] = [
     },
   },
   {
+    table: workspaceArchives,
+    subject: "user_id",
+    retention: {
+      kind: "lifecycle",
+      rule: "lives with the cold copy it describes; removed with it when the workspace is restored, destroyed or deleted after inactivity (policy §6); content is never stored here",
+    },
+    columns: {
+      workspace_id: { category: "usage", purpose: "the workspace archived" },
+      user_id: { category: "usage", purpose: "owner (export, erasure, owner queries)" },
+      host_id: { category: "technical_log", purpose: "the host the archive was read from" },
+      object_key: { category: "technical_log", purpose: "where the cold copy lies in R2" },
+      upload_id: { category: "technical_log", purpose: "the R2 multipart upload in progress, for resuming" },
+      phase: { category: "technical_log", purpose: "uploading, committed (hot copy being deleted) or complete" },
+      part_size: { category: "technical_log", purpose: "fixed part size of the multipart upload" },
+      size_bytes: { category: "usage", purpose: "archive size as the host produced it; never the content (policy §3)" },
+      sha256: { category: "technical_log", purpose: "archive SHA-256 as the host produced it: verified before the hot copy is deleted and on restore" },
+      part_hashes: { category: "technical_log", purpose: "SHA-256 of each part as the host produced it: each uploaded part is verified" },
+      parts: { category: "technical_log", purpose: "parts uploaded so far (number and R2 etag), for resuming" },
+      attempts: { category: "technical_log", purpose: "cron runs that worked on the archive" },
+      last_error_code: { category: "technical_log", purpose: "why the last run stopped (an error code)" },
+      lease_until: { category: "technical_log", purpose: "overlapping cron runs never work on one archive twice" },
+      started_at: { category: "technical_log", purpose: "when archiving began" },
+      updated_at: { category: "technical_log", purpose: "last progress" },
+      completed_at: { category: "technical_log", purpose: "when the cold copy was verified and the hot copy deleted" },
+    },
+  },
+  {
     table: workspaces,
     subject: "user_id",
     retention: {
@@ -136,6 +165,8 @@ export const inventory: readonly TableEntry[] = [
       deleted_at: { category: "usage", purpose: "when the workspace was destroyed" },
       size_bytes: { category: "usage", purpose: "storage used, for the user and for cold storage; never the content (policy §3)" },
       size_measured_at: { category: "usage", purpose: "when size_bytes was measured" },
+      transfer_bytes: { category: "usage", purpose: "progress of the archive or restore in progress, shown to the user" },
+      deletion_warned_at: { category: "usage", purpose: "when the 7-day warning before inactivity deletion was emailed (policy §6)" },
     },
   },
   {
@@ -203,6 +234,9 @@ export const inventory: readonly TableEntry[] = [
       policy_version: { category: "account", purpose: "privacy policy version accepted at signup (policy §11)" },
       age_confirmed_at: { category: "account", purpose: "18+ confirmation instead of a date of birth (policy §10)" },
       deleted_at: { category: "account", purpose: "when deletion was requested (policy §7)" },
+      usage_limit_hours: { category: "account", purpose: "monthly GPU-hour limit the user set, for the usage billing notification (policy §2)" },
+      usage_alert_month: { category: "derived", purpose: "month of the last usage-limit email: sent once per threshold and month" },
+      usage_alert_percent: { category: "derived", purpose: "highest usage-limit threshold emailed that month" },
     },
   },
   {

@@ -196,7 +196,7 @@ describe("retention rules", () => {
     for (const entry of inventory) {
       const table = tableName(entry);
       const { retention } = entry;
-      expect(["account", "time", "registry"], table).toContain(retention.kind);
+      expect(["account", "time", "registry", "lifecycle"], table).toContain(retention.kind);
       expect(retention.rule.trim().length, `${table} rule`).toBeGreaterThan(3);
       if (retention.kind !== "time") continue;
       expect(Number.isInteger(retention.days) && retention.days >= 0, `${table} days`).toBe(true);
