@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { containerSpec } from "../src/containers/spec.ts";
 import type { Inventory } from "../src/gpus/inventory.ts";
@@ -27,10 +29,12 @@ let h100: string[]; // the fake box's GPU UUIDs, by index
 
 beforeAll(async () => {
   provisioner = await startTestProvisioner({ nvidiaSmi: FAKE_NVIDIA_SMI_8X_H100 });
-  h100 = parseNvidiaSmiCsv(await readFile(fixture("nvidia-smi/h100-8x.csv"), "utf8")).map((gpu) => gpu.uuid ?? "");
+  h100 = parseNvidiaSmiCsv(await readFile(fixture("nvidia-smi/synthetic/h100-8x.csv"), "utf8")).map((gpu) => gpu.uuid ?? "");
 });
 afterEach(() => made.cleanup());
 afterAll(() => provisioner.close());
+
+const DEVICE_CHECK = fileURLToPath(new URL("../scripts/gpu-device-check.sh", import.meta.url));
 
 const gpuPlan = (gpuCount: number, gpuType = "H100") => ({ ...cpuPlan, gpuCount, gpuType });
 
@@ -62,6 +66,13 @@ describe("containerSpec (pure)", () => {
 
   it("refuses GPU ids that do not match the plan", () => {
     expect(() => containerSpec({ ...base, plan: gpuPlan(2), gpuIds: ["GPU-a"] })).toThrow();
+  });
+
+  it("is what scripts/gpu-device-check.sh sends for a 1-GPU plan (its copy stays equal)", () => {
+    const ids = { sessionId: "s-1", tenantId: "t-1", workspaceId: "w-1" };
+    const printed = execFileSync("bash", [DEVICE_CHECK, "--print-spec", ids.sessionId, ids.tenantId, ids.workspaceId, "some/image:tag", "GPU-a"], { encoding: "utf8" });
+    const plan = { ...cpuPlan, gpuCount: 1, gpuType: "H200", cpus: 1, memoryMb: 512, pidsLimit: 256 };
+    expect(JSON.parse(printed)).toEqual(containerSpec({ ...ids, image: "some/image:tag", plan, gpuIds: ["GPU-a"] }));
   });
 });
 

@@ -1,10 +1,24 @@
 import { execFile } from "node:child_process";
 
-/** The exact query the provisioner runs; the parser reads its columns in this order. */
-export const NVIDIA_SMI_ARGS = [
-  "--query-gpu=index,uuid,name,utilization.gpu,memory.used,memory.total",
-  "--format=csv,noheader,nounits",
-] as const;
+/**
+ * The columns the provisioner asks nvidia-smi for, and the unit each numeric one is printed in.
+ * The answer is read by column name from its header line, so the order does not matter and extra
+ * columns (a recording made with a longer query) are ignored.
+ */
+const COLUMNS = {
+  index: { name: "index", unit: null },
+  uuid: { name: "uuid", unit: null },
+  name: { name: "name", unit: null },
+  utilizationPercent: { name: "utilization.gpu", unit: "%" },
+  memoryUsedMb: { name: "memory.used", unit: "MiB" },
+  memoryTotalMb: { name: "memory.total", unit: "MiB" },
+} as const;
+
+/**
+ * The exact query the provisioner runs. `--format=csv` keeps the header (the parser needs it) and
+ * the units, exactly as the recorded outputs in test/fixtures/nvidia-smi/recorded/ were made.
+ */
+export const NVIDIA_SMI_ARGS = [`--query-gpu=${Object.values(COLUMNS).map((column) => column.name).join(",")}`, "--format=csv"] as const;
 
 /** One GPU as nvidia-smi reports it. A value nvidia-smi does not know is null, never guessed. */
 export type GpuReading = {
@@ -16,36 +30,72 @@ export type GpuReading = {
   memoryTotalMb: number | null;
 };
 
+/** nvidia-smi answered, but not in the shape asked for (no header, a column missing, another unit). */
+export class NvidiaSmiOutputError extends Error {
+  override name = "NvidiaSmiOutputError";
+}
+
 /** "[N/A]", "[Not Supported]", "[Unknown Error]", "[GPU is lost]", ... and a bare "N/A". */
 function isUnavailable(value: string): boolean {
   return value === "" || value === "N/A" || /^\[.*\]$/.test(value);
 }
 
-function numberOrNull(value: string): number | null {
+/** "143771 MiB" (or "143771" from a query with nounits) → 143771; anything else → null. */
+function numberOrNull(value: string, unit: string): number | null {
   if (isUnavailable(value)) return null;
-  const number = Number(value);
-  return Number.isFinite(number) && number >= 0 ? number : null;
+  const bare = value.endsWith(` ${unit}`) ? value.slice(0, -unit.length - 1) : value;
+  return /^\d+(\.\d+)?$/.test(bare) ? Number(bare) : null;
+}
+
+/** A header field: a property name, with its unit in brackets when it has one ("memory.used [MiB]"). */
+const HEADER_FIELD = /^([A-Za-z_][\w.]*)(?: \[([^\]]+)\])?$/;
+
+/** The header line's columns by name, or null when the line is not a header (a warning, a data row). */
+function headerColumns(line: string): Map<string, { position: number; unit: string | null }> | null {
+  const columns = new Map<string, { position: number; unit: string | null }>();
+  const fields = line.split(",").map((field) => field.trim());
+  if (fields.length < 2) return null; // a one-word warning is not a header
+  for (const [position, field] of fields.entries()) {
+    const match = HEADER_FIELD.exec(field);
+    if (!match) return null;
+    columns.set(match[1] as string, { position, unit: match[2] ?? null });
+  }
+  return columns;
 }
 
 /**
- * Parses the output of `nvidia-smi ${NVIDIA_SMI_ARGS}`. Lines that do not have the six columns or
- * a valid index are skipped (nvidia-smi prints warnings on stdout in some driver states).
+ * Parses what `nvidia-smi ${NVIDIA_SMI_ARGS}` prints: a header line, then one line per GPU. Lines
+ * before the header and rows without the header's column count are skipped (nvidia-smi prints
+ * warnings on stdout in some driver states), as is a GPU without a valid index or a known name (a
+ * lost GPU). Throws NvidiaSmiOutputError when there is no header, a queried column is missing or a
+ * number comes in another unit: a changed format must not turn into GPUs with null numbers.
  */
 export function parseNvidiaSmiCsv(output: string): GpuReading[] {
+  const lines = output.split(/\r?\n/).filter((line) => line.trim() !== "");
+  const headerAt = lines.findIndex((line) => headerColumns(line) !== null);
+  if (headerAt === -1) throw new NvidiaSmiOutputError("nvidia-smi printed no CSV header line");
+  const header = headerColumns(lines[headerAt] as string)!;
+  const position = {} as Record<keyof typeof COLUMNS, number>;
+  for (const [key, { name, unit }] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, (typeof COLUMNS)[keyof typeof COLUMNS]][]) {
+    const column = header.get(name);
+    if (!column) throw new NvidiaSmiOutputError(`nvidia-smi printed no "${name}" column`);
+    if (column.unit !== unit) throw new NvidiaSmiOutputError(`nvidia-smi printed "${name}" in [${column.unit}], not [${unit}]`);
+    position[key] = column.position;
+  }
+
   const gpus: GpuReading[] = [];
-  for (const line of output.split(/\r?\n/)) {
-    if (line.trim() === "") continue;
+  for (const line of lines.slice(headerAt + 1)) {
     const fields = line.split(",").map((field) => field.trim());
-    if (fields.length !== 6) continue;
-    const [index, uuid, name, utilization, memoryUsed, memoryTotal] = fields as [string, string, string, string, string, string];
-    if (!/^\d+$/.test(index) || isUnavailable(name)) continue;
+    if (fields.length !== header.size) continue;
+    const field = (key: keyof typeof COLUMNS) => fields[position[key]] as string;
+    if (!/^\d+$/.test(field("index")) || isUnavailable(field("name"))) continue;
     gpus.push({
-      index: Number(index),
-      uuid: isUnavailable(uuid) ? null : uuid,
-      name,
-      utilizationPercent: numberOrNull(utilization),
-      memoryUsedMb: numberOrNull(memoryUsed),
-      memoryTotalMb: numberOrNull(memoryTotal),
+      index: Number(field("index")),
+      uuid: isUnavailable(field("uuid")) ? null : field("uuid"),
+      name: field("name"),
+      utilizationPercent: numberOrNull(field("utilizationPercent"), COLUMNS.utilizationPercent.unit),
+      memoryUsedMb: numberOrNull(field("memoryUsedMb"), COLUMNS.memoryUsedMb.unit),
+      memoryTotalMb: numberOrNull(field("memoryTotalMb"), COLUMNS.memoryTotalMb.unit),
     });
   }
   return gpus.sort((a, b) => a.index - b.index);
@@ -66,13 +116,21 @@ export function gpuTypeOf(name: string): string {
 }
 
 /**
- * Runs nvidia-smi. Returns null when it is missing, fails or times out (a host without NVIDIA):
- * callers then report GPU fields as null rather than inventing values.
+ * Runs nvidia-smi. Returns null when it is missing, fails, times out (a host without NVIDIA) or
+ * answers in a shape the parser refuses (logged): callers then report GPU fields as null rather
+ * than inventing values.
  */
 export function readGpus(nvidiaSmi: string, timeoutMs = 10_000): Promise<GpuReading[] | null> {
   return new Promise((resolve) => {
     execFile(nvidiaSmi, [...NVIDIA_SMI_ARGS], { timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (error, stdout) => {
-      resolve(error ? null : parseNvidiaSmiCsv(stdout));
+      if (error) return resolve(null);
+      try {
+        resolve(parseNvidiaSmiCsv(stdout));
+      } catch (parseError) {
+        // The message names columns and units only: nothing from the host's GPUs.
+        console.error(JSON.stringify({ level: "error", event: "nvidia_smi_unreadable", message: (parseError as Error).message }));
+        resolve(null);
+      }
     });
   });
 }
