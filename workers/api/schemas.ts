@@ -66,9 +66,21 @@ export const WorkspaceSchema = z
     createdAt: z.string(),
     lastUsedAt: z.string(),
     deletedAt: z.string().nullable(),
-    sizeBytes: z.number().int().nullable().openapi({ description: "Last measured size in bytes" }),
+    sizeBytes: z.number().int().nullable().openapi({ description: "Last measured size in bytes (in cold storage: the archive's size)" }),
     sizeMeasuredAt: z.string().nullable(),
     session: SessionSchema.nullable().openapi({ description: "The live session using the workspace" }),
+    lastActivityAt: z.string().openapi({ description: "Policy §6: your account's last activity (sign-in, API use, connect, end of a session)" }),
+    deletesAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "When the workspace will be deleted for inactivity (60 days after the last activity, at least 7 days after a warning email) unless there is activity first; null while a session is live or it is being deleted" }),
+    transfer: z
+      .object({
+        bytes: z.number().int().openapi({ description: "Bytes moved so far" }),
+        totalBytes: z.number().int().nullable().openapi({ description: "The size being moved; null until known" }),
+      })
+      .nullable()
+      .openapi({ description: "Progress of the move to cold storage (`archiving`) or back (`restoring`); null otherwise" }),
   })
   .openapi("Workspace");
 

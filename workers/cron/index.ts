@@ -8,6 +8,7 @@ import { meteringJob } from "./metering";
 import { reconcileJob } from "./reconcile";
 import { retentionJob } from "./retention";
 import { usageMetricsJob } from "./usage-metrics";
+import { workspaceRetentionJob } from "./workspace-retention";
 
 export interface Job {
   name: string;
@@ -16,7 +17,7 @@ export interface Job {
 
 /** Cron expression → the named jobs it runs. Keep in step with wrangler.toml `[triggers]`. */
 export const CRON_JOBS: Record<string, Job[]> = {
-  "17 * * * *": [retentionJob, meteringJob],
+  "17 * * * *": [retentionJob, meteringJob, workspaceRetentionJob],
   // GPU sessions (issue 3): samples first, so reconcile knows when a vanished session was last
   // seen and the idle check reads this minute's sample.
   "* * * * *": [usageMetricsJob, reconcileJob, idleDisconnectJob, billingEnforcementJob],

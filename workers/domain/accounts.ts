@@ -270,7 +270,8 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
     ctx.db.delete(singleUseTokens).where(eq(singleUseTokens.userId, userId)),
     // Nothing of a deleted account keeps running or stays on a host: the workspace is marked for
     // deletion with the account, so if the host cannot be reached now (or this Worker stops
-    // midway) the reconcile job finishes it. TODO(issue 5): a cold workspace's R2 copy.
+    // midway) the reconcile job finishes it. A workspace in cold storage or in transfer is
+    // destroyed below; if that fails, the workspace-retention job finishes it (finishLeftoverDeletions).
     ctx.db
       .update(workspaces)
       .set({ state: "deleting" })

@@ -15,7 +15,8 @@ export type AccountEventType =
   | "password_changed"
   | "username_changed"
   | "account_deleted"
-  | "billing_customer_created";
+  | "billing_customer_created"
+  | "workspace_deleted_inactive";
 
 /** The audit row for a change; put it in the same `db.batch()` as the change itself. */
 export const auditEvent = (ctx: DomainContext, userId: string, type: AccountEventType, detail?: Record<string, string | number | boolean | null>) =>

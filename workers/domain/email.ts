@@ -56,6 +56,12 @@ export const accountEmails = {
     subject: "Your GPU session was disconnected because it was idle",
     text: `Your Ozekai GPU session was disconnected because it was idle: its GPUs (or, on a plan without GPUs, its CPU) were barely used and no shell was attached for ${idleMinutes} minutes. Billing stopped when it was disconnected.\n\nYour workspace is kept as it was; connect again to continue.${sign}`,
   }),
+  /** Policy §6: the warning before inactivity deletion of the user's own workspace; sent by the workspace-retention job. */
+  workspaceDeletionWarning: (lastActiveOn: string, deletesAt: string): Email => ({
+    kind: "account",
+    subject: "Your workspace will be deleted for inactivity",
+    text: `Your Ozekai account has not been active since ${lastActiveOn}. As our privacy policy says (§6), workspace data may be deleted 60 days after an account was last active, so your workspace and its files will be deleted on ${deletesAt}.\n\nTo keep it, sign in or connect before then: any activity cancels the deletion. You can download your workspace while connected.${sign}`,
+  }),
   accountDeleted: (): Email => ({
     kind: "account",
     subject: "Your account was deleted",

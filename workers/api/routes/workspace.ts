@@ -13,7 +13,7 @@ const getRoute = createRoute({
   ...protectedRoute,
   method: "get",
   path: "/",
-  summary: "Your workspace: state, size and the live session using it",
+  summary: "Your workspace: state (hot, archiving, cold, restoring), size, transfer progress, last activity, the date it would be deleted and the live session using it",
   responses: { 200: jsonResponse(WorkspaceSchema, "The workspace"), ...errorResponses("unauthorized", "not_found", "not_configured") },
 });
 
@@ -21,7 +21,8 @@ const destroyRoute = createRoute({
   ...protectedRoute,
   method: "delete",
   path: "/",
-  summary: "Destroy: end the session, remove its container and delete the workspace and its files",
+  summary: "Destroy: end the session, remove its container and delete the workspace and its files, on its host and in cold storage",
+  description: "An archive to cold storage in progress is cancelled first; once committed, or while a restore runs, the answer is 409 `workspace_busy` with Retry-After.",
   responses: {
     200: jsonResponse(WorkspaceSchema, "Deleted"),
     ...errorResponses("unauthorized", "not_found", "session_busy", "workspace_busy", "provisioner_unavailable", "not_configured"),
