@@ -1,3 +1,5 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { importProvisionerPublicKey, type VerifyingKey } from "./auth.ts";
 
 /**
@@ -16,6 +18,11 @@ export type ProvisionerConfig = {
   dockerSocket: string;
   /** Image of the never-started helper containers that give the archive API access to a volume. */
   helperImage: string;
+  /**
+   * Host-local state that must survive a restart: staged workspace exports for cold storage
+   * (a full copy of a workspace each, so on a disk with room for the largest workspace).
+   */
+  stateDir: string;
 };
 
 export const DEFAULT_PORT = 8790;
@@ -30,5 +37,6 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     nvidiaSmi: env.NVIDIA_SMI || "nvidia-smi",
     dockerSocket: env.DOCKER_SOCKET || "/var/run/docker.sock",
     helperImage: env.WORKSPACE_HELPER_IMAGE || DEFAULT_HELPER_IMAGE,
+    stateDir: env.PROVISIONER_STATE_DIR || join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "ozekai-provisioner"),
   };
 }

@@ -1,4 +1,7 @@
 import { createHash, randomBytes, type webcrypto } from "node:crypto";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { exportJWK, generateKeyPair } from "jose";
@@ -42,7 +45,7 @@ export async function workerKeys() {
 }
 
 /** Starts a provisioner in this process on an ephemeral loopback port. */
-export async function startTestProvisioner(options: { nvidiaSmi?: string } = {}): Promise<TestProvisioner> {
+export async function startTestProvisioner(options: { nvidiaSmi?: string; stateDir?: string } = {}): Promise<TestProvisioner> {
   const { privateKey, publicJwk } = await workerKeys();
   const running = await startProvisioner({
     port: 0,
@@ -50,6 +53,8 @@ export async function startTestProvisioner(options: { nvidiaSmi?: string } = {})
     nvidiaSmi: options.nvidiaSmi ?? NO_NVIDIA_SMI,
     dockerSocket: "/var/run/docker.sock",
     helperImage: WORKSPACE_IMAGE,
+    // Its own state directory unless a test restarts a provisioner on the same one.
+    stateDir: options.stateDir ?? (await mkdtemp(join(tmpdir(), "ozk-provisioner-"))),
   });
   const token = (method: string, path: string) => signProvisionerRequest(privateKey, method, path);
   const request: TestProvisioner["request"] = async (method, path, init = {}) => {

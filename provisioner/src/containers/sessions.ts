@@ -4,6 +4,7 @@ import { readInventory } from "../gpus/host.ts";
 import { pickFreeGpus } from "../gpus/inventory.ts";
 import type { CreateContainerInput } from "../schemas.ts";
 import type { Services } from "../services.ts";
+import { discardExport } from "../workspaces/exports.ts";
 import { ensureWorkspaceVolume } from "../workspaces/volumes.ts";
 import { containerSpec, LABELS, tenantNetworkName } from "./spec.ts";
 
@@ -157,6 +158,8 @@ export async function createSessionContainer(services: Services, input: CreateCo
       throw error;
     }
   });
+  // From here the volume can change: a staged export of it is no longer a snapshot (cold storage).
+  if (created) await discardExport(services, input.workspaceId);
 
   if (input.start) {
     const container = docker.getContainer(containerId);

@@ -1,24 +1,26 @@
+import { createHash } from "node:crypto";
 import { once } from "node:events";
-import type { Readable } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import tar from "tar-stream";
 import { WORKSPACE_MOUNT } from "../containers/spec.ts";
 import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { getArchive, putArchive } from "./docker-archive.ts";
 import { archiveEntryPath, resolveLinkTarget } from "./paths.ts";
-import { ensureWorkspaceVolume, openWorkspaceHelper, requireWorkspaceVolume } from "./volumes.ts";
+import { deleteWorkspace, ensureWorkspaceVolume, openWorkspaceHelper, requireWorkspaceVolume } from "./volumes.ts";
 
 /**
  * The whole workspace as a tar stream (entries "./name", relative to the workspace root), for
  * cold storage and portability (policy §7). Symbolic links are archived as links, never followed.
  */
-export async function openArchiveExport(services: Services, workspaceId: string): Promise<Readable> {
+export async function openArchiveExport(services: Services, workspaceId: string): Promise<Readable & { released: Promise<void> }> {
   await requireWorkspaceVolume(services.docker, workspaceId);
   const helper = await openWorkspaceHelper(services, workspaceId);
   try {
     const archive = await getArchive(helper.container, `${WORKSPACE_MOUNT}/.`);
-    archive.once("close", () => void helper.release());
-    return archive;
+    // Removed once the stream closes; `released` lets a caller wait until the volume is free again.
+    const released = new Promise<void>((resolve) => archive.once("close", () => void helper.release().then(resolve)));
+    return Object.assign(archive, { released });
   } catch (error) {
     await helper.release();
     throw error;
@@ -37,7 +39,48 @@ const key = (segments: readonly string[]) => segments.join("/");
  * setuid/setgid/sticky bits. The import streams: an archive refused midway keeps what came before
  * the refused entry.
  */
-export async function importArchive(services: Services, workspaceId: string, body: Readable): Promise<ImportResult> {
+export async function importArchive(services: Services, workspaceId: string, body: Readable, options: { sha256?: string } = {}): Promise<ImportResult> {
+  return options.sha256 === undefined ? extractArchive(services, workspaceId, body) : restoreArchive(services, workspaceId, body, options.sha256);
+}
+
+/**
+ * A restore from cold storage: the body is hashed as it is imported and must be the archive the
+ * Worker announced. It goes into a workspace that does not exist yet, so that on any failure
+ * (a checksum mismatch found at the very end included) the volume is deleted and no partial
+ * workspace is left.
+ */
+async function restoreArchive(services: Services, workspaceId: string, body: Readable, sha256: string): Promise<ImportResult> {
+  try {
+    await requireWorkspaceVolume(services.docker, workspaceId);
+    throw new ProvisionerError("workspace_exists");
+  } catch (error) {
+    if (!(error instanceof ProvisionerError && error.code === "workspace_not_found")) throw error;
+  }
+  const hash = createHash("sha256");
+  let digest: string | undefined;
+  const hashed = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      digest = hash.digest("hex");
+      done();
+    },
+  });
+  body.once("error", (error) => hashed.destroy(error));
+  try {
+    const result = await extractArchive(services, workspaceId, body.pipe(hashed));
+    // The extraction ends once the body has ended, so every byte is hashed by now.
+    if (digest !== sha256) throw new ProvisionerError("archive_checksum_mismatch");
+    return result;
+  } catch (error) {
+    await deleteWorkspace(services.docker, workspaceId).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function extractArchive(services: Services, workspaceId: string, body: Readable): Promise<ImportResult> {
   await ensureWorkspaceVolume(services.docker, workspaceId);
   const helper = await openWorkspaceHelper(services, workspaceId);
   const extract = tar.extract();

@@ -1,11 +1,14 @@
 import { Readable } from "node:stream";
+import { z } from "zod";
 import { ProvisionerError } from "../../errors.ts";
+import { IdSchema } from "../../schemas.ts";
 import type { Services } from "../../services.ts";
 import { importArchive, openArchiveExport } from "../../workspaces/archive.ts";
+import { discardExport, openExportPart, stageExport } from "../../workspaces/exports.ts";
 import { appendFile, type ByteRange, fileChecksum, openFileDownload, uploadFile } from "../../workspaces/files.ts";
 import { parseRawWorkspacePath } from "../../workspaces/paths.ts";
 import { deleteWorkspace, workspaceSize } from "../../workspaces/volumes.ts";
-import { idParam, newRouter, signedPath } from "../router.ts";
+import { idParam, newRouter, readJson, signedPath } from "../router.ts";
 
 /** The file path after `/v1/workspaces/:id/<kind>/`, still percent-encoded, then checked segment by segment. */
 function filePath(url: string, workspaceId: string, kind: "files" | "checksums"): string[] {
@@ -32,13 +35,23 @@ export function parseRange(header: string | undefined): ByteRange | null {
 
 const toWeb = (stream: Readable) => Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
 
+/** Parts of at least 64 KiB (R2's own minimum, 5 MiB, is the Worker's to keep) and at most 5 GiB (R2's maximum). */
+const StageExportSchema = z.object({ stageId: IdSchema, partSize: z.number().int().min(64 * 1024).max(5 * 1024 ** 3) }).strict();
+
+/** How long a stage request waits for the staging before answering 202 (the Worker's calls time out at 15 s by default). */
+export const STAGE_WAIT_MS = 10_000;
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 export function workspacesRoutes(services: Services) {
   const router = newRouter();
 
   router.get("/:id", async (c) => c.json(await workspaceSize(services.docker, idParam(c.req.param("id")))));
 
   router.delete("/:id", async (c) => {
-    await deleteWorkspace(services.docker, idParam(c.req.param("id")));
+    const workspaceId = idParam(c.req.param("id"));
+    await discardExport(services, workspaceId); // a staged copy goes with the workspace
+    await deleteWorkspace(services.docker, workspaceId);
     return c.body(null, 204);
   });
 
@@ -87,7 +100,31 @@ export function workspacesRoutes(services: Services) {
 
   router.put("/:id/archive", async (c) => {
     const workspaceId = idParam(c.req.param("id"));
-    return c.json(await importArchive(services, workspaceId, c.env.incoming));
+    // Cold storage restores announce the archive's SHA-256: a body that does not match leaves no workspace.
+    const sha256 = c.req.header("x-archive-sha256");
+    if (sha256 !== undefined && !SHA256_HEX.test(sha256)) throw new ProvisionerError("validation_failed", "X-Archive-Sha256 is 64 lowercase hex digits");
+    return c.json(await importArchive(services, workspaceId, c.env.incoming, { sha256 }));
+  });
+
+  // Cold storage (src/workspaces/exports.ts): stage a snapshot, read it part by part, drop it.
+  router.post("/:id/exports", async (c) => {
+    const workspaceId = idParam(c.req.param("id"));
+    const input = await readJson(c.req.raw, StageExportSchema);
+    const answer = await stageExport(services, workspaceId, input, STAGE_WAIT_MS);
+    return c.json(answer, answer.status === "staged" ? 200 : 202);
+  });
+
+  router.get("/:id/exports/parts/:n", async (c) => {
+    const workspaceId = idParam(c.req.param("id"));
+    const n = c.req.param("n");
+    if (!/^\d{1,6}$/.test(n)) throw new ProvisionerError("validation_failed", "the part number is a positive integer");
+    const part = await openExportPart(services, workspaceId, Number(n));
+    return new Response(toWeb(part.stream), { headers: { "Content-Type": "application/octet-stream", "Content-Length": String(part.length) } });
+  });
+
+  router.delete("/:id/exports", async (c) => {
+    await discardExport(services, idParam(c.req.param("id")));
+    return c.body(null, 204);
   });
 
   return router;
