@@ -2,6 +2,7 @@ import { loadConfig } from "../domain/config";
 import { type DomainContext, fixedClock, openDb } from "../domain/context";
 import { logError } from "../domain/logs";
 import type { Env } from "../env";
+import { archiveJob } from "./archive";
 import { billingEnforcementJob } from "./billing-enforcement";
 import { idleDisconnectJob } from "./idle-disconnect";
 import { meteringJob } from "./metering";
@@ -20,7 +21,8 @@ export const CRON_JOBS: Record<string, Job[]> = {
   "17 * * * *": [retentionJob, meteringJob, workspaceRetentionJob],
   // GPU sessions (issue 3): samples first, so reconcile knows when a vanished session was last
   // seen and the idle check reads this minute's sample.
-  "* * * * *": [usageMetricsJob, reconcileJob, idleDisconnectJob, billingEnforcementJob],
+  // Cold storage last: it works until its own time budget runs out (COLD_STORAGE_TICK_SECONDS).
+  "* * * * *": [usageMetricsJob, reconcileJob, idleDisconnectJob, billingEnforcementJob, archiveJob],
 };
 
 /**

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   billing_not_configured: { status: 503, title: "Billing is not configured on this deployment" },
   stripe_unavailable: { status: 502, title: "Stripe did not answer as expected; nothing was changed, try again" },
   provisioner_unavailable: { status: 503, title: "The GPU host is not reachable right now" },
+  cold_storage_unavailable: { status: 503, title: "Your workspace could not be brought back from cold storage right now; it is kept there, try again shortly" },
   no_capacity: { status: 503, title: "No GPU of your plan is free right now" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

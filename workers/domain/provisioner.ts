@@ -83,9 +83,40 @@ export interface ProvisionerClient {
   fileChecksum(workspaceId: string, path: string): Promise<StoredFile>;
   /** The whole workspace as a tar stream. */
   getArchive(workspaceId: string): Promise<Response>;
+  /**
+   * Cold storage: stages a snapshot of the workspace's tar on the host for one archive attempt
+   * (`stageId`), with the SHA-256 of the whole and of each `partSize` part. `staging` while the host
+   * is still writing it (ask again later). `workspace_busy` while a container mounts the workspace.
+   */
+  stageExport(workspaceId: string, input: { stageId: string; partSize: number }): Promise<ExportStage>;
+  /** Part `n` (from 1) of the staged snapshot, streamed with its length; `not_found` when the host has no stage. */
+  getExportPart(workspaceId: string, n: number): Promise<Response>;
+  /** Drops the staged snapshot; none is fine. */
+  deleteExport(workspaceId: string): Promise<void>;
+  /**
+   * Restores a workspace from a tar stream into a volume that must not exist yet. The host hashes
+   * the body as it imports it: another SHA-256 than `sha256` (or a body that is not a safe tar)
+   * leaves no volume and is `cold_storage_unavailable`.
+   */
+  putArchive(workspaceId: string, body: ReadableStream<Uint8Array>, sha256: string): Promise<void>;
   /** The session container's shell, a WebSocket not yet accepted. */
   openShell(sessionId: string): Promise<WebSocket>;
 }
+
+const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const ExportStageSchema = z.discriminatedUnion("status", [
+  z.object({
+    status: z.literal("staged"),
+    stageId: z.string(),
+    partSize: z.number().int().positive(),
+    size: z.number().int().nonnegative(),
+    sha256: Sha256Schema,
+    partHashes: z.array(Sha256Schema).min(1),
+  }),
+  z.object({ status: z.literal("staging"), stageId: z.string(), stagedBytes: z.number().int().nonnegative() }),
+]);
+export type ExportStage = z.infer<typeof ExportStageSchema>;
 
 export const StoredFileSchema = z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 export type StoredFile = z.infer<typeof StoredFileSchema>;
@@ -341,6 +372,51 @@ export function provisionerClient(ctx: DomainContext, settings: ProvisionerConfi
     async getArchive(workspaceId) {
       const target = `/v1/workspaces/${pathId(workspaceId)}/archive`;
       return streamed(`GET ${target}`, await send("GET", target), [200]);
+    },
+
+    async stageExport(workspaceId, input) {
+      const path = `/v1/workspaces/${pathId(workspaceId)}/exports`;
+      // The host answers within about 10 s (202 while it is still staging): as long as a create may take.
+      const reply = await request("POST", path, { body: input, timeoutMs: timeouts.create });
+      if (reply.status === 200 || reply.status === 202) {
+        const parsed = ExportStageSchema.safeParse(reply.body);
+        if (parsed.success) return parsed.data;
+        fault(`POST ${path}`, "provisioner_bad_reply", "the export stage did not match");
+        throw unavailable();
+      }
+      if (reply.code === "workspace_in_use") throw new AppError("workspace_busy", "The workspace is in use by a container or a transfer.");
+      if (reply.code === "workspace_not_found") throw new AppError("not_found", "The workspace is not on its host.");
+      throw unexpected(`POST ${path}`, reply);
+    },
+
+    async getExportPart(workspaceId, n) {
+      const path = `/v1/workspaces/${pathId(workspaceId)}/exports/parts/${n}`;
+      const response = await send("GET", path);
+      if (response.status === 200) return response;
+      const reply = await readReply(`GET ${path}`, response);
+      if (reply.code === "export_not_found") throw new AppError("not_found", "The host has no staged export of the workspace.");
+      throw unexpected(`GET ${path}`, reply);
+    },
+
+    async deleteExport(workspaceId) {
+      const path = `/v1/workspaces/${pathId(workspaceId)}/exports`;
+      const reply = await request("DELETE", path);
+      if (reply.status !== 204) throw unexpected(`DELETE ${path}`, reply);
+    },
+
+    async putArchive(workspaceId, body, sha256) {
+      const path = `/v1/workspaces/${pathId(workspaceId)}/archive`;
+      // No timeout: a restore takes as long as the workspace is large.
+      const response = await send("PUT", path, { headers: { "Content-Type": "application/x-tar", "X-Archive-Sha256": sha256 }, body, timeoutMs: null });
+      const reply = await readReply(`PUT ${path}`, response);
+      if (reply.status === 200) return;
+      if (reply.code === "archive_checksum_mismatch" || reply.code === "unsafe_archive") {
+        fault(`PUT ${path}`, "cold_copy_corrupt", reply.code);
+        throw new AppError("cold_storage_unavailable", "The cold copy of your workspace did not match its checksum; it is kept as it is and nothing was restored.", {
+          headers: { "Retry-After": String(PROVISIONER_RETRY_AFTER_S) },
+        });
+      }
+      throw unexpected(`PUT ${path}`, reply);
     },
 
     async openShell(sessionId) {

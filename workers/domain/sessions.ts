@@ -10,6 +10,8 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { LIVE_SESSION_STATES, sessions, workspaces } from "../../schema";
 import { findUser, isUniqueViolation } from "./accounts";
 import { commandEvent } from "./audit";
+import { cancelArchive } from "./cold-copy";
+import { hotWorkspaceForConnect } from "./cold-storage";
 import { loadProvisionerConfig, type ProvisionerConfig } from "./config";
 import type { DomainContext } from "./context";
 import { AppError, ERROR_CODES, type ErrorCode } from "./errors";
@@ -158,8 +160,9 @@ interface Claim {
  * log row. Null when another connect's insert won (the unique indexes say so).
  */
 async function claimSession(ctx: DomainContext, settings: ProvisionerConfig, userId: string, plan: Plan): Promise<Claim | null> {
-  const workspace = await currentWorkspace(ctx, userId);
-  if (workspace && workspace.state !== "hot") throw workspaceBusy(workspace.state);
+  const found = await currentWorkspace(ctx, userId);
+  // Cold storage: an archive in progress is cancelled, a cold workspace is restored first.
+  const workspace = found && found.state !== "hot" ? await hotWorkspaceForConnect(ctx, settings, found, plan) : found;
   let host: GpuHost;
   if (workspace?.hostId) {
     // A hot workspace lives on one host: the session runs there (moving it is cold storage's job).
@@ -210,7 +213,9 @@ async function claimSession(ctx: DomainContext, settings: ProvisionerConfig, use
   // A destroy may have marked the workspace between our read and our insert (it refuses once a
   // session is starting, so one of the two always sees the other).
   const after = await currentWorkspace(ctx, userId);
-  if (after?.id !== workspaceId || after.state !== "hot") {
+  // The archive job may have claimed it too (idle until our insert): an archive still uploading yields.
+  const archiveCancelled = after?.id === workspaceId && after.state === "archiving" && (await cancelArchive(ctx, userId, workspaceId));
+  if (!archiveCancelled && (after?.id !== workspaceId || after.state !== "hot")) {
     await markFailed(ctx, session, "workspace_busy");
     throw workspaceBusy(after?.state ?? "deleted");
   }

@@ -13,9 +13,10 @@ export const currentWorkspace = (ctx: DomainContext, userId: string) =>
 const BUSY: Partial<Record<WorkspaceState, string>> = {
   deleting: "Your workspace is being destroyed; run destroy again to finish it.",
   deleted: "Your workspace was just destroyed; connect again for a new one.",
-  archiving: "Your workspace is moving to cold storage; try again shortly.",
+  // Connect cancels an archive still uploading: this is the short window after it was verified, while the hot copy is deleted.
+  archiving: "Your workspace has just been moved to cold storage; connect again in a minute to bring it back.",
   restoring: "Your workspace is coming back from cold storage; try again shortly.",
-  cold: "Your workspace is in cold storage and must be restored first.",
+  cold: "Your workspace is in cold storage; connect to bring it back.",
 };
 
 export const workspaceBusy = (state: WorkspaceState) =>
