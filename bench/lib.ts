@@ -291,9 +291,10 @@ export async function migrateLocalD1(tmp: string): Promise<string> {
 /**
  * Serves `script` (the dryRunBundle entry) with `wrangler dev --local --no-bundle` on free
  * 127.0.0.1 ports, with the D1 at `persist`, the secrets of `envFile` and BCRYPT_COST at its
- * minimum; `startedAt` is performance.now() just before the start. Not ready yet: see waitHealthy.
+ * minimum, plus `extraArgs` (say, `--test-scheduled`); `startedAt` is performance.now() just before the
+ * start. Not ready yet: see waitHealthy.
  */
-export async function startWranglerDev(tmp: string, script: string, persist: string, envFile: string) {
+export async function startWranglerDev(tmp: string, script: string, persist: string, envFile: string, extraArgs: string[] = []) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const base = `http://${HOST}:${port}`;
@@ -329,6 +330,7 @@ export async function startWranglerDev(tmp: string, script: string, persist: str
       // request; the Worker's own cost is what is measured.
       "--log-level",
       "warn",
+      ...extraArgs,
     ],
     tmp,
   );

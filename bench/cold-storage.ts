@@ -1,0 +1,198 @@
+/**
+ * `npm run bench:cold`: a benchmark, not a test. Cold storage throughput (issue 5: "Archive and
+ * restore throughput against a plain `tar` of the same workspace on the host, as a ratio").
+ * One run starts the Worker (the deployable bundle under `wrangler dev --local --no-bundle
+ * --test-scheduled`, local D1 and R2) and the provisioner (`node provisioner/src/main.ts`, local
+ * Docker, its state dir in a temp dir), makes one user with a workspace holding one file of random
+ * bytes, and per round, side by side:
+ *   - plain tar: `tar -c` of the workspace volume into a file on the host, and `tar -x` of that file
+ *     into a fresh volume (each in a container of the workspace image mounting the volume);
+ *   - archive: the cold-storage cron tick (scheduled handler, triggered until the workspace is cold:
+ *     stage on the host, parts verified and uploaded to R2, hot copy deleted);
+ *   - restore: connect (POST /v1/sessions) on the cold workspace, less a connect on a hot one
+ *     measured in the same round (what is left is the restore).
+ * Throughput is the workspace's bytes (the file) over wall time; ratios are cold storage / plain tar.
+ * Settings: BENCH_COLD_MB (file size, default 256), BENCH_ROUNDS (default 2), BENCH_PART_MIB (16).
+ * Nothing but 127.0.0.1 and the local Docker socket is contacted; everything made is removed at the
+ * end (docker objects of the bench user and of this run, temp dirs), also on error or Ctrl-C.
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, createReadStream, openSync, statSync, writeSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import {
+  type Api,
+  dryRunBundle,
+  expect,
+  fmt,
+  fmtLoad,
+  freePort,
+  HOST,
+  log,
+  makeTempDir,
+  median,
+  migrateLocalD1,
+  onCleanup,
+  PASSWORD,
+  POLICY_VERSION,
+  privateJwk,
+  ROOT,
+  runBench,
+  startProcess,
+  startWranglerDev,
+  table,
+  waitHealthy,
+  wrangler,
+  writeEnvFile,
+} from "./lib.ts";
+
+const FILE_MB = Number(process.env.BENCH_COLD_MB ?? 256);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const PART_MIB = Number(process.env.BENCH_PART_MIB ?? 16);
+const IMAGE = "ozekai/workspace:local";
+const RUN_ID = randomBytes(4).toString("hex");
+const BENCH_LABEL = `ozekai.bench=${RUN_ID}`;
+const MB = 1e6;
+
+/** Docker objects to remove at the end: by label (the bench's own, the bench user's tenant) and by volume name. */
+const labels = new Set<string>([BENCH_LABEL]);
+const volumes = new Set<string>();
+
+function docker(args: string[], options: { input?: string; timeoutMs?: number } = {}) {
+  const result = spawnSync("docker", args, { encoding: "utf8", timeout: options.timeoutMs ?? 600_000, maxBuffer: 16 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`docker ${args.join(" ")} exited with ${result.status}: ${(result.stderr ?? "").slice(-2000)}`);
+  return result.stdout.trim();
+}
+
+onCleanup(() => {
+  const quiet = (args: string[]) => spawnSync("docker", args, { stdio: "ignore", timeout: 60_000 });
+  for (const label of labels) {
+    const ids = spawnSync("docker", ["ps", "-aq", "--filter", `label=${label}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    if (ids.length) quiet(["rm", "-f", ...ids]);
+  }
+  for (const label of labels) {
+    const names = spawnSync("docker", ["volume", "ls", "-q", "--filter", `label=${label}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    for (const name of names) volumes.add(name);
+    const networks = spawnSync("docker", ["network", "ls", "-q", "--filter", `label=${label}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    if (networks.length) quiet(["network", "rm", ...networks]);
+  }
+  if (volumes.size) quiet(["volume", "rm", "-f", ...volumes]);
+});
+
+const timed = async <T>(work: () => Promise<T> | T): Promise<{ ms: number; value: T }> => {
+  const started = performance.now();
+  const value = await work();
+  return { ms: performance.now() - started, value };
+};
+
+async function main() {
+  const tmp = makeTempDir("ozekai-bench-cold-");
+  log(`cpus ${cpus().length}, load ${fmtLoad(loadavg())}; file ${FILE_MB} MB, ${ROUNDS} rounds, parts of ${PART_MIB} MiB`);
+
+  // ── the stack ──
+  const { entry: script } = await dryRunBundle(tmp);
+  const provisionerKey = await privateJwk("bench-provisioner");
+  const { d: _private, ...provisionerPublic } = provisionerKey;
+  const provisionerPort = await freePort();
+  const envFile = await writeEnvFile(tmp, [
+    `PROVISIONER_PRIVATE_KEY='${JSON.stringify(provisionerKey)}'`,
+    `PROVISIONER_URL=http://${HOST}:${provisionerPort}`,
+    // Archive as soon as the workspace is idle, all in one tick.
+    "WORKSPACE_COLD_AFTER_DAYS=0",
+    `COLD_STORAGE_PART_MIB=${PART_MIB}`,
+    "COLD_STORAGE_PARTS_PER_TICK=10000",
+    "COLD_STORAGE_TICK_SECONDS=600",
+  ]);
+  const persist = await migrateLocalD1(tmp);
+  const provisioner = startProcess(process.execPath, ["--no-warnings", join(ROOT, "provisioner/src/main.ts")], {
+    ...process.env,
+    PORT: String(provisionerPort),
+    PROVISIONER_PUBLIC_JWK: JSON.stringify(provisionerPublic),
+    PROVISIONER_STATE_DIR: join(tmp, "provisioner-state"),
+  });
+  const { base, dev } = await startWranglerDev(tmp, script, persist, envFile, ["--test-scheduled"]);
+  await waitHealthy(`http://${HOST}:${provisionerPort}/healthz`, provisioner, "the provisioner");
+  await waitHealthy(`${base}/healthz`, dev, "wrangler dev");
+
+  const api: Api = { base, timeoutMs: 600_000 };
+  const username = `cold${RUN_ID}`;
+  await expect(api, "POST", "/v1/auth/signup", [202], { username, email: `bench-${RUN_ID}@example.com`, password: PASSWORD, policyVersion: POLICY_VERSION, ageConfirmed: true });
+  await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persist, "--command", `UPDATE users SET plan_id = 'cpu-small', email_verified_at = ${Date.now()} WHERE username = '${username}'`], tmp);
+  api.token = ((await expect(api, "POST", "/v1/auth/login", [200], { login: username, password: PASSWORD })).json as { accessToken: string }).accessToken;
+  const { id: userId } = (await expect(api, "GET", "/v1/account", [200])).json as { id: string };
+  labels.add(`ozekai.tenant=${userId}`);
+
+  // ── the workspace: one file of random bytes ──
+  const bytes = FILE_MB * MB;
+  const file = join(tmp, "blob.bin");
+  const fd = openSync(file, "w");
+  for (let written = 0; written < bytes; written += 4 * MB) writeSync(fd, randomBytes(Math.min(4 * MB, bytes - written)));
+  closeSync(fd);
+  const session = (await expect(api, "POST", "/v1/sessions", [201])).json as { id: string; workspaceId: string };
+  const volume = `ozk-ws-${session.workspaceId}`;
+  volumes.add(volume);
+  labels.add(`ozekai.helper=${session.workspaceId}`);
+  const upload = await fetch(`${base}/v1/workspace/files/blob.bin`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${api.token}`, "Content-Type": "application/octet-stream", "Content-Length": String(statSync(file).size) },
+    body: createReadStream(file) as unknown as RequestInit["body"],
+    duplex: "half",
+  } as RequestInit);
+  if (upload.status !== 201) throw new Error(`upload: ${upload.status} ${await upload.text()}`);
+  let sessionId = session.id;
+
+  const rows: { tarC: number; tarX: number; archive: number; restore: number; connectHot: number; ticks: number }[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    // A connect on the hot workspace, to subtract from the restoring connect below.
+    await expect(api, "POST", `/v1/sessions/${sessionId}/disconnect`, [200]);
+    const hot = await timed(() => expect(api, "POST", "/v1/sessions", [201]));
+    sessionId = (hot.value.json as { id: string }).id;
+    await expect(api, "POST", `/v1/sessions/${sessionId}/disconnect`, [200]);
+
+    // Plain tar of the same volume on the host, out to a file and back into a fresh volume.
+    const tarFile = join(tmp, "plain.tar");
+    const tarC = await timed(() => docker(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${volume}:/w:ro`, "-v", `${tmp}:/out`, IMAGE, "tar", "-cf", "/out/plain.tar", "-C", "/w", "."]));
+    const target = `ozk-bench-${RUN_ID}-${round}`;
+    volumes.add(target);
+    docker(["volume", "create", "--label", BENCH_LABEL, target]);
+    const tarX = await timed(() => docker(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${target}:/w`, "-v", `${tmp}:/in:ro`, IMAGE, "tar", "-xf", "/in/plain.tar", "-C", "/w"]));
+    docker(["volume", "rm", target]);
+    spawnSync("rm", ["-f", tarFile]);
+
+    // Archive: cron ticks (each runs the whole minute list) until the workspace is cold.
+    let ticks = 0;
+    const archive = await timed(async () => {
+      for (; ticks < 20; ) {
+        ticks++;
+        const tick = await fetch(`${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent("* * * * *")}&time=${Date.now() + 1000}`);
+        await tick.text();
+        const status = (await expect(api, "GET", "/v1/workspace", [200])).json as { state: string };
+        if (status.state === "cold") return;
+      }
+      throw new Error("the workspace is not cold after 20 ticks");
+    });
+
+    // Restore: connect on the cold workspace.
+    const restored = await timed(() => expect(api, "POST", "/v1/sessions", [201]));
+    sessionId = (restored.value.json as { id: string }).id;
+    rows.push({ tarC: tarC.ms, tarX: tarX.ms, archive: archive.ms, restore: restored.ms - hot.ms, connectHot: hot.ms, ticks });
+    log(`round ${round}: tar -c ${fmt(tarC.ms, 0)} ms, tar -x ${fmt(tarX.ms, 0)} ms, archive ${fmt(archive.ms, 0)} ms (${ticks} ticks), restoring connect ${fmt(restored.ms, 0)} ms (hot connect ${fmt(hot.ms, 0)} ms)`);
+  }
+
+  const mbps = (ms: number) => bytes / MB / (ms / 1000);
+  const m = (key: keyof (typeof rows)[number]) => median(rows.map((r) => r[key]));
+  console.log(`\nCold storage vs plain tar, ${FILE_MB} MB workspace, median of ${ROUNDS} rounds (load ${fmtLoad(loadavg())})\n`);
+  console.log(
+    table(
+      ["", "plain tar ms", "plain tar MB/s", "cold storage ms", "cold storage MB/s", "ratio (cold/tar throughput)"],
+      [
+        ["archive (tar -c to a host file | stage + verified R2 upload + hot copy deleted)", fmt(m("tarC"), 0), fmt(mbps(m("tarC"))), fmt(m("archive"), 0), fmt(mbps(m("archive"))), fmt(m("tarC") / m("archive"), 2)],
+        ["restore (tar -x into a fresh volume | R2 → verified import, connect less a hot connect)", fmt(m("tarX"), 0), fmt(mbps(m("tarX"))), fmt(m("restore"), 0), fmt(mbps(m("restore"))), fmt(m("tarX") / m("restore"), 2)],
+      ],
+    ),
+  );
+  console.log(`\nhot connect (subtracted from the restoring one): ${fmt(m("connectHot"), 0)} ms; part size ${PART_MIB} MiB`);
+}
+
+await runBench("bench:cold", main, 10_000);
