@@ -7,6 +7,7 @@ import { requestMiddleware } from "./middleware/request";
 import { servicesMiddleware } from "./middleware/services";
 import { onError, problemResponse } from "./problem";
 import { accountRoutes } from "./routes/account";
+import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { billingRoutes } from "./routes/billing";
 import { metaRoutes } from "./routes/meta";
@@ -45,6 +46,7 @@ api.route("/v1/workspace", workspaceRoutes);
 api.route("/v1/plans", planRoutes);
 api.route("/v1/billing", billingRoutes);
 api.route("/v1/usage", usageRoutes);
+api.route("/v1/admin", adminRoutes);
 api.route("/webhooks", stripeWebhooks);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -25,6 +25,9 @@ export const AccountSchema = z
     policyVersion: z.string(),
     canStartSessions: z.boolean(),
     restrictions: z.array(z.string()).openapi({ description: "Why GPU sessions are refused: email_unverified, no_plan, subscription_past_due, subscription_canceled" }),
+    usageLimitHours: z.number().int().nullable().openapi({
+      description: "Your monthly GPU-time limit in session hours (UTC month): a billing email at 80% and at 100%; sessions are not disconnected at it",
+    }),
   })
   .openapi("Account");
 

@@ -8,6 +8,7 @@ import { idleDisconnectJob } from "./idle-disconnect";
 import { meteringJob } from "./metering";
 import { reconcileJob } from "./reconcile";
 import { retentionJob } from "./retention";
+import { usageLimitJob } from "./usage-limit";
 import { usageMetricsJob } from "./usage-metrics";
 import { workspaceRetentionJob } from "./workspace-retention";
 
@@ -21,8 +22,9 @@ export const CRON_JOBS: Record<string, Job[]> = {
   "17 * * * *": [retentionJob, meteringJob, workspaceRetentionJob],
   // GPU sessions (issue 3): samples first, so reconcile knows when a vanished session was last
   // seen and the idle check reads this minute's sample.
+  // The usage-limit check after the jobs that end sessions: it reads their end times.
   // Cold storage last: it works until its own time budget runs out (COLD_STORAGE_TICK_SECONDS).
-  "* * * * *": [usageMetricsJob, reconcileJob, idleDisconnectJob, billingEnforcementJob, archiveJob],
+  "* * * * *": [usageMetricsJob, reconcileJob, idleDisconnectJob, billingEnforcementJob, usageLimitJob, archiveJob],
 };
 
 /**

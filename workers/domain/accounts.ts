@@ -11,6 +11,7 @@ import type { Entitlement, SubscriptionStanding } from "./plans";
 import { CURRENT_POLICY_VERSION } from "./policy";
 import { stripeCall, stripeFor } from "./stripe";
 import { hashToken, newId, newOpaqueToken } from "./tokens";
+import { setUsageLimit, USAGE_LIMIT_MAX_HOURS } from "./usage-limit";
 import { destroyWorkspace } from "./workspaces";
 
 export const USERNAME_PATTERN = /^[a-z][a-z0-9_-]{1,30}[a-z0-9]$/;
@@ -29,6 +30,7 @@ export const usernameField = z
   .refine((u) => USERNAME_PATTERN.test(u), "3–32 characters: letters, digits, '-' or '_', starting with a letter")
   .refine((u) => !RESERVED_USERNAMES.has(u), "This username is reserved");
 export const emailField = z.string().max(254).transform(normalizeEmail).pipe(z.email("Enter a valid email address"));
+export const usageLimitField = z.number().int().min(1).max(USAGE_LIMIT_MAX_HOURS).nullable();
 
 export type User = typeof users.$inferSelect;
 
@@ -46,6 +48,7 @@ export interface AccountView {
   /** Unverified accounts may sign in but not start GPU sessions: the state is visible here. */
   canStartSessions: boolean;
   restrictions: string[];
+  usageLimitHours: number | null;
 }
 
 const link = (ctx: DomainContext, path: string, token: string) => `${ctx.config.appUrl}${path}#token=${token}`;
@@ -165,6 +168,7 @@ function toView(user: User, pendingEmail: string | null, { plan, restrictions, s
     policyVersion: user.policyVersion,
     canStartSessions: restrictions.length === 0,
     restrictions,
+    usageLimitHours: user.usageLimitHours,
   };
 }
 
@@ -178,6 +182,7 @@ export const cancelEmailChanges = (ctx: DomainContext, userId: string) =>
 export interface AccountPatch {
   username?: string;
   email?: string;
+  usageLimitHours?: number | null;
 }
 
 /** Correction (policy §7): a new username applies at once; a new email once verified at that address. */
@@ -202,6 +207,7 @@ export async function updateAccount(ctx: DomainContext, userId: string, patch: A
     await ctx.db.batch([cancelEmailChanges(ctx, userId), change.insert, auditEvent(ctx, userId, "email_change_requested")]);
     sendEmail(ctx, patch.email, accountEmails.changeAddress(link(ctx, "/verify-email", change.token)));
   }
+  if (patch.usageLimitHours !== undefined) await setUsageLimit(ctx, user, patch.usageLimitHours);
   return getAccount(ctx, userId);
 }
 

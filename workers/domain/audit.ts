@@ -1,4 +1,5 @@
-import { accountEvents, type Command, commandLog } from "../../schema";
+import { type SQL, sql } from "drizzle-orm";
+import { accountEvents, type Command, commandLog, users } from "../../schema";
 import { actorLabel, type DomainContext } from "./context";
 
 export type AccountEventType =
@@ -16,11 +17,37 @@ export type AccountEventType =
   | "username_changed"
   | "account_deleted"
   | "billing_customer_created"
+  | "plan_granted"
+  | "plan_revoked"
+  | "usage_limit_changed"
   | "workspace_deleted_inactive";
 
+type AuditDetail = Record<string, string | number | boolean | null>;
+
 /** The audit row for a change; put it in the same `db.batch()` as the change itself. */
-export const auditEvent = (ctx: DomainContext, userId: string, type: AccountEventType, detail?: Record<string, string | number | boolean | null>) =>
+export const auditEvent = (ctx: DomainContext, userId: string, type: AccountEventType, detail?: AuditDetail) =>
   ctx.db.insert(accountEvents).values({ userId, type, actor: actorLabel(ctx.actor), at: ctx.clock.now(), requestId: ctx.requestId, detail: detail ?? null });
+
+/**
+ * The audit row of a compare-and-set on the user's row: written only while `condition` (on
+ * `users`) holds. Batch it BEFORE the change, under the same condition: a write that lost a race
+ * then leaves neither the change nor a row recording something that did not happen.
+ */
+export const auditEventWhere = (ctx: DomainContext, userId: string, type: AccountEventType, detail: AuditDetail, condition: SQL | undefined) =>
+  ctx.db.insert(accountEvents).select(
+    ctx.db
+      .select({
+        id: sql<number>`null`.as("id"),
+        userId: sql<string>`${userId}`.as("user_id"),
+        type: sql<string>`${type}`.as("type"),
+        actor: sql<string>`${actorLabel(ctx.actor)}`.as("actor"),
+        at: sql<Date>`${ctx.clock.now().getTime()}`.as("at"),
+        requestId: sql<string>`${ctx.requestId}`.as("request_id"),
+        detail: sql<AuditDetail>`${JSON.stringify(detail)}`.as("detail"),
+      })
+      .from(users)
+      .where(condition),
+  );
 
 /** Policy §1: a CLI-level command issued to the API, with time, user and session; batched with what it did. */
 export const commandEvent = (ctx: DomainContext, userId: string, command: Command, sessionId: string | null) =>

@@ -86,6 +86,12 @@ export const billingEmails = {
     subject: "Your subscription has ended",
     text: `Your Ozekai subscription has ended, so new GPU sessions cannot start. Your workspace is kept as our privacy policy describes (§6); subscribe again at any time to continue.${sign}`,
   }),
+  /** The monthly usage limit the user set: 80% ("approaching") or 100% ("reached") of it. A notice only. */
+  usageLimit: (percent: 80 | 100, usage: { month: string; usedHours: number; limitHours: number }): Email => ({
+    kind: "billing",
+    subject: percent === 100 ? "You have reached your monthly GPU-time limit" : "You have used 80% of your monthly GPU-time limit",
+    text: `Your Ozekai GPU sessions have run for ${usage.usedHours.toFixed(1)} hours in ${usage.month} (UTC), ${percent === 100 ? "reaching" : "80% of"} the ${usage.limitHours}-hour monthly limit you set.\n\nThis is a notice only: sessions are not disconnected at your limit, and GPU time keeps being billed while they run. Disconnect when you are done, or change the limit in your account settings.${sign}`,
+  }),
 };
 
 /** Sends after the response (waitUntil): the answer's timing never depends on whether mail went out. */

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { deleteAccount, emailField, getAccount, updateAccount, usernameField } from "../../domain/accounts";
+import { deleteAccount, emailField, getAccount, updateAccount, usageLimitField, usernameField } from "../../domain/accounts";
 import { changePassword } from "../../domain/auth";
 import { newApp } from "../app";
 import { principalOf, requireUser } from "../middleware/auth";
@@ -21,12 +21,16 @@ const patchRoute = createRoute({
   ...protectedRoute,
   method: "patch",
   path: "/",
-  summary: "Correct your username or email (policy §7); a new email is verified at that address first",
+  summary: "Correct your username or email (policy §7; a new email is verified at that address first), or set your monthly usage limit",
   request: {
     body: jsonBody(
       z
-        .strictObject({ username: usernameField.optional(), email: emailField.optional() })
-        .refine((b) => b.username !== undefined || b.email !== undefined, "Send username, email or both."),
+        .strictObject({
+          username: usernameField.optional(),
+          email: emailField.optional(),
+          usageLimitHours: usageLimitField.optional().openapi({ description: "Monthly GPU-time limit in hours, 1–10000, or null for none: a billing email at 80% and 100%, no disconnect" }),
+        })
+        .refine((b) => b.username !== undefined || b.email !== undefined || b.usageLimitHours !== undefined, "Send username, email, usageLimitHours or any of them."),
     ),
   },
   responses: { 200: jsonResponse(AccountSchema, "The account"), ...errorResponses("validation_failed", "unauthorized", "username_taken") },

@@ -1,0 +1,55 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { getPlanGrant, setPlanGrant } from "../../domain/admin";
+import { PLANS } from "../../domain/plans";
+import { newApp } from "../app";
+import { requireUser } from "../middleware/auth";
+import { errorResponses } from "../problem";
+import { bearerAuth, jsonBody, jsonResponse } from "../schemas";
+
+/**
+ * Operator routes. Signed in like every protected route; the domain refuses anyone but an admin
+ * with 403 `forbidden` (not a hiding 404: these routes are in the public OpenAPI document anyway,
+ * and the check comes before the account is looked up, so it tells nothing about which exist).
+ */
+const adminRoute = { tags: ["admin"], security: bearerAuth, middleware: requireUser };
+
+const UserIdParams = z.object({ userId: z.string().min(1).max(64).openapi({ param: { name: "userId", in: "path" } }) });
+
+const PlanGrantSchema = z
+  .object({
+    userId: z.string(),
+    planId: z.string().nullable().openapi({ description: "The plan an admin granted; null when none (a subscription may still entitle the account)" }),
+  })
+  .openapi("PlanGrant");
+
+const getRoute = createRoute({
+  ...adminRoute,
+  method: "get",
+  path: "/users/{userId}/plan",
+  summary: "Admins: the plan granted to an account",
+  request: { params: UserIdParams },
+  responses: { 200: jsonResponse(PlanGrantSchema, "The grant"), ...errorResponses("validation_failed", "unauthorized", "forbidden", "not_found") },
+});
+
+const putRoute = createRoute({
+  ...adminRoute,
+  method: "put",
+  path: "/users/{userId}/plan",
+  summary: "Admins: grant an account a plan without a subscription (operators, comp accounts), or revoke it with null; audited",
+  request: {
+    params: UserIdParams,
+    body: jsonBody(
+      z.strictObject({
+        planId: z
+          .enum(PLANS.map((p) => p.id) as [string, ...string[]])
+          .nullable()
+          .openapi({ description: "A plan id from GET /v1/plans; null revokes the grant" }),
+      }),
+    ),
+  },
+  responses: { 200: jsonResponse(PlanGrantSchema, "The grant as it now is (unchanged when it already was)"), ...errorResponses("validation_failed", "unauthorized", "forbidden", "not_found") },
+});
+
+export const adminRoutes = newApp()
+  .openapi(getRoute, async (c) => c.json(await getPlanGrant(c.get("domain"), c.req.valid("param").userId), 200))
+  .openapi(putRoute, async (c) => c.json(await setPlanGrant(c.get("domain"), c.req.valid("param").userId, c.req.valid("json").planId), 200));
