@@ -17,6 +17,7 @@ const ACCOUNT_FIELDS = [
   "policyVersion",
   "canStartSessions",
   "restrictions",
+  "usageLimitHours",
 ].sort();
 
 const newAddress = () => `new-${randomId()}@example.com`;

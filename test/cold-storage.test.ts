@@ -173,12 +173,11 @@ describe("archive", () => {
     const w = await idleWorkspace(6 * MIB);
     await archiveFully(w, { COLD_STORAGE_PARTS_PER_TICK: "64" });
     await expectRestored(w);
-    // access_logs is left out: it records request paths, and the test's own file upload and
-    // download name the file there (an access-log question, not cold storage's).
+    // access_logs included: it logs the files endpoint without the file's name.
     const tables = await db
-      .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%' and name not in ('d1_migrations', 'access_logs')")
+      .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%' and name <> 'd1_migrations'")
       .all<{ name: string }>();
-    expect(tables.results.map((t) => t.name)).toEqual(expect.arrayContaining(["workspace_archives", "workspaces", "error_logs"]));
+    expect(tables.results.map((t) => t.name)).toEqual(expect.arrayContaining(["workspace_archives", "workspaces", "error_logs", "access_logs"]));
     const fileName = w.path.split("/").pop()!;
     for (const { name } of tables.results) {
       const rows = JSON.stringify((await db.prepare(`select * from "${name}"`).all()).results);
@@ -259,6 +258,29 @@ describe("archive", () => {
     await Promise.all([5, 6].map((m) => tick(w.coldAt + m * MINUTE, { WORKSPACES: counting, COLD_STORAGE_PARTS_PER_TICK: "64" })));
     expect(uploaded).toEqual([2, 3]);
     expect(await archiveRow(w.workspaceId)).toMatchObject({ phase: "complete" });
+    await expectRestored(w);
+  });
+
+  it("a restore that died and is never retried is put back to cold by the next tick: partial volume deleted, cold copy kept", async () => {
+    const w = await idleWorkspace(1024);
+    await archiveFully(w, { COLD_STORAGE_PARTS_PER_TICK: "64" });
+    const hostId = (await db.prepare("select id from gpu_hosts limit 1").first<{ id: string }>())!.id;
+    // A connect began restoring onto the host (a partial volume there) and died: its lease ran out.
+    const partial = await provisioner("PUT", `/v1/workspaces/${w.workspaceId}/archive`, new Uint8Array(1024)); // an empty tar
+    expect(partial.status, partial.text).toBe(200);
+    expect(await volumeExists(w.workspaceId)).toBe(true);
+    await db.batch([
+      db.prepare("update workspaces set state = 'restoring', host_id = ?, transfer_bytes = 512 where id = ?").bind(hostId, w.workspaceId),
+      db.prepare("update workspace_archives set lease_until = ? where workspace_id = ?").bind(w.coldAt + 2 * MINUTE, w.workspaceId),
+    ]);
+    // Not while the lease runs.
+    await tick(w.coldAt + MINUTE);
+    expect(await workspaceRow(w.workspaceId)).toMatchObject({ state: "restoring" });
+    await tick(w.coldAt + 3 * MINUTE);
+    expect(await workspaceRow(w.workspaceId)).toMatchObject({ state: "cold", host_id: null, transfer_bytes: null });
+    expect(await volumeExists(w.workspaceId)).toBe(false);
+    expect(await env.WORKSPACES.head(coldObjectKey(w.workspaceId))).not.toBeNull();
+    expect(await archiveRow(w.workspaceId)).toMatchObject({ phase: "complete", lease_until: null });
     await expectRestored(w);
   });
 });

@@ -5,7 +5,10 @@
  * injects the URL and the key into the Worker's bindings).
  */
 import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { exportJWK, generateKeyPair } from "jose";
@@ -22,12 +25,15 @@ export default async function setup(project: TestProject) {
     throw new Error(`Worker session tests need Docker and the workspace image: ${error instanceof Error ? error.message : String(error)}`);
   });
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const stateDir = await mkdtemp(join(tmpdir(), "ozekai-provisioner-test-"));
   const config = await loadConfig({
     PORT: "0",
     PROVISIONER_PUBLIC_JWK: JSON.stringify(await exportJWK(publicKey)),
     // No GPU here: nvidia-smi is absent on purpose, so the host reports none.
     NVIDIA_SMI: "/nonexistent/nvidia-smi",
     WORKSPACE_HELPER_IMAGE: WORKSPACE_IMAGE,
+    // Cold-storage export stages go to a directory of this run, removed at the end.
+    PROVISIONER_STATE_DIR: stateDir,
   });
   const provisioner = await startProvisioner(config);
   project.provide("provisionerUrl", provisioner.url);
@@ -43,6 +49,7 @@ export default async function setup(project: TestProject) {
     await failingStripe.close();
     await provisioner.close();
     await closeHangingServer?.();
+    await rm(stateDir, { recursive: true, force: true });
   };
 }
 

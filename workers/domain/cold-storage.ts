@@ -71,6 +71,8 @@ export interface ArchiveTickResult {
   completed: number;
   /** Archives that stopped on a fault (recorded on their row; the next tick resumes). */
   failed: number;
+  /** Restores whose connect died, put back to cold. */
+  revertedRestores: number;
 }
 
 interface TickBudget {
@@ -88,7 +90,7 @@ const outOfBudget = (budget: TickBudget) => budget.parts <= 0 || Date.now() >= b
 export async function archiveIdleWorkspaces(ctx: DomainContext, settings: ProvisionerConfig): Promise<ArchiveTickResult> {
   const config = loadColdStorageConfig(ctx.env);
   const budget: TickBudget = { parts: config.partsPerTick, deadline: Date.now() + config.tickMs };
-  const result: ArchiveTickResult = { claimed: 0, parts: 0, completed: 0, failed: 0 };
+  const result: ArchiveTickResult = { claimed: 0, parts: 0, completed: 0, failed: 0, revertedRestores: 0 };
   const now = ctx.clock.now();
 
   // An archive row removed while its workspace was still archiving (a cleanup racing a claim):
@@ -97,6 +99,8 @@ export async function archiveIdleWorkspaces(ctx: DomainContext, settings: Provis
     .update(workspaces)
     .set({ state: "hot", transferBytes: null })
     .where(and(eq(workspaces.state, "archiving"), notExists(ctx.db.select({ one: sql`1` }).from(workspaceArchives).where(eq(workspaceArchives.workspaceId, workspaces.id)))));
+
+  result.revertedRestores = await revertDeadRestores(ctx, settings, now);
 
   const inProgress = await ctx.db.query.workspaceArchives.findMany({
     where: and(inArray(workspaceArchives.phase, ["uploading", "committed"]), or(isNull(workspaceArchives.leaseUntil), lte(workspaceArchives.leaseUntil, now))),
@@ -489,6 +493,40 @@ const releaseRestoreLease = (ctx: DomainContext, archive: WorkspaceArchive, unti
     .update(workspaceArchives)
     .set({ leaseUntil: null })
     .where(and(eq(workspaceArchives.workspaceId, archive.workspaceId), eq(workspaceArchives.userId, archive.userId), eq(workspaceArchives.leaseUntil, until)));
+
+/**
+ * A restore whose connect died (its lease ran out) goes back to `cold`, with its partial volume
+ * deleted, even if the user never connects again: the cold copy is authoritative, and inactivity
+ * deletion (which waits while a workspace is restoring) sees it again.
+ */
+async function revertDeadRestores(ctx: DomainContext, settings: ProvisionerConfig, now: Date): Promise<number> {
+  const dead = await ctx.db
+    .select({ archive: workspaceArchives, hostId: workspaces.hostId })
+    .from(workspaces)
+    .innerJoin(workspaceArchives, and(eq(workspaceArchives.workspaceId, workspaces.id), eq(workspaceArchives.userId, workspaces.userId)))
+    .where(and(eq(workspaces.state, "restoring"), eq(workspaceArchives.phase, "complete"), or(isNull(workspaceArchives.leaseUntil), lte(workspaceArchives.leaseUntil, now))))
+    .limit(WORKSPACES_PER_TICK);
+  let reverted = 0;
+  for (const { archive, hostId } of dead) {
+    const until = new Date(now.getTime() + RESTORE_LEASE_MS);
+    const [held] = await ctx.db
+      .update(workspaceArchives)
+      .set({ leaseUntil: until, updatedAt: now })
+      .where(
+        and(
+          eq(workspaceArchives.workspaceId, archive.workspaceId),
+          eq(workspaceArchives.userId, archive.userId),
+          eq(workspaceArchives.phase, "complete"),
+          or(isNull(workspaceArchives.leaseUntil), lte(workspaceArchives.leaseUntil, now)),
+        ),
+      )
+      .returning();
+    if (!held || !hostId) continue;
+    await failRestore(ctx, provisionerClient(ctx, settings, await findHost(ctx, hostId)), held, until);
+    reverted++;
+  }
+  return reverted;
+}
 
 /** The cold copy stays authoritative: the partial volume goes (the host deletes it too), the workspace is cold again. */
 async function failRestore(ctx: DomainContext, client: ProvisionerClient, archive: WorkspaceArchive, until: Date) {

@@ -15,10 +15,18 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 export const clientIp = (request: Request) => request.headers.get("CF-Connecting-IP");
 
+const WORKSPACE_FILES = "/v1/workspace/files/";
+
+/**
+ * The endpoint as logged: the path, cut to 512 characters, with a workspace file's name replaced
+ * by the route's placeholder — file names are the workspace's, not ours to keep (policy §3).
+ */
+export const loggedPath = (pathname: string) => (pathname.startsWith(WORKSPACE_FILES) ? `${WORKSPACE_FILES}{path}` : pathname.slice(0, 512));
+
 /**
  * First middleware: request id, security headers, and the access log row (policy §1 technical
- * data: IP, time, user agent, endpoint). Only the path is logged, never the query string (it
- * could carry a token), headers or bodies.
+ * data: IP, time, user agent, endpoint). Only the path is logged (without a workspace file's name),
+ * never the query string (it could carry a token), headers or bodies.
  */
 export const requestMiddleware = createMiddleware<HonoEnv>(async (c, next) => {
   const startedAt = Date.now();
@@ -36,7 +44,7 @@ export const requestMiddleware = createMiddleware<HonoEnv>(async (c, next) => {
     ip: clientIp(c.req.raw),
     userAgent: c.req.header("User-Agent")?.slice(0, 512) ?? null,
     method: c.req.method,
-    path: new URL(c.req.url).pathname.slice(0, 512),
+    path: loggedPath(new URL(c.req.url).pathname),
     status: c.res.status,
     durationMs: Date.now() - startedAt,
     userId: c.get("principal")?.user.id ?? null,
