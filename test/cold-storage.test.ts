@@ -201,6 +201,20 @@ describe("archive", () => {
     expect(await archiveRow(w.workspaceId)).toBeNull();
   });
 
+  it("a workspace whose host is offline is not archived (its host is not asked) until the host is back in service", async () => {
+    const w = await idleWorkspace(1024);
+    const { host_id: hostId } = (await workspaceRow(w.workspaceId))!;
+    await db.prepare("update gpu_hosts set status = 'offline' where id = ?").bind(hostId).run();
+    try {
+      await tick(w.coldAt);
+      expect(await workspaceRow(w.workspaceId)).toMatchObject({ state: "hot" });
+      expect(await archiveRow(w.workspaceId)).toBeNull();
+    } finally {
+      await db.prepare("update gpu_hosts set status = 'active' where id = ?").bind(hostId).run();
+    }
+    await archiveFully(w, { COLD_STORAGE_PARTS_PER_TICK: "64" });
+  });
+
   it("R2 failing mid-archive (binding wrapper fails part 2): the hot copy stays, the fault is recorded, the next tick resumes at part 2, not from scratch", async () => {
     const w = await idleWorkspace();
     const outage = r2FailingParts((n) => n === 2);

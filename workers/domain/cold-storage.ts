@@ -16,8 +16,8 @@
  *
  * Neither ever reads the content (policy §3): bytes pass through, only sizes and hashes are kept.
  */
-import { and, asc, eq, exists, gte, inArray, isNull, lt, lte, notExists, or, sql } from "drizzle-orm";
-import { LIVE_SESSION_STATES, sessions, workspaceArchives, workspaces } from "../../schema";
+import { and, asc, eq, exists, gte, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
+import { gpuHosts, LIVE_SESSION_STATES, sessions, workspaceArchives, workspaces } from "../../schema";
 import { cancelArchive, coldObjectKey, deleteColdCopy, findArchive, type WorkspaceArchive } from "./cold-copy";
 import { type ColdStorageConfig, loadColdStorageConfig, type ProvisionerConfig } from "./config";
 import type { DomainContext } from "./context";
@@ -132,6 +132,13 @@ function idleSince(ctx: DomainContext, cutoff: Date) {
   return and(
     eq(workspaces.state, "hot"),
     lt(workspaces.lastUsedAt, cutoff),
+    // On a host in service: an offline host is not asked (its workspaces wait for it to come back).
+    exists(
+      ctx.db
+        .select({ one: sql`1` })
+        .from(gpuHosts)
+        .where(and(eq(gpuHosts.id, workspaces.hostId), ne(gpuHosts.status, "offline"))),
+    ),
     notExists(sessionOfWorkspace(inArray(sessions.state, LIVE_SESSION_STATES))),
     notExists(sessionOfWorkspace(gte(sessions.endedAt, cutoff))),
   );
@@ -140,7 +147,7 @@ function idleSince(ctx: DomainContext, cutoff: Date) {
 function idleWorkspaces(ctx: DomainContext, config: ColdStorageConfig): Promise<Workspace[]> {
   const cutoff = new Date(ctx.clock.now().getTime() - config.coldAfterMs);
   return ctx.db.query.workspaces.findMany({
-    where: and(idleSince(ctx, cutoff), sql`${workspaces.hostId} is not null`),
+    where: idleSince(ctx, cutoff),
     orderBy: [asc(workspaces.lastUsedAt)],
     limit: WORKSPACES_PER_TICK,
   });
@@ -194,6 +201,8 @@ async function workOn(ctx: DomainContext, settings: ProvisionerConfig, config: C
     if (archive.phase === "uploading" && workspace?.state === "hot") await deleteColdCopy(ctx, userId, workspaceId);
     return;
   }
+  const host = await findHost(ctx, archive.hostId);
+  if (host.status === "offline") return; // resumed once the host is back in service
   const now = ctx.clock.now();
   const leaseUntil = new Date(now.getTime() + config.tickMs + ARCHIVE_LEASE_MARGIN_MS);
   const [held] = await ctx.db
@@ -209,7 +218,7 @@ async function workOn(ctx: DomainContext, settings: ProvisionerConfig, config: C
     )
     .returning();
   if (!held) return; // another run holds it
-  const client = provisionerClient(ctx, settings, await findHost(ctx, held.hostId));
+  const client = provisionerClient(ctx, settings, host);
   try {
     const phase = held.phase === "uploading" ? await upload(ctx, client, held, budget, result) : held.phase;
     if (phase === "committed") {
