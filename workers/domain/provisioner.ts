@@ -98,7 +98,7 @@ export interface ProvisionerClient {
    * the body as it imports it: another SHA-256 than `sha256` (or a body that is not a safe tar)
    * leaves no volume and is `cold_storage_unavailable`.
    */
-  putArchive(workspaceId: string, body: ReadableStream<Uint8Array>, sha256: string): Promise<void>;
+  putArchive(workspaceId: string, body: ReadableStream<Uint8Array>, sha256: string, signal?: AbortSignal): Promise<void>;
   /** The session container's shell, a WebSocket not yet accepted. */
   openShell(sessionId: string): Promise<WebSocket>;
 }
@@ -168,9 +168,14 @@ export function provisionerClient(ctx: DomainContext, settings: ProvisionerConfi
    * Sends one request and returns the host's response with its body unread (streams pass
    * through). `timeoutMs` bounds the wait for the response head only, never a body in flight.
    */
-  async function send(method: string, path: string, init: { headers?: Record<string, string>; body?: BodyInit; timeoutMs?: number | null } = {}): Promise<Response> {
+  async function send(
+    method: string,
+    path: string,
+    init: { headers?: Record<string, string>; body?: BodyInit; timeoutMs?: number | null; signal?: AbortSignal } = {},
+  ): Promise<Response> {
     const headers = { ...(await signedHeaders(method, path)), ...init.headers };
     const abort = new AbortController();
+    init.signal?.addEventListener("abort", () => abort.abort(init.signal?.reason), { once: true });
     const timeoutMs = init.timeoutMs === undefined ? timeouts.default : init.timeoutMs;
     const timer = timeoutMs === null ? undefined : setTimeout(() => abort.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
     try {
@@ -404,10 +409,10 @@ export function provisionerClient(ctx: DomainContext, settings: ProvisionerConfi
       if (reply.status !== 204) throw unexpected(`DELETE ${path}`, reply);
     },
 
-    async putArchive(workspaceId, body, sha256) {
+    async putArchive(workspaceId, body, sha256, signal) {
       const path = `/v1/workspaces/${pathId(workspaceId)}/archive`;
       // No timeout: a restore takes as long as the workspace is large.
-      const response = await send("PUT", path, { headers: { "Content-Type": "application/x-tar", "X-Archive-Sha256": sha256 }, body, timeoutMs: null });
+      const response = await send("PUT", path, { headers: { "Content-Type": "application/x-tar", "X-Archive-Sha256": sha256 }, body, timeoutMs: null, signal });
       const reply = await readReply(`PUT ${path}`, response);
       if (reply.status === 200) return;
       if (reply.code === "archive_checksum_mismatch" || reply.code === "unsafe_archive") {
