@@ -50,6 +50,27 @@ describe("GET /v1/usage", () => {
     expect(res.json.truncated).toBe(false);
   });
 
+  it("shows this month so far against the limit the user set, whatever the window (other users' time not counted)", async () => {
+    const user = await createUser();
+    const other = await createUser();
+    const now = Date.now();
+    const at = new Date(now);
+    const monthStart = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1);
+    // Ended before this request, straddling the month's start: only the part inside the month counts.
+    const end = Math.min(now - 1000, monthStart + HOUR);
+    await sessionRow(user.id, { planId: "cpu-small", gpuCount: 0, start: monthStart - 2 * HOUR, end });
+    await sessionRow(user.id, { planId: "cpu-small", gpuCount: 0, start: monthStart - 5 * HOUR, end: monthStart - 4 * HOUR });
+    await sessionRow(other.id, { planId: "cpu-small", gpuCount: 0, start: monthStart, end });
+    const month = at.toISOString().slice(0, 7);
+
+    const before = await usage(user, "?from=2020-01-01&to=2020-01-02");
+    expect(before.status, before.text).toBe(200);
+    expect(before.json.thisMonth).toEqual({ month, usedSeconds: Math.floor((end - monthStart) / 1000), limitHours: null });
+    const set = await call("PATCH", "/v1/account", { ip: user.ip, token: user.accessToken, body: { usageLimitHours: 50 } });
+    expect(set.status, set.text).toBe(200);
+    expect((await usage(user, "?from=2020-01-01&to=2020-01-02")).json.thisMonth).toEqual({ month, usedSeconds: Math.floor((end - monthStart) / 1000), limitHours: 50 });
+  });
+
   it("400 for missing, malformed, reversed or too long windows; 401 without a token", async () => {
     const user = await createUser();
     for (const query of ["", "?from=2026-10-01", "?from=yesterday&to=2026-10-02", "?from=2026-10-02&to=2026-10-01", "?from=2026-10-01&to=2026-10-01", "?from=2025-01-01&to=2026-10-01", "?from=2026-13-01&to=2026-12-01"]) {

@@ -11,7 +11,7 @@
  * new limit is a new budget, so a limit raised above the month's usage warns again at 80% of it,
  * and one set below it says at once that it is reached.
  */
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
 import { LIVE_SESSION_STATES, users } from "../../schema";
 import { auditEvent } from "./audit";
 import type { DomainContext } from "./context";
@@ -31,6 +31,35 @@ export const USAGE_LIMIT_USERS_PER_TICK = 1000;
 
 const utcMonth = (at: Date) => at.toISOString().slice(0, 7);
 
+/**
+ * The user's GPU time (ms) in the UTC month of `at`, up to `at`: each session clipped to the
+ * month, a live one counted up to `at`. The one definition the job and GET /v1/usage share.
+ */
+const usedThisMonth = (userId: SQL, at: Date) => {
+  const now = at.getTime();
+  const monthStart = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1);
+  return sql`(select coalesce(sum(max(0, min(coalesce(s.ended_at, ${now}), ${now}) - max(s.started_at, ${monthStart}))), 0)
+              from sessions s
+             where s.user_id = ${userId} and s.started_at is not null and s.started_at < ${now}
+               and (s.ended_at is null or s.ended_at > ${monthStart}))`;
+};
+
+export interface MonthToDate {
+  /** The current UTC month, "YYYY-MM". */
+  month: string;
+  /** GPU time used in it so far. */
+  usedSeconds: number;
+  /** The limit the user set (hours a month), or null. */
+  limitHours: number | null;
+}
+
+/** What GET /v1/usage shows beside the window: this month's GPU time against the user's limit. */
+export async function monthToDate(ctx: DomainContext, user: { id: string; usageLimitHours: number | null }): Promise<MonthToDate> {
+  const at = ctx.clock.now();
+  const [row] = await ctx.db.all<{ usedMs: number }>(sql`select ${usedThisMonth(sql`${user.id}`, at)} as usedMs`);
+  return { month: utcMonth(at), usedSeconds: Math.floor((row?.usedMs ?? 0) / 1000), limitHours: user.usageLimitHours };
+}
+
 interface LimitedUser {
   id: string;
   limitHours: number;
@@ -43,14 +72,8 @@ interface LimitedUser {
  */
 async function limitedUsers(ctx: DomainContext, candidates: ReturnType<typeof sql>): Promise<LimitedUser[]> {
   const at = ctx.clock.now();
-  const now = at.getTime();
-  const monthStart = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1);
   return ctx.db.all<LimitedUser>(sql`
-    select u.id as id, u.usage_limit_hours as limitHours,
-           (select coalesce(sum(max(0, min(coalesce(s.ended_at, ${now}), ${now}) - max(s.started_at, ${monthStart}))), 0)
-              from sessions s
-             where s.user_id = u.id and s.started_at is not null and s.started_at < ${now}
-               and (s.ended_at is null or s.ended_at > ${monthStart})) as usedMs
+    select u.id as id, u.usage_limit_hours as limitHours, ${usedThisMonth(sql`u.id`, at)} as usedMs
       from users u
      where u.id in (${candidates})
        and u.usage_limit_hours is not null and u.deleted_at is null and u.email is not null and u.email_verified_at is not null

@@ -7,6 +7,7 @@ import { and, asc, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql } from "
 import { sessions, usageSamples } from "../../schema";
 import type { DomainContext } from "./context";
 import { PLANS } from "./plans";
+import { type MonthToDate, monthToDate } from "./usage-limit";
 
 /** Sessions listed per answer at most (oldest first); `truncated` says when more exist. */
 export const USAGE_REPORT_MAX_SESSIONS = 500;
@@ -34,12 +35,15 @@ export interface UsageReport {
   sessions: UsageSessionView[];
   truncated: boolean;
   totals: { seconds: number; gpuSeconds: number; costCents: number };
+  /** This UTC month so far against the limit the user set (whatever the window). */
+  thisMonth: MonthToDate;
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const round1 = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
 
-export async function usageReport(ctx: DomainContext, userId: string, from: Date, to: Date): Promise<UsageReport> {
+export async function usageReport(ctx: DomainContext, user: { id: string; usageLimitHours: number | null }, from: Date, to: Date): Promise<UsageReport> {
+  const userId = user.id;
   const now = ctx.clock.now().getTime();
   const rows = await ctx.db
     .select()
@@ -95,5 +99,6 @@ export async function usageReport(ctx: DomainContext, userId: string, from: Date
       gpuSeconds: views.reduce((a, v) => a + v.gpuSeconds, 0),
       costCents: round2(views.reduce((a, v) => a + (v.costCents ?? 0), 0)),
     },
+    thisMonth: await monthToDate(ctx, user),
   };
 }

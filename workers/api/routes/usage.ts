@@ -48,6 +48,13 @@ const UsageSchema = z
     ),
     truncated: z.boolean(),
     totals: z.object({ seconds: z.number().int(), gpuSeconds: z.number().int(), costCents: z.number() }),
+    thisMonth: z
+      .object({
+        month: z.string().openapi({ description: "The current UTC month, YYYY-MM" }),
+        usedSeconds: z.number().int().openapi({ description: "Session time used this month so far, whatever the window" }),
+        limitHours: z.number().int().nullable().openapi({ description: "The monthly limit you set (PATCH /v1/account usageLimitHours): a notice by email at 80% and 100%, nothing is stopped" }),
+      })
+      .openapi({ description: "This month so far against your usage limit" }),
   })
   .openapi("Usage");
 
@@ -64,5 +71,5 @@ const getRoute = createRoute({
 
 export const usageRoutes = newApp().openapi(getRoute, async (c) => {
   const { from, to } = c.req.valid("query");
-  return c.json(await usageReport(c.get("domain"), principalOf(c).user.id, from, to), 200);
+  return c.json(await usageReport(c.get("domain"), principalOf(c).user, from, to), 200);
 });
