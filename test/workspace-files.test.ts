@@ -3,6 +3,7 @@
  * upload and download with a SHA-256 the client can check, resumable in chunks (Range, ?offset=),
  * hostile paths, the per-file limit, ownership, and the command log (policy §1).
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createUser, expectProblem, testEnv } from "./harness";
 import { commandsOf, connect, entitledUser, grantPlan, track } from "./provisioner-harness";
@@ -70,12 +71,18 @@ describe("upload and download", () => {
     expect((await commandsOf(user.id)).map((c) => c.command)).toEqual(["connect", "upload"]);
   });
 
-  it("works between sessions (the workspace is hot), logged without a session", async () => {
+  it("works between sessions (the workspace is hot), logged without a session; each transfer is use of the workspace", async () => {
     const { user, session } = await connected();
     const ended = await call("POST", `/v1/sessions/${session.id}/disconnect`, { token: user.accessToken, ip: user.ip });
     expect(ended.status, ended.text).toBe(200);
+    const lastUsed = async () => (await env.DB.prepare("select last_used_at from workspaces where id = ?").bind(session.workspaceId).first<{ last_used_at: number }>())!.last_used_at;
+    await env.DB.prepare("update workspaces set last_used_at = 0 where id = ?").bind(session.workspaceId).run();
     expect((await put(user.accessToken, "later.txt", new TextEncoder().encode("after"))).status).toBe(201);
+    const afterUpload = await lastUsed();
+    expect(afterUpload).toBeGreaterThan(0);
+    await env.DB.prepare("update workspaces set last_used_at = 0 where id = ?").bind(session.workspaceId).run();
     expect((await get(user.accessToken, "later.txt")).text).toBe("after");
+    expect(await lastUsed()).toBeGreaterThan(0);
     expect((await commandsOf(user.id)).slice(-2).map((c) => [c.command, c.session_id])).toEqual([
       ["upload", null],
       ["download", null],

@@ -6,7 +6,7 @@
  * uploads append at an offset that must be the file's current size (docs/decisions/0008).
  */
 import { and, eq } from "drizzle-orm";
-import { sessions } from "../../schema";
+import { sessions, workspaces } from "../../schema";
 import { commandEvent } from "./audit";
 import { loadProvisionerConfig } from "./config";
 import type { DomainContext } from "./context";
@@ -77,6 +77,20 @@ async function hotWorkspace(ctx: DomainContext, userId: string): Promise<HotWork
   return { workspace, client, session: live?.workspaceId === workspace.id ? live : null };
 }
 
+/**
+ * Policy §1: the command (never the file's name or content), batched with the workspace's
+ * `last_used_at`: a transfer between sessions is use, so cold storage does not archive a
+ * workspace someone is filling or reading (cold-storage.ts counts idleness from it).
+ */
+const logTransfer = (ctx: DomainContext, { workspace, session }: HotWorkspace, command: "upload" | "download") =>
+  ctx.db.batch([
+    commandEvent(ctx, workspace.userId, command, session?.id ?? null),
+    ctx.db
+      .update(workspaces)
+      .set({ lastUsedAt: ctx.clock.now() })
+      .where(and(eq(workspaces.id, workspace.id), eq(workspaces.userId, workspace.userId), eq(workspaces.state, "hot"))),
+  ]);
+
 export interface UploadInput {
   rawPath: string;
   body: ReadableStream<Uint8Array> | null;
@@ -98,8 +112,9 @@ export async function uploadWorkspaceFile(ctx: DomainContext, userId: string, in
   const length = Number(input.contentLength);
   const max = fileMaxBytes(ctx);
   if ((input.offset ?? 0) + length > max) throw new AppError("payload_too_large", `A file may have at most ${max} bytes.`);
-  const { workspace, client, session } = await hotWorkspace(ctx, userId);
-  await commandEvent(ctx, userId, "upload", session?.id ?? null); // policy §1: the command, never the file's name or content
+  const hot = await hotWorkspace(ctx, userId);
+  const { workspace, client } = hot;
+  await logTransfer(ctx, hot, "upload");
   const body = input.body ?? new Blob([]).stream();
   return client.putFile(workspace.id, encoded, body, length, input.offset);
 }
@@ -133,8 +148,9 @@ const hexToBase64 = (hex: string) => btoa(String.fromCharCode(...(hex.match(/../
 /** Download: the host's stream passed straight on, with its length, range and, when asked for, the whole file's digest. */
 export async function downloadWorkspaceFile(ctx: DomainContext, userId: string, input: DownloadInput): Promise<Download> {
   const { encoded } = workspaceFilePath(input.rawPath);
-  const { workspace, client, session } = await hotWorkspace(ctx, userId);
-  if (!input.headOnly) await commandEvent(ctx, userId, "download", session?.id ?? null);
+  const hot = await hotWorkspace(ctx, userId);
+  const { workspace, client } = hot;
+  if (!input.headOnly) await logTransfer(ctx, hot, "download");
   // The digest of the whole file (a representation digest, RFC 9530: right for ranges too), read
   // before the bytes: the download itself carries no trailer.
   const digest = input.wantDigest ? await client.fileChecksum(workspace.id, encoded) : null;
