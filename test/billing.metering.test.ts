@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../workers/index";
 import { setSubscription, stripeRequests } from "./billing-harness";
-import { createUser, randomId, testEnv } from "./harness";
+import { createUser, insertSession, testEnv } from "./harness";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -28,22 +28,6 @@ async function tick(scheduledTime: number, overrides: Partial<Cloudflare.Env> = 
 }
 
 /** A session of `userId` that ran from `start` to `end` (null: still running). */
-async function sessionRow(userId: string, start: number, end: number | null): Promise<string> {
-  const hostId = `host-metering-${randomId()}`;
-  const workspaceId = `ws-${randomId()}`;
-  const id = `ses-${randomId()}`;
-  await db.batch([
-    db.prepare("insert into gpu_hosts (id, name, transport, base_url, gpu_count, status, registered_at) values (?, 'metering', 'url', 'http://127.0.0.1:1', 0, 'offline', ?)").bind(hostId, start),
-    db.prepare("insert into workspaces (id, user_id, host_id, state, created_at, last_used_at) values (?, ?, ?, 'hot', ?, ?)").bind(workspaceId, userId, hostId, start, start),
-    db
-      .prepare(
-        "insert into sessions (id, user_id, workspace_id, host_id, plan_id, state, created_at, started_at, ended_at, gpu_count, cpus, memory_mb, pids_limit, ports) values (?, ?, ?, ?, 'cpu-small', ?, ?, ?, ?, 0, 1, 512, 256, '[]')",
-      )
-      .bind(id, userId, workspaceId, hostId, end === null ? "running" : "ended", start, start, end),
-  ]);
-  return id;
-}
-
 async function subscribedUser() {
   const user = await createUser();
   await setSubscription(user.id, { status: "active" });
@@ -62,7 +46,7 @@ describe("metering", () => {
   it("reports each closed hour once: repeated and overlapping runs send one meter event per identifier", async () => {
     const { user, customerId } = await subscribedUser();
     const base = thisHour() - 10 * DAY;
-    const sessionId = await sessionRow(user.id, base + HOUR / 2, base + 2 * HOUR + HOUR / 2);
+    const sessionId = await insertSession(user.id, { start: base + HOUR / 2, end: base + 2 * HOUR + HOUR / 2 });
     const at = base + 3 * HOUR + 17 * 60_000;
     await tick(at);
     await tick(at);
@@ -96,7 +80,7 @@ describe("metering", () => {
   it("Stripe down: records stay unreported, then a later tick catches up", async () => {
     const { user } = await subscribedUser();
     const base = thisHour() - 5 * DAY;
-    const sessionId = await sessionRow(user.id, base, base + HOUR + HOUR / 2);
+    const sessionId = await insertSession(user.id, { start: base, end: base + HOUR + HOUR / 2 });
     await tick(base + 2 * HOUR + 17 * 60_000, { STRIPE_API_BASE: env.TEST_FAILING_STRIPE_URL });
     const pending = await recordsOf(sessionId);
     expect(pending.map((r) => r.quantity)).toEqual([3600, 1800]);
@@ -114,7 +98,7 @@ describe("metering", () => {
   it("usage older than Stripe's 35-day window is marked not reportable, never sent", async () => {
     const { user } = await subscribedUser();
     const hour = thisHour();
-    const sessionId = await sessionRow(user.id, hour - 35 * DAY - 2 * HOUR, hour - 35 * DAY + 2 * HOUR);
+    const sessionId = await insertSession(user.id, { start: hour - 35 * DAY - 2 * HOUR, end: hour - 35 * DAY + 2 * HOUR });
     await tick(hour + 17 * 60_000);
     const records = await recordsOf(sessionId);
     expect(records.map((r) => [r.reported_at === null, r.expired_at === null])).toEqual([
@@ -131,8 +115,8 @@ describe("metering", () => {
     await db.prepare("update users set plan_id = 'cpu-small' where id = ?").bind(granted.user.id).run();
     const unbilled = await createUser();
     const base = thisHour() - 2 * DAY;
-    const grantedSession = await sessionRow(granted.user.id, base, base + HOUR);
-    const unbilledSession = await sessionRow(unbilled.id, base, null);
+    const grantedSession = await insertSession(granted.user.id, { start: base, end: base + HOUR });
+    const unbilledSession = await insertSession(unbilled.id, { start: base, end: null });
     await tick(base + 3 * HOUR + 17 * 60_000);
     expect(await recordsOf(grantedSession)).toEqual([]);
     expect(await recordsOf(unbilledSession)).toEqual([]);

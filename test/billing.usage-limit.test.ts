@@ -12,7 +12,7 @@ import { updateAccount } from "../workers/domain/accounts";
 import { loadConfig } from "../workers/domain/config";
 import { type DomainContext, fixedClock, openDb } from "../workers/domain/context";
 import worker from "../workers/index";
-import { call, createUser, expectProblem, outbox, randomId, type TestUser, testEnv } from "./harness";
+import { call, createUser, expectProblem, insertSession, outbox, randomId, type TestUser, testEnv } from "./harness";
 import { grantPlan } from "./provisioner-harness";
 
 const MINUTE = 60_000;
@@ -46,22 +46,6 @@ async function limitedUser(limitHours: number | null): Promise<TestUser> {
 }
 
 /** A session row of `userId` from `start` to `end` (null: running). */
-async function sessionRow(userId: string, start: number, end: number | null): Promise<string> {
-  const hostId = `host-limit-${randomId()}`;
-  const workspaceId = `ws-${randomId()}`;
-  const id = `ses-${randomId()}`;
-  await db.batch([
-    db.prepare("insert into gpu_hosts (id, name, transport, base_url, gpu_count, status, registered_at) values (?, 'limit', 'url', 'http://127.0.0.1:1', 8, 'offline', ?)").bind(hostId, start),
-    db.prepare("insert into workspaces (id, user_id, host_id, state, created_at, last_used_at) values (?, ?, ?, 'deleted', ?, ?)").bind(workspaceId, userId, hostId, start, start),
-    db
-      .prepare(
-        "insert into sessions (id, user_id, workspace_id, host_id, plan_id, state, created_at, started_at, ended_at, gpu_count, cpus, memory_mb, pids_limit, ports) values (?, ?, ?, ?, 'cpu-small', ?, ?, ?, ?, 0, 1, 512, 256, '[]')",
-      )
-      .bind(id, userId, workspaceId, hostId, end === null ? "running" : "ended", start, start, end),
-  ]);
-  return id;
-}
-
 const endSession = (id: string, at: number) => db.prepare("update sessions set state = 'ended', ended_at = ? where id = ?").bind(at, id).run();
 
 const limitMails = (user: TestUser) => outbox.filter((m) => m.to === user.email && /GPU-time limit/.test(m.subject));
@@ -102,8 +86,8 @@ describe("usage-limit emails (every-minute cron)", () => {
     const month = nextMonth();
     const user = await limitedUser(10);
     const start = month + HOUR;
-    await sessionRow(user.id, month - 5 * HOUR, month + HOUR); // 1 h of it in this month
-    const running = await sessionRow(user.id, start + HOUR, null);
+    await insertSession(user.id, { start: month - 5 * HOUR, end: month + HOUR }); // 1 h of it in this month
+    const running = await insertSession(user.id, { start: start + HOUR, end: null });
 
     await tick(start + 8 * HOUR - MINUTE); // 1 h + 6 h 59 min: 79.8%
     expect(limitMails(user)).toHaveLength(0);
@@ -138,7 +122,7 @@ describe("usage-limit emails (every-minute cron)", () => {
   it("usage past both thresholds at once sends the 100% email only", async () => {
     const month = nextMonth();
     const user = await limitedUser(2);
-    const id = await sessionRow(user.id, month, null);
+    const id = await insertSession(user.id, { start: month, end: null });
     await tick(month + 3 * HOUR);
     expect(limitMails(user).map((m) => m.subject)).toEqual([expect.stringMatching(reached)]);
     await endSession(id, month + 3 * HOUR);
@@ -147,7 +131,7 @@ describe("usage-limit emails (every-minute cron)", () => {
   it("the next month starts afresh: usage counts from its first instant, and its thresholds are emailed again", async () => {
     const month = nextMonth();
     const user = await limitedUser(10);
-    const id = await sessionRow(user.id, month, null);
+    const id = await insertSession(user.id, { start: month, end: null });
     await tick(month + 10 * HOUR);
     expect(limitMails(user)).toHaveLength(1);
 
@@ -164,7 +148,7 @@ describe("usage-limit emails (every-minute cron)", () => {
   it("a session that ended between ticks is counted at the next tick", async () => {
     const month = nextMonth();
     const user = await limitedUser(10);
-    await sessionRow(user.id, month, month + 9 * HOUR);
+    await insertSession(user.id, { start: month, end: month + 9 * HOUR });
     await tick(month + 9 * HOUR + 5 * MINUTE);
     expect(limitMails(user).map((m) => m.subject)).toEqual([expect.stringMatching(approaching)]);
   });
@@ -174,8 +158,8 @@ describe("usage-limit emails (every-minute cron)", () => {
     const unlimited = await limitedUser(null);
     const removed = await limitedUser(10);
     expect((await setLimit(removed, null)).status).toBe(200);
-    const a = await sessionRow(unlimited.id, month, null);
-    const b = await sessionRow(removed.id, month, null);
+    const a = await insertSession(unlimited.id, { start: month, end: null });
+    const b = await insertSession(removed.id, { start: month, end: null });
     await tick(month + 500 * HOUR);
     expect(limitMails(unlimited)).toHaveLength(0);
     expect(limitMails(removed)).toHaveLength(0);
@@ -188,8 +172,8 @@ describe("usage-limit emails (every-minute cron)", () => {
     const unverified = await limitedUser(1);
     await db.prepare("update users set email_verified_at = null where id = ?").bind(unverified.id).run();
     const deleted = await limitedUser(1);
-    const a = await sessionRow(unverified.id, month, null);
-    const b = await sessionRow(deleted.id, month, null);
+    const a = await insertSession(unverified.id, { start: month, end: null });
+    const b = await insertSession(deleted.id, { start: month, end: null });
     expect((await call("DELETE", "/v1/account", { ip: deleted.ip, token: deleted.accessToken, body: { password: deleted.password } })).status).toBe(202);
     await tick(month + 2 * HOUR);
     expect(limitMails(unverified)).toHaveLength(0);
@@ -201,7 +185,7 @@ describe("usage-limit emails (every-minute cron)", () => {
   it("a limit raised above the month's usage warns again at 80% of the new limit; one lowered below it says it is reached", async () => {
     const month = nextMonth();
     const user = await limitedUser(10);
-    const id = await sessionRow(user.id, month, null);
+    const id = await insertSession(user.id, { start: month, end: null });
     await tick(month + 8 * HOUR);
     expect(limitMails(user)).toHaveLength(1);
 
@@ -229,7 +213,7 @@ describe("usage-limit emails (every-minute cron)", () => {
     // The domain call with a controlled clock: the API's clock is the real one.
     const month = nextMonth();
     const user = await limitedUser(null);
-    await sessionRow(user.id, month, month + 6 * HOUR);
+    await insertSession(user.id, { start: month, end: month + 6 * HOUR });
     const pending: Promise<unknown>[] = [];
     const ctx: DomainContext = {
       env: testEnv(),

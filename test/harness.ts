@@ -130,3 +130,23 @@ export function expectProblem(res: Awaited<ReturnType<typeof call>>, status: num
   expect(res.json.type).toContain(code);
   expect(res.json.requestId).toBe(res.headers.get("X-Request-Id"));
 }
+
+/**
+ * A session row straight in D1 (running when `end` is null, ended otherwise) on its own offline
+ * host, with a workspace marked deleted so a user may have many: for usage, metering and limit
+ * tests that need session times, not a container.
+ */
+export async function insertSession(userId: string, input: { start: number; end: number | null; planId?: string; gpuCount?: number }): Promise<string> {
+  const { start, end, planId = "cpu-small", gpuCount = 0 } = input;
+  const hostId = `host-${randomId()}`;
+  const workspaceId = `ws-${randomId()}`;
+  const id = `ses-${randomId()}`;
+  await env.DB.batch([
+    env.DB.prepare("insert into gpu_hosts (id, name, transport, base_url, gpu_count, status, registered_at) values (?, 'test', 'url', 'http://127.0.0.1:1', 8, 'offline', ?)").bind(hostId, start),
+    env.DB.prepare("insert into workspaces (id, user_id, host_id, state, created_at, last_used_at) values (?, ?, ?, 'deleted', ?, ?)").bind(workspaceId, userId, hostId, start, start),
+    env.DB.prepare(
+      "insert into sessions (id, user_id, workspace_id, host_id, plan_id, state, created_at, started_at, ended_at, gpu_type, gpu_count, cpus, memory_mb, pids_limit, ports) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 512, 256, '[]')",
+    ).bind(id, userId, workspaceId, hostId, planId, end === null ? "running" : "ended", start, start, end, gpuCount > 0 ? "H100" : null, gpuCount),
+  ]);
+  return id;
+}

@@ -1,27 +1,11 @@
 /** GET /v1/usage: the owner's sessions in a window, with time, metrics summary and cost. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createUser, expectProblem, randomId, type TestUser } from "./harness";
+import { call, createUser, expectProblem, insertSession, type TestUser } from "./harness";
 
 const HOUR = 3_600_000;
 const db = env.DB;
 const usage = (user: TestUser, query: string) => call("GET", `/v1/usage${query}`, { ip: user.ip, token: user.accessToken });
-
-async function sessionRow(userId: string, input: { planId: string; gpuCount: number; start: number; end: number | null }): Promise<string> {
-  const hostId = `host-usage-${randomId()}`;
-  const workspaceId = `ws-${randomId()}`;
-  const id = `ses-${randomId()}`;
-  await db.batch([
-    db.prepare("insert into gpu_hosts (id, name, transport, base_url, gpu_count, status, registered_at) values (?, 'usage', 'url', 'http://127.0.0.1:1', 8, 'offline', ?)").bind(hostId, input.start),
-    db.prepare("insert into workspaces (id, user_id, host_id, state, created_at, last_used_at) values (?, ?, ?, 'deleted', ?, ?)").bind(workspaceId, userId, hostId, input.start, input.start),
-    db
-      .prepare(
-        "insert into sessions (id, user_id, workspace_id, host_id, plan_id, state, created_at, started_at, ended_at, gpu_type, gpu_count, cpus, memory_mb, pids_limit, ports) values (?, ?, ?, ?, ?, 'ended', ?, ?, ?, 'H100', ?, 1, 512, 256, '[]')",
-      )
-      .bind(id, userId, workspaceId, hostId, input.planId, input.start, input.start, input.end, input.gpuCount),
-  ]);
-  return id;
-}
 
 const sample = (sessionId: string, userId: string, at: number, util: number, max: number, vram: number) =>
   db
@@ -33,10 +17,10 @@ describe("GET /v1/usage", () => {
     const user = await createUser();
     const other = await createUser();
     const from = Date.UTC(2026, 9, 1);
-    const inside = await sessionRow(user.id, { planId: "h100-1", gpuCount: 1, start: from + HOUR, end: from + 3 * HOUR });
-    const straddling = await sessionRow(user.id, { planId: "cpu-small", gpuCount: 0, start: from - HOUR, end: from + HOUR });
-    await sessionRow(user.id, { planId: "h100-1", gpuCount: 1, start: from - 3 * HOUR, end: from - 2 * HOUR });
-    await sessionRow(other.id, { planId: "h100-1", gpuCount: 1, start: from + HOUR, end: from + 2 * HOUR });
+    const inside = await insertSession(user.id, { planId: "h100-1", gpuCount: 1, start: from + HOUR, end: from + 3 * HOUR });
+    const straddling = await insertSession(user.id, { planId: "cpu-small", gpuCount: 0, start: from - HOUR, end: from + HOUR });
+    await insertSession(user.id, { planId: "h100-1", gpuCount: 1, start: from - 3 * HOUR, end: from - 2 * HOUR });
+    await insertSession(other.id, { planId: "h100-1", gpuCount: 1, start: from + HOUR, end: from + 2 * HOUR });
     await db.batch([sample(inside, user.id, from + HOUR + 60_000, 20, 30, 1000), sample(inside, user.id, from + HOUR + 120_000, 40, 90, 3000)]);
 
     const res = await usage(user, "?from=2026-10-01&to=2026-10-02");
@@ -58,9 +42,9 @@ describe("GET /v1/usage", () => {
     const monthStart = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1);
     // Ended before this request, straddling the month's start: only the part inside the month counts.
     const end = Math.min(now - 1000, monthStart + HOUR);
-    await sessionRow(user.id, { planId: "cpu-small", gpuCount: 0, start: monthStart - 2 * HOUR, end });
-    await sessionRow(user.id, { planId: "cpu-small", gpuCount: 0, start: monthStart - 5 * HOUR, end: monthStart - 4 * HOUR });
-    await sessionRow(other.id, { planId: "cpu-small", gpuCount: 0, start: monthStart, end });
+    await insertSession(user.id, { planId: "cpu-small", gpuCount: 0, start: monthStart - 2 * HOUR, end });
+    await insertSession(user.id, { planId: "cpu-small", gpuCount: 0, start: monthStart - 5 * HOUR, end: monthStart - 4 * HOUR });
+    await insertSession(other.id, { planId: "cpu-small", gpuCount: 0, start: monthStart, end });
     const month = at.toISOString().slice(0, 7);
 
     const before = await usage(user, "?from=2020-01-01&to=2020-01-02");
