@@ -306,6 +306,28 @@ describe("destroy of cold and in-transfer workspaces (DELETE /v1/workspace)", ()
     expectProblem(await status(user), 404, "not_found");
   });
 
+  it("cold, with R2 failing (binding wrapper whose delete throws): 503 cold_storage_unavailable with Retry-After, kept `deleting`; the next destroy finishes it", async () => {
+    const user = await entitledUser();
+    const workspaceId = await coldWorkspace(user, Date.now());
+    const failingR2 = new Proxy(env.WORKSPACES, {
+      get(target, name) {
+        if (name === "delete") return () => Promise.reject(new Error("simulated R2 outage"));
+        const value = Reflect.get(target, name);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const failed = await call("DELETE", "/v1/workspace", { ip: user.ip, token: user.accessToken, env: { ...testEnv(), WORKSPACES: failingR2 } as Cloudflare.Env });
+    expectProblem(failed, 503, "cold_storage_unavailable");
+    expect(failed.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect(await env.WORKSPACES.head(coldObjectKey(workspaceId))).not.toBeNull();
+    expect(await archiveRow(workspaceId)).not.toBeNull();
+    expect((await db.prepare("select state from workspaces where id = ?").bind(workspaceId).first<{ state: string }>())?.state).toBe("deleting");
+    const res = await call("DELETE", "/v1/workspace", { ip: user.ip, token: user.accessToken });
+    expect(res.status, res.text).toBe(200);
+    expect(await env.WORKSPACES.head(coldObjectKey(workspaceId))).toBeNull();
+    expect(await archiveRow(workspaceId)).toBeNull();
+  });
+
   it("archiving, not committed: the archive is cancelled (upload aborted, object gone) and the hot volume deleted", async () => {
     const { user, workspaceId } = await inactiveHotWorkspace(0);
     const key = coldObjectKey(workspaceId);

@@ -18,7 +18,7 @@
  */
 import { and, asc, eq, exists, gte, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
 import { gpuHosts, LIVE_SESSION_STATES, sessions, workspaceArchives, workspaces } from "../../schema";
-import { cancelArchive, coldObjectKey, deleteColdCopy, findArchive, type WorkspaceArchive } from "./cold-copy";
+import { cancelArchive, coldObjectKey, coldStorageUnavailable, deleteColdCopy, findArchive, type WorkspaceArchive } from "./cold-copy";
 import { type ColdStorageConfig, loadColdStorageConfig, type ProvisionerConfig } from "./config";
 import type { DomainContext } from "./context";
 import { AppError } from "./errors";
@@ -36,10 +36,7 @@ const ARCHIVE_LEASE_MARGIN_MS = 2 * 60_000;
 export const RESTORE_LEASE_MS = 2 * 60_000;
 /** How often a restore writes its progress (and renews its lease). */
 const RESTORE_PROGRESS_BYTES = 8 * 1024 * 1024;
-const COLD_STORAGE_RETRY_AFTER_S = 30;
 
-const coldStorageUnavailable = (detail = "Cold storage did not answer; your workspace is kept there. Try again shortly.") =>
-  new AppError("cold_storage_unavailable", detail, { headers: { "Retry-After": String(COLD_STORAGE_RETRY_AFTER_S) } });
 
 /** A fault of the archive job, recorded on the archive row as `last_error_code` (never a message from R2 or a host). */
 class ArchiveFault extends Error {

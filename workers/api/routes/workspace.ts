@@ -25,7 +25,7 @@ const destroyRoute = createRoute({
   description: "An archive to cold storage in progress is cancelled first; once committed, or while a restore runs, the answer is 409 `workspace_busy` with Retry-After.",
   responses: {
     200: jsonResponse(WorkspaceSchema, "Deleted"),
-    ...errorResponses("unauthorized", "not_found", "session_busy", "workspace_busy", "provisioner_unavailable", "not_configured"),
+    ...errorResponses("unauthorized", "not_found", "session_busy", "workspace_busy", "provisioner_unavailable", "cold_storage_unavailable", "not_configured"),
   },
 });
 
