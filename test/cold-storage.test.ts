@@ -409,6 +409,48 @@ describe("restore", () => {
     await expectRestored(w);
   });
 
+  it("a restore whose lease another request took over mid-transfer stops (409 workspace_busy): the host import is aborted, the cold copy untouched", async () => {
+    const w = await idleWorkspace(32 * MIB);
+    await archiveFully(w, { COLD_STORAGE_PARTS_PER_TICK: "64" });
+    // The R2 body (binding wrapper) pauses after 2 MiB while the lease is taken over, as a request
+    // that judged this restore dead would; the restore notices at its next progress write (8 MiB).
+    const takenOver = bucketWith({
+      async get(key: string) {
+        const object = await env.WORKSPACES.get(key);
+        if (!object) return null;
+        const reader = object.body.getReader();
+        let sent = 0;
+        let stolen = false;
+        const body = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (sent >= 2 * MIB && !stolen) {
+              stolen = true;
+              await db.prepare("update workspace_archives set lease_until = ? where workspace_id = ?").bind(Date.now() + 10 * MINUTE, w.workspaceId).run();
+            }
+            const next = await reader.read();
+            if (next.done) return controller.close();
+            sent += next.value.byteLength;
+            controller.enqueue(next.value);
+          },
+        });
+        return { size: object.size, customMetadata: object.customMetadata, body } as R2ObjectBody;
+      },
+    } as Partial<R2Bucket>);
+    const busy = await connect(w.user, { env: { ...testEnv(), WORKSPACES: takenOver } as Cloudflare.Env });
+    expectProblem(busy, 409, "workspace_busy");
+    expect(busy.headers.get("Retry-After")).toMatch(/^\d+$/);
+    // The new owner's state is left alone: still restoring, the cold copy and its row intact.
+    expect(await workspaceRow(w.workspaceId)).toMatchObject({ state: "restoring" });
+    expect(await archiveRow(w.workspaceId)).toMatchObject({ phase: "complete" });
+    expect(await env.WORKSPACES.head(coldObjectKey(w.workspaceId))).not.toBeNull();
+    expect(await liveSessionsOf(w.user.id)).toEqual([]);
+    // The host's import was cut off (not left to finish into a volume nobody owns): it deleted what it wrote.
+    await expect.poll(() => volumeExists(w.workspaceId), { timeout: 15_000 }).toBe(false);
+    // Once that owner's lease runs out too, a connect restores byte for byte.
+    await db.prepare("update workspace_archives set lease_until = ? where workspace_id = ?").bind(Date.now() - MINUTE, w.workspaceId).run();
+    await expectRestored(w);
+  });
+
   it("a restore in progress elsewhere answers 409 with Retry-After; one that died (its lease ran out) is taken over", async () => {
     const w = await idleWorkspace(1024);
     await archiveFully(w, { COLD_STORAGE_PARTS_PER_TICK: "64" });
