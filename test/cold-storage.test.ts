@@ -111,6 +111,27 @@ function bucketWith(overrides: Partial<R2Bucket>): R2Bucket {
   });
 }
 
+/** The WORKSPACES binding whose object bodies call `beforeChunk(bytesSentSoFar)` before each chunk (R2 fault simulation). */
+const r2BodyHook = (beforeChunk: (sent: number) => Promise<void> | void) =>
+  bucketWith({
+    async get(key: string) {
+      const object = await env.WORKSPACES.get(key);
+      if (!object) return null;
+      const reader = object.body.getReader();
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await beforeChunk(sent);
+          const next = await reader.read();
+          if (next.done) return controller.close();
+          sent += next.value.byteLength;
+          controller.enqueue(next.value);
+        },
+      });
+      return { size: object.size, customMetadata: object.customMetadata, body } as R2ObjectBody;
+    },
+  } as Partial<R2Bucket>);
+
 /** Part uploads for which `failPart(n)` is true throw, as when R2 is unavailable. */
 const r2FailingParts = (failPart: (n: number) => boolean) =>
   bucketWith({
@@ -382,24 +403,9 @@ describe("restore", () => {
   it("R2 failing during a restore (binding wrapper: the body breaks after 1 MiB): 503 with Retry-After, nothing half-written, the next connect restores", async () => {
     const w = await idleWorkspace();
     await archiveFully(w, { COLD_STORAGE_PARTS_PER_TICK: "64" });
-    const breaking = bucketWith({
-      async get(key: string) {
-        const object = await env.WORKSPACES.get(key);
-        if (!object) return null;
-        const reader = object.body.getReader();
-        let sent = 0;
-        const body = new ReadableStream<Uint8Array>({
-          async pull(controller) {
-            if (sent >= MIB) return controller.error(new Error("simulated R2 outage"));
-            const next = await reader.read();
-            if (next.done) return controller.close();
-            sent += next.value.byteLength;
-            controller.enqueue(next.value);
-          },
-        });
-        return { size: object.size, customMetadata: object.customMetadata, body } as R2ObjectBody;
-      },
-    } as Partial<R2Bucket>);
+    const breaking = r2BodyHook((sent) => {
+      if (sent >= MIB) throw new Error("simulated R2 outage");
+    });
     const failed = await connect(w.user, { env: { ...testEnv(), WORKSPACES: breaking } as Cloudflare.Env });
     expectProblem(failed, 503, "cold_storage_unavailable");
     expect(failed.headers.get("Retry-After")).toMatch(/^\d+$/);
@@ -414,28 +420,12 @@ describe("restore", () => {
     await archiveFully(w, { COLD_STORAGE_PARTS_PER_TICK: "64" });
     // The R2 body (binding wrapper) pauses after 2 MiB while the lease is taken over, as a request
     // that judged this restore dead would; the restore notices at its next progress write (8 MiB).
-    const takenOver = bucketWith({
-      async get(key: string) {
-        const object = await env.WORKSPACES.get(key);
-        if (!object) return null;
-        const reader = object.body.getReader();
-        let sent = 0;
-        let stolen = false;
-        const body = new ReadableStream<Uint8Array>({
-          async pull(controller) {
-            if (sent >= 2 * MIB && !stolen) {
-              stolen = true;
-              await db.prepare("update workspace_archives set lease_until = ? where workspace_id = ?").bind(Date.now() + 10 * MINUTE, w.workspaceId).run();
-            }
-            const next = await reader.read();
-            if (next.done) return controller.close();
-            sent += next.value.byteLength;
-            controller.enqueue(next.value);
-          },
-        });
-        return { size: object.size, customMetadata: object.customMetadata, body } as R2ObjectBody;
-      },
-    } as Partial<R2Bucket>);
+    let stolen = false;
+    const takenOver = r2BodyHook(async (sent) => {
+      if (sent < 2 * MIB || stolen) return;
+      stolen = true;
+      await db.prepare("update workspace_archives set lease_until = ? where workspace_id = ?").bind(Date.now() + 10 * MINUTE, w.workspaceId).run();
+    });
     const busy = await connect(w.user, { env: { ...testEnv(), WORKSPACES: takenOver } as Cloudflare.Env });
     expectProblem(busy, 409, "workspace_busy");
     expect(busy.headers.get("Retry-After")).toMatch(/^\d+$/);

@@ -415,21 +415,9 @@ async function restoreWorkspace(ctx: DomainContext, settings: ProvisionerConfig,
     throw new AppError("internal", "Your workspace's cold copy is not recorded as complete; we have been told.");
   }
   const host = await placeWorkspace(ctx, settings, plan);
-  const now = ctx.clock.now();
-  const lease = { until: new Date(now.getTime() + RESTORE_LEASE_MS) };
-  const [held] = await ctx.db
-    .update(workspaceArchives)
-    .set({ leaseUntil: lease.until, updatedAt: now })
-    .where(
-      and(
-        eq(workspaceArchives.workspaceId, workspaceId),
-        eq(workspaceArchives.userId, userId),
-        eq(workspaceArchives.phase, "complete"),
-        or(isNull(workspaceArchives.leaseUntil), lte(workspaceArchives.leaseUntil, now)),
-      ),
-    )
-    .returning();
-  if (!held) throw workspaceBusy("restoring");
+  const held = await takeRestoreLease(ctx, archive, ctx.clock.now());
+  if (!held?.leaseUntil) throw workspaceBusy("restoring");
+  const lease = { until: held.leaseUntil };
   const [restoring] = await ctx.db
     .update(workspaces)
     .set({ state: "restoring", hostId: host.id, transferBytes: 0 })
@@ -504,6 +492,23 @@ const releaseRestoreLease = (ctx: DomainContext, archive: WorkspaceArchive, unti
     .set({ leaseUntil: null })
     .where(and(eq(workspaceArchives.workspaceId, archive.workspaceId), eq(workspaceArchives.userId, archive.userId), eq(workspaceArchives.leaseUntil, until)));
 
+/** The lease on a complete cold copy, for a restore (or for reverting a dead one): taken only once the last one ran out. */
+async function takeRestoreLease(ctx: DomainContext, archive: { workspaceId: string; userId: string }, now: Date): Promise<WorkspaceArchive | undefined> {
+  const [held] = await ctx.db
+    .update(workspaceArchives)
+    .set({ leaseUntil: new Date(now.getTime() + RESTORE_LEASE_MS), updatedAt: now })
+    .where(
+      and(
+        eq(workspaceArchives.workspaceId, archive.workspaceId),
+        eq(workspaceArchives.userId, archive.userId),
+        eq(workspaceArchives.phase, "complete"),
+        or(isNull(workspaceArchives.leaseUntil), lte(workspaceArchives.leaseUntil, now)),
+      ),
+    )
+    .returning();
+  return held;
+}
+
 /**
  * A restore whose connect died (its lease ran out) goes back to `cold`, with its partial volume
  * deleted, even if the user never connects again: the cold copy is authoritative, and inactivity
@@ -518,21 +523,9 @@ async function revertDeadRestores(ctx: DomainContext, settings: ProvisionerConfi
     .limit(WORKSPACES_PER_TICK);
   let reverted = 0;
   for (const { archive, hostId } of dead) {
-    const until = new Date(now.getTime() + RESTORE_LEASE_MS);
-    const [held] = await ctx.db
-      .update(workspaceArchives)
-      .set({ leaseUntil: until, updatedAt: now })
-      .where(
-        and(
-          eq(workspaceArchives.workspaceId, archive.workspaceId),
-          eq(workspaceArchives.userId, archive.userId),
-          eq(workspaceArchives.phase, "complete"),
-          or(isNull(workspaceArchives.leaseUntil), lte(workspaceArchives.leaseUntil, now)),
-        ),
-      )
-      .returning();
-    if (!held || !hostId) continue;
-    await failRestore(ctx, provisionerClient(ctx, settings, await findHost(ctx, hostId)), held, until);
+    const held = await takeRestoreLease(ctx, archive, now);
+    if (!held?.leaseUntil || !hostId) continue;
+    await failRestore(ctx, provisionerClient(ctx, settings, await findHost(ctx, hostId)), held, held.leaseUntil);
     reverted++;
   }
   return reverted;
