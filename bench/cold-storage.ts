@@ -22,29 +22,16 @@ import { closeSync, createReadStream, openSync, statSync, writeSync } from "node
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import {
-  type Api,
-  dryRunBundle,
   expect,
   fmt,
   fmtLoad,
-  freePort,
-  HOST,
   log,
   makeTempDir,
   median,
-  migrateLocalD1,
   onCleanup,
-  PASSWORD,
-  POLICY_VERSION,
-  privateJwk,
-  ROOT,
   runBench,
-  startProcess,
-  startWranglerDev,
   table,
-  waitHealthy,
-  wrangler,
-  writeEnvFile,
+  startSessionStack,
 } from "./lib.ts";
 
 const FILE_MB = Number(process.env.BENCH_COLD_MB ?? 256);
@@ -90,37 +77,16 @@ async function main() {
   const tmp = makeTempDir("ozekai-bench-cold-");
   log(`cpus ${cpus().length}, load ${fmtLoad(loadavg())}; file ${FILE_MB} MB, ${ROUNDS} rounds, parts of ${PART_MIB} MiB`);
 
-  // ── the stack ──
-  const { entry: script } = await dryRunBundle(tmp);
-  const provisionerKey = await privateJwk("bench-provisioner");
-  const { d: _private, ...provisionerPublic } = provisionerKey;
-  const provisionerPort = await freePort();
-  const envFile = await writeEnvFile(tmp, [
-    `PROVISIONER_PRIVATE_KEY='${JSON.stringify(provisionerKey)}'`,
-    `PROVISIONER_URL=http://${HOST}:${provisionerPort}`,
-    // Archive as soon as the workspace is idle, all in one tick.
-    "WORKSPACE_COLD_AFTER_DAYS=0",
-    `COLD_STORAGE_PART_MIB=${PART_MIB}`,
-    "COLD_STORAGE_PARTS_PER_TICK=10000",
-    "COLD_STORAGE_TICK_SECONDS=600",
-  ]);
-  const persist = await migrateLocalD1(tmp);
-  const provisioner = startProcess(process.execPath, ["--no-warnings", join(ROOT, "provisioner/src/main.ts")], {
-    ...process.env,
-    PORT: String(provisionerPort),
-    PROVISIONER_PUBLIC_JWK: JSON.stringify(provisionerPublic),
-    PROVISIONER_STATE_DIR: join(tmp, "provisioner-state"),
+  // ── the stack: archive as soon as the workspace is idle, all in one tick ──
+  const { api, userId } = await startSessionStack(tmp, {
+    username: `cold${RUN_ID}`,
+    planId: "cpu-small",
+    timeoutMs: 600_000,
+    env: ["WORKSPACE_COLD_AFTER_DAYS=0", `COLD_STORAGE_PART_MIB=${PART_MIB}`, "COLD_STORAGE_PARTS_PER_TICK=10000", "COLD_STORAGE_TICK_SECONDS=600"],
+    wranglerArgs: ["--test-scheduled"],
+    provisionerEnv: { PROVISIONER_STATE_DIR: join(tmp, "provisioner-state") },
   });
-  const { base, dev } = await startWranglerDev(tmp, script, persist, envFile, ["--test-scheduled"]);
-  await waitHealthy(`http://${HOST}:${provisionerPort}/healthz`, provisioner, "the provisioner");
-  await waitHealthy(`${base}/healthz`, dev, "wrangler dev");
-
-  const api: Api = { base, timeoutMs: 600_000 };
-  const username = `cold${RUN_ID}`;
-  await expect(api, "POST", "/v1/auth/signup", [202], { username, email: `bench-${RUN_ID}@example.com`, password: PASSWORD, policyVersion: POLICY_VERSION, ageConfirmed: true });
-  await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persist, "--command", `UPDATE users SET plan_id = 'cpu-small', email_verified_at = ${Date.now()} WHERE username = '${username}'`], tmp);
-  api.token = ((await expect(api, "POST", "/v1/auth/login", [200], { login: username, password: PASSWORD })).json as { accessToken: string }).accessToken;
-  const { id: userId } = (await expect(api, "GET", "/v1/account", [200])).json as { id: string };
+  const base = api.base;
   labels.add(`ozekai.tenant=${userId}`);
 
   // ── the workspace: one file of random bytes ──

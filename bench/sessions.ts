@@ -28,31 +28,21 @@ import { pipeline } from "node:stream/promises";
 import { findPlan } from "../workers/domain/plans.ts";
 import {
   type Api,
-  dryRunBundle,
   expect,
   fmt,
   fmtLoad,
-  freePort,
   HOST,
   log,
   makeTempDir,
   median,
-  migrateLocalD1,
   onCleanup,
-  PASSWORD,
-  POLICY_VERSION,
-  privateJwk,
   procStats,
   ROOT,
   runBench,
-  type Started,
   sleep,
-  startProcess,
-  startWranglerDev,
   table,
-  waitHealthy,
-  wrangler,
-  writeEnvFile,
+  type SessionStack,
+  startSessionStack,
 } from "./lib.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -204,56 +194,12 @@ function rssSampler(groups: Record<string, number>) {
 // ---------------------------------------------------------------------------------------------
 // Setup: the Worker bundle, the provisioner, the Worker under wrangler dev, and one bench user.
 
-interface Stack {
-  api: Api;
-  userId: string;
-  username: string;
-  worker: Started;
-  provisioner: Started;
-  startupS: number;
-}
-
-async function startStack(tmp: string): Promise<Stack> {
-  const started = performance.now();
-  log("bundling the Worker (wrangler deploy --dry-run) …");
-  const { entry: script } = await dryRunBundle(tmp);
-
-  // Generated, throwaway secrets: the Worker's (see writeEnvFile), and the key pair that signs
-  // provisioner requests (the provisioner gets the public half only).
-  const provisionerKey = await privateJwk("bench-provisioner");
-  const { d: _private, ...provisionerPublic } = provisionerKey;
-  const provisionerPort = await freePort();
-  const envFile = await writeEnvFile(tmp, [`PROVISIONER_PRIVATE_KEY='${JSON.stringify(provisionerKey)}'`, `PROVISIONER_URL=http://${HOST}:${provisionerPort}`]);
-  const persist = await migrateLocalD1(tmp);
-
-  log(`starting the provisioner on http://${HOST}:${provisionerPort} …`);
-  const provisioner = startProcess(process.execPath, ["--no-warnings", join(ROOT, "provisioner/src/main.ts")], {
-    ...process.env,
-    PORT: String(provisionerPort),
-    PROVISIONER_PUBLIC_JWK: JSON.stringify(provisionerPublic),
-  });
-
-  const { base, dev: worker } = await startWranglerDev(tmp, script, persist, envFile);
-  await waitHealthy(`http://${HOST}:${provisionerPort}/healthz`, provisioner, "the provisioner");
-  await waitHealthy(`${base}/healthz`, worker, "wrangler dev");
-  const startupS = (performance.now() - started) / 1000;
-
-  // One user, verified and on the plan (what an admin does locally, README "A short curl tour").
-  const api: Api = { base, timeoutMs: REQUEST_TIMEOUT_MS };
-  const username = `bench${RUN_ID}`;
-  await expect(api, "POST", "/v1/auth/signup", [202], { username, email: `bench-${RUN_ID}@example.com`, password: PASSWORD, policyVersion: POLICY_VERSION, ageConfirmed: true });
-  await wrangler(
-    ["d1", "execute", "DB", "--local", "--persist-to", persist, "--command", `UPDATE users SET plan_id = '${PLAN_ID}', email_verified_at = ${Date.now()} WHERE username = '${username}'`],
-    tmp,
-  );
-  const login = await expect(api, "POST", "/v1/auth/login", [200], { login: username, password: PASSWORD });
-  api.token = (login.json as { accessToken: string }).accessToken;
-  const account = (await expect(api, "GET", "/v1/account", [200])).json as { id: string; canStartSessions: boolean; restrictions: string[] };
-  if (!account.canStartSessions) throw new Error(`the bench user cannot start sessions: ${account.restrictions.join(", ")}`);
+async function startStack(tmp: string): Promise<SessionStack> {
+  const stack = await startSessionStack(tmp, { username: `bench${RUN_ID}`, planId: PLAN_ID, timeoutMs: REQUEST_TIMEOUT_MS });
   // What the provisioner makes for this user carries its tenant label: cleanup removes it by that.
-  dockerLabels.add(`ozekai.tenant=${account.id}`);
-  log(`bench user ${username} (tenant ${account.id}); docker objects of this run are labelled ${BENCH_LABEL} or ozekai.tenant=${account.id}`);
-  return { api, userId: account.id, username, worker, provisioner, startupS };
+  dockerLabels.add(`ozekai.tenant=${stack.userId}`);
+  log(`bench user ${stack.username} (tenant ${stack.userId}); docker objects of this run are labelled ${BENCH_LABEL} or ozekai.tenant=${stack.userId}`);
+  return stack;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,7 +456,7 @@ interface TransferRow {
 
 type FileOutcome = { skipped: string } | { rows: TransferRow[]; routeNote: string };
 
-async function fileTransfer(stack: Stack, tmp: string): Promise<FileOutcome> {
+async function fileTransfer(stack: SessionStack, tmp: string): Promise<FileOutcome> {
   const { api } = stack;
   const routes = await findFileRoutes(api);
   if (!routes.available) return { skipped: routes.note };
