@@ -132,15 +132,15 @@ const r2BodyHook = (beforeChunk: (sent: number) => Promise<void> | void) =>
     },
   } as Partial<R2Bucket>);
 
-/** Part uploads for which `failPart(n)` is true throw, as when R2 is unavailable. */
-const r2FailingParts = (failPart: (n: number) => boolean) =>
+/** Part uploads for which `failPart(n, key)` is true throw, as when R2 is unavailable. */
+const r2FailingParts = (failPart: (n: number, key: string) => boolean) =>
   bucketWith({
     resumeMultipartUpload(key: string, uploadId: string) {
       const upload = env.WORKSPACES.resumeMultipartUpload(key, uploadId);
       return {
         key,
         uploadId,
-        uploadPart: (n: number, value: Uint8Array) => (failPart(n) ? Promise.reject(new Error("simulated R2 outage")) : upload.uploadPart(n, value)),
+        uploadPart: (n: number, value: Uint8Array) => (failPart(n, key) ? Promise.reject(new Error("simulated R2 outage")) : upload.uploadPart(n, value)),
         complete: (parts: R2UploadedPart[]) => upload.complete(parts),
         abort: () => upload.abort(),
       } as R2MultipartUpload;
@@ -254,8 +254,9 @@ describe("archive", () => {
 
     // R2 back; count the parts this tick uploads: 2 and 3 only.
     const uploaded: number[] = [];
-    const counting = r2FailingParts((n) => {
-      uploaded.push(n);
+    // Only this workspace's parts: another test's idle workspace may be archived by the same ticks.
+    const counting = r2FailingParts((n, key) => {
+      if (key === coldObjectKey(w.workspaceId)) uploaded.push(n);
       return false;
     });
     await tick(w.coldAt + 2 * MINUTE, { WORKSPACES: counting, COLD_STORAGE_PARTS_PER_TICK: "64" });
@@ -286,8 +287,9 @@ describe("archive", () => {
     expect(await archiveRow(w.workspaceId)).toMatchObject({ attempts: first!.attempts, parts: first!.parts });
     // Past the lease: the next run takes over. Two runs at once, each with room for every part.
     const uploaded: number[] = [];
-    const counting = r2FailingParts((n) => {
-      uploaded.push(n);
+    // Only this workspace's parts: another test's idle workspace may be archived by the same ticks.
+    const counting = r2FailingParts((n, key) => {
+      if (key === coldObjectKey(w.workspaceId)) uploaded.push(n);
       return false;
     });
     await Promise.all([5, 6].map((m) => tick(w.coldAt + m * MINUTE, { WORKSPACES: counting, COLD_STORAGE_PARTS_PER_TICK: "64" })));
