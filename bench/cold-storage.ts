@@ -1,6 +1,6 @@
 /**
- * `npm run bench:cold`: a benchmark, not a test. Cold storage throughput (issue 5: "Archive and
- * restore throughput against a plain `tar` of the same workspace on the host, as a ratio").
+ * `npm run bench:cold`: a benchmark, not a test. Cold storage throughput: archive and restore
+ * against a plain `tar` of the same workspace on the host, as a ratio (docs/decisions/0010-cold-storage.md).
  * One run starts the Worker (the deployable bundle under `wrangler dev --local --no-bundle
  * --test-scheduled`, local D1 and R2) and the provisioner (`node provisioner/src/main.ts`, local
  * Docker, its state dir in a temp dir), makes one user with a workspace holding one file of random
@@ -16,69 +16,44 @@
  * Nothing but 127.0.0.1 and the local Docker socket is contacted; everything made is removed at the
  * end (docker objects of the bench user and of this run, temp dirs), also on error or Ctrl-C.
  */
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, createReadStream, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import {
-  expect,
-  fmt,
-  fmtLoad,
-  log,
-  makeTempDir,
-  median,
-  onCleanup,
-  runBench,
-  table,
-  startSessionStack,
-} from "./lib.ts";
+import { BENCH_LABEL, dockerOk, RUN_ID, removeLeftoversAtCleanup, trackLabel, trackVolume } from "./lib/docker.ts";
+import { expect } from "./lib/http.ts";
+import { fmt, fmtLoad, mbps, median, table } from "./lib/report.ts";
+import { log, makeTempDir, runBench } from "./lib/run-bench.ts";
+import { positiveInt, WORKSPACE_IMAGE } from "./lib/settings.ts";
+import { startSessionStack } from "./lib/stack.ts";
+import { timed } from "./lib/time.ts";
+import { httpUpload } from "./lib/transfer.ts";
 
-const FILE_MB = Number(process.env.BENCH_COLD_MB ?? 256);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const PART_MIB = Number(process.env.BENCH_PART_MIB ?? 16);
-const IMAGE = "ozekai/workspace:local";
-const RUN_ID = randomBytes(4).toString("hex");
-const BENCH_LABEL = `ozekai.bench=${RUN_ID}`;
+const FILE_MB = positiveInt("BENCH_COLD_MB", 256);
+const ROUNDS = positiveInt("BENCH_ROUNDS", 2);
+const PART_MIB = positiveInt("BENCH_PART_MIB", 16);
 const MB = 1e6;
+/** A tar of the workspace may take this long. */
+const TAR_TIMEOUT_MS = 600_000;
 
-/** Docker objects to remove at the end: by label (the bench's own, the bench user's tenant) and by volume name. */
-const labels = new Set<string>([BENCH_LABEL]);
-const volumes = new Set<string>();
+removeLeftoversAtCleanup({ report: false });
 
-function docker(args: string[], options: { input?: string; timeoutMs?: number } = {}) {
-  const result = spawnSync("docker", args, { encoding: "utf8", timeout: options.timeoutMs ?? 600_000, maxBuffer: 16 * 1024 * 1024 });
-  if (result.status !== 0) throw new Error(`docker ${args.join(" ")} exited with ${result.status}: ${(result.stderr ?? "").slice(-2000)}`);
-  return result.stdout.trim();
+/** A file of `bytes` random bytes. */
+function writeRandomFile(path: string, bytes: number) {
+  const fd = openSync(path, "w");
+  try {
+    for (let written = 0; written < bytes; written += 4 * MB) writeSync(fd, randomBytes(Math.min(4 * MB, bytes - written)));
+  } finally {
+    closeSync(fd);
+  }
 }
-
-onCleanup(() => {
-  const quiet = (args: string[]) => spawnSync("docker", args, { stdio: "ignore", timeout: 60_000 });
-  for (const label of labels) {
-    const ids = spawnSync("docker", ["ps", "-aq", "--filter", `label=${label}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
-    if (ids.length) quiet(["rm", "-f", ...ids]);
-  }
-  for (const label of labels) {
-    const names = spawnSync("docker", ["volume", "ls", "-q", "--filter", `label=${label}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
-    for (const name of names) volumes.add(name);
-    const networks = spawnSync("docker", ["network", "ls", "-q", "--filter", `label=${label}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
-    if (networks.length) quiet(["network", "rm", ...networks]);
-  }
-  if (volumes.size) quiet(["volume", "rm", "-f", ...volumes]);
-});
-
-const timed = async <T>(work: () => Promise<T> | T): Promise<{ ms: number; value: T }> => {
-  const started = performance.now();
-  const value = await work();
-  return { ms: performance.now() - started, value };
-};
 
 async function main() {
   const tmp = makeTempDir("ozekai-bench-cold-");
   log(`cpus ${cpus().length}, load ${fmtLoad(loadavg())}; file ${FILE_MB} MB, ${ROUNDS} rounds, parts of ${PART_MIB} MiB`);
 
   // ── the stack: archive as soon as the workspace is idle, all in one tick ──
-  const { api, userId } = await startSessionStack(tmp, {
+  const { api } = await startSessionStack(tmp, {
     username: `cold${RUN_ID}`,
     planId: "cpu-small",
     timeoutMs: 600_000,
@@ -87,25 +62,17 @@ async function main() {
     provisionerEnv: { PROVISIONER_STATE_DIR: join(tmp, "provisioner-state") },
   });
   const base = api.base;
-  labels.add(`ozekai.tenant=${userId}`);
 
   // ── the workspace: one file of random bytes ──
   const bytes = FILE_MB * MB;
   const file = join(tmp, "blob.bin");
-  const fd = openSync(file, "w");
-  for (let written = 0; written < bytes; written += 4 * MB) writeSync(fd, randomBytes(Math.min(4 * MB, bytes - written)));
-  closeSync(fd);
+  writeRandomFile(file, bytes);
   const session = (await expect(api, "POST", "/v1/sessions", [201])).json as { id: string; workspaceId: string };
   const volume = `ozk-ws-${session.workspaceId}`;
-  volumes.add(volume);
-  labels.add(`ozekai.helper=${session.workspaceId}`);
-  const upload = await fetch(`${base}/v1/workspace/files/blob.bin`, {
-    method: "PUT",
-    headers: { Authorization: `Bearer ${api.token}`, "Content-Type": "application/octet-stream", "Content-Length": String(statSync(file).size) },
-    body: createReadStream(file) as unknown as RequestInit["body"],
-    duplex: "half",
-  } as RequestInit);
-  if (upload.status !== 201) throw new Error(`upload: ${upload.status} ${await upload.text()}`);
+  trackVolume(volume);
+  trackLabel(`ozekai.helper=${session.workspaceId}`);
+  const upload = await httpUpload(`${base}/v1/workspace/files/blob.bin`, api.token!, file, bytes);
+  if (upload.status !== 201) throw new Error(`upload: ${upload.status} ${upload.text}`);
   let sessionId = session.id;
 
   const rows: { tarC: number; tarX: number; archive: number; restore: number; connectHot: number; ticks: number }[] = [];
@@ -118,13 +85,13 @@ async function main() {
 
     // Plain tar of the same volume on the host, out to a file and back into a fresh volume.
     const tarFile = join(tmp, "plain.tar");
-    const tarC = await timed(() => docker(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${volume}:/w:ro`, "-v", `${tmp}:/out`, IMAGE, "tar", "-cf", "/out/plain.tar", "-C", "/w", "."]));
+    const tarC = await dockerOk(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${volume}:/w:ro`, "-v", `${tmp}:/out`, WORKSPACE_IMAGE, "tar", "-cf", "/out/plain.tar", "-C", "/w", "."], TAR_TIMEOUT_MS);
     const target = `ozk-bench-${RUN_ID}-${round}`;
-    volumes.add(target);
-    docker(["volume", "create", "--label", BENCH_LABEL, target]);
-    const tarX = await timed(() => docker(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${target}:/w`, "-v", `${tmp}:/in:ro`, IMAGE, "tar", "-xf", "/in/plain.tar", "-C", "/w"]));
-    docker(["volume", "rm", target]);
-    spawnSync("rm", ["-f", tarFile]);
+    trackVolume(target);
+    await dockerOk(["volume", "create", "--label", BENCH_LABEL, target]);
+    const tarX = await dockerOk(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${target}:/w`, "-v", `${tmp}:/in:ro`, WORKSPACE_IMAGE, "tar", "-xf", "/in/plain.tar", "-C", "/w"], TAR_TIMEOUT_MS);
+    await dockerOk(["volume", "rm", target]);
+    rmSync(tarFile, { force: true });
 
     // Archive: cron ticks (each runs the whole minute list) until the workspace is cold.
     let ticks = 0;
@@ -146,15 +113,14 @@ async function main() {
     log(`round ${round}: tar -c ${fmt(tarC.ms, 0)} ms, tar -x ${fmt(tarX.ms, 0)} ms, archive ${fmt(archive.ms, 0)} ms (${ticks} ticks), restoring connect ${fmt(restored.ms, 0)} ms (hot connect ${fmt(hot.ms, 0)} ms)`);
   }
 
-  const mbps = (ms: number) => bytes / MB / (ms / 1000);
   const m = (key: keyof (typeof rows)[number]) => median(rows.map((r) => r[key]));
   console.log(`\nCold storage vs plain tar, ${FILE_MB} MB workspace, median of ${ROUNDS} rounds (load ${fmtLoad(loadavg())})\n`);
   console.log(
     table(
       ["", "plain tar ms", "plain tar MB/s", "cold storage ms", "cold storage MB/s", "ratio (cold/tar throughput)"],
       [
-        ["archive (tar -c to a host file | stage + verified R2 upload + hot copy deleted)", fmt(m("tarC"), 0), fmt(mbps(m("tarC"))), fmt(m("archive"), 0), fmt(mbps(m("archive"))), fmt(m("tarC") / m("archive"), 2)],
-        ["restore (tar -x into a fresh volume | R2 → verified import, connect less a hot connect)", fmt(m("tarX"), 0), fmt(mbps(m("tarX"))), fmt(m("restore"), 0), fmt(mbps(m("restore"))), fmt(m("tarX") / m("restore"), 2)],
+        ["archive (tar -c to a host file | stage + verified R2 upload + hot copy deleted)", fmt(m("tarC"), 0), fmt(mbps(bytes, m("tarC"))), fmt(m("archive"), 0), fmt(mbps(bytes, m("archive"))), fmt(m("tarC") / m("archive"), 2)],
+        ["restore (tar -x into a fresh volume | R2 → verified import, connect less a hot connect)", fmt(m("tarX"), 0), fmt(mbps(bytes, m("tarX"))), fmt(m("restore"), 0), fmt(mbps(bytes, m("restore"))), fmt(m("tarX") / m("restore"), 2)],
       ],
     ),
   );

@@ -18,29 +18,14 @@ import { sha384 } from "@noble/hashes/sha2.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import { base64 } from "@scure/base";
 import bcrypt from "bcryptjs";
-import {
-  type Api,
-  call,
-  dryRunBundle,
-  fmt,
-  fmtLoad,
-  HOST,
-  log,
-  MIN_BCRYPT_COST as MIN_COST,
-  makeTempDir,
-  median,
-  migrateLocalD1,
-  PASSWORD,
-  POLICY_VERSION,
-  procStats,
-  ROOT,
-  runBench,
-  startWranglerDev,
-  stopChild,
-  table,
-  waitHealthy,
-  writeEnvFile,
-} from "./lib.ts";
+import { type Api, call } from "./lib/http.ts";
+import { cpuMsBetween, groupCpuTicks } from "./lib/proc.ts";
+import { stopChild, waitHealthy } from "./lib/processes.ts";
+import { fmt, fmtLoad, kib, median, percentile, table } from "./lib/report.ts";
+import { log, makeTempDir, runBench } from "./lib/run-bench.ts";
+import { HOST, MIN_BCRYPT_COST as MIN_COST, PASSWORD, POLICY_VERSION, ROOT } from "./lib/settings.ts";
+import { timed } from "./lib/time.ts";
+import { dryRunBundle, migrateLocalD1, startWranglerDev, writeEnvFile } from "./lib/worker.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -52,13 +37,9 @@ const ROUND_MS = 4000;
 const WARMUP_MS = 1500;
 const MAX_REQUESTS_PER_ROUND = 100_000;
 const REQUEST_TIMEOUT_MS = 10_000;
-const CLOCK_TICKS_PER_S = 100; // Linux USER_HZ, the unit of utime/stime in /proc/<pid>/stat
 
 // ---------------------------------------------------------------------------------------------
-// Helpers
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-const kib = (bytes: number) => `${fmt(bytes / 1024)} KiB`;
+// 1. Login CPU cost: exactly the pre-hash and bcryptjs calls of workers/domain/passwords.ts.
 
 function readBcryptCost(): number {
   const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
@@ -67,43 +48,7 @@ function readBcryptCost(): number {
   return Number(match[1]);
 }
 
-/**
- * CPU ticks used so far by each live process of a process group (wrangler's Node process and its
- * workerd processes), from /proc; undefined where there is no /proc (not Linux). A process's own
- * time plus that of its reaped children, so a workerd that exits (and is reaped) is still counted.
- */
-function groupCpuTicks(pgid: number): Map<string, number> | undefined {
-  const procs = procStats();
-  if (!procs) return undefined;
-  const ticks = new Map<string, number>();
-  for (const { pid, fields } of procs) {
-    if (Number(fields[2]) !== pgid) continue;
-    // utime stime cutime cstime
-    ticks.set(pid, Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]));
-  }
-  return ticks;
-}
-
-/** CPU ms the group used between two snapshots (new processes count whole; each term is ≥ 0). */
-function cpuMsBetween(before: Map<string, number>, after: Map<string, number>) {
-  let ticks = 0;
-  for (const [pid, t] of after) ticks += Math.max(0, t - (before.get(pid) ?? 0));
-  return (ticks * 1000) / CLOCK_TICKS_PER_S;
-}
-
-// ---------------------------------------------------------------------------------------------
-// 1. Login CPU cost: exactly the pre-hash and bcryptjs calls of workers/domain/passwords.ts.
-
 const preHash = (password: string, pepper: Uint8Array) => base64.encode(hmac(sha384, pepper, utf8ToBytes(password.normalize("NFKC"))));
-
-/** Wall and CPU time (ms) of one call; CPU (this process) is what a busy machine distorts least. */
-async function timed<T>(fn: () => Promise<T>) {
-  const wall = performance.now();
-  const cpu = process.cpuUsage();
-  const value = await fn();
-  const used = process.cpuUsage(cpu);
-  return { value, wallMs: performance.now() - wall, cpuMs: (used.user + used.system) / 1000 };
-}
 
 async function timeBcrypt(cost: number, runs: number) {
   const pepper = crypto.getRandomValues(new Uint8Array(32));
@@ -112,9 +57,9 @@ async function timeBcrypt(cost: number, runs: number) {
     const hash = await timed(() => bcrypt.hash(preHash(PASSWORD, pepper), cost));
     const compare = await timed(() => bcrypt.compare(preHash(PASSWORD, pepper), hash.value));
     if (!compare.value) throw new Error("bcrypt compare failed");
-    samples.hashWall.push(hash.wallMs);
+    samples.hashWall.push(hash.ms);
     samples.hashCpu.push(hash.cpuMs);
-    samples.compareWall.push(compare.wallMs);
+    samples.compareWall.push(compare.ms);
     samples.compareCpu.push(compare.cpuMs);
   }
   return {

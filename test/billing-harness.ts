@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { call, randomId } from "./harness";
-import type { RecordedStripeRequest } from "./provided-context";
+import type { RecordedStripeRequest } from "./provided-context.d";
 
 const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
 

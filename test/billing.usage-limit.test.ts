@@ -10,9 +10,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { updateAccount } from "../workers/domain/accounts";
 import { loadConfig } from "../workers/domain/config";
-import { type DomainContext, fixedClock, openDb } from "../workers/domain/context";
+import { type DomainContext, fixedClock } from "../workers/domain/context";
+import { openDb } from "../workers/domain/db";
 import worker from "../workers/index";
-import { call, createUser, expectProblem, insertSession, outbox, randomId, type TestUser, testEnv } from "./harness";
+import { call, createUser, expectProblem, insertSession, outbox, randomId, testEnv, type TestUser } from "./harness";
 import { grantPlan } from "./provisioner-harness";
 
 const MINUTE = 60_000;

@@ -8,7 +8,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { coldObjectKey } from "../workers/domain/cold-copy";
+import { coldObjectKey } from "../workers/domain/cold-storage";
 import worker from "../workers/index";
 import { call, expectProblem, randomId, testEnv } from "./harness";
 import { connect, entitledUser, liveSessionsOf, provisioner, volumeExists } from "./provisioner-harness";

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { accountEmails } from "../workers/domain/email";
+import { accountEmails } from "../workers/adapters/email";
 import { call, createUser, outbox } from "./harness";
 
 describe("policy §2: account and billing emails only", () => {

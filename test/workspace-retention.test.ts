@@ -10,11 +10,11 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { coldObjectKey } from "../workers/domain/cold-copy";
+import { coldObjectKey } from "../workers/domain/cold-storage";
 import { configuredHostId } from "../workers/domain/hosts";
-import { DELETION_WARNING_DAYS, WORKSPACE_RETENTION_DAYS } from "../workers/domain/workspace-retention";
+import { DELETION_WARNING_DAYS, WORKSPACE_RETENTION_DAYS } from "../workers/domain/workspaces";
 import worker from "../workers/index";
-import { call, expectProblem, outbox, type TestUser, testEnv } from "./harness";
+import { call, expectProblem, outbox, testEnv, type TestUser } from "./harness";
 import { commandsOf, connect, containersOf, entitledUser, volumeExists } from "./provisioner-harness";
 
 const CRON = "17 * * * *";

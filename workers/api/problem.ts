@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, ERROR_CODES, type ErrorCode } from "../domain/errors";
-import { logError } from "../domain/logs";
+import { logError } from "../adapters/log";
 import type { HonoEnv } from "./types";
 
 export const PROBLEM_TYPE_BASE = "https://ozekai.dev/problems/";

@@ -1,4 +1,4 @@
-import type { Principal } from "../domain/auth";
+import type { Principal } from "../domain/accounts";
 import type { DomainContext } from "../domain/context";
 import type { Env } from "../env";
 

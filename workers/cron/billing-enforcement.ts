@@ -1,4 +1,4 @@
-import { disconnectUnentitledSessions } from "../domain/billing-enforcement";
+import { disconnectUnentitledSessions } from "../domain/billing";
 import type { Job } from ".";
 import { withProvisioner } from "./hosts";
 

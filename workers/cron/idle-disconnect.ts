@@ -1,4 +1,4 @@
-import { disconnectIdleSessions } from "../domain/idle";
+import { disconnectIdleSessions } from "../domain/sessions";
 import type { Job } from ".";
 import { withProvisioner } from "./hosts";
 

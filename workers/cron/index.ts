@@ -1,6 +1,7 @@
 import { loadConfig } from "../domain/config";
-import { type DomainContext, fixedClock, openDb } from "../domain/context";
-import { logError } from "../domain/logs";
+import { type DomainContext, fixedClock } from "../domain/context";
+import { openDb } from "../domain/db";
+import { logError } from "../adapters/log";
 import type { Env } from "../env";
 import { archiveJob } from "./archive";
 import { billingEnforcementJob } from "./billing-enforcement";

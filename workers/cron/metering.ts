@@ -1,4 +1,4 @@
-import { meterUsage } from "../domain/metering";
+import { meterUsage } from "../domain/billing";
 import type { Job } from ".";
 
 /** Hourly: each billed session's time per closed clock hour, to Stripe's billing meter (issue 4 item 5). */

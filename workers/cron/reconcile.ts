@@ -1,5 +1,5 @@
-import { forEachHost, hostsToVisit } from "../domain/host-metrics";
-import { reconcileHost } from "../domain/reconcile";
+import { forEachHost, hostsToVisit } from "../domain/hosts";
+import { reconcileHost } from "../domain/sessions";
 import type { Job } from ".";
 import { withProvisioner } from "./hosts";
 

@@ -1,4 +1,4 @@
-import { checkUsageLimits } from "../domain/usage-limit";
+import { checkUsageLimits } from "../domain/usage";
 import type { Job } from ".";
 
 /**

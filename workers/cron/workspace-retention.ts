@@ -1,5 +1,4 @@
-import { warnInactiveWorkspaces } from "../domain/workspace-retention";
-import { deleteInactiveWorkspaces, finishLeftoverDeletions } from "../domain/workspaces";
+import { deleteInactiveWorkspaces, finishLeftoverDeletions, warnInactiveWorkspaces } from "../domain/workspaces";
 import type { Job } from ".";
 
 /**

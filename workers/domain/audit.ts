@@ -1,4 +1,4 @@
-import { type SQL, sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { accountEvents, type Command, commandLog, users } from "../../schema";
 import { actorLabel, type DomainContext } from "./context";
 

@@ -1,16 +1,14 @@
-import { drizzle } from "drizzle-orm/d1";
-import * as schema from "../../schema";
 import type { Env } from "../env";
 import type { Config } from "./config";
-
-export type Db = ReturnType<typeof drizzle<typeof schema>>;
-export const openDb = (d1: D1Database): Db => drizzle(d1, { schema });
+import type { Db } from "./db";
 
 /** Time comes from here, never from `Date.now()` in domain code, so tests move it instead of waiting. */
 export interface Clock {
   now(): Date;
 }
+
 export const systemClock: Clock = { now: () => new Date() };
+
 export const fixedClock = (at: Date | number): Clock => ({ now: () => new Date(at) });
 
 /** Who acts: the domain layer is called the same way from a request, a webhook or a cron job. */

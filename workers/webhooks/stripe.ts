@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { applyStripeEvent } from "../domain/billing-webhooks";
+import { applyStripeEvent } from "../domain/billing";
 import { AppError } from "../domain/errors";
-import { verifyWebhook } from "../domain/stripe";
+import { verifyWebhook } from "../adapters/stripe";
 import type { HonoEnv } from "../api/types";
 
 /** Stripe's events are small; this bounds what an unauthenticated caller can make us read. */

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { authenticate } from "../../domain/auth";
+import { authenticate } from "../../domain/accounts";
 import { AppError } from "../../domain/errors";
 import type { HonoEnv } from "../types";
 

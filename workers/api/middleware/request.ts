@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { logAccess } from "../../domain/logs";
+import { logAccess } from "../../adapters/log";
 import type { HonoEnv } from "../types";
 
 const SECURITY_HEADERS: Record<string, string> = {

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../../domain/config";
-import { openDb, systemClock } from "../../domain/context";
+import { openDb } from "../../domain/db";
+import { systemClock } from "../../domain/context";
 import type { HonoEnv } from "../types";
 
 /** Builds the request-scoped domain context once (db, config, clock, request id). */

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { deleteAccount, emailField, getAccount, updateAccount, usageLimitField, usernameField } from "../../domain/accounts";
-import { changePassword } from "../../domain/auth";
+import { changePassword, deleteAccount, emailField, getAccount, updateAccount, usageLimitField, usernameField } from "../../domain/accounts";
 import { newApp } from "../app";
 import { principalOf, requireUser } from "../middleware/auth";
 import { limitByAccount } from "../middleware/rate-limit";

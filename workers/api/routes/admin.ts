@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { getPlanGrant, setPlanGrant } from "../../domain/admin";
+import { getPlanGrant, setPlanGrant } from "../../domain/accounts";
 import { PLANS } from "../../domain/plans";
 import { newApp } from "../app";
 import { requireUser } from "../middleware/auth";

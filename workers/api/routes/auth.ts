@@ -1,12 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { emailField, normalizeEmail, normalizeUsername, signup, usernameField, verifyEmail } from "../../domain/accounts";
-import { confirmPasswordReset, login, logout, refresh, requestPasswordReset } from "../../domain/auth";
+import { confirmPasswordReset, emailField, login, logout, normalizeEmail, normalizeUsername, refresh, requestPasswordReset, signup, usernameField, verifyEmail } from "../../domain/accounts";
 import { newApp } from "../app";
 import { principalOf, requireUser } from "../middleware/auth";
 import { limitByAccount, limitByIp } from "../middleware/rate-limit";
 import { errorResponses } from "../problem";
 import { AcceptedSchema, bearerAuth, jsonBody, jsonResponse, passwordField, TokenPairSchema } from "../schemas";
-
 
 // Signup, login and reset answer the same whatever exists (no account enumeration).
 const SIGNUP_ACCEPTED = { status: "accepted", message: "Check your email to continue." } as const;

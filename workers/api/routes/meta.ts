@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { CURRENT_POLICY_VERSION } from "../../domain/policy";
+import { CURRENT_POLICY_VERSION } from "../../domain/privacy";
 import { newApp } from "../app";
 import { jsonResponse } from "../schemas";
 

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { stripePriceIds } from "../../domain/billing-config";
+import { stripePriceIds } from "../../domain/config";
 import { planCatalog } from "../../domain/plans";
 import { newApp } from "../app";
 import { errorResponses } from "../problem";

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "../../domain/errors";
-import { openSessionShell } from "../../domain/workspace-files";
+import { openSessionShell } from "../../domain/sessions";
 import { newApp } from "../app";
 import { principalOf, requireUserOrWebSocketToken, WEBSOCKET_TOKEN_PREFIX } from "../middleware/auth";
 import { errorResponses } from "../problem";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { usageReport } from "../../domain/usage-report";
+import { usageReport } from "../../domain/usage";
 import { newApp } from "../app";
 import { principalOf, requireUser } from "../middleware/auth";
 import { errorResponses } from "../problem";

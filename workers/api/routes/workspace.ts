@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "../../domain/errors";
-import { downloadWorkspaceArchive, downloadWorkspaceFile, uploadWorkspaceFile, wantsSha256 } from "../../domain/workspace-files";
-import { destroyWorkspace, getWorkspace } from "../../domain/workspaces";
+import { destroyWorkspace, downloadWorkspaceArchive, downloadWorkspaceFile, getWorkspace, uploadWorkspaceFile, wantsSha256 } from "../../domain/workspaces";
 import { newApp } from "../app";
 import { principalOf, requireUser } from "../middleware/auth";
 import { errorResponses } from "../problem";

@@ -1,0 +1,158 @@
+/**
+ * Section 2: file transfer. Upload and download of one file through the Worker
+ * (PUT/GET /v1/workspace/files/{path}) against `docker cp` of the same file into and out of a
+ * container, MB/s and ratios (target ≥ 0.5×), with the peak RSS of the Worker runtime
+ * (wrangler + workerd) and of the provisioner during each transfer, for each file size.
+ * Skipped, with a note, while the Worker has no such routes.
+ */
+import { rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { dockerOk, type DockerResult } from "../lib/docker.ts";
+import { type Api, expect } from "../lib/http.ts";
+import { rssSampler } from "../lib/proc.ts";
+import { fmt, fmtLoad, mbps, mib, table } from "../lib/report.ts";
+import { log } from "../lib/run-bench.ts";
+import type { SessionStack } from "../lib/stack.ts";
+import { sleep } from "../lib/time.ts";
+import { httpDownload, httpUpload, MIB, type TransferResult, transferTimeout } from "../lib/transfer.ts";
+import { makeFile, sha256File } from "./random-file.ts";
+import { rawRemove, rawRun } from "./raw-container.ts";
+import { apiConnect, apiDisconnectAndDestroy } from "./session-api.ts";
+import { FILE_SIZES_MB, RSS_SAMPLE_MS } from "./settings.ts";
+interface FileRoutes {
+  available: boolean;
+  note: string;
+}
+
+/** Whether the Worker has the file routes: its OpenAPI document lists them (PUT and GET). */
+async function findFileRoutes(api: Api): Promise<FileRoutes> {
+  const doc = (await expect(api, "GET", "/openapi.json", [200])).json as { paths?: Record<string, Record<string, unknown>> };
+  const path = Object.keys(doc.paths ?? {}).find((p) => /^\/v1\/workspace\/files\/\{[^}]+\}$/.test(p));
+  const ops = path ? doc.paths![path]! : {};
+  if (!path || !("put" in ops) || !("get" in ops)) {
+    return { available: false, note: "the Worker has no PUT and GET /v1/workspace/files/{path} yet (not in /openapi.json)" };
+  }
+  return { available: true, note: `${path}` };
+}
+
+interface TransferRow {
+  sizeMb: number;
+  upload: TransferResult;
+  download: TransferResult;
+  cpIn: DockerResult;
+  cpOut: DockerResult;
+  /** Peak RSS (bytes) during each API transfer, and just before them. */
+  rssIdle: Record<string, number>;
+  rssUpload: Record<string, number>;
+  rssDownload: Record<string, number>;
+  verified: string;
+}
+
+export type FileOutcome = { skipped: string } | { rows: TransferRow[]; routeNote: string };
+
+export async function fileTransfer(stack: SessionStack, tmp: string): Promise<FileOutcome> {
+  const { api } = stack;
+  const routes = await findFileRoutes(api);
+  if (!routes.available) return { skipped: routes.note };
+
+  const { session } = await apiConnect(api); // a workspace to upload into, with its session running
+  const box = await rawRun("files"); // the docker cp side: a container made as in section 1
+  const groups = { worker: stack.worker.child.pid!, provisioner: stack.provisioner.child.pid! };
+  const rows: TransferRow[] = [];
+  try {
+    for (const sizeMb of FILE_SIZES_MB) {
+      const bytes = sizeMb * MIB;
+      const name = `bench-${sizeMb}MiB.bin`;
+      const source = join(tmp, name);
+      const back = join(tmp, `${name}.back`);
+      log(`files: writing a ${sizeMb} MiB file …`);
+      const sha = makeFile(source, sizeMb);
+      const url = `${api.base}/v1/workspace/files/${name}`;
+
+      await sleep(500); // let the RSS settle after the previous size
+      const rssIdle = rssSampler(groups, RSS_SAMPLE_MS).stop();
+      log(`files: ${sizeMb} MiB upload through the Worker …`);
+      let sampler = rssSampler(groups, RSS_SAMPLE_MS);
+      const upload = await httpUpload(url, api.token!, source, bytes);
+      const rssUpload = sampler.stop();
+      if (upload.status === 404) return { skipped: `PUT ${new URL(url).pathname} answered 404: ${upload.text.slice(0, 300)}` };
+      if (upload.status < 200 || upload.status > 299) throw new Error(`upload: ${upload.status} ${upload.text.slice(0, 500)}`);
+
+      log(`files: ${sizeMb} MiB docker cp into a container …`);
+      const cpIn = await dockerOk(["cp", source, `${box.raw.name}:/workspace/${name}`], transferTimeout(bytes));
+
+      log(`files: ${sizeMb} MiB download through the Worker …`);
+      sampler = rssSampler(groups, RSS_SAMPLE_MS);
+      const download = await httpDownload(url, api.token!, back, bytes);
+      const rssDownload = sampler.stop();
+      if (download.status !== 200) throw new Error(`download: ${download.status} ${download.text.slice(0, 500)}`);
+      if (download.bytes !== bytes) throw new Error(`download: ${download.bytes} bytes, expected ${bytes}`);
+      const checks: string[] = [];
+      const uploaded = (() => {
+        try {
+          return JSON.parse(upload.text) as { sha256?: unknown; size?: unknown };
+        } catch {
+          return {};
+        }
+      })();
+      if (typeof uploaded.sha256 === "string") {
+        if (uploaded.sha256 !== sha) throw new Error(`upload: the Worker says sha256 ${uploaded.sha256}, the file has ${sha}`);
+        checks.push("upload sha256");
+      }
+      if ((await sha256File(back)) !== sha) throw new Error("download: the bytes differ from the uploaded file");
+      checks.push("download sha256");
+      rmSync(back, { force: true });
+
+      log(`files: ${sizeMb} MiB docker cp out of the container …`);
+      const cpOut = await dockerOk(["cp", `${box.raw.name}:/workspace/${name}`, back], transferTimeout(bytes));
+      if (statSync(back).size !== bytes) throw new Error(`docker cp out: ${statSync(back).size} bytes, expected ${bytes}`);
+      checks.push("docker cp size");
+      rmSync(back, { force: true });
+      rmSync(source, { force: true });
+      rows.push({ sizeMb, upload, download, cpIn, cpOut, rssIdle, rssUpload, rssDownload, verified: checks.join(", ") });
+    }
+  } finally {
+    await apiDisconnectAndDestroy(api, session).catch((error) => log(`files: disconnect/destroy failed (cleanup sweeps it): ${String(error)}`));
+    await rawRemove(box.raw).catch(() => undefined);
+  }
+  return { rows, routeNote: routes.note };
+}
+
+/** The section's lines: MB/s and RSS per size and direction, the ratios at the largest size against the target. */
+export function fileReport(files: FileOutcome, loadBefore: number[], loadAfter: number[]): string[] {
+  const out: string[] = [];
+  out.push(`2. File transfer through the Worker vs docker cp (sizes ${FILE_SIZES_MB.map((s) => `${s} MiB`).join(" and ")}; MB/s = 10^6 bytes/s)`);
+  if ("skipped" in files) {
+    out.push(`SKIPPED: ${files.skipped}. Rerun once the routes exist; nothing else in this section was measured.`);
+    return out;
+  }
+  const fileRows: string[][] = [];
+  for (const r of files.rows) {
+    const bytes = r.sizeMb * MIB;
+    const up = mbps(bytes, r.upload.ms);
+    const cpIn = mbps(bytes, r.cpIn.ms);
+    const down = mbps(bytes, r.download.ms);
+    const cpOut = mbps(bytes, r.cpOut.ms);
+    fileRows.push([`${r.sizeMb} MiB`, "upload", fmt(up), fmt(cpIn), `${fmt(up / cpIn, 2)}×`, mib(r.rssIdle.worker!), mib(r.rssUpload.worker!), mib(r.rssIdle.provisioner!), mib(r.rssUpload.provisioner!)]);
+    fileRows.push([`${r.sizeMb} MiB`, "download", fmt(down), fmt(cpOut), `${fmt(down / cpOut, 2)}×`, mib(r.rssIdle.worker!), mib(r.rssDownload.worker!), mib(r.rssIdle.provisioner!), mib(r.rssDownload.provisioner!)]);
+  }
+  out.push(table(["size", "direction", "API MB/s", "docker cp MB/s", "API/cp", "worker RSS before", "worker RSS peak", "prov. RSS before", "prov. RSS peak"], fileRows));
+  const largest = files.rows.at(-1)!;
+  const smallest = files.rows[0]!;
+  const upRatio = largest.cpIn.ms / largest.upload.ms;
+  const downRatio = largest.cpOut.ms / largest.download.ms;
+  out.push(
+    `at ${largest.sizeMb} MiB: upload ${fmt(upRatio, 2)}×, download ${fmt(downRatio, 2)}× docker cp (target ≥ 0.5×: ${upRatio >= 0.5 && downRatio >= 0.5 ? "met" : "missed"})`,
+  );
+  if (files.rows.length > 1) {
+    const peak = (r: TransferRow, who: "worker" | "provisioner") => Math.max(r.rssUpload[who]!, r.rssDownload[who]!);
+    out.push(
+      `peak RSS from ${smallest.sizeMb} MiB to ${largest.sizeMb} MiB (${fmt(largest.sizeMb / smallest.sizeMb, 0)}× the bytes): ` +
+        `worker runtime ${mib(peak(smallest, "worker"))} → ${mib(peak(largest, "worker"))}, provisioner ${mib(peak(smallest, "provisioner"))} → ${mib(peak(largest, "provisioner"))}`,
+    );
+  }
+  out.push(
+    `(load average ${fmtLoad(loadBefore)} before this section, ${fmtLoad(loadAfter)} after; route ${files.routeNote}; verified: ${largest.verified}. worker = the wrangler dev process group (wrangler's Node process + workerd), provisioner = its Node process; VmRSS sampled every ${RSS_SAMPLE_MS} ms)`,
+  );
+  return out;
+}

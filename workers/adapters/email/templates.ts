@@ -1,0 +1,107 @@
+import type { DomainContext } from "../../domain/context";
+
+/**
+ * Policy §2: only account and billing emails exist. There is no marketing kind, so no code path
+ * can send one. Policy §4: they leave through Cloudflare's send_email binding, no third party.
+ */
+export type EmailKind = "account" | "billing";
+
+export interface Email {
+  kind: EmailKind;
+  subject: string;
+  text: string;
+}
+
+const sign = "\n\n— Ozekai\nYou receive this because of activity on your Ozekai account. We never send marketing email.";
+
+export const accountEmails = {
+  verifyAddress: (link: string): Email => ({
+    kind: "account",
+    subject: "Verify your email address",
+    text: `Welcome to Ozekai.\n\nConfirm this address to start GPU sessions:\n${link}\n\nThe link expires in 24 hours. If you did not sign up, ignore this email.${sign}`,
+  }),
+  signupWithExistingAddress: (resetLink: string): Email => ({
+    kind: "account",
+    subject: "Someone tried to sign up with your address",
+    text: `Someone (maybe you) tried to create an Ozekai account with this email address, which already has one.\n\nIf you forgot your password, reset it here:\n${resetLink}\n\nOtherwise ignore this email.${sign}`,
+  }),
+  signupUsernameTaken: (username: string): Email => ({
+    kind: "account",
+    subject: "Choose another username",
+    text: `Your Ozekai account was not created: the username "${username}" is taken. Please sign up again with another username.${sign}`,
+  }),
+  changeAddress: (link: string): Email => ({
+    kind: "account",
+    subject: "Confirm your new email address",
+    text: `Confirm that this address should become your Ozekai sign-in address:\n${link}\n\nThe link expires in 24 hours.${sign}`,
+  }),
+  addressChanged: (newAddress: string): Email => ({
+    kind: "account",
+    subject: "Your email address was changed",
+    text: `The email address of your Ozekai account was changed to ${newAddress}. If this was not you, reset your password and contact privacy@ozekai.dev.${sign}`,
+  }),
+  passwordReset: (link: string): Email => ({
+    kind: "account",
+    subject: "Reset your password",
+    text: `Reset your Ozekai password with this link:\n${link}\n\nThe link expires in 1 hour and works once. If you did not ask for it, ignore this email.${sign}`,
+  }),
+  passwordChanged: (): Email => ({
+    kind: "account",
+    subject: "Your password was changed",
+    text: `The password of your Ozekai account was changed and every sign-in was ended. If this was not you, reset your password now.${sign}`,
+  }),
+  /** Policy §2: an account email about the user's own session; sent by the idle-disconnect job. */
+  sessionIdleDisconnected: (idleMinutes = 30): Email => ({
+    kind: "account",
+    subject: "Your GPU session was disconnected because it was idle",
+    text: `Your Ozekai GPU session was disconnected because it was idle: its GPUs (or, on a plan without GPUs, its CPU) were barely used and no shell was attached for ${idleMinutes} minutes. Billing stopped when it was disconnected.\n\nYour workspace is kept as it was; connect again to continue.${sign}`,
+  }),
+  /** Policy §6: the warning before inactivity deletion of the user's own workspace; sent by the workspace-retention job. */
+  workspaceDeletionWarning: (lastActiveOn: string, deletesAt: string): Email => ({
+    kind: "account",
+    subject: "Your workspace will be deleted for inactivity",
+    text: `Your Ozekai account has not been active since ${lastActiveOn}. As our privacy policy says (§6), workspace data may be deleted 60 days after an account was last active, so your workspace and its files will be deleted on ${deletesAt}.\n\nTo keep it, sign in or connect before then: any activity cancels the deletion. You can download your workspace while connected.${sign}`,
+  }),
+  accountDeleted: (): Email => ({
+    kind: "account",
+    subject: "Your account was deleted",
+    text: `Your Ozekai account was deleted as you asked. Personal data is erased except what billing law requires us to keep (policy §6).${sign}`,
+  }),
+};
+
+/** Policy §2 "billing notifications": about the user's own subscription, sent from Stripe's webhooks. */
+export const billingEmails = {
+  paymentFailed: (portalHint: string): Email => ({
+    kind: "billing",
+    subject: "Your payment failed",
+    text: `Stripe could not collect the payment for your Ozekai subscription. Update your payment method in the billing portal (${portalHint}).\n\nGPU sessions keep starting for a short grace period; after it, new sessions are refused until the payment goes through.${sign}`,
+  }),
+  sessionStoppedUnpaid: (): Email => ({
+    kind: "billing",
+    subject: "Your GPU session was stopped: your subscription is not paid",
+    text: `Your Ozekai GPU session was disconnected because your subscription's payment is overdue past its grace period, or the subscription has ended. Billing stopped when it was disconnected; your workspace is kept.\n\nUpdate your payment method in the billing portal to start sessions again.${sign}`,
+  }),
+  subscriptionEnded: (): Email => ({
+    kind: "billing",
+    subject: "Your subscription has ended",
+    text: `Your Ozekai subscription has ended, so new GPU sessions cannot start. Your workspace is kept as our privacy policy describes (§6); subscribe again at any time to continue.${sign}`,
+  }),
+  /** The monthly usage limit the user set: 80% ("approaching") or 100% ("reached") of it. A notice only. */
+  usageLimit: (percent: 80 | 100, usage: { month: string; usedHours: number; limitHours: number }): Email => ({
+    kind: "billing",
+    subject: percent === 100 ? "You have reached your monthly GPU-time limit" : "You have used 80% of your monthly GPU-time limit",
+    text: `Your Ozekai GPU sessions have run for ${usage.usedHours.toFixed(1)} hours in ${usage.month} (UTC), ${percent === 100 ? "reaching" : "80% of"} the ${usage.limitHours}-hour monthly limit you set.\n\nThis is a notice only: sessions are not disconnected at your limit, and GPU time keeps being billed while they run. Disconnect when you are done, or change the limit in your account settings.${sign}`,
+  }),
+};
+
+/** Sends after the response (waitUntil): the answer's timing never depends on whether mail went out. */
+export function sendEmail(ctx: DomainContext, to: string, email: Email): void {
+  ctx.waitUntil(
+    ctx.env.EMAIL.send({ from: { name: "Ozekai", email: ctx.config.emailFrom }, to, subject: email.subject, text: email.text, headers: { "X-Ozekai-Email-Kind": email.kind } }).catch(
+      (error: unknown) => {
+        // The address is personal data and the body holds tokens: log neither.
+        console.error(JSON.stringify({ event: "email_failed", requestId: ctx.requestId, kind: email.kind, error: error instanceof Error ? error.name : "unknown" }));
+      },
+    ),
+  );
+}

@@ -1,0 +1,69 @@
+/** Sign-up, without account enumeration: whatever exists, the answer is the same and the outcome goes to the mailbox by email. */
+import { isUniqueViolation } from "../db";
+import { eq, or } from "drizzle-orm";
+import { users } from "../../../schema";
+import { auditEvent } from "../audit";
+import type { DomainContext } from "../context";
+import { accountEmails, sendEmail } from "../../adapters/email";
+import { fieldError } from "../errors";
+import { checkNewPassword, hashPassword } from "./passwords";
+import { CURRENT_POLICY_VERSION } from "../privacy";
+import { newId } from "../db";
+import { VERIFY_TTL_MS } from "./single-use";
+import { link } from "./single-use";
+import { singleUseToken } from "./single-use";
+
+export interface SignupInput {
+  username: string;
+  email: string;
+  password: string;
+  policyVersion: string;
+}
+
+/**
+ * Same answer whether the address or username exists (no account enumeration): the outcome is
+ * told to the mailbox owner by email, and a password is hashed on every path so timing matches.
+ */
+export async function signup(ctx: DomainContext, input: SignupInput): Promise<void> {
+  if (input.policyVersion !== CURRENT_POLICY_VERSION) {
+    throw fieldError("policyVersion", `Accept the current privacy policy (version ${CURRENT_POLICY_VERSION}).`);
+  }
+  checkNewPassword(input.password, "password", input);
+  const passwordHash = await hashPassword(input.password, ctx.config);
+  const existing = await ctx.db
+    .select({ email: users.email, username: users.username })
+    .from(users)
+    .where(or(eq(users.email, input.email), eq(users.username, input.username)));
+  if (existing.some((u) => u.email === input.email)) {
+    sendEmail(ctx, input.email, accountEmails.signupWithExistingAddress(`${ctx.config.appUrl}/reset-password`));
+    return;
+  }
+  if (existing.length > 0) {
+    sendEmail(ctx, input.email, accountEmails.signupUsernameTaken(input.username));
+    return;
+  }
+  const now = ctx.clock.now();
+  const id = newId();
+  const verify = singleUseToken(ctx, id, "verify_email", VERIFY_TTL_MS);
+  try {
+    await ctx.db.batch([
+      ctx.db.insert(users).values({
+        id,
+        username: input.username,
+        email: input.email,
+        passwordHash,
+        createdAt: now,
+        lastActiveAt: now,
+        policyVersion: input.policyVersion,
+        ageConfirmedAt: now,
+      }),
+      verify.insert,
+      auditEvent(ctx, id, "signup", { policyVersion: input.policyVersion }),
+    ]);
+  } catch (error) {
+    // A concurrent signup took the address or name between the check and the insert.
+    if (isUniqueViolation(error)) return;
+    throw error;
+  }
+  sendEmail(ctx, input.email, accountEmails.verifyAddress(link(ctx, "/verify-email", verify.token)));
+}

@@ -1,0 +1,102 @@
+/**
+ * Billing through Stripe (policy §1 "Payment information", §4): Checkout sells a plan's
+ * subscription, the Customer Portal manages it, and we keep only the customer and subscription
+ * references, the plan, the status and the period end. Stripe receives the email address and our
+ * opaque account id — nothing else leaves the platform.
+ */
+import { eq } from "drizzle-orm";
+import { billingAccounts, type SubscriptionStatus } from "../../../schema";
+import { findUser } from "../owned";
+import { auditEvent } from "../audit";
+import { graceDays } from "../config";
+import type { DomainContext } from "../context";
+import { AppError, fieldError } from "../errors";
+import { planCatalog } from "../plans";
+import { stripeCall, stripeFor } from "../../adapters/stripe";
+
+export interface BillingView {
+  /** Whether a Stripe customer exists for the account (after the first checkout). */
+  hasCustomer: boolean;
+  planId: string | null;
+  status: SubscriptionStatus | null;
+  currentPeriodEnd: string | null;
+  /** While past_due: when new sessions stop being allowed. */
+  graceEndsAt: string | null;
+}
+
+/** Statuses of a subscription that still exists: a second checkout would bill twice. */
+const LIVE_STATUSES: readonly SubscriptionStatus[] = ["active", "trialing", "past_due", "unpaid"];
+
+const billingRow = (ctx: DomainContext, userId: string) => ctx.db.select().from(billingAccounts).where(eq(billingAccounts.userId, userId)).get();
+
+export async function getBilling(ctx: DomainContext, userId: string): Promise<BillingView> {
+  stripeFor(ctx.env);
+  const row = await billingRow(ctx, userId);
+  const pastDue = row?.subscriptionStatus === "past_due" ? (row.pastDueSince ?? row.updatedAt) : null;
+  return {
+    hasCustomer: row !== undefined,
+    planId: row?.planId ?? null,
+    status: row?.subscriptionStatus ?? null,
+    currentPeriodEnd: row?.currentPeriodEnd?.toISOString() ?? null,
+    graceEndsAt: pastDue ? new Date(pastDue.getTime() + graceDays(ctx.env) * 86_400_000).toISOString() : null,
+  };
+}
+
+/**
+ * A Checkout Session for the plan's subscription: its base price and its metered GPU-time price.
+ * The Stripe customer is created on first use with the email and our account id only (policy §4),
+ * under an idempotency key, so a retry after a failure reuses it. The billing row is written only
+ * once Stripe has answered both calls: a failure leaves nothing half-written here.
+ */
+export async function startCheckout(ctx: DomainContext, userId: string, planId: string): Promise<{ url: string }> {
+  const { config, stripe } = stripeFor(ctx.env);
+  const plan = planCatalog(config.prices).find((p) => p.id === planId);
+  if (!plan?.stripePrices) throw fieldError("planId", "This plan is not sold here.");
+  const prices = plan.stripePrices;
+  const user = await findUser(ctx, userId);
+  const existing = await billingRow(ctx, userId);
+  if (existing?.subscriptionStatus && LIVE_STATUSES.includes(existing.subscriptionStatus)) {
+    throw new AppError("already_subscribed", "You already have a subscription; change or cancel it in the billing portal (POST /v1/billing/portal).");
+  }
+  const customerId =
+    existing?.stripeCustomerId ??
+    (
+      await stripeCall(ctx.requestId, "customers.create", () =>
+        // Policy §4: the email address and our opaque reference, nothing more.
+        stripe.customers.create({ email: user.email ?? undefined, metadata: { user_id: user.id } }, { idempotencyKey: `ozekai-customer-${user.id}` }),
+      )
+    ).id;
+  const session = await stripeCall(ctx.requestId, "checkout.sessions.create", () =>
+    stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer: customerId,
+      client_reference_id: user.id,
+      // Metered prices take no quantity: usage is reported to the meter.
+      line_items: [{ price: prices.base, quantity: 1 }, { price: prices.usage }],
+      subscription_data: { metadata: { plan_id: plan.id } },
+      metadata: { plan_id: plan.id },
+      success_url: `${ctx.config.appUrl}/billing?checkout=success`,
+      cancel_url: `${ctx.config.appUrl}/billing?checkout=canceled`,
+    }),
+  );
+  if (!session.url) throw new AppError("stripe_unavailable", "Stripe returned no checkout page; nothing was changed. Try again.");
+  if (!existing) {
+    const now = ctx.clock.now();
+    await ctx.db.batch([
+      ctx.db.insert(billingAccounts).values({ userId, stripeCustomerId: customerId, createdAt: now, updatedAt: now }).onConflictDoNothing(),
+      auditEvent(ctx, userId, "billing_customer_created"),
+    ]);
+  }
+  return { url: session.url };
+}
+
+/** A Customer Portal session: payment method, invoices, plan changes and cancellation happen at Stripe. */
+export async function openPortal(ctx: DomainContext, userId: string): Promise<{ url: string }> {
+  const { stripe } = stripeFor(ctx.env);
+  const row = await billingRow(ctx, userId);
+  if (!row) throw new AppError("not_found", "No billing account yet: subscribe to a plan first (POST /v1/billing/checkout).");
+  const session = await stripeCall(ctx.requestId, "billing_portal.sessions.create", () =>
+    stripe.billingPortal.sessions.create({ customer: row.stripeCustomerId, return_url: `${ctx.config.appUrl}/billing` }),
+  );
+  return { url: session.url };
+}

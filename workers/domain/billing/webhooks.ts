@@ -1,0 +1,186 @@
+/**
+ * Stripe webhook events applied to billing (ARCHITECTURE "Billing"). Each event takes effect once:
+ * its id is inserted (unique key) in the same `db.batch()` as its effect, so a redelivery fails the
+ * batch and changes nothing. Out-of-order deliveries never move a subscription backwards: an
+ * effect applies only when the event is newer than the last one applied to that billing account.
+ * Only ids, status, plan and period end are read from payloads — never addresses or card data.
+ */
+import { and, eq, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
+import { z } from "zod";
+import { billingAccounts, stripeEvents, SUBSCRIPTION_STATUSES, users } from "../../../schema";
+import { stripePriceIds } from "../config";
+import type { StripePrices } from "../plans";
+import type { DomainContext } from "../context";
+import { billingEmails, sendEmail } from "../../adapters/email";
+import { AppError } from "../errors";
+import { findPlan, planForPrice } from "../plans";
+import type { Stripe } from "../../adapters/stripe";
+
+export type WebhookOutcome = "applied" | "duplicate" | "ignored" | "unknown_customer";
+
+const id = z.string().min(1).max(255);
+const planMetadata = z.object({ plan_id: z.string().optional() }).nullish();
+
+const checkoutSession = z.object({ customer: id, subscription: id.nullish(), payment_status: z.string().optional(), metadata: planMetadata });
+const subscription = z.object({
+  id,
+  customer: id,
+  status: z.enum(SUBSCRIPTION_STATUSES),
+  current_period_end: z.number().int().nullish(),
+  metadata: planMetadata,
+  items: z.object({ data: z.array(z.object({ price: z.object({ id }), current_period_end: z.number().int().nullish() })) }),
+});
+const invoice = z.object({ customer: id });
+
+const HANDLED = ["checkout.session.completed", "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted", "invoice.paid", "invoice.payment_failed"] as const;
+type Handled = (typeof HANDLED)[number];
+
+function parse<T extends z.ZodType>(schema: T, object: unknown): z.infer<T> {
+  const parsed = schema.safeParse(object);
+  if (!parsed.success) throw new AppError("webhook_invalid", "The event's object lacks the fields its type must have.");
+  return parsed.data;
+}
+
+/** The change an event makes, and the condition under which it may (beyond being newer). */
+interface Effect {
+  set: SQLiteUpdateSetSource<typeof billingAccounts>;
+  /** Extra guard on the row (e.g. only a past_due subscription becomes active on invoice.paid). */
+  when?: SQL;
+  /** false: the event fills gaps only and does not count as the newest state (checkout completion). */
+  ordered: boolean;
+}
+
+function effectOf(type: Handled, object: unknown, created: Date, prices: Record<string, StripePrices>): { customer: string; effect: Effect } {
+  switch (type) {
+    case "checkout.session.completed": {
+      const s = parse(checkoutSession, object);
+      const plan = findPlan(s.metadata?.plan_id);
+      // The subscription's own events carry its state; completion only fills what is still unknown.
+      return {
+        customer: s.customer,
+        effect: {
+          ordered: false,
+          set: {
+            stripeSubscriptionId: sql`coalesce(${billingAccounts.stripeSubscriptionId}, ${s.subscription ?? null})`,
+            planId: sql`coalesce(${billingAccounts.planId}, ${plan?.id ?? null})`,
+            subscriptionStatus: sql`coalesce(${billingAccounts.subscriptionStatus}, ${s.subscription && s.payment_status !== "unpaid" ? "active" : null})`,
+          },
+        },
+      };
+    }
+    case "customer.subscription.created":
+    case "customer.subscription.updated":
+    case "customer.subscription.deleted": {
+      const s = parse(subscription, object);
+      const plan = s.items.data.map((item) => planForPrice(prices, item.price.id)).find(Boolean) ?? findPlan(s.metadata?.plan_id);
+      const periodEnd = s.items.data.find((item) => item.current_period_end)?.current_period_end ?? s.current_period_end;
+      const status = type === "customer.subscription.deleted" ? "canceled" : s.status;
+      const ended = status === "canceled" || status === "incomplete_expired";
+      return {
+        customer: s.customer,
+        effect: {
+          ordered: true,
+          set: {
+            stripeSubscriptionId: s.id,
+            subscriptionStatus: status,
+            ...(plan ? { planId: plan.id } : {}),
+            currentPeriodEnd: periodEnd ? new Date(periodEnd * 1000) : null,
+            pastDueSince: status === "past_due" ? sql`coalesce(${billingAccounts.pastDueSince}, ${created.getTime()})` : null,
+          },
+          // A late event ending an older subscription must not end the customer's newer, live one.
+          ...(ended
+            ? {
+                when: or(
+                  isNull(billingAccounts.stripeSubscriptionId),
+                  eq(billingAccounts.stripeSubscriptionId, s.id),
+                  sql`${billingAccounts.subscriptionStatus} is null or ${billingAccounts.subscriptionStatus} not in ('active', 'trialing', 'past_due')`,
+                ),
+              }
+            : {}),
+        },
+      };
+    }
+    case "invoice.paid":
+      return {
+        customer: parse(invoice, object).customer,
+        effect: { ordered: true, set: { subscriptionStatus: "active", pastDueSince: null }, when: inArray(billingAccounts.subscriptionStatus, ["past_due", "unpaid"]) },
+      };
+    case "invoice.payment_failed":
+      return {
+        customer: parse(invoice, object).customer,
+        effect: { ordered: true, set: { subscriptionStatus: "past_due", pastDueSince: created }, when: inArray(billingAccounts.subscriptionStatus, ["active", "trialing"]) },
+      };
+  }
+}
+
+const isHandled = (type: string): type is Handled => (HANDLED as readonly string[]).includes(type);
+
+function isUniqueViolation(error: unknown): boolean {
+  const text = error instanceof Error ? `${error.message} ${error.cause instanceof Error ? error.cause.message : ""}` : "";
+  return /UNIQUE constraint failed/i.test(text);
+}
+
+const log = (ctx: DomainContext, event: Stripe.Event, outcome: string) =>
+  console.info(JSON.stringify({ event: "stripe_webhook", requestId: ctx.requestId, eventId: event.id, type: event.type, outcome }));
+
+/** Applies one verified event. Unknown types and unknown customers are acknowledged and change nothing. */
+export async function applyStripeEvent(ctx: DomainContext, event: Stripe.Event): Promise<WebhookOutcome> {
+  if (!isHandled(event.type)) {
+    log(ctx, event, "ignored");
+    return "ignored";
+  }
+  const created = new Date(event.created * 1000);
+  const { customer, effect } = effectOf(event.type, event.data.object, created, stripePriceIds(ctx.env));
+  const account = await ctx.db
+    .select({ userId: billingAccounts.userId })
+    .from(billingAccounts)
+    .where(eq(billingAccounts.stripeCustomerId, customer))
+    .get();
+  if (!account) {
+    // Not ours (another integration on the same Stripe account) or a customer we never created.
+    log(ctx, event, "unknown_customer");
+    return "unknown_customer";
+  }
+  const seen = await ctx.db.select({ eventId: stripeEvents.eventId }).from(stripeEvents).where(eq(stripeEvents.eventId, event.id)).get();
+  if (seen) {
+    log(ctx, event, "duplicate");
+    return "duplicate";
+  }
+
+  const newer = effect.ordered
+    ? // Same second: a deletion still wins (it is final); otherwise the first applied stays.
+      or(isNull(billingAccounts.lastEventAt), lt(billingAccounts.lastEventAt, created), event.type === "customer.subscription.deleted" ? eq(billingAccounts.lastEventAt, created) : undefined)
+    : undefined;
+  const where = and(eq(billingAccounts.stripeCustomerId, customer), newer, effect.when);
+  const now = ctx.clock.now();
+  try {
+    const [, update] = await ctx.db.batch([
+      ctx.db.insert(stripeEvents).values({ eventId: event.id, type: event.type, userId: account.userId, eventCreatedAt: created, processedAt: now }),
+      ctx.db
+        .update(billingAccounts)
+        .set({ ...effect.set, ...(effect.ordered ? { lastEventAt: created } : {}), updatedAt: now })
+        .where(where),
+    ]);
+    const changed = (update as { meta?: { changes?: number } }).meta?.changes ?? 0;
+    log(ctx, event, changed > 0 ? "applied" : "stale");
+    if (changed > 0 || event.type === "invoice.payment_failed") await notify(ctx, account.userId, event.type);
+    return "applied";
+  } catch (error) {
+    // The same event delivered twice at once: the other delivery recorded it first.
+    if (isUniqueViolation(error)) {
+      log(ctx, event, "duplicate");
+      return "duplicate";
+    }
+    throw error;
+  }
+}
+
+/** Policy §2 billing notifications, sent after the answer (waitUntil). */
+async function notify(ctx: DomainContext, userId: string, type: Handled): Promise<void> {
+  const email =
+    type === "invoice.payment_failed" ? billingEmails.paymentFailed(`${ctx.config.appUrl}/billing`) : type === "customer.subscription.deleted" ? billingEmails.subscriptionEnded() : null;
+  if (!email) return;
+  const user = await ctx.db.select({ email: users.email }).from(users).where(and(eq(users.id, userId), isNull(users.deletedAt))).get();
+  if (user?.email) sendEmail(ctx, user.email, email);
+}

@@ -1,0 +1,374 @@
+/**
+ * Cold storage (ARCHITECTURE "Lifecycles", docs/decisions/0010-cold-storage.md): a workspace unused
+ * for a while moves from its host to R2 (hot → archiving → cold), and the next connect brings it
+ * back onto whichever host the session is placed on (cold → restoring → hot). Policy §6: "May be
+ * moved to cold storage at any time"; nothing the user has a right to is ever lost on the way.
+ *
+ * Archive (cron): the host stages a snapshot of the workspace's tar with the SHA-256 of the whole and
+ * of each fixed-size part; the Worker copies it part by part into an R2 multipart upload, checking
+ * each part's hash, with progress in D1 so that any fault resumes at the next part. The hot copy is
+ * deleted only after the complete object's size and hash match what the host produced and the
+ * archive is committed, in one statement that a connect's cancel cannot also win (cold-copy.ts).
+ *
+ * Restore (connect): the R2 object streams into the host's import, which hashes it and keeps nothing
+ * unless it is the archive that was committed. Until the restore is done the cold copy stays
+ * authoritative; an interrupted restore leaves the workspace cold, as it was.
+ *
+ * Neither ever reads the content (policy §3): bytes pass through, only sizes and hashes are kept.
+ */
+import { and, asc, eq, exists, gte, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
+import { gpuHosts, LIVE_SESSION_STATES, sessions, workspaceArchives, workspaces } from "../../../schema";
+import { coldObjectKey, deleteColdCopy, type WorkspaceArchive } from "./copy";
+import { type ColdStorageConfig, loadColdStorageConfig, type ProvisionerConfig } from "../config";
+import type { DomainContext } from "../context";
+import { AppError } from "../errors";
+import { findHost } from "../hosts";
+import { logError } from "../../adapters/log";
+import { provisionerClient, type ProvisionerClient } from "../../adapters/provisioner";
+import { currentWorkspace, type Workspace } from "../owned";
+import { revertDeadRestores } from "./restore";
+
+/** Idle workspaces (and archives in progress) looked at per tick; the part and time budget usually ends a tick first. */
+export const WORKSPACES_PER_TICK = 20;
+
+/** A cron run holds an archive for its time budget plus this margin (a part in flight, the commit). */
+const ARCHIVE_LEASE_MARGIN_MS = 2 * 60_000;
+
+/** A fault of the archive job, recorded on the archive row as `last_error_code` (never a message from R2 or a host). */
+class ArchiveFault extends Error {
+  constructor(readonly code: string) {
+    super(code);
+    this.name = "ArchiveFault";
+  }
+}
+
+/** Anything R2 throws is R2 being unavailable for this tick: the hot copy stays, the next tick retries. */
+async function r2<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch {
+    throw new ArchiveFault("r2_unavailable");
+  }
+}
+
+const hex = (digest: ArrayBuffer) => Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+
+// ── Archive (cron) ─────────────────────────────────────────────────────────────────────────────
+
+export interface ArchiveTickResult {
+  /** Idle workspaces moved to `archiving` by this tick. */
+  claimed: number;
+  /** Parts uploaded and verified by this tick. */
+  parts: number;
+  /** Archives finished: hot copy deleted, workspace cold. */
+  completed: number;
+  /** Archives that stopped on a fault (recorded on their row; the next tick resumes). */
+  failed: number;
+  /** Restores whose connect died, put back to cold. */
+  revertedRestores: number;
+}
+
+interface TickBudget {
+  parts: number;
+  /** Wall-clock deadline: the tick's own duration (ctx.clock is the scheduled time, fixed for the run). */
+  deadline: number;
+}
+
+const outOfBudget = (budget: TickBudget) => budget.parts <= 0 || Date.now() >= budget.deadline;
+
+/**
+ * One cron tick: resumes archives in progress, then claims idle workspaces, within the tick's
+ * budget. Idempotent and safe to overlap: a lease on each archive row keeps two runs apart.
+ */
+export async function archiveIdleWorkspaces(ctx: DomainContext, settings: ProvisionerConfig): Promise<ArchiveTickResult> {
+  const config = loadColdStorageConfig(ctx.env);
+  const budget: TickBudget = { parts: config.partsPerTick, deadline: Date.now() + config.tickMs };
+  const result: ArchiveTickResult = { claimed: 0, parts: 0, completed: 0, failed: 0, revertedRestores: 0 };
+  const now = ctx.clock.now();
+
+  // An archive row removed while its workspace was still archiving (a cleanup racing a claim):
+  // nothing was committed, so the hot copy is the one.
+  await ctx.db
+    .update(workspaces)
+    .set({ state: "hot", transferBytes: null })
+    .where(and(eq(workspaces.state, "archiving"), notExists(ctx.db.select({ one: sql`1` }).from(workspaceArchives).where(eq(workspaceArchives.workspaceId, workspaces.id)))));
+
+  result.revertedRestores = await revertDeadRestores(ctx, settings, now);
+
+  const inProgress = await ctx.db.query.workspaceArchives.findMany({
+    where: and(inArray(workspaceArchives.phase, ["uploading", "committed"]), or(isNull(workspaceArchives.leaseUntil), lte(workspaceArchives.leaseUntil, now))),
+    orderBy: [asc(workspaceArchives.updatedAt)],
+    limit: WORKSPACES_PER_TICK,
+  });
+  for (const archive of inProgress) {
+    if (outOfBudget(budget)) return result;
+    await workOn(ctx, settings, config, archive, budget, result);
+  }
+
+  for (const workspace of await idleWorkspaces(ctx, config)) {
+    if (outOfBudget(budget)) return result;
+    const archive = await claimIdleWorkspace(ctx, config, workspace);
+    if (!archive) continue;
+    result.claimed++;
+    await workOn(ctx, settings, config, archive, budget, result);
+  }
+  return result;
+}
+
+/** Conditions that make a hot workspace idle: unused since `cutoff`, with no session live or ended since. */
+function idleSince(ctx: DomainContext, cutoff: Date) {
+  const sessionOfWorkspace = (condition: ReturnType<typeof and>) =>
+    ctx.db
+      .select({ one: sql`1` })
+      .from(sessions)
+      .where(and(eq(sessions.workspaceId, workspaces.id), eq(sessions.userId, workspaces.userId), condition));
+  return and(
+    eq(workspaces.state, "hot"),
+    lt(workspaces.lastUsedAt, cutoff),
+    // On a host in service: an offline host is not asked (its workspaces wait for it to come back).
+    exists(
+      ctx.db
+        .select({ one: sql`1` })
+        .from(gpuHosts)
+        .where(and(eq(gpuHosts.id, workspaces.hostId), ne(gpuHosts.status, "offline"))),
+    ),
+    notExists(sessionOfWorkspace(inArray(sessions.state, LIVE_SESSION_STATES))),
+    notExists(sessionOfWorkspace(gte(sessions.endedAt, cutoff))),
+  );
+}
+
+function idleWorkspaces(ctx: DomainContext, config: ColdStorageConfig): Promise<Workspace[]> {
+  const cutoff = new Date(ctx.clock.now().getTime() - config.coldAfterMs);
+  return ctx.db.query.workspaces.findMany({
+    where: idleSince(ctx, cutoff),
+    orderBy: [asc(workspaces.lastUsedAt)],
+    limit: WORKSPACES_PER_TICK,
+  });
+}
+
+/**
+ * hot → archiving, only while the workspace is still idle (a connect that inserted its session
+ * first wins), then a fresh archive row. A row left by an earlier attempt (a cancel or a restore
+ * that did not finish its cleanup) is replaced: for a hot workspace it describes nothing.
+ */
+async function claimIdleWorkspace(ctx: DomainContext, config: ColdStorageConfig, workspace: Workspace): Promise<WorkspaceArchive | null> {
+  const now = ctx.clock.now();
+  const cutoff = new Date(now.getTime() - config.coldAfterMs);
+  const [claimed] = await ctx.db
+    .update(workspaces)
+    .set({ state: "archiving", transferBytes: 0 })
+    .where(and(eq(workspaces.id, workspace.id), eq(workspaces.userId, workspace.userId), idleSince(ctx, cutoff)))
+    .returning();
+  if (!claimed?.hostId) return null;
+  const fresh = {
+    hostId: claimed.hostId,
+    objectKey: coldObjectKey(claimed.id),
+    uploadId: null,
+    phase: "uploading" as const,
+    partSize: config.partSizeBytes,
+    sizeBytes: null,
+    sha256: null,
+    partHashes: null,
+    parts: [],
+    attempts: 0,
+    lastErrorCode: null,
+    leaseUntil: null,
+    startedAt: now,
+    updatedAt: now,
+    completedAt: null,
+  };
+  const [archive] = await ctx.db
+    .insert(workspaceArchives)
+    .values({ workspaceId: claimed.id, userId: claimed.userId, ...fresh })
+    .onConflictDoUpdate({ target: workspaceArchives.workspaceId, set: fresh })
+    .returning();
+  return archive ?? null;
+}
+
+/** Takes the archive's lease, advances it as far as the budget allows, records a fault, gives the lease back. */
+async function workOn(ctx: DomainContext, settings: ProvisionerConfig, config: ColdStorageConfig, archive: WorkspaceArchive, budget: TickBudget, result: ArchiveTickResult) {
+  const { userId, workspaceId } = archive;
+  const workspace = await ctx.db.query.workspaces.findFirst({ where: and(eq(workspaces.id, workspaceId), eq(workspaces.userId, userId)) });
+  if (workspace?.state !== "archiving") {
+    // A cancel (connect) that stopped before deleting what the attempt had uploaded: finish it.
+    if (archive.phase === "uploading" && workspace?.state === "hot") await deleteColdCopy(ctx, userId, workspaceId);
+    return;
+  }
+  const host = await findHost(ctx, archive.hostId);
+  if (host.status === "offline") return; // resumed once the host is back in service
+  const now = ctx.clock.now();
+  const leaseUntil = new Date(now.getTime() + config.tickMs + ARCHIVE_LEASE_MARGIN_MS);
+  const [held] = await ctx.db
+    .update(workspaceArchives)
+    .set({ leaseUntil, attempts: sql`${workspaceArchives.attempts} + 1`, updatedAt: now })
+    .where(
+      and(
+        eq(workspaceArchives.workspaceId, workspaceId),
+        eq(workspaceArchives.userId, userId),
+        eq(workspaceArchives.phase, archive.phase),
+        or(isNull(workspaceArchives.leaseUntil), lte(workspaceArchives.leaseUntil, now)),
+      ),
+    )
+    .returning();
+  if (!held) return; // another run holds it
+  const client = provisionerClient(ctx, settings, host);
+  try {
+    const phase = held.phase === "uploading" ? await upload(ctx, client, held, budget, result) : held.phase;
+    if (phase === "committed") {
+      await finishArchive(ctx, client, held);
+      result.completed++;
+    }
+  } catch (error) {
+    result.failed++;
+    const code = error instanceof ArchiveFault || error instanceof AppError ? error.code : "internal";
+    await ctx.db
+      .update(workspaceArchives)
+      .set({ lastErrorCode: code })
+      .where(and(eq(workspaceArchives.workspaceId, workspaceId), eq(workspaceArchives.userId, userId), eq(workspaceArchives.leaseUntil, leaseUntil)));
+    logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "cold-storage", code, message: `archive of workspace ${workspaceId} stopped; the next tick resumes it`, userId });
+  } finally {
+    await ctx.db
+      .update(workspaceArchives)
+      .set({ leaseUntil: null })
+      .where(and(eq(workspaceArchives.workspaceId, workspaceId), eq(workspaceArchives.userId, userId), eq(workspaceArchives.leaseUntil, leaseUntil)));
+  }
+}
+
+/** The stage on the host belongs to one archive attempt: a stage made for an earlier one is never reused. */
+const stageIdOf = (archive: WorkspaceArchive) => `archive-${archive.startedAt.getTime()}`;
+
+const ownArchive = (archive: WorkspaceArchive) =>
+  and(eq(workspaceArchives.workspaceId, archive.workspaceId), eq(workspaceArchives.userId, archive.userId), eq(workspaceArchives.phase, "uploading"));
+
+/**
+ * Uploads the parts not yet uploaded, then completes, verifies and commits. Returns the phase it
+ * reached: `uploading` when the budget ran out, the host is still staging, or a connect cancelled.
+ */
+async function upload(ctx: DomainContext, client: ProvisionerClient, held: WorkspaceArchive, budget: TickBudget, result: ArchiveTickResult): Promise<"uploading" | "committed"> {
+  const bucket = ctx.env.WORKSPACES;
+  let archive = held;
+  const stage = await client.stageExport(archive.workspaceId, { stageId: stageIdOf(archive), partSize: archive.partSize });
+  if (stage.status === "staging") return "uploading";
+  if (stage.sha256 !== archive.sha256 || stage.size !== archive.sizeBytes || stage.partSize !== archive.partSize) {
+    // The first stage of this attempt, or the host lost its stage and made another one with other
+    // bytes (a provisioner restart): the parts uploaded so far are not of this tar. From part 1.
+    if (archive.uploadId) await abortUpload(ctx, archive);
+    const [restarted] = await ctx.db
+      .update(workspaceArchives)
+      .set({ sizeBytes: stage.size, sha256: stage.sha256, partHashes: stage.partHashes, parts: [], uploadId: null, updatedAt: ctx.clock.now() })
+      .where(ownArchive(archive))
+      .returning();
+    if (!restarted) return "uploading";
+    archive = restarted;
+  }
+  const size = stage.size;
+  const partHashes = stage.partHashes;
+  if (!archive.uploadId) {
+    // The whole archive's hash travels with the object: a restore checks it before reading a byte.
+    const created = await r2(() => bucket.createMultipartUpload(archive.objectKey, { customMetadata: { sha256: stage.sha256, sizeBytes: String(size) } }));
+    const [started] = await ctx.db.update(workspaceArchives).set({ uploadId: created.uploadId }).where(and(ownArchive(archive), isNull(workspaceArchives.uploadId))).returning();
+    if (!started) {
+      await r2(() => created.abort());
+      return "uploading";
+    }
+    archive = started;
+  }
+  const multipart = bucket.resumeMultipartUpload(archive.objectKey, archive.uploadId!);
+
+  while (archive.parts.length < partHashes.length) {
+    if (outOfBudget(budget)) return "uploading";
+    const n = archive.parts.length + 1;
+    const bytes = new Uint8Array(await (await client.getExportPart(archive.workspaceId, n)).arrayBuffer());
+    const expectedLength = n < partHashes.length ? archive.partSize : size - archive.partSize * (partHashes.length - 1);
+    if (bytes.length !== expectedLength || hex(await crypto.subtle.digest("SHA-256", bytes)) !== partHashes[n - 1]) {
+      // The stage is not what the host said it was: dropped, so the next tick stages it afresh.
+      await client.deleteExport(archive.workspaceId);
+      throw new ArchiveFault("archive_part_mismatch");
+    }
+    const uploaded = await r2(() => multipart.uploadPart(n, bytes));
+    const parts = [...archive.parts, { partNumber: n, etag: uploaded.etag }];
+    const [[next]] = await ctx.db.batch([
+      ctx.db
+        .update(workspaceArchives)
+        .set({ parts, lastErrorCode: null, updatedAt: ctx.clock.now() })
+        .where(and(ownArchive(archive), eq(workspaceArchives.uploadId, archive.uploadId!)))
+        .returning(),
+      ctx.db
+        .update(workspaces)
+        .set({ transferBytes: Math.min(n * archive.partSize, size) })
+        .where(and(eq(workspaces.id, archive.workspaceId), eq(workspaces.userId, archive.userId), eq(workspaces.state, "archiving"))),
+    ]);
+    if (!next) return "uploading"; // cancelled by a connect meanwhile: its cancel deletes what was uploaded
+    archive = next;
+    budget.parts--;
+    result.parts++;
+  }
+
+  // Completed by an earlier run that stopped before committing: R2 then no longer knows the upload.
+  const completed = await r2(async () => {
+    try {
+      await multipart.complete(archive.parts);
+    } catch {
+      // Checked below: the object is there and right, or the upload is started again.
+    }
+    return bucket.head(archive.objectKey);
+  });
+  if (!completed || completed.size !== size || completed.customMetadata?.sha256 !== stage.sha256) {
+    await r2(() => bucket.delete(archive.objectKey));
+    await ctx.db.update(workspaceArchives).set({ parts: [], uploadId: null }).where(ownArchive(archive));
+    throw new ArchiveFault(completed ? "archive_verification_failed" : "archive_upload_lost");
+  }
+  return commitArchive(ctx, archive);
+}
+
+async function abortUpload(ctx: DomainContext, archive: WorkspaceArchive) {
+  try {
+    await ctx.env.WORKSPACES.resumeMultipartUpload(archive.objectKey, archive.uploadId!).abort();
+  } catch {
+    // Already completed or aborted: nothing to abort. (An upload R2 still holds expires on its own.)
+  }
+}
+
+/**
+ * uploading → committed, only while the workspace is still `archiving`: the twin of
+ * cancelArchive's statement, so exactly one of them wins. From here the cold copy is the one.
+ */
+async function commitArchive(ctx: DomainContext, archive: WorkspaceArchive): Promise<"uploading" | "committed"> {
+  const [committed] = await ctx.db
+    .update(workspaceArchives)
+    .set({ phase: "committed", uploadId: null, updatedAt: ctx.clock.now() })
+    .where(
+      and(
+        ownArchive(archive),
+        exists(
+          ctx.db
+            .select({ one: sql`1` })
+            .from(workspaces)
+            .where(and(eq(workspaces.id, archive.workspaceId), eq(workspaces.userId, archive.userId), eq(workspaces.state, "archiving"))),
+        ),
+      ),
+    )
+    .returning();
+  if (committed) return "committed";
+  // A connect cancelled after the object was completed: the hot copy is the one, the object is garbage.
+  const workspace = await currentWorkspace(ctx, archive.userId);
+  if (workspace?.id === archive.workspaceId && workspace.state === "hot") await deleteColdCopy(ctx, archive.userId, archive.workspaceId);
+  return "uploading";
+}
+
+/** After the commit only: the hot copy and the stage go, and the workspace is cold. Idempotent (a crash here is finished next tick). */
+async function finishArchive(ctx: DomainContext, client: ProvisionerClient, archive: WorkspaceArchive) {
+  await client.deleteWorkspace(archive.workspaceId);
+  await client.deleteExport(archive.workspaceId);
+  const now = ctx.clock.now();
+  await ctx.db.batch([
+    ctx.db
+      .update(workspaces)
+      .set({ state: "cold", hostId: null, transferBytes: null })
+      .where(and(eq(workspaces.id, archive.workspaceId), eq(workspaces.userId, archive.userId), eq(workspaces.state, "archiving"))),
+    ctx.db
+      .update(workspaceArchives)
+      .set({ phase: "complete", completedAt: now, updatedAt: now, lastErrorCode: null })
+      .where(and(eq(workspaceArchives.workspaceId, archive.workspaceId), eq(workspaceArchives.userId, archive.userId), eq(workspaceArchives.phase, "committed"))),
+  ]);
+}

@@ -1,0 +1,32 @@
+/** The owner's rows every group reads: the live account and the current workspace (the owner is in every WHERE). */
+import { and, eq, isNull, ne } from "drizzle-orm";
+import { users, workspaces, type WorkspaceState } from "../../schema";
+import type { DomainContext } from "./context";
+import { AppError } from "./errors";
+
+export type Workspace = typeof workspaces.$inferSelect;
+
+/** The user's workspace that is not deleted (at most one: a partial unique index). */
+export const currentWorkspace = (ctx: DomainContext, userId: string) =>
+  ctx.db.query.workspaces.findFirst({ where: and(eq(workspaces.userId, userId), ne(workspaces.state, "deleted")) });
+
+const BUSY: Partial<Record<WorkspaceState, string>> = {
+  deleting: "Your workspace is being destroyed; run destroy again to finish it.",
+  deleted: "Your workspace was just destroyed; connect again for a new one.",
+  // Connect cancels an archive still uploading: this is the short window after it was verified, while the hot copy is deleted.
+  archiving: "Your workspace has just been moved to cold storage; connect again in a minute to bring it back.",
+  restoring: "Your workspace is coming back from cold storage; try again shortly.",
+  cold: "Your workspace is in cold storage; connect to bring it back.",
+};
+
+export const workspaceBusy = (state: WorkspaceState) =>
+  new AppError("workspace_busy", BUSY[state] ?? "Your workspace is busy; try again shortly.", { headers: { "Retry-After": "30" } });
+
+export type User = typeof users.$inferSelect;
+
+/** Live (not deleted) account by id; the owner filter of every account query. */
+export async function findUser(ctx: DomainContext, userId: string): Promise<User> {
+  const user = await ctx.db.query.users.findFirst({ where: and(eq(users.id, userId), isNull(users.deletedAt)) });
+  if (!user) throw new AppError("not_found", "The account does not exist.");
+  return user;
+}

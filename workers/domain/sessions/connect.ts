@@ -1,0 +1,271 @@
+/**
+ * GPU sessions (ARCHITECTURE "Lifecycles"): starting → running → stopping → ended, or failed.
+ * connect = create or resume; disconnect = stop the container, keep the workspace. Exactly one live
+ * session per user is the database's job (a partial unique index), so parallel connects make one
+ * session and one container: the `starting` row is inserted before anything is asked of a host,
+ * and whoever loses that insert waits for the winner's session instead of making its own.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { LIVE_SESSION_STATES, sessions, workspaces } from "../../../schema";
+import { currentWorkspace, findUser, workspaceBusy } from "../owned";
+import { isUniqueViolation, newId } from "../db";
+import { commandEvent } from "../audit";
+import { cancelArchive, hotWorkspaceForConnect } from "../cold-storage";
+import { loadProvisionerConfig, type ProvisionerConfig } from "../config";
+import type { DomainContext } from "../context";
+import { AppError, ERROR_CODES, type ErrorCode } from "../errors";
+import { findHost, type GpuHost, hostHasRoom, placeWorkspace } from "../hosts";
+import { noCapacity } from "../hosts/registry";
+import { findPlan, type Plan, userEntitlement } from "../plans";
+import { PROVISIONER_RETRY_AFTER_S } from "../../adapters/provisioner/client";
+import { provisionerClient, type ProvisionerClient } from "../../adapters/provisioner";
+import type { Session } from "./views";
+import type { SessionView } from "./views";
+import { findLiveSession } from "./views";
+import { finishStopping } from "./disconnect";
+import { ownedSession } from "./views";
+import { toSessionView } from "./views";
+
+/** How often, and how long, a connect that lost the race waits for the winner's container. */
+const CONNECT_POLL_MS = 250;
+
+const CONNECT_WAIT_POLLS = 240; // 60 s
+
+/** A `starting` row older than this belongs to a connect that died mid-way (longer than a create may take). */
+export const STARTING_STALE_MS = 2 * 60_000;
+
+export const sessionBusy = (detail: string) => new AppError("session_busy", detail, { headers: { "Retry-After": "5" } });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Batch = [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]];
+
+// ── connect ───────────────────────────────────────────────────────────────────────────────────
+
+export interface ConnectResult {
+  session: SessionView;
+  /** created: this call started it; existing: it was running already; starting: still starting, poll it. */
+  outcome: "created" | "existing" | "starting";
+}
+
+/** Create or resume the user's session; idempotent (a live session is returned, never doubled). */
+export async function connect(ctx: DomainContext, userId: string): Promise<ConnectResult> {
+  const user = await findUser(ctx, userId);
+  const { plan, restrictions } = await userEntitlement(ctx, user);
+  const [restriction] = restrictions;
+  if (restriction === "email_unverified") throw new AppError("email_unverified", "Confirm your email address with the link we sent, then connect again.");
+  if (restriction === "subscription_past_due") throw new AppError("subscription_past_due", "Your last payment failed and the grace period is over; update your payment method in the billing portal.");
+  if (restriction === "subscription_canceled") throw new AppError("subscription_canceled", "Your subscription has ended; subscribe again to start GPU sessions.");
+  if (restriction === "no_plan" || !plan) throw new AppError("no_plan", "Your account has no plan yet; choose one to start GPU sessions.");
+  const settings = await loadProvisionerConfig(ctx.env);
+
+  let polls = 0;
+  /** The session another connect was starting while this one waited. */
+  let awaited: string | undefined;
+  // Each round either returns, waits for another request's connect, or finishes a stale state.
+  for (let round = 0; round < CONNECT_WAIT_POLLS + 10; round++) {
+    const live = await findLiveSession(ctx, userId);
+    if (!live) {
+      // The connect this one waited for failed: report its failure rather than try the same host again.
+      if (awaited) await throwIfFailed(ctx, userId, awaited);
+      const claim = await claimSession(ctx, settings, userId, plan);
+      if (!claim) continue; // another connect won the insert: wait for its session
+      return { session: toSessionView(await startSession(ctx, settings, claim)), outcome: "created" };
+    }
+    if (live.state === "running") {
+      await commandEvent(ctx, userId, "connect", live.id);
+      return { session: toSessionView(live), outcome: "existing" };
+    }
+    if (live.state === "stopping") {
+      // A disconnect that did not finish (the host was down): finish it, then connect afresh.
+      await finishStopping(ctx, settings, live);
+      continue;
+    }
+    if (ctx.clock.now().getTime() - live.createdAt.getTime() > STARTING_STALE_MS) {
+      await abandonStart(ctx, settings, live);
+      awaited = undefined; // dead, not failed by a host: start afresh
+      continue;
+    }
+    awaited = live.id;
+    if (polls >= CONNECT_WAIT_POLLS) {
+      await commandEvent(ctx, userId, "connect", live.id);
+      return { session: toSessionView(live), outcome: "starting" };
+    }
+    polls++;
+    await sleep(CONNECT_POLL_MS);
+  }
+  throw sessionBusy("Your session is changing state; try again in a few seconds.");
+}
+
+async function throwIfFailed(ctx: DomainContext, userId: string, sessionId: string): Promise<void> {
+  const session = await ownedSession(ctx, userId, sessionId);
+  if (session.state !== "failed") return;
+  const code = session.failureCode && Object.hasOwn(ERROR_CODES, session.failureCode) ? (session.failureCode as ErrorCode) : "internal";
+  const retry = ERROR_CODES[code].status === 503 ? { headers: { "Retry-After": String(PROVISIONER_RETRY_AFTER_S) } } : {};
+  await commandEvent(ctx, userId, "connect", session.id);
+  throw new AppError(code, "Another connect of yours was starting this session, and it failed.", retry);
+}
+
+interface Claim {
+  session: Session;
+  host: GpuHost;
+  /** This connect made the workspace: a failure deletes it again, so nothing half-made stays. */
+  workspaceCreated: boolean;
+}
+
+/**
+ * Inserts the `starting` session (and the workspace on first use) in one batch with the command
+ * log row. Null when another connect's insert won (the unique indexes say so).
+ */
+async function claimSession(ctx: DomainContext, settings: ProvisionerConfig, userId: string, plan: Plan): Promise<Claim | null> {
+  const found = await currentWorkspace(ctx, userId);
+  // Cold storage: an archive in progress is cancelled, a cold workspace is restored first.
+  const workspace = found && found.state !== "hot" ? await hotWorkspaceForConnect(ctx, settings, found, plan) : found;
+  let host: GpuHost;
+  if (workspace?.hostId) {
+    // A hot workspace lives on one host: the session runs there (moving it is cold storage's job).
+    host = await findHost(ctx, workspace.hostId);
+    if (!(await hostHasRoom(ctx, host, plan))) throw noCapacity();
+  } else {
+    host = await placeWorkspace(ctx, settings, plan);
+  }
+  const now = ctx.clock.now();
+  const workspaceId = workspace?.id ?? newId();
+  const session: Session = {
+    id: newId(),
+    userId,
+    workspaceId,
+    hostId: host.id,
+    planId: plan.id,
+    state: "starting",
+    createdAt: now,
+    startedAt: null,
+    endedAt: null,
+    durationMs: null,
+    containerId: null,
+    gpuType: plan.gpuType,
+    gpuCount: plan.gpuCount,
+    gpuIds: null,
+    cpus: plan.cpus,
+    memoryMb: plan.memoryMb,
+    pidsLimit: plan.pidsLimit,
+    ports: [],
+    failureCode: null,
+  };
+  const statements: BatchItem<"sqlite">[] = [];
+  if (!workspace) statements.push(ctx.db.insert(workspaces).values({ id: workspaceId, userId, hostId: host.id, state: "hot", createdAt: now, lastUsedAt: now }));
+  statements.push(
+    ctx.db.insert(sessions).values(session),
+    ctx.db
+      .update(workspaces)
+      .set({ lastUsedAt: now })
+      .where(and(eq(workspaces.id, workspaceId), eq(workspaces.userId, userId), eq(workspaces.state, "hot"))),
+    commandEvent(ctx, userId, "connect", session.id),
+  );
+  try {
+    await ctx.db.batch(statements as Batch);
+  } catch (error) {
+    if (isUniqueViolation(error)) return null;
+    throw error;
+  }
+  // A destroy may have marked the workspace between our read and our insert (it refuses once a
+  // session is starting, so one of the two always sees the other).
+  const after = await currentWorkspace(ctx, userId);
+  // The archive job may have claimed it too (idle until our insert): an archive still uploading yields.
+  const archiveCancelled = after?.id === workspaceId && after.state === "archiving" && (await cancelArchive(ctx, userId, workspaceId));
+  if (!archiveCancelled && (after?.id !== workspaceId || after.state !== "hot")) {
+    await markFailed(ctx, session, "workspace_busy");
+    throw workspaceBusy(after?.state ?? "deleted");
+  }
+  return { session, host, workspaceCreated: !workspace };
+}
+
+/** Asks the host for the container; on any failure the session is failed and what was made is removed. */
+async function startSession(ctx: DomainContext, settings: ProvisionerConfig, claim: Claim): Promise<Session> {
+  const { session } = claim;
+  const client = provisionerClient(ctx, settings, claim.host);
+  try {
+    const container = await createContainer(ctx, client, session);
+    if (container.state !== "running") throw new AppError("internal", "The session's container stopped as soon as it started.");
+    const [running] = await ctx.db
+      .update(sessions)
+      .set({ state: "running", startedAt: ctx.clock.now(), containerId: container.containerId, gpuIds: container.gpus })
+      .where(and(eq(sessions.id, session.id), eq(sessions.userId, session.userId), eq(sessions.state, "starting")))
+      .returning();
+    // Taken over as stale meanwhile (this connect was slower than STARTING_STALE_MS): not ours to run.
+    if (!running) throw sessionBusy("Starting your session took too long; connect again.");
+    return running;
+  } catch (error) {
+    await failStart(ctx, client, claim, error instanceof AppError ? error.code : "internal");
+    throw error;
+  }
+}
+
+/**
+ * Creates the container. When the host says another session's container still mounts the
+ * workspace — left by a connect that died or a cleanup the host missed — and that session is no
+ * longer live, the leftover is removed and the create tried once more.
+ */
+async function createContainer(ctx: DomainContext, client: ProvisionerClient, session: Session) {
+  const input = { sessionId: session.id, workspaceId: session.workspaceId, tenantId: session.userId, plan: findPlan(session.planId)! };
+  try {
+    return await client.createContainer(input);
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === "workspace_busy")) throw error;
+    const leftovers = (await client.listContainers()).filter((c) => c.workspaceId === session.workspaceId && c.sessionId !== session.id);
+    const live = leftovers.length
+      ? await ctx.db
+          .select({ id: sessions.id })
+          .from(sessions)
+          .where(and(eq(sessions.userId, session.userId), inArray(sessions.id, leftovers.map((c) => c.sessionId)), inArray(sessions.state, LIVE_SESSION_STATES)))
+      : [];
+    const removable = leftovers.filter((c) => !live.some((l) => l.id === c.sessionId));
+    if (removable.length === 0) throw error;
+    for (const leftover of removable) await client.removeContainer(leftover.sessionId);
+    return await client.createContainer(input);
+  }
+}
+
+async function markFailed(ctx: DomainContext, session: Session, failureCode: string, extra: Batch | [] = []) {
+  await ctx.db.batch([
+    ctx.db
+      .update(sessions)
+      .set({ state: "failed", endedAt: ctx.clock.now(), durationMs: 0, failureCode })
+      .where(and(eq(sessions.id, session.id), eq(sessions.userId, session.userId), eq(sessions.state, "starting"))),
+    ...extra,
+  ]);
+}
+
+/**
+ * Nothing half-made stays reachable: the session is failed (never billed: it never ran), a
+ * workspace this connect created is deleted, and the host is asked to remove what it may have
+ * made. If the host is down, the reconcile job removes the leftovers (their session is not live).
+ */
+async function failStart(ctx: DomainContext, client: ProvisionerClient, claim: Claim, failureCode: string): Promise<void> {
+  const { session } = claim;
+  const deleteWorkspace: Batch | [] = claim.workspaceCreated
+    ? [
+        ctx.db
+          .update(workspaces)
+          .set({ state: "deleted", deletedAt: ctx.clock.now() })
+          .where(and(eq(workspaces.id, session.workspaceId), eq(workspaces.userId, session.userId), eq(workspaces.state, "hot"))),
+      ]
+    : [];
+  await markFailed(ctx, session, failureCode, deleteWorkspace);
+  ctx.waitUntil(
+    (async () => {
+      await client.removeContainer(session.id);
+      if (claim.workspaceCreated) await client.deleteWorkspace(session.workspaceId);
+    })().catch(() => undefined), // logged by the adapter; reconcile retries
+  );
+}
+
+/**
+ * A `starting` session whose connect died: failed, and its container (if the host made one)
+ * removed now, since the next container mounts the same workspace.
+ */
+export async function abandonStart(ctx: DomainContext, settings: ProvisionerConfig, session: Session): Promise<void> {
+  await markFailed(ctx, session, "connect_interrupted");
+  await provisionerClient(ctx, settings, await findHost(ctx, session.hostId)).removeContainer(session.id);
+}

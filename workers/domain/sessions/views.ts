@@ -1,0 +1,53 @@
+/** What a user sees of a session, and the reads of sessions (every one filters by the owner). */
+import { and, desc, eq, inArray } from "drizzle-orm";
+import { LIVE_SESSION_STATES, sessions } from "../../../schema";
+import type { DomainContext } from "../context";
+import { AppError } from "../errors";
+
+export type Session = typeof sessions.$inferSelect;
+
+export interface SessionView {
+  id: string;
+  state: Session["state"];
+  planId: string;
+  workspaceId: string;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  resources: { gpuType: string | null; gpuCount: number; cpus: number; memoryMb: number; pidsLimit: number };
+  ports: { name: string; port: number }[];
+}
+
+export const toSessionView = (s: Session): SessionView => ({
+  id: s.id,
+  state: s.state,
+  planId: s.planId,
+  workspaceId: s.workspaceId,
+  createdAt: s.createdAt.toISOString(),
+  startedAt: s.startedAt?.toISOString() ?? null,
+  endedAt: s.endedAt?.toISOString() ?? null,
+  durationMs: s.durationMs,
+  resources: { gpuType: s.gpuType, gpuCount: s.gpuCount, cpus: s.cpus, memoryMb: s.memoryMb, pidsLimit: s.pidsLimit },
+  ports: s.ports,
+});
+
+// ── Reads (every one filters by the owner) ────────────────────────────────────────────────────
+
+export const findLiveSession = (ctx: DomainContext, userId: string) =>
+  ctx.db.query.sessions.findFirst({ where: and(eq(sessions.userId, userId), inArray(sessions.state, LIVE_SESSION_STATES)) });
+
+export async function ownedSession(ctx: DomainContext, userId: string, sessionId: string): Promise<Session> {
+  const session = await ctx.db.query.sessions.findFirst({ where: and(eq(sessions.id, sessionId), eq(sessions.userId, userId)) });
+  if (!session) throw new AppError("not_found", "You have no session with this id.");
+  return session;
+}
+
+export async function getSession(ctx: DomainContext, userId: string, sessionId: string): Promise<SessionView> {
+  return toSessionView(await ownedSession(ctx, userId, sessionId));
+}
+
+export async function listSessions(ctx: DomainContext, userId: string, options: { limit: number }): Promise<SessionView[]> {
+  const rows = await ctx.db.query.sessions.findMany({ where: eq(sessions.userId, userId), orderBy: [desc(sessions.createdAt), desc(sessions.id)], limit: options.limit });
+  return rows.map(toSessionView);
+}

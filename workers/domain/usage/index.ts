@@ -1,0 +1,4 @@
+/** Usage: per-minute samples from the hosts, the user's usage report, and the monthly limit the user sets. */
+export { collectUsage, lastSeenAt } from "./samples";
+export { type UsageReport, usageReport } from "./report";
+export { checkUsageLimits, setUsageLimit, USAGE_LIMIT_MAX_HOURS } from "./limit";
