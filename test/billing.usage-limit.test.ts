@@ -9,9 +9,8 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { updateAccount } from "../workers/domain/accounts";
-import { loadConfig } from "../workers/domain/config";
-import { type DomainContext, fixedClock } from "../workers/domain/context";
-import { openDb } from "../workers/domain/db";
+import { createDomainContext } from "../workers/context";
+import { fixedClock } from "../workers/domain/context";
 import worker from "../workers/index";
 import { call, createUser, expectProblem, insertSession, outbox, randomId, testEnv, type TestUser } from "./harness";
 import { grantPlan } from "./provisioner-harness";
@@ -216,15 +215,12 @@ describe("usage-limit emails (every-minute cron)", () => {
     const user = await limitedUser(null);
     await insertSession(user.id, { start: month, end: month + 6 * HOUR });
     const pending: Promise<unknown>[] = [];
-    const ctx: DomainContext = {
-      env: testEnv(),
-      db: openDb(env.DB),
-      config: await loadConfig(testEnv()),
+    const ctx = await createDomainContext(testEnv(), {
       clock: fixedClock(month + 3 * 24 * HOUR),
       actor: { kind: "user", userId: user.id },
       requestId: `test-${randomId()}`,
       waitUntil: (promise) => pending.push(promise),
-    };
+    });
     expect((await updateAccount(ctx, user.id, { usageLimitHours: 7 })).usageLimitHours).toBe(7);
     await Promise.all(pending);
     expect(limitMails(user).map((m) => m.subject)).toEqual([expect.stringMatching(approaching)]);

@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import wranglerToml from "../wrangler.toml?raw";
 import { CRON_JOBS } from "../workers/cron";
-import { PURGE_CHUNK_ROWS, PURGE_MAX_CHUNKS_PER_RULE } from "../workers/cron/retention";
+import { PURGE_CHUNK_ROWS, PURGE_MAX_CHUNKS_PER_RULE } from "../workers/domain/privacy";
 import worker from "../workers/index";
 import { randomId, testEnv } from "./harness";
 

@@ -1,5 +1,6 @@
 import { randomUUID, type webcrypto } from "node:crypto";
 import { errors, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
+import { MAX_TOKEN_LIFETIME_SECONDS, PROVISIONER_AUDIENCE, PROVISIONER_ISSUER } from "../../contract/provisioner.ts";
 import { ProvisionerError } from "./errors.ts";
 
 /**
@@ -7,9 +8,7 @@ import { ProvisionerError } from "./errors.ts";
  * that one method and path, living at most 60 s (ARCHITECTURE "Worker ↔ provisioner"). The
  * provisioner holds only the public key: nothing on a GPU host can mint a token.
  */
-export const PROVISIONER_AUDIENCE = "ozekai-provisioner";
-export const PROVISIONER_ISSUER = "ozekai-api";
-export const MAX_TOKEN_LIFETIME_SECONDS = 60;
+
 /** Clock skew allowed between the Worker and a GPU host. */
 const CLOCK_TOLERANCE_SECONDS = 5;
 const ALGORITHM = "EdDSA";

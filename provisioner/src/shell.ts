@@ -7,7 +7,7 @@ import { WORKSPACE_MOUNT } from "./containers/spec.ts";
 import { isDockerUnreachable, ProvisionerError } from "./errors.ts";
 import { logUnexpected, problemBody } from "./http/problem.ts";
 import { signedPath } from "./http/router.ts";
-import { ShellResizeSchema } from "./schemas.ts";
+import { ShellResizeSchema } from "../../contract/provisioner.ts";
 import type { Services } from "./services.ts";
 
 const SHELL_PATH = /^\/v1\/containers\/([A-Za-z0-9_-]{1,64})\/shell$/;

@@ -1,7 +1,8 @@
 import type { webcrypto } from "node:crypto";
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { importProvisionerPublicKey, PROVISIONER_AUDIENCE, PROVISIONER_ISSUER, signProvisionerRequest } from "../src/auth.ts";
+import { PROVISIONER_AUDIENCE, PROVISIONER_ISSUER } from "../../contract/provisioner.ts";
+import { importProvisionerPublicKey, signProvisionerRequest } from "../src/auth.ts";
 import { loadConfig } from "../src/config.ts";
 import { startTestProvisioner, type TestProvisioner, workerKeys } from "./harness.ts";
 

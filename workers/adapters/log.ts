@@ -1,3 +1,9 @@
+/**
+ * The log adapter: access logs and error logs in D1 (policy §1 technical data, §6 kept 90 days)
+ * and structured console lines. Written after the answer (waitUntil) and never throwing: logging
+ * never delays or breaks a response. Entries carry codes and ids, never bodies, tokens, passwords
+ * or email addresses.
+ */
 import { drizzle } from "drizzle-orm/d1";
 import { accessLogs, errorLogs } from "../../schema";
 
@@ -7,14 +13,27 @@ interface Waiter {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/**
- * Runs a log write after the response and never throws: a broken D1 binding can throw
- * synchronously from `prepare()`, and the error handler itself must still answer.
- */
+export interface ErrorEntry {
+  /** What failed: request, cron, provisioner, cold-storage, stripe, … */
+  source: string;
+  code: string;
+  message: string;
+  /** The user concerned; defaults to the user acting, if any. */
+  userId?: string | null;
+}
+
+export interface Log {
+  /** An error_logs row and a console line. */
+  error(entry: ErrorEntry): void;
+  /** A console line only (Workers Logs), with the request id. */
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+}
+
+/** A broken D1 binding can throw synchronously from `prepare()`, and the error handler itself must still answer. */
 const writeAfter = (waiter: Waiter, write: () => Promise<unknown>, onFailure: (error: unknown) => void) =>
   waiter.waitUntil(Promise.resolve().then(write).catch(onFailure));
 
-/** Written after the response (waitUntil): logging never delays the answer. */
 export function logAccess(d1: D1Database, waiter: Waiter, entry: AccessLogEntry): void {
   writeAfter(
     waiter,
@@ -25,20 +44,20 @@ export function logAccess(d1: D1Database, waiter: Waiter, entry: AccessLogEntry)
 
 const MAX_MESSAGE = 500;
 
-/**
- * Error logs carry the error's class and message, never request bodies, tokens or secrets: the
- * code paths that throw build messages from names and ids only.
- */
-export function logError(
-  d1: D1Database,
-  waiter: Waiter,
-  entry: { requestId: string; source: string; code: string; message: string; userId?: string | undefined },
-): void {
-  const row = { ...entry, message: entry.message.slice(0, MAX_MESSAGE), userId: entry.userId ?? null, at: new Date() };
-  console.error(JSON.stringify({ event: "error", requestId: row.requestId, source: row.source, code: row.code }));
-  writeAfter(
-    waiter,
-    () => drizzle(d1).insert(errorLogs).values(row).run(),
-    () => undefined,
-  );
+/** The log of one request or job: every line and row carries its request id. */
+export function createLog(d1: D1Database, waiter: Waiter, requestId: string, actingUserId: () => string | undefined = () => undefined): Log {
+  const line = (event: string, fields: Record<string, unknown> = {}) => JSON.stringify({ event, requestId, ...fields });
+  return {
+    error(entry) {
+      const row = { requestId, source: entry.source, code: entry.code, message: entry.message.slice(0, MAX_MESSAGE), userId: entry.userId !== undefined ? entry.userId : (actingUserId() ?? null), at: new Date() };
+      console.error(line("error", { source: row.source, code: row.code }));
+      writeAfter(
+        waiter,
+        () => drizzle(d1).insert(errorLogs).values(row).run(),
+        () => undefined,
+      );
+    },
+    info: (event, fields) => console.info(line(event, fields)),
+    warn: (event, fields) => console.warn(line(event, fields)),
+  };
 }

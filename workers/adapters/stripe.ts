@@ -3,9 +3,9 @@
  * Node http), against Stripe's API or, in tests, a local fake (STRIPE_API_BASE, loopback only).
  */
 import Stripe from "stripe";
-import type { Env } from "../env";
-import { loadStripeApiConfig, type StripeApiConfig, webhookSecret } from "../domain/config";
+import type { StripeApiConfig } from "../domain/config";
 import { AppError } from "../domain/errors";
+import type { Log } from "./log";
 
 export type { Stripe };
 
@@ -30,22 +30,17 @@ export function stripeClient(config: StripeApiConfig): Stripe {
   return client;
 }
 
-export const stripeFor = (env: Env) => {
-  const config = loadStripeApiConfig(env);
-  return { config, stripe: stripeClient(config) };
-};
-
 /**
  * Runs a Stripe API call; any failure (an error answer, a timeout, a dropped connection) becomes
  * 502 `stripe_unavailable`. Logged by code and Stripe's request id only: Stripe's messages may
  * quote what we sent.
  */
-export async function stripeCall<T>(requestId: string, operation: string, call: () => Promise<T>): Promise<T> {
+export async function stripeCall<T>(log: Log, operation: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
     const code = error instanceof Stripe.errors.StripeError ? error.type : error instanceof Error ? error.name : "unknown";
-    console.error(JSON.stringify({ event: "stripe_call_failed", requestId, operation, code }));
+    log.warn("stripe_call_failed", { operation, code });
     throw new AppError("stripe_unavailable", "Stripe could not be reached or refused the request; nothing was changed. Try again shortly.");
   }
 }
@@ -59,8 +54,7 @@ export const WEBHOOK_TOLERANCE_SECONDS = 300;
  * Verifies the Stripe-Signature header over the RAW body (HMAC-SHA-256 with SubtleCrypto) and
  * parses the event; 400 `webhook_invalid` for anything unsigned, wrongly signed, stale or not JSON.
  */
-export async function verifyWebhook(env: Env, rawBody: string, signature: string | undefined): Promise<Stripe.Event> {
-  const secret = webhookSecret(env);
+export async function verifyWebhook(secret: string, rawBody: string, signature: string | undefined): Promise<Stripe.Event> {
   if (!signature) throw new AppError("webhook_invalid", "The Stripe-Signature header is missing.");
   try {
     return await Stripe.webhooks.constructEventAsync(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS, cryptoProvider);

@@ -16,7 +16,6 @@ import { sessionRoutes } from "./routes/sessions";
 import { shellRoutes } from "./routes/shell";
 import { usageRoutes } from "./routes/usage";
 import { workspaceRoutes } from "./routes/workspace";
-import { stripeWebhooks } from "../webhooks/stripe";
 import type { HonoEnv } from "./types";
 
 export const api = newApp();
@@ -34,8 +33,6 @@ api.use("/v1/*", async (c, next) => {
   })(c, next);
 });
 api.use("/v1/*", jsonBodyChecks, servicesMiddleware);
-// Webhooks: no JSON checks or bearer auth (Stripe signs the raw body); their own body limit.
-api.use("/webhooks/*", servicesMiddleware);
 
 api.route("/", metaRoutes);
 api.route("/v1/auth", authRoutes);
@@ -47,7 +44,6 @@ api.route("/v1/plans", planRoutes);
 api.route("/v1/billing", billingRoutes);
 api.route("/v1/usage", usageRoutes);
 api.route("/v1/admin", adminRoutes);
-api.route("/webhooks", stripeWebhooks);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 const documentConfig = {

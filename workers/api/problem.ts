@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, ERROR_CODES, type ErrorCode } from "../domain/errors";
-import { logError } from "../adapters/log";
+import { createLog } from "../adapters/log";
 import type { HonoEnv } from "./types";
 
 export const PROBLEM_TYPE_BASE = "https://ozekai.dev/problems/";
@@ -22,7 +22,8 @@ export const ProblemSchema = z
   .openapi("Problem");
 
 export function problemResponse(c: Context<HonoEnv>, error: AppError): Response {
-  const { title, status } = ERROR_CODES[error.code];
+  const entry: { title: string; status: number; retryAfterS?: number } = ERROR_CODES[error.code];
+  const { title, status } = entry;
   const body = {
     type: `${PROBLEM_TYPE_BASE}${error.code}`,
     title,
@@ -33,14 +34,18 @@ export function problemResponse(c: Context<HonoEnv>, error: AppError): Response 
     ...(error.extra.fields ? { errors: error.extra.fields } : {}),
   };
   const response = c.json(body, status as ContentfulStatusCode, error.extra.headers);
+  if (entry.retryAfterS !== undefined && !response.headers.has("Retry-After")) response.headers.set("Retry-After", String(entry.retryAfterS));
   response.headers.set("Content-Type", "application/problem+json");
   return response;
 }
 
+/** The request's log, also when its domain context could not be built (a configuration fault). */
+const requestLog = (c: Context<HonoEnv>) => createLog(c.env.DB, c.executionCtx, c.get("requestId"));
+
 /** Maps anything thrown to a problem; unexpected errors are logged and never shown (no stack, no message). */
 export function onError(error: Error, c: Context<HonoEnv>): Response {
   if (error instanceof AppError) {
-    if (error.status >= 500) logError(c.env.DB, c.executionCtx, { requestId: c.get("requestId"), source: "request", code: error.code, message: error.message });
+    if (error.status >= 500) requestLog(c).error({ source: "request", code: error.code, message: error.message, userId: null });
     return problemResponse(c, error);
   }
   if (error instanceof HTTPException) {
@@ -56,13 +61,7 @@ export function onError(error: Error, c: Context<HonoEnv>): Response {
               : "internal";
     if (code !== "internal") return problemResponse(c, new AppError(code));
   }
-  logError(c.env.DB, c.executionCtx, {
-    requestId: c.get("requestId"),
-    source: "request",
-    code: error.name || "Error",
-    message: error.message,
-    userId: c.get("principal")?.user.id,
-  });
+  requestLog(c).error({ source: "request", code: error.name || "Error", message: error.message, userId: c.get("principal")?.user.id ?? null });
   return problemResponse(c, new AppError("internal", `Quote request id ${c.get("requestId")} when contacting support.`));
 }
 

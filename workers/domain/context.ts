@@ -1,4 +1,14 @@
-import type { Env } from "../env";
+/**
+ * What every domain verb is called with: the request-scoped services (db, settings, clock, who
+ * acts, the log) and the adapters behind one door each (a GPU host, cold storage, email, Stripe).
+ * Built in one place, `createDomainContext` (workers/context.ts), for a request, a cron job or a
+ * webhook alike; domain code never reads the Worker's environment itself.
+ */
+import type { ColdStore } from "../adapters/cold-store";
+import type { Mailer } from "../adapters/email";
+import type { Log } from "../adapters/log";
+import type { HostTarget, ProvisionerClient } from "../adapters/provisioner";
+import type { Stripe } from "../adapters/stripe";
 import type { Config } from "./config";
 import type { Db } from "./db";
 
@@ -16,18 +26,41 @@ export type Actor =
   | { kind: "anonymous" }
   | { kind: "user"; userId: string }
   | { kind: "admin"; userId: string }
-  | { kind: "system"; job: string };
+  | { kind: "system"; job: string }
+  | { kind: "webhook"; source: "stripe" };
 
-export const actorLabel = (actor: Actor): string =>
-  actor.kind === "user" || actor.kind === "admin" ? `${actor.kind}:${actor.userId}` : actor.kind === "system" ? `system:${actor.job}` : "anonymous";
+export const actorLabel = (actor: Actor): string => {
+  switch (actor.kind) {
+    case "user":
+    case "admin":
+      return `${actor.kind}:${actor.userId}`;
+    case "system":
+      return `system:${actor.job}`;
+    case "webhook":
+      return `webhook:${actor.source}`;
+    default:
+      return "anonymous";
+  }
+};
+
+/** The user acting, if a user (or an admin) acts. */
+export const actingUserId = (actor: Actor): string | undefined => (actor.kind === "user" || actor.kind === "admin" ? actor.userId : undefined);
 
 export interface DomainContext {
-  env: Env;
   db: Db;
   config: Config;
   clock: Clock;
+  /** Becomes the signed-in user once a request is authenticated. */
   actor: Actor;
   requestId: string;
   /** Work that must finish but not delay the answer (emails, logs). */
   waitUntil(promise: Promise<unknown>): void;
+  log: Log;
+  /** The client of a registered GPU host (by id, or a host row already read); `not_configured` without the provisioner settings. */
+  provisioner(host: string | HostTarget): Promise<ProvisionerClient>;
+  /** R2, where cold workspaces lie. */
+  coldStore: ColdStore;
+  email: Mailer;
+  /** The Stripe client; 503 `billing_not_configured` on a deployment without a Stripe key. */
+  stripe(): Stripe;
 }

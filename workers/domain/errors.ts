@@ -1,6 +1,7 @@
 /**
  * The one error class and the one code → status table. The HTTP layer renders these as RFC 9457
- * problems; the OpenAPI document lists them from the same table, so docs and runtime agree.
+ * problems (with `Retry-After` for the codes that say when to try again); the OpenAPI document
+ * lists them from the same table, so docs and runtime agree.
  */
 export const ERROR_CODES = {
   validation_failed: { status: 400, title: "The request is not valid" },
@@ -20,8 +21,8 @@ export const ERROR_CODES = {
   already_subscribed: { status: 409, title: "You already have a subscription; manage it in the billing portal" },
   username_taken: { status: 409, title: "That username is taken" },
   email_taken: { status: 409, title: "That email address belongs to another account" },
-  session_busy: { status: 409, title: "The session is starting or stopping; try again shortly" },
-  workspace_busy: { status: 409, title: "The workspace is being deleted, archived or restored" },
+  session_busy: { status: 409, title: "The session is starting or stopping; try again shortly", retryAfterS: 5 },
+  workspace_busy: { status: 409, title: "The workspace is being deleted, archived or restored", retryAfterS: 30 },
   not_connected: { status: 409, title: "Connect first: this needs your running session" },
   not_a_file: { status: 409, title: "The path is a directory or another kind of non-regular file" },
   upload_offset_mismatch: { status: 409, title: "The upload offset is not the file's current size" },
@@ -30,15 +31,15 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, title: "The request body must be application/json" },
   range_not_satisfiable: { status: 416, title: "The requested range is outside the file" },
   upgrade_required: { status: 426, title: "This endpoint is a WebSocket" },
-  rate_limited: { status: 429, title: "Too many requests" },
+  rate_limited: { status: 429, title: "Too many requests", retryAfterS: 60 },
   internal: { status: 500, title: "Something went wrong on our side" },
   not_configured: { status: 503, title: "The service is not configured" },
   billing_not_configured: { status: 503, title: "Billing is not configured on this deployment" },
   stripe_unavailable: { status: 502, title: "Stripe did not answer as expected; nothing was changed, try again" },
-  provisioner_unavailable: { status: 503, title: "The GPU host is not reachable right now" },
-  cold_storage_unavailable: { status: 503, title: "Your workspace could not be brought back from cold storage right now; it is kept there, try again shortly" },
-  no_capacity: { status: 503, title: "No GPU of your plan is free right now" },
-} as const satisfies Record<string, { status: number; title: string }>;
+  provisioner_unavailable: { status: 503, title: "The GPU host is not reachable right now", retryAfterS: 30 },
+  cold_storage_unavailable: { status: 503, title: "Your workspace could not be brought back from cold storage right now; it is kept there, try again shortly", retryAfterS: 30 },
+  no_capacity: { status: 503, title: "No GPU of your plan is free right now", retryAfterS: 60 },
+} as const satisfies Record<string, { status: number; title: string; retryAfterS?: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 

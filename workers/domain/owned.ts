@@ -20,7 +20,7 @@ const BUSY: Partial<Record<WorkspaceState, string>> = {
 };
 
 export const workspaceBusy = (state: WorkspaceState) =>
-  new AppError("workspace_busy", BUSY[state] ?? "Your workspace is busy; try again shortly.", { headers: { "Retry-After": "30" } });
+  new AppError("workspace_busy", BUSY[state] ?? "Your workspace is busy; try again shortly.");
 
 export type User = typeof users.$inferSelect;
 

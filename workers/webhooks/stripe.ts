@@ -1,9 +1,10 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { applyStripeEvent } from "../domain/billing";
-import { AppError } from "../domain/errors";
 import { verifyWebhook } from "../adapters/stripe";
 import type { HonoEnv } from "../api/types";
+import { createDomainContext } from "../context";
+import { applyStripeEvent } from "../domain/billing";
+import { AppError } from "../domain/errors";
 
 /** Stripe's events are small; this bounds what an unauthenticated caller can make us read. */
 export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
@@ -11,7 +12,7 @@ export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
 /**
  * POST /webhooks/stripe — thin: the signature is checked on the raw bytes (no JSON middleware
  * before it, no bearer auth: Stripe's signature is the authentication), then the domain applies
- * the event. The answer is quick: emails go out after it (waitUntil).
+ * the event as the webhook actor. The answer is quick: emails go out after it (waitUntil).
  */
 export const stripeWebhooks = new Hono<HonoEnv>().post(
   "/stripe",
@@ -22,8 +23,11 @@ export const stripeWebhooks = new Hono<HonoEnv>().post(
     },
   }),
   async (c) => {
-    const event = await verifyWebhook(c.env, await c.req.text(), c.req.header("Stripe-Signature"));
-    const outcome = await applyStripeEvent({ ...c.get("domain"), actor: { kind: "system", job: "stripe-webhook" } }, event);
-    return c.json({ received: true, outcome }, 200);
+    const executionCtx = c.executionCtx;
+    const ctx = await createDomainContext(c.env, { actor: { kind: "webhook", source: "stripe" }, requestId: c.get("requestId"), waitUntil: (promise) => executionCtx.waitUntil(promise) });
+    const secret = ctx.config.billing.webhookSecret;
+    if (!secret) throw new AppError("billing_not_configured", "Stripe webhooks are not configured here (no signing secret).");
+    const event = await verifyWebhook(secret, await c.req.text(), c.req.header("Stripe-Signature"));
+    return c.json({ received: true, outcome: await applyStripeEvent(ctx, event) }, 200);
   },
 );

@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import { dockerStatus, ProvisionerError } from "../errors.ts";
 import { readInventory } from "../gpus/host.ts";
 import { pickFreeGpus } from "../gpus/inventory.ts";
-import type { CreateContainerInput } from "../schemas.ts";
+import type { CreateContainerInput } from "../../../contract/provisioner.ts";
 import type { Services } from "../services.ts";
 import { discardExport } from "../workspaces/exports.ts";
 import { ensureWorkspaceVolume } from "../workspaces/volumes.ts";

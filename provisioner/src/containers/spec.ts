@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import type { Plan } from "../schemas.ts";
+import type { Plan } from "../../../contract/provisioner.ts";
 
 /** Labels are the provisioner's only state: everything can be rebuilt from Docker after a restart. */
 export const LABELS = {

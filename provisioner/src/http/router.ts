@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { z } from "zod";
 import { ProvisionerError } from "../errors.ts";
-import { ID_PATTERN } from "../schemas.ts";
+import { ID_PATTERN } from "../../../contract/provisioner.ts";
 import type { HonoEnv } from "./types.ts";
 
 /** Every router is made here, so every route authenticates and fails the same way. */

@@ -1,4 +1,3 @@
-import type { DomainContext } from "../../domain/context";
 
 /**
  * Policy §2: only account and billing emails exist. There is no marketing kind, so no code path
@@ -93,15 +92,3 @@ export const billingEmails = {
     text: `Your Ozekai GPU sessions have run for ${usage.usedHours.toFixed(1)} hours in ${usage.month} (UTC), ${percent === 100 ? "reaching" : "80% of"} the ${usage.limitHours}-hour monthly limit you set.\n\nThis is a notice only: sessions are not disconnected at your limit, and GPU time keeps being billed while they run. Disconnect when you are done, or change the limit in your account settings.${sign}`,
   }),
 };
-
-/** Sends after the response (waitUntil): the answer's timing never depends on whether mail went out. */
-export function sendEmail(ctx: DomainContext, to: string, email: Email): void {
-  ctx.waitUntil(
-    ctx.env.EMAIL.send({ from: { name: "Ozekai", email: ctx.config.emailFrom }, to, subject: email.subject, text: email.text, headers: { "X-Ozekai-Email-Kind": email.kind } }).catch(
-      (error: unknown) => {
-        // The address is personal data and the body holds tokens: log neither.
-        console.error(JSON.stringify({ event: "email_failed", requestId: ctx.requestId, kind: email.kind, error: error instanceof Error ? error.name : "unknown" }));
-      },
-    ),
-  );
-}

@@ -42,7 +42,7 @@ async function signIn(c: Context<HonoEnv>, token: string): Promise<void> {
   try {
     const principal = await authenticate(domain, token);
     c.set("principal", principal);
-    c.set("domain", { ...domain, actor: { kind: principal.user.role === "admin" ? "admin" : "user", userId: principal.user.id } });
+    domain.actor = { kind: principal.user.role === "admin" ? "admin" : "user", userId: principal.user.id };
   } catch (error) {
     if (error instanceof AppError && error.code === "unauthorized") {
       throw new AppError("unauthorized", error.detail, { headers: { "WWW-Authenticate": 'Bearer realm="ozekai", error="invalid_token"' } });

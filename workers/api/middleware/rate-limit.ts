@@ -6,7 +6,7 @@ import { AppError } from "../../domain/errors";
 import type { HonoEnv } from "../types";
 import { clientIp } from "./request";
 
-const tooMany = () => new AppError("rate_limited", "Too many attempts; wait a minute and try again.", { headers: { "Retry-After": "60" } });
+const tooMany = () => new AppError("rate_limited", "Too many attempts; wait a minute and try again.");
 
 /** Auth routes are limited per client IP, before validation so malformed requests count too … */
 export const limitByIp = createMiddleware<HonoEnv>(async (c, next) => {

@@ -1,21 +1,10 @@
 import { createMiddleware } from "hono/factory";
-import { loadConfig } from "../../domain/config";
-import { openDb } from "../../domain/db";
-import { systemClock } from "../../domain/context";
+import { createDomainContext } from "../../context";
 import type { HonoEnv } from "../types";
 
-/** Builds the request-scoped domain context once (db, config, clock, request id). */
+/** Builds the request-scoped domain context once; the actor is anonymous until `requireUser` signs the request in. */
 export const servicesMiddleware = createMiddleware<HonoEnv>(async (c, next) => {
-  const config = await loadConfig(c.env);
   const executionCtx = c.executionCtx;
-  c.set("domain", {
-    env: c.env,
-    db: openDb(c.env.DB),
-    config,
-    clock: systemClock,
-    actor: { kind: "anonymous" },
-    requestId: c.get("requestId"),
-    waitUntil: (promise) => executionCtx.waitUntil(promise),
-  });
+  c.set("domain", await createDomainContext(c.env, { actor: { kind: "anonymous" }, requestId: c.get("requestId"), waitUntil: (promise) => executionCtx.waitUntil(promise) }));
   await next();
 });

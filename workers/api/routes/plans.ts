@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { stripePriceIds } from "../../domain/config";
 import { planCatalog } from "../../domain/plans";
 import { newApp } from "../app";
 import { errorResponses } from "../problem";
@@ -30,7 +29,7 @@ const listRoute = createRoute({
 export const planRoutes = newApp().openapi(listRoute, (c) =>
   c.json(
     {
-      plans: planCatalog(stripePriceIds(c.env)).map(({ pidsLimit: _internal, ...plan }) => ({ ...plan, purchasable: plan.stripePrices !== null })),
+      plans: planCatalog(c.get("domain").config.billing.prices).map(({ pidsLimit: _internal, ...plan }) => ({ ...plan, purchasable: plan.stripePrices !== null })),
     },
     200,
   ),

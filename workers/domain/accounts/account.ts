@@ -1,13 +1,13 @@
 import { isUniqueViolation } from "../db";
 import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
-import { billingAccounts, loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
+import { loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
-import { accountEmails, sendEmail } from "../../adapters/email";
+import { accountEmails } from "../../adapters/email";
+import { cancelSubscriptionOfDeletedAccount, eraseBillingDetails } from "../billing";
 import { AppError } from "../errors";
 import { verifyPassword } from "./passwords";
 import { type Entitlement, type SubscriptionStanding, userEntitlement } from "../plans";
-import { stripeCall, stripeFor } from "../../adapters/stripe";
 import { hashToken } from "./tokens";
 import { setUsageLimit } from "../usage";
 import { destroyWorkspace } from "../workspaces";
@@ -104,7 +104,7 @@ export async function updateAccount(ctx: DomainContext, userId: string, patch: A
   } else if (patch.email !== undefined) {
     const change = singleUseToken(ctx, userId, "change_email", VERIFY_TTL_MS, patch.email);
     await ctx.db.batch([cancelEmailChanges(ctx, userId), change.insert, auditEvent(ctx, userId, "email_change_requested")]);
-    sendEmail(ctx, patch.email, accountEmails.changeAddress(link(ctx, "/verify-email", change.token)));
+    ctx.email.send(patch.email, accountEmails.changeAddress(link(ctx, "/verify-email", change.token)));
   }
   if (patch.usageLimitHours !== undefined) await setUsageLimit(ctx, user, patch.usageLimitHours);
   return getAccount(ctx, userId);
@@ -151,7 +151,7 @@ export async function verifyEmail(ctx: DomainContext, token: string): Promise<vo
     if (isUniqueViolation(error)) throw new AppError("email_taken", "That email address belongs to another account.");
     throw error;
   }
-  if (isChange && row.oldEmail) sendEmail(ctx, row.oldEmail, accountEmails.addressChanged(row.newEmail!));
+  if (isChange && row.oldEmail) ctx.email.send(row.oldEmail, accountEmails.addressChanged(row.newEmail!));
 }
 
 /**
@@ -162,7 +162,6 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
   const user = await findUser(ctx, userId);
   if (!(await verifyPassword(password, user.passwordHash, ctx.config))) throw new AppError("current_password_incorrect");
   const now = ctx.clock.now();
-  const billing = await ctx.db.select().from(billingAccounts).where(eq(billingAccounts.userId, userId)).get();
   await ctx.db.batch([
     ctx.db
       .update(users)
@@ -181,34 +180,17 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
       .update(workspaces)
       .set({ state: "deleting" })
       .where(and(eq(workspaces.userId, userId), eq(workspaces.state, "hot"))),
-    // Billing (policy §6): only the Stripe customer and subscription references stay — what
-    // invoices, refunds and disputes at Stripe are found by — tied to the now pseudonymous account
-    // id. The plan, the period and the payment standing say nothing billing law needs kept here.
-    // The status and last event time stay so a late webhook still applies in order.
-    ctx.db
-      .update(billingAccounts)
-      .set({ planId: null, currentPeriodEnd: null, pastDueSince: null, updatedAt: now })
-      .where(eq(billingAccounts.userId, userId)),
+    eraseBillingDetails(ctx, userId),
     auditEvent(ctx, userId, "account_deleted"),
   ]);
-  if (user.email) sendEmail(ctx, user.email, accountEmails.accountDeleted());
-  // A deleted account is billed no further: its subscription is canceled at Stripe, after the
-  // answer; a failure is logged (stripe_call_failed) and the deletion stands.
-  const subscriptionId = billing?.stripeSubscriptionId;
-  if (subscriptionId && billing.subscriptionStatus && !["canceled", "incomplete_expired"].includes(billing.subscriptionStatus)) {
-    ctx.waitUntil(
-      (async () => {
-        const { stripe } = stripeFor(ctx.env);
-        await stripeCall(ctx.requestId, "subscriptions.cancel", () => stripe.subscriptions.cancel(subscriptionId, {}, { idempotencyKey: `ozekai-cancel-${subscriptionId}` }));
-      })().catch(() => {}),
-    );
-  }
+  if (user.email) ctx.email.send(user.email, accountEmails.accountDeleted());
+  cancelSubscriptionOfDeletedAccount(ctx, userId);
   // The live session ends and the volume goes now when the host answers; the account's deletion
   // never waits on, or fails with, a GPU host.
   ctx.waitUntil(
     destroyWorkspace(ctx, userId).catch((error: unknown) => {
       if (error instanceof AppError && error.code === "not_found") return; // no workspace
-      console.warn(JSON.stringify({ event: "account_workspace_left_for_reconcile", requestId: ctx.requestId, code: error instanceof AppError ? error.code : "internal" }));
+      ctx.log.warn("account_workspace_left_for_reconcile", { code: error instanceof AppError ? error.code : "internal" });
     }),
   );
 }

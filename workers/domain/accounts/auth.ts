@@ -5,7 +5,7 @@ import { findUser, type User } from "../owned";
 import { link, RESET_TTL_MS, singleUseToken } from "./single-use";
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
-import { accountEmails, sendEmail } from "../../adapters/email";
+import { accountEmails } from "../../adapters/email";
 import { AppError } from "../errors";
 import { checkNewPassword, hashPassword, verifyPassword } from "./passwords";
 import { ACCESS_TOKEN_TTL_S, hashToken, LOGIN_SESSION_TTL_MS, newOpaqueToken, REFRESH_TOKEN_TTL_MS, signAccessToken, verifyAccessToken } from "./tokens";
@@ -174,7 +174,7 @@ export async function requestPasswordReset(ctx: DomainContext, email: string): P
   if (!user?.email) return;
   const reset = singleUseToken(ctx, user.id, "reset_password", RESET_TTL_MS);
   await ctx.db.batch([reset.insert, auditEvent(ctx, user.id, "password_reset_requested")]);
-  sendEmail(ctx, user.email, accountEmails.passwordReset(link(ctx, "/reset-password", reset.token)));
+  ctx.email.send(user.email, accountEmails.passwordReset(link(ctx, "/reset-password", reset.token)));
 }
 
 /** Sets a new password and ends every sign-in. Proves control of the address, so it verifies it too. */
@@ -218,7 +218,7 @@ export async function confirmPasswordReset(ctx: DomainContext, input: { token: s
     auditEvent(ctx, user.id, "password_reset"),
   ]);
   if (consumed.length === 0) throw new AppError("token_invalid");
-  if (user.email) sendEmail(ctx, user.email, accountEmails.passwordChanged());
+  if (user.email) ctx.email.send(user.email, accountEmails.passwordChanged());
 }
 
 /** Needs the current password; ends every sign-in (the caller's too) and returns a fresh one. */
@@ -235,6 +235,6 @@ export async function changePassword(ctx: DomainContext, principal: Principal, i
     ...session.statements,
     auditEvent(ctx, user.id, "password_changed"),
   ]);
-  if (user.email) sendEmail(ctx, user.email, accountEmails.passwordChanged());
+  if (user.email) ctx.email.send(user.email, accountEmails.passwordChanged());
   return tokenPair(ctx, user.id, session.id, session.refreshToken);
 }

@@ -4,7 +4,7 @@ import { eq, or } from "drizzle-orm";
 import { users } from "../../../schema";
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
-import { accountEmails, sendEmail } from "../../adapters/email";
+import { accountEmails } from "../../adapters/email";
 import { fieldError } from "../errors";
 import { checkNewPassword, hashPassword } from "./passwords";
 import { CURRENT_POLICY_VERSION } from "../privacy";
@@ -35,11 +35,11 @@ export async function signup(ctx: DomainContext, input: SignupInput): Promise<vo
     .from(users)
     .where(or(eq(users.email, input.email), eq(users.username, input.username)));
   if (existing.some((u) => u.email === input.email)) {
-    sendEmail(ctx, input.email, accountEmails.signupWithExistingAddress(`${ctx.config.appUrl}/reset-password`));
+    ctx.email.send(input.email, accountEmails.signupWithExistingAddress(`${ctx.config.appUrl}/reset-password`));
     return;
   }
   if (existing.length > 0) {
-    sendEmail(ctx, input.email, accountEmails.signupUsernameTaken(input.username));
+    ctx.email.send(input.email, accountEmails.signupUsernameTaken(input.username));
     return;
   }
   const now = ctx.clock.now();
@@ -65,5 +65,5 @@ export async function signup(ctx: DomainContext, input: SignupInput): Promise<vo
     if (isUniqueViolation(error)) return;
     throw error;
   }
-  sendEmail(ctx, input.email, accountEmails.verifyAddress(link(ctx, "/verify-email", verify.token)));
+  ctx.email.send(input.email, accountEmails.verifyAddress(link(ctx, "/verify-email", verify.token)));
 }

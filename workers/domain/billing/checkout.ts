@@ -8,11 +8,10 @@ import { eq } from "drizzle-orm";
 import { billingAccounts, type SubscriptionStatus } from "../../../schema";
 import { findUser } from "../owned";
 import { auditEvent } from "../audit";
-import { graceDays } from "../config";
 import type { DomainContext } from "../context";
 import { AppError, fieldError } from "../errors";
 import { planCatalog } from "../plans";
-import { stripeCall, stripeFor } from "../../adapters/stripe";
+import { stripeCall } from "../../adapters/stripe";
 
 export interface BillingView {
   /** Whether a Stripe customer exists for the account (after the first checkout). */
@@ -30,7 +29,7 @@ const LIVE_STATUSES: readonly SubscriptionStatus[] = ["active", "trialing", "pas
 const billingRow = (ctx: DomainContext, userId: string) => ctx.db.select().from(billingAccounts).where(eq(billingAccounts.userId, userId)).get();
 
 export async function getBilling(ctx: DomainContext, userId: string): Promise<BillingView> {
-  stripeFor(ctx.env);
+  ctx.stripe(); // 503 billing_not_configured without a Stripe key
   const row = await billingRow(ctx, userId);
   const pastDue = row?.subscriptionStatus === "past_due" ? (row.pastDueSince ?? row.updatedAt) : null;
   return {
@@ -38,7 +37,7 @@ export async function getBilling(ctx: DomainContext, userId: string): Promise<Bi
     planId: row?.planId ?? null,
     status: row?.subscriptionStatus ?? null,
     currentPeriodEnd: row?.currentPeriodEnd?.toISOString() ?? null,
-    graceEndsAt: pastDue ? new Date(pastDue.getTime() + graceDays(ctx.env) * 86_400_000).toISOString() : null,
+    graceEndsAt: pastDue ? new Date(pastDue.getTime() + ctx.config.billing.graceDays * 86_400_000).toISOString() : null,
   };
 }
 
@@ -49,8 +48,8 @@ export async function getBilling(ctx: DomainContext, userId: string): Promise<Bi
  * once Stripe has answered both calls: a failure leaves nothing half-written here.
  */
 export async function startCheckout(ctx: DomainContext, userId: string, planId: string): Promise<{ url: string }> {
-  const { config, stripe } = stripeFor(ctx.env);
-  const plan = planCatalog(config.prices).find((p) => p.id === planId);
+  const stripe = ctx.stripe();
+  const plan = planCatalog(ctx.config.billing.prices).find((p) => p.id === planId);
   if (!plan?.stripePrices) throw fieldError("planId", "This plan is not sold here.");
   const prices = plan.stripePrices;
   const user = await findUser(ctx, userId);
@@ -61,12 +60,12 @@ export async function startCheckout(ctx: DomainContext, userId: string, planId: 
   const customerId =
     existing?.stripeCustomerId ??
     (
-      await stripeCall(ctx.requestId, "customers.create", () =>
+      await stripeCall(ctx.log, "customers.create", () =>
         // Policy §4: the email address and our opaque reference, nothing more.
         stripe.customers.create({ email: user.email ?? undefined, metadata: { user_id: user.id } }, { idempotencyKey: `ozekai-customer-${user.id}` }),
       )
     ).id;
-  const session = await stripeCall(ctx.requestId, "checkout.sessions.create", () =>
+  const session = await stripeCall(ctx.log, "checkout.sessions.create", () =>
     stripe.checkout.sessions.create({
       mode: "subscription",
       customer: customerId,
@@ -92,10 +91,10 @@ export async function startCheckout(ctx: DomainContext, userId: string, planId: 
 
 /** A Customer Portal session: payment method, invoices, plan changes and cancellation happen at Stripe. */
 export async function openPortal(ctx: DomainContext, userId: string): Promise<{ url: string }> {
-  const { stripe } = stripeFor(ctx.env);
+  const stripe = ctx.stripe();
   const row = await billingRow(ctx, userId);
   if (!row) throw new AppError("not_found", "No billing account yet: subscribe to a plan first (POST /v1/billing/checkout).");
-  const session = await stripeCall(ctx.requestId, "billing_portal.sessions.create", () =>
+  const session = await stripeCall(ctx.log, "billing_portal.sessions.create", () =>
     stripe.billingPortal.sessions.create({ customer: row.stripeCustomerId, return_url: `${ctx.config.appUrl}/billing` }),
   );
   return { url: session.url };

@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { sessions, users } from "../../../schema";
 import type { DomainContext } from "../context";
-import { billingEmails, sendEmail } from "../../adapters/email";
+import { billingEmails } from "../../adapters/email";
 import { type SessionRestriction, userEntitlement } from "../plans";
 import { disconnectForJob } from "../sessions";
 
@@ -31,7 +31,7 @@ export async function disconnectUnentitledSessions(ctx: DomainContext): Promise<
     if (outcome === "failed") failed++;
     if (outcome !== "stopped") continue;
     disconnected++;
-    if (session.email) sendEmail(ctx, session.email, billingEmails.sessionStoppedUnpaid());
+    if (session.email) ctx.email.send(session.email, billingEmails.sessionStoppedUnpaid());
   }
   return { disconnected, failed };
 }

@@ -3,3 +3,4 @@ export { type BillingView, getBilling, openPortal, startCheckout } from "./check
 export { applyStripeEvent, type WebhookOutcome } from "./webhooks";
 export { disconnectUnentitledSessions } from "./enforcement";
 export { meterUsage } from "./metering";
+export { cancelSubscriptionOfDeletedAccount, eraseBillingDetails } from "./account-deletion";

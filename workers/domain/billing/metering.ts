@@ -11,7 +11,7 @@
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { billingAccounts, usageRecords } from "../../../schema";
 import type { DomainContext } from "../context";
-import { type Stripe, stripeFor } from "../../adapters/stripe";
+import type { Stripe } from "../../adapters/stripe";
 
 export const HOUR_MS = 3_600_000;
 /** Stripe accepts meter events whose timestamp lies within the past 35 days. */
@@ -42,7 +42,7 @@ export async function recordUsage(ctx: DomainContext): Promise<number> {
   const now = ctx.clock.now().getTime();
   const closedUntil = floorHour(now);
   const horizon = now - STRIPE_METER_WINDOW_MS - HOUR_MS;
-  const { results } = await ctx.env.DB.prepare(
+  const { results } = await ctx.db.$client.prepare(
     `select s.id as id, s.user_id as userId, s.plan_id as planId, s.started_at as startedAt, s.ended_at as endedAt,
             (select max(r.interval_end) from usage_records r where r.session_id = s.id) as lastEnd
        from sessions s
@@ -100,7 +100,7 @@ export async function reportUsage(ctx: DomainContext, stripe: Stripe): Promise<R
     const timestamp = record.intervalEnd.getTime() - 1000;
     if (timestamp < now - STRIPE_METER_WINDOW_MS + WINDOW_MARGIN_MS) {
       await ctx.db.update(usageRecords).set({ expiredAt: new Date(now) }).where(and(eq(usageRecords.id, record.id), isNull(usageRecords.reportedAt)));
-      console.error(JSON.stringify({ event: "usage_not_reportable", requestId: ctx.requestId, identifier: record.id, quantity: record.quantity }));
+      ctx.log.warn("usage_not_reportable", { identifier: record.id, quantity: record.quantity });
       result.expired++;
       continue;
     }
@@ -112,7 +112,7 @@ export async function reportUsage(ctx: DomainContext, stripe: Stripe): Promise<R
     } catch (error) {
       if (!alreadyReported(error)) {
         result.pending = due.length - i;
-        console.warn(JSON.stringify({ event: "usage_report_deferred", requestId: ctx.requestId, code: (error as { type?: string })?.type ?? "unknown", pending: result.pending }));
+        ctx.log.warn("usage_report_deferred", { code: (error as { type?: string })?.type ?? "unknown", pending: result.pending });
         break;
       }
     }
@@ -125,8 +125,7 @@ export async function reportUsage(ctx: DomainContext, stripe: Stripe): Promise<R
 /** The hourly job: record, then report. No Stripe key → records are still made, reported later. */
 export async function meterUsage(ctx: DomainContext): Promise<{ recorded: number } & Partial<ReportResult>> {
   const recorded = await recordUsage(ctx);
-  if (!ctx.env.STRIPE_SECRET_KEY) return { recorded };
-  const { stripe } = stripeFor(ctx.env);
-  return { recorded, ...(await reportUsage(ctx, stripe)) };
+  if (!ctx.config.billing.stripe) return { recorded };
+  return { recorded, ...(await reportUsage(ctx, ctx.stripe())) };
 }
 

@@ -9,10 +9,9 @@ import { and, eq, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import { billingAccounts, stripeEvents, SUBSCRIPTION_STATUSES, users } from "../../../schema";
-import { stripePriceIds } from "../config";
 import type { StripePrices } from "../plans";
 import type { DomainContext } from "../context";
-import { billingEmails, sendEmail } from "../../adapters/email";
+import { billingEmails } from "../../adapters/email";
 import { AppError } from "../errors";
 import { findPlan, planForPrice } from "../plans";
 import type { Stripe } from "../../adapters/stripe";
@@ -122,7 +121,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 const log = (ctx: DomainContext, event: Stripe.Event, outcome: string) =>
-  console.info(JSON.stringify({ event: "stripe_webhook", requestId: ctx.requestId, eventId: event.id, type: event.type, outcome }));
+  ctx.log.info("stripe_webhook", { eventId: event.id, type: event.type, outcome });
 
 /** Applies one verified event. Unknown types and unknown customers are acknowledged and change nothing. */
 export async function applyStripeEvent(ctx: DomainContext, event: Stripe.Event): Promise<WebhookOutcome> {
@@ -131,7 +130,7 @@ export async function applyStripeEvent(ctx: DomainContext, event: Stripe.Event):
     return "ignored";
   }
   const created = new Date(event.created * 1000);
-  const { customer, effect } = effectOf(event.type, event.data.object, created, stripePriceIds(ctx.env));
+  const { customer, effect } = effectOf(event.type, event.data.object, created, ctx.config.billing.prices);
   const account = await ctx.db
     .select({ userId: billingAccounts.userId })
     .from(billingAccounts)
@@ -182,5 +181,5 @@ async function notify(ctx: DomainContext, userId: string, type: Handled): Promis
     type === "invoice.payment_failed" ? billingEmails.paymentFailed(`${ctx.config.appUrl}/billing`) : type === "customer.subscription.deleted" ? billingEmails.subscriptionEnded() : null;
   if (!email) return;
   const user = await ctx.db.select({ email: users.email }).from(users).where(and(eq(users.id, userId), isNull(users.deletedAt))).get();
-  if (user?.email) sendEmail(ctx, user.email, email);
+  if (user?.email) ctx.email.send(user.email, email);
 }

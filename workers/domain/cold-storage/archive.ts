@@ -19,17 +19,16 @@
 import { and, asc, eq, exists, gte, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
 import { gpuHosts, LIVE_SESSION_STATES, sessions, workspaceArchives, workspaces } from "../../../schema";
 import { coldObjectKey, deleteColdCopy, type WorkspaceArchive } from "./copy";
-import { type ColdStorageConfig, loadColdStorageConfig, type ProvisionerConfig } from "../config";
+import type { ColdStorageConfig, } from "../config";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
 import { findHost } from "../hosts";
-import { logError } from "../../adapters/log";
-import { provisionerClient, type ProvisionerClient } from "../../adapters/provisioner";
+import type { ProvisionerClient } from "../../adapters/provisioner";
 import { currentWorkspace, type Workspace } from "../owned";
 import { revertDeadRestores } from "./restore";
 
 /** Idle workspaces (and archives in progress) looked at per tick; the part and time budget usually ends a tick first. */
-export const WORKSPACES_PER_TICK = 20;
+const WORKSPACES_PER_TICK = 20;
 
 /** A cron run holds an archive for its time budget plus this margin (a part in flight, the commit). */
 const ARCHIVE_LEASE_MARGIN_MS = 2 * 60_000;
@@ -39,15 +38,6 @@ class ArchiveFault extends Error {
   constructor(readonly code: string) {
     super(code);
     this.name = "ArchiveFault";
-  }
-}
-
-/** Anything R2 throws is R2 being unavailable for this tick: the hot copy stays, the next tick retries. */
-async function r2<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch {
-    throw new ArchiveFault("r2_unavailable");
   }
 }
 
@@ -80,8 +70,8 @@ const outOfBudget = (budget: TickBudget) => budget.parts <= 0 || Date.now() >= b
  * One cron tick: resumes archives in progress, then claims idle workspaces, within the tick's
  * budget. Idempotent and safe to overlap: a lease on each archive row keeps two runs apart.
  */
-export async function archiveIdleWorkspaces(ctx: DomainContext, settings: ProvisionerConfig): Promise<ArchiveTickResult> {
-  const config = loadColdStorageConfig(ctx.env);
+export async function archiveIdleWorkspaces(ctx: DomainContext): Promise<ArchiveTickResult> {
+  const config = ctx.config.coldStorage;
   const budget: TickBudget = { parts: config.partsPerTick, deadline: Date.now() + config.tickMs };
   const result: ArchiveTickResult = { claimed: 0, parts: 0, completed: 0, failed: 0, revertedRestores: 0 };
   const now = ctx.clock.now();
@@ -93,7 +83,7 @@ export async function archiveIdleWorkspaces(ctx: DomainContext, settings: Provis
     .set({ state: "hot", transferBytes: null })
     .where(and(eq(workspaces.state, "archiving"), notExists(ctx.db.select({ one: sql`1` }).from(workspaceArchives).where(eq(workspaceArchives.workspaceId, workspaces.id)))));
 
-  result.revertedRestores = await revertDeadRestores(ctx, settings, now);
+  result.revertedRestores = await revertDeadRestores(ctx, now);
 
   const inProgress = await ctx.db.query.workspaceArchives.findMany({
     where: and(inArray(workspaceArchives.phase, ["uploading", "committed"]), or(isNull(workspaceArchives.leaseUntil), lte(workspaceArchives.leaseUntil, now))),
@@ -102,7 +92,7 @@ export async function archiveIdleWorkspaces(ctx: DomainContext, settings: Provis
   });
   for (const archive of inProgress) {
     if (outOfBudget(budget)) return result;
-    await workOn(ctx, settings, config, archive, budget, result);
+    await workOn(ctx, config, archive, budget, result);
   }
 
   for (const workspace of await idleWorkspaces(ctx, config)) {
@@ -110,7 +100,7 @@ export async function archiveIdleWorkspaces(ctx: DomainContext, settings: Provis
     const archive = await claimIdleWorkspace(ctx, config, workspace);
     if (!archive) continue;
     result.claimed++;
-    await workOn(ctx, settings, config, archive, budget, result);
+    await workOn(ctx, config, archive, budget, result);
   }
   return result;
 }
@@ -186,7 +176,7 @@ async function claimIdleWorkspace(ctx: DomainContext, config: ColdStorageConfig,
 }
 
 /** Takes the archive's lease, advances it as far as the budget allows, records a fault, gives the lease back. */
-async function workOn(ctx: DomainContext, settings: ProvisionerConfig, config: ColdStorageConfig, archive: WorkspaceArchive, budget: TickBudget, result: ArchiveTickResult) {
+async function workOn(ctx: DomainContext, config: ColdStorageConfig, archive: WorkspaceArchive, budget: TickBudget, result: ArchiveTickResult) {
   const { userId, workspaceId } = archive;
   const workspace = await ctx.db.query.workspaces.findFirst({ where: and(eq(workspaces.id, workspaceId), eq(workspaces.userId, userId)) });
   if (workspace?.state !== "archiving") {
@@ -211,7 +201,7 @@ async function workOn(ctx: DomainContext, settings: ProvisionerConfig, config: C
     )
     .returning();
   if (!held) return; // another run holds it
-  const client = provisionerClient(ctx, settings, host);
+  const client = (await ctx.provisioner(host));
   try {
     const phase = held.phase === "uploading" ? await upload(ctx, client, held, budget, result) : held.phase;
     if (phase === "committed") {
@@ -220,12 +210,13 @@ async function workOn(ctx: DomainContext, settings: ProvisionerConfig, config: C
     }
   } catch (error) {
     result.failed++;
-    const code = error instanceof ArchiveFault || error instanceof AppError ? error.code : "internal";
+    // R2 unavailable for this tick: the hot copy stays, the next tick retries.
+    const code = error instanceof AppError && error.code === "cold_storage_unavailable" ? "r2_unavailable" : error instanceof ArchiveFault || error instanceof AppError ? error.code : "internal";
     await ctx.db
       .update(workspaceArchives)
       .set({ lastErrorCode: code })
       .where(and(eq(workspaceArchives.workspaceId, workspaceId), eq(workspaceArchives.userId, userId), eq(workspaceArchives.leaseUntil, leaseUntil)));
-    logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "cold-storage", code, message: `archive of workspace ${workspaceId} stopped; the next tick resumes it`, userId });
+    ctx.log.error({ source: "cold-storage", code, message: `archive of workspace ${workspaceId} stopped; the next tick resumes it`, userId });
   } finally {
     await ctx.db
       .update(workspaceArchives)
@@ -245,14 +236,13 @@ const ownArchive = (archive: WorkspaceArchive) =>
  * reached: `uploading` when the budget ran out, the host is still staging, or a connect cancelled.
  */
 async function upload(ctx: DomainContext, client: ProvisionerClient, held: WorkspaceArchive, budget: TickBudget, result: ArchiveTickResult): Promise<"uploading" | "committed"> {
-  const bucket = ctx.env.WORKSPACES;
   let archive = held;
   const stage = await client.stageExport(archive.workspaceId, { stageId: stageIdOf(archive), partSize: archive.partSize });
   if (stage.status === "staging") return "uploading";
   if (stage.sha256 !== archive.sha256 || stage.size !== archive.sizeBytes || stage.partSize !== archive.partSize) {
     // The first stage of this attempt, or the host lost its stage and made another one with other
     // bytes (a provisioner restart): the parts uploaded so far are not of this tar. From part 1.
-    if (archive.uploadId) await abortUpload(ctx, archive);
+    if (archive.uploadId) await ctx.coldStore.abortUpload(archive.objectKey, archive.uploadId);
     const [restarted] = await ctx.db
       .update(workspaceArchives)
       .set({ sizeBytes: stage.size, sha256: stage.sha256, partHashes: stage.partHashes, parts: [], uploadId: null, updatedAt: ctx.clock.now() })
@@ -265,15 +255,15 @@ async function upload(ctx: DomainContext, client: ProvisionerClient, held: Works
   const partHashes = stage.partHashes;
   if (!archive.uploadId) {
     // The whole archive's hash travels with the object: a restore checks it before reading a byte.
-    const created = await r2(() => bucket.createMultipartUpload(archive.objectKey, { customMetadata: { sha256: stage.sha256, sizeBytes: String(size) } }));
-    const [started] = await ctx.db.update(workspaceArchives).set({ uploadId: created.uploadId }).where(and(ownArchive(archive), isNull(workspaceArchives.uploadId))).returning();
+    const uploadId = await ctx.coldStore.createUpload(archive.objectKey, { sha256: stage.sha256, sizeBytes: String(size) });
+    const [started] = await ctx.db.update(workspaceArchives).set({ uploadId }).where(and(ownArchive(archive), isNull(workspaceArchives.uploadId))).returning();
     if (!started) {
-      await r2(() => created.abort());
+      await ctx.coldStore.abortUpload(archive.objectKey, uploadId);
       return "uploading";
     }
     archive = started;
   }
-  const multipart = bucket.resumeMultipartUpload(archive.objectKey, archive.uploadId!);
+  const uploadId = archive.uploadId!;
 
   while (archive.parts.length < partHashes.length) {
     if (outOfBudget(budget)) return "uploading";
@@ -285,13 +275,13 @@ async function upload(ctx: DomainContext, client: ProvisionerClient, held: Works
       await client.deleteExport(archive.workspaceId);
       throw new ArchiveFault("archive_part_mismatch");
     }
-    const uploaded = await r2(() => multipart.uploadPart(n, bytes));
+    const uploaded = await ctx.coldStore.uploadPart(archive.objectKey, uploadId, n, bytes);
     const parts = [...archive.parts, { partNumber: n, etag: uploaded.etag }];
     const [[next]] = await ctx.db.batch([
       ctx.db
         .update(workspaceArchives)
         .set({ parts, lastErrorCode: null, updatedAt: ctx.clock.now() })
-        .where(and(ownArchive(archive), eq(workspaceArchives.uploadId, archive.uploadId!)))
+        .where(and(ownArchive(archive), eq(workspaceArchives.uploadId, uploadId)))
         .returning(),
       ctx.db
         .update(workspaces)
@@ -305,28 +295,16 @@ async function upload(ctx: DomainContext, client: ProvisionerClient, held: Works
   }
 
   // Completed by an earlier run that stopped before committing: R2 then no longer knows the upload.
-  const completed = await r2(async () => {
-    try {
-      await multipart.complete(archive.parts);
-    } catch {
-      // Checked below: the object is there and right, or the upload is started again.
-    }
-    return bucket.head(archive.objectKey);
+  await ctx.coldStore.completeUpload(archive.objectKey, uploadId, archive.parts).catch(() => {
+    // Checked below: the object is there and right, or the upload is started again.
   });
-  if (!completed || completed.size !== size || completed.customMetadata?.sha256 !== stage.sha256) {
-    await r2(() => bucket.delete(archive.objectKey));
+  const completed = await ctx.coldStore.head(archive.objectKey);
+  if (!completed || completed.size !== size || completed.sha256 !== stage.sha256) {
+    await ctx.coldStore.delete(archive.objectKey);
     await ctx.db.update(workspaceArchives).set({ parts: [], uploadId: null }).where(ownArchive(archive));
     throw new ArchiveFault(completed ? "archive_verification_failed" : "archive_upload_lost");
   }
   return commitArchive(ctx, archive);
-}
-
-async function abortUpload(ctx: DomainContext, archive: WorkspaceArchive) {
-  try {
-    await ctx.env.WORKSPACES.resumeMultipartUpload(archive.objectKey, archive.uploadId!).abort();
-  } catch {
-    // Already completed or aborted: nothing to abort. (An upload R2 still holds expires on its own.)
-  }
 }
 
 /**

@@ -7,18 +7,11 @@
 import { and, eq, ne, notExists, sql } from "drizzle-orm";
 import { workspaceArchives, workspaces } from "../../../schema";
 import type { DomainContext } from "../context";
-import { AppError } from "../errors";
 
 /** The R2 key of a workspace's cold copy: one object per workspace, replaced by each archive. */
 export const coldObjectKey = (workspaceId: string) => `workspaces/${workspaceId}.tar`;
 
 export type WorkspaceArchive = typeof workspaceArchives.$inferSelect;
-
-const COLD_STORAGE_RETRY_AFTER_S = 30;
-
-/** R2 did not answer: 503 with a retry hint; whatever the cold copy was, it still is. */
-export const coldStorageUnavailable = (detail = "Cold storage did not answer; your workspace is kept there. Try again shortly.") =>
-  new AppError("cold_storage_unavailable", detail, { headers: { "Retry-After": String(COLD_STORAGE_RETRY_AFTER_S) } });
 
 export const findArchive = (ctx: DomainContext, userId: string, workspaceId: string) =>
   ctx.db.query.workspaceArchives.findFirst({ where: and(eq(workspaceArchives.workspaceId, workspaceId), eq(workspaceArchives.userId, userId)) });
@@ -59,17 +52,7 @@ export async function cancelArchive(ctx: DomainContext, userId: string, workspac
 export async function deleteColdCopy(ctx: DomainContext, userId: string, workspaceId: string): Promise<void> {
   const archive = await findArchive(ctx, userId, workspaceId);
   const key = archive?.objectKey ?? coldObjectKey(workspaceId);
-  if (archive?.uploadId) {
-    try {
-      await ctx.env.WORKSPACES.resumeMultipartUpload(key, archive.uploadId).abort();
-    } catch {
-      // Already completed or aborted: nothing left to abort.
-    }
-  }
-  try {
-    await ctx.env.WORKSPACES.delete(key);
-  } catch {
-    throw coldStorageUnavailable("Cold storage did not answer; your workspace is not deleted yet. Try again shortly.");
-  }
+  if (archive?.uploadId) await ctx.coldStore.abortUpload(key, archive.uploadId);
+  await ctx.coldStore.delete(key);
   if (archive) await ctx.db.delete(workspaceArchives).where(and(eq(workspaceArchives.workspaceId, workspaceId), eq(workspaceArchives.userId, userId)));
 }

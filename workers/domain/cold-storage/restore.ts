@@ -1,23 +1,23 @@
 /** Restore on connect: the cold copy streams from R2 into the host's import, which verifies it; until done the cold copy stays authoritative (docs/decisions/0010-cold-storage.md). */
 import { and, eq, inArray, isNull, lte, or } from "drizzle-orm";
 import { workspaceArchives, workspaces } from "../../../schema";
-import { cancelArchive, coldStorageUnavailable, deleteColdCopy, findArchive, type WorkspaceArchive } from "./copy";
-import type { ProvisionerConfig } from "../config";
+import { cancelArchive, deleteColdCopy, findArchive, type WorkspaceArchive } from "./copy";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
-import { findHost, placeWorkspace } from "../hosts";
-import { logError } from "../../adapters/log";
+import { placeWorkspace } from "../hosts";
 import type { Plan } from "../plans";
-import { provisionerClient, type ProvisionerClient } from "../../adapters/provisioner";
+import type { ProvisionerClient } from "../../adapters/provisioner";
 import { currentWorkspace, type Workspace, workspaceBusy } from "../owned";
 import { RESTORE_LEASE_MS } from "./leases";
-import { WORKSPACES_PER_TICK } from "./archive";
 import { holdsLease } from "./leases";
 import { releaseRestoreLease } from "./leases";
 import { takeRestoreLease } from "./leases";
 
 /** How often a restore writes its progress (and renews its lease). */
 const RESTORE_PROGRESS_BYTES = 8 * 1024 * 1024;
+
+/** Dead restores put back to cold per archive tick. */
+const REVERTS_PER_TICK = 20;
 
 // ── Connect: make the workspace hot ────────────────────────────────────────────────────────────
 
@@ -27,12 +27,12 @@ const RESTORE_PROGRESS_BYTES = 8 * 1024 * 1024;
  * Retry-After while another request restores it or while a committed archive deletes the hot copy.
  * Undefined when the workspace was destroyed meanwhile (connect then makes a new one).
  */
-export async function hotWorkspaceForConnect(ctx: DomainContext, settings: ProvisionerConfig, workspace: Workspace, plan: Plan): Promise<Workspace | undefined> {
+export async function hotWorkspaceForConnect(ctx: DomainContext, workspace: Workspace, plan: Plan): Promise<Workspace | undefined> {
   let current: Workspace | undefined = workspace;
   // A state can change under us once or twice (a cancel racing a commit); then the answer is busy.
   for (let round = 0; round < 3 && current; round++) {
     if (current.state === "hot") return current;
-    if (current.state === "cold" || current.state === "restoring") return restoreWorkspace(ctx, settings, current, plan);
+    if (current.state === "cold" || current.state === "restoring") return restoreWorkspace(ctx, current, plan);
     if (current.state !== "archiving") throw workspaceBusy(current.state);
     if (!(await cancelArchive(ctx, current.userId, current.id))) {
       const archive = await findArchive(ctx, current.userId, current.id);
@@ -49,14 +49,14 @@ export async function hotWorkspaceForConnect(ctx: DomainContext, settings: Provi
  * renewed as bytes flow; a restore that died is taken over once its lease ran out. Any failure
  * leaves the workspace cold with its cold copy, and no volume on the host.
  */
-async function restoreWorkspace(ctx: DomainContext, settings: ProvisionerConfig, workspace: Workspace, plan: Plan): Promise<Workspace> {
+async function restoreWorkspace(ctx: DomainContext, workspace: Workspace, plan: Plan): Promise<Workspace> {
   const { userId, id: workspaceId } = workspace;
   const archive = await findArchive(ctx, userId, workspaceId);
   if (archive?.phase !== "complete" || !archive.sha256 || archive.sizeBytes === null) {
-    logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "cold-storage", code: "cold_copy_missing", message: `workspace ${workspaceId} is ${workspace.state} without a complete cold copy`, userId });
+    ctx.log.error({ source: "cold-storage", code: "cold_copy_missing", message: `workspace ${workspaceId} is ${workspace.state} without a complete cold copy`, userId });
     throw new AppError("internal", "Your workspace's cold copy is not recorded as complete; we have been told.");
   }
-  const host = await placeWorkspace(ctx, settings, plan);
+  const host = await placeWorkspace(ctx, plan);
   const held = await takeRestoreLease(ctx, archive, ctx.clock.now());
   if (!held?.leaseUntil) throw workspaceBusy("restoring");
   const lease = { until: held.leaseUntil };
@@ -70,25 +70,20 @@ async function restoreWorkspace(ctx: DomainContext, settings: ProvisionerConfig,
     throw workspaceBusy((await currentWorkspace(ctx, userId))?.state ?? "deleted");
   }
 
-  const client = provisionerClient(ctx, settings, host);
+  const client = (await ctx.provisioner(host));
   let transfer: ReturnType<typeof restoreBody> | undefined;
   try {
     // A volume left by an earlier restore that failed on this host: the import needs none.
     await client.deleteWorkspace(workspaceId);
-    let object: R2ObjectBody | null;
-    try {
-      object = await ctx.env.WORKSPACES.get(archive.objectKey);
-    } catch {
-      throw coldStorageUnavailable();
-    }
+    const object = await ctx.coldStore.get(archive.objectKey);
     if (!object) {
-      logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "cold-storage", code: "cold_copy_missing", message: `workspace ${workspaceId}: no object in R2`, userId });
+      ctx.log.error({ source: "cold-storage", code: "cold_copy_missing", message: `workspace ${workspaceId}: no object in R2`, userId });
       throw new AppError("internal", "Your workspace's cold copy is missing; we have been told.");
     }
-    if (object.size !== archive.sizeBytes || object.customMetadata?.sha256 !== archive.sha256) {
+    if (object.size !== archive.sizeBytes || object.sha256 !== archive.sha256) {
       await object.body.cancel();
-      logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "cold-storage", code: "cold_copy_corrupt", message: `workspace ${workspaceId}: R2 object size or hash metadata differs`, userId });
-      throw coldStorageUnavailable("The cold copy of your workspace did not match its checksum; it is kept as it is and nothing was restored.");
+      ctx.log.error({ source: "cold-storage", code: "cold_copy_corrupt", message: `workspace ${workspaceId}: R2 object size or hash metadata differs`, userId });
+      throw new AppError("cold_storage_unavailable", "The cold copy of your workspace did not match its checksum; it is kept as it is and nothing was restored.");
     }
     transfer = restoreBody(ctx, archive, object.body, lease);
     await client.putArchive(workspaceId, transfer.body, archive.sha256, transfer.signal);
@@ -98,7 +93,7 @@ async function restoreWorkspace(ctx: DomainContext, settings: ProvisionerConfig,
     const outcome = await transfer?.done;
     if (outcome?.leaseLost) throw workspaceBusy("restoring"); // taken over: the new restorer owns the state now
     await failRestore(ctx, client, archive, lease.until);
-    if (outcome?.sourceFailed) throw coldStorageUnavailable();
+    if (outcome?.sourceFailed) throw new AppError("cold_storage_unavailable", "Cold storage did not answer; your workspace is kept there. Try again shortly.");
     throw error;
   }
 
@@ -115,7 +110,7 @@ async function restoreWorkspace(ctx: DomainContext, settings: ProvisionerConfig,
   try {
     await deleteColdCopy(ctx, userId, workspaceId);
   } catch {
-    logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "cold-storage", code: "cold_copy_not_deleted", message: `workspace ${workspaceId}: restored, cold copy left`, userId });
+    ctx.log.error({ source: "cold-storage", code: "cold_copy_not_deleted", message: `workspace ${workspaceId}: restored, cold copy left`, userId });
   }
   return hot;
 }
@@ -125,18 +120,18 @@ async function restoreWorkspace(ctx: DomainContext, settings: ProvisionerConfig,
  * deleted, even if the user never connects again: the cold copy is authoritative, and inactivity
  * deletion (which waits while a workspace is restoring) sees it again.
  */
-export async function revertDeadRestores(ctx: DomainContext, settings: ProvisionerConfig, now: Date): Promise<number> {
+export async function revertDeadRestores(ctx: DomainContext, now: Date): Promise<number> {
   const dead = await ctx.db
     .select({ archive: workspaceArchives, hostId: workspaces.hostId })
     .from(workspaces)
     .innerJoin(workspaceArchives, and(eq(workspaceArchives.workspaceId, workspaces.id), eq(workspaceArchives.userId, workspaces.userId)))
     .where(and(eq(workspaces.state, "restoring"), eq(workspaceArchives.phase, "complete"), or(isNull(workspaceArchives.leaseUntil), lte(workspaceArchives.leaseUntil, now))))
-    .limit(WORKSPACES_PER_TICK);
+    .limit(REVERTS_PER_TICK);
   let reverted = 0;
   for (const { archive, hostId } of dead) {
     const held = await takeRestoreLease(ctx, archive, now);
     if (!held?.leaseUntil || !hostId) continue;
-    await failRestore(ctx, provisionerClient(ctx, settings, await findHost(ctx, hostId)), held, held.leaseUntil);
+    await failRestore(ctx, (await ctx.provisioner(hostId)), held, held.leaseUntil);
     reverted++;
   }
   return reverted;

@@ -3,10 +3,7 @@ import { base64 } from "@scure/base";
 import { type CryptoKey, importJWK, type JWK } from "jose";
 import { z } from "zod";
 import type { Env } from "../../env";
-import { AppError } from "../errors";
-import { cached } from "./env";
-import { jwkSchema } from "./env";
-import { parseEnv } from "./env";
+import { invalid, jwkSchema, parseEnv } from "./env";
 
 export interface SigningKey {
   kid: string;
@@ -14,7 +11,7 @@ export interface SigningKey {
   publicKey: CryptoKey;
 }
 
-export interface Config {
+export interface AppConfig {
   appUrl: string;
   issuer: string;
   audience: string;
@@ -30,7 +27,7 @@ const envSchema = z.object({
   API_ISSUER: z.string().min(1),
   API_AUDIENCE: z.string().min(1),
   EMAIL_FROM: z.email(),
-  CORS_ORIGINS: z.string(),
+  CORS_ORIGINS: z.string().default(""),
   // policy §5 / ARCHITECTURE: bcrypt cost ≥ 10, configurable upwards.
   BCRYPT_COST: z.coerce.number().int().min(10).max(15),
   ACCESS_TOKEN_KEYS: z.string().min(1),
@@ -48,9 +45,7 @@ async function importKeys(raw: string): Promise<SigningKey[]> {
   );
 }
 
-const cache = new Map<string, Promise<Config>>();
-
-async function parse(env: Env): Promise<Config> {
+export async function parseAppConfig(env: Env): Promise<AppConfig> {
   const e = parseEnv(envSchema, env);
   let pepper: Uint8Array;
   let accessKeys: SigningKey[];
@@ -58,9 +53,9 @@ async function parse(env: Env): Promise<Config> {
     pepper = base64.decode(e.PASSWORD_PEPPER);
     accessKeys = await importKeys(e.ACCESS_TOKEN_KEYS);
   } catch {
-    throw new AppError("not_configured", "Configuration is invalid: ACCESS_TOKEN_KEYS or PASSWORD_PEPPER");
+    throw invalid("ACCESS_TOKEN_KEYS or PASSWORD_PEPPER");
   }
-  if (pepper.length < 32) throw new AppError("not_configured", "Configuration is invalid: PASSWORD_PEPPER is shorter than 32 bytes");
+  if (pepper.length < 32) throw invalid("PASSWORD_PEPPER is shorter than 32 bytes");
   return {
     appUrl: e.APP_URL.replace(/\/$/, ""),
     issuer: e.API_ISSUER,
@@ -73,7 +68,3 @@ async function parse(env: Env): Promise<Config> {
   };
 }
 
-export function loadConfig(env: Env): Promise<Config> {
-  const key = JSON.stringify([env.APP_URL, env.API_ISSUER, env.API_AUDIENCE, env.EMAIL_FROM, env.CORS_ORIGINS, env.BCRYPT_COST, env.ACCESS_TOKEN_KEYS, env.PASSWORD_PEPPER]);
-  return cached(cache, key, () => parse(env));
-}

@@ -3,7 +3,6 @@ import { z } from "zod";
 import type { Env } from "../../env";
 import { parseEnv } from "./env";
 
-/** Cold storage settings (workers/domain/cold-storage.ts, docs/decisions/0010-cold-storage.md). */
 export interface ColdStorageConfig {
   /** A hot workspace unused this long is archived to R2 (policy §6: "may be moved to cold storage at any time"). */
   coldAfterMs: number;
@@ -21,7 +20,7 @@ const coldStorageEnvSchema = z.object({
   COLD_STORAGE_TICK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
 });
 
-export function loadColdStorageConfig(env: Env): ColdStorageConfig {
+export function parseColdStorageConfig(env: Env): ColdStorageConfig {
   const e = parseEnv(coldStorageEnvSchema, env);
   return {
     coldAfterMs: e.WORKSPACE_COLD_AFTER_DAYS * 24 * 60 * 60 * 1000,

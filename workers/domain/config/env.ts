@@ -1,33 +1,27 @@
-/** Reading settings from the Worker's environment: one failure rule (`not_configured` naming the setting, never its value). */
+/** Reading settings from the Worker's environment, with one failure rule: `not_configured` naming the setting, never its value. */
 import { z } from "zod";
 import type { Env } from "../../env";
 import { AppError } from "../errors";
 
 export const jwkSchema = z.object({ kty: z.literal("OKP"), crv: z.literal("Ed25519"), kid: z.string().min(1), d: z.string(), x: z.string() });
 
-/** The settings `schema` reads from `env`, or `not_configured` naming what is wrong (names only: never values, they are secrets). */
-export function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
-  const parsed = schema.safeParse(env);
+export const invalid = (what: string) => new AppError("not_configured", `Configuration is invalid: ${what}`);
+
+/**
+ * The settings `schema` reads from `env`: an unset or empty variable takes its default, a value
+ * that does not parse is `not_configured` naming it (names only: values may be secrets).
+ */
+export function parseEnv<T extends z.ZodObject>(schema: T, env: Env): z.infer<T> {
+  const values = Object.fromEntries(Object.keys(schema.shape).map((name) => [name, (env as unknown as Record<string, unknown>)[name] || undefined]));
+  const parsed = schema.safeParse(values);
   if (!parsed.success) {
-    const missing = parsed.error.issues.map((i) => i.path.join(".")).join(", ");
-    throw new AppError("not_configured", `Configuration is missing or invalid: ${missing}`);
+    const names = [...new Set(parsed.error.issues.map((i) => i.path.join(".")))].join(", ");
+    throw new AppError("not_configured", `Configuration is missing or invalid: ${names}`);
   }
   return parsed.data;
 }
 
-/** Parsed once per isolate per distinct environment (keys are imported, which is async); a failure is not kept. */
-export function cached<T>(cache: Map<string, Promise<T>>, key: string, parse: () => Promise<T>): Promise<T> {
-  let value = cache.get(key);
-  if (!value) {
-    value = parse();
-    cache.set(key, value);
-    value.catch(() => cache.delete(key));
-  }
-  return value;
-}
-
 const LOOPBACK_HOSTS = new Set(["localhost", "[::1]"]);
-
 const isLoopback = (hostname: string) => LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 
 /**

@@ -1,10 +1,15 @@
-/** WORKSPACE_FILE_MAX_BYTES: the largest file one upload may make. */
-import type { DomainContext } from "../context";
+/** Workspace file transfers: the largest file one upload may make. */
+import { z } from "zod";
+import type { Env } from "../../env";
+import { parseEnv } from "./env";
 
-/** Default per-file limit: large enough for model weights and datasets, small enough to fill no host by mistake. */
+/** Large enough for model weights and datasets, small enough to fill no host by mistake. */
 export const DEFAULT_FILE_MAX_BYTES = 50 * 1024 ** 3;
 
-export function fileMaxBytes(ctx: DomainContext): number {
-  const configured = Number(ctx.env.WORKSPACE_FILE_MAX_BYTES);
-  return Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_FILE_MAX_BYTES;
+export interface FilesConfig {
+  maxBytes: number;
 }
+
+const filesEnvSchema = z.object({ WORKSPACE_FILE_MAX_BYTES: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(DEFAULT_FILE_MAX_BYTES) });
+
+export const parseFilesConfig = (env: Env): FilesConfig => ({ maxBytes: parseEnv(filesEnvSchema, env).WORKSPACE_FILE_MAX_BYTES });

@@ -1,7 +1,84 @@
-export { type Config, loadConfig, type SigningKey } from "./app";
+/**
+ * The Worker's settings, parsed once per isolate per environment, with one failure rule: a value
+ * that does not parse is `not_configured` naming the setting. The app section every request needs
+ * is required; every other section is read where it is used, so a Worker without, say, a
+ * provisioner still serves accounts, and only what needs the missing part answers 503.
+ */
+import type { Env } from "../../env";
+import { type AppConfig, parseAppConfig } from "./app";
+import { type BillingConfig, parseBillingConfig } from "./billing";
+import { type ColdStorageConfig, parseColdStorageConfig } from "./cold-storage";
+import { type FilesConfig, parseFilesConfig } from "./files";
+import { type IdleConfig, parseIdleConfig } from "./idle";
+import { type ProvisionerConfig, parseProvisionerConfig } from "./provisioner";
+
+export type { AppConfig, BillingConfig, ColdStorageConfig, FilesConfig, IdleConfig, ProvisionerConfig };
+export type { SigningKey } from "./app";
+export type { StripeApiConfig } from "./billing";
+export { DEFAULT_FILE_MAX_BYTES } from "./files";
 export { serviceOrigin } from "./env";
-export { loadProvisionerConfig, type ProvisionerConfig } from "./provisioner";
-export { type ColdStorageConfig, loadColdStorageConfig } from "./cold-storage";
-export { DEFAULT_GRACE_DAYS, graceDays, loadStripeApiConfig, type StripeApiConfig, stripePriceIds, webhookSecret } from "./billing";
-export { DEFAULT_FILE_MAX_BYTES, fileMaxBytes } from "./files";
-export { type IdleSettings, idleSettings } from "./idle";
+
+export interface Config extends AppConfig {
+  /** Each throws its section's `not_configured` when read, if the section did not parse. */
+  readonly provisioner: ProvisionerConfig;
+  readonly coldStorage: ColdStorageConfig;
+  readonly idle: IdleConfig;
+  readonly files: FilesConfig;
+  readonly billing: BillingConfig;
+}
+
+/** A section's value, or the error it failed with, thrown again at every read. */
+async function section<T>(parse: () => T | Promise<T>): Promise<() => T> {
+  try {
+    const value = await parse();
+    return () => value;
+  } catch (error) {
+    return () => {
+      throw error;
+    };
+  }
+}
+
+async function parse(env: Env): Promise<Config> {
+  const app = await parseAppConfig(env);
+  const [provisioner, coldStorage, idle, files, billing] = await Promise.all([
+    section(() => parseProvisionerConfig(env)),
+    section(() => parseColdStorageConfig(env)),
+    section(() => parseIdleConfig(env)),
+    section(() => parseFilesConfig(env)),
+    section(() => parseBillingConfig(env)),
+  ]);
+  return {
+    ...app,
+    get provisioner() {
+      return provisioner();
+    },
+    get coldStorage() {
+      return coldStorage();
+    },
+    get idle() {
+      return idle();
+    },
+    get files() {
+      return files();
+    },
+    get billing() {
+      return billing();
+    },
+  };
+}
+
+const cache = new Map<string, Promise<Config>>();
+
+/** Keys are imported (async), so a parse is kept per distinct environment; a failed one is not kept. */
+export function loadConfig(env: Env): Promise<Config> {
+  const values = env as unknown as Record<string, unknown>;
+  const key = JSON.stringify(Object.keys(values).filter((name) => typeof values[name] === "string").sort().map((name) => [name, values[name]]));
+  let config = cache.get(key);
+  if (!config) {
+    config = parse(env);
+    cache.set(key, config);
+    config.catch(() => cache.delete(key));
+  }
+  return config;
+}

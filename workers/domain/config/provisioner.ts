@@ -1,12 +1,7 @@
-/** Settings of the Worker ↔ provisioner link (ARCHITECTURE "Worker ↔ provisioner"). */
 import { type CryptoKey, importJWK, type JWK } from "jose";
 import { z } from "zod";
 import type { Env } from "../../env";
-import { AppError } from "../errors";
-import { cached } from "./env";
-import { jwkSchema } from "./env";
-import { parseEnv } from "./env";
-import { serviceOrigin } from "./env";
+import { invalid, jwkSchema, parseEnv, serviceOrigin } from "./env";
 
 /** Settings of the Worker ↔ provisioner link (ARCHITECTURE "Worker ↔ provisioner"). */
 export interface ProvisionerConfig {
@@ -32,44 +27,28 @@ const provisionerEnvSchema = z.object({
   PROVISIONER_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(300).default(60),
 });
 
-async function parseProvisioner(env: Env): Promise<ProvisionerConfig> {
+export async function parseProvisionerConfig(env: Env): Promise<ProvisionerConfig> {
   const e = parseEnv(provisionerEnvSchema, env);
   let signingKey: ProvisionerConfig["signingKey"];
   try {
     const jwk = jwkSchema.extend({ kid: z.string().min(1).optional() }).parse(JSON.parse(e.PROVISIONER_PRIVATE_KEY));
     signingKey = { kid: jwk.kid, privateKey: (await importJWK({ ...jwk, alg: "EdDSA" } as JWK, "EdDSA")) as CryptoKey };
   } catch {
-    throw new AppError("not_configured", "Configuration is invalid: PROVISIONER_PRIVATE_KEY");
+    throw invalid("PROVISIONER_PRIVATE_KEY");
   }
   let configuredHost: ProvisionerConfig["configuredHost"] = null;
   if (e.PROVISIONER_URL !== undefined) {
     const baseUrl = serviceOrigin(e.PROVISIONER_URL);
-    if (!baseUrl) throw new AppError("not_configured", "Configuration is invalid: PROVISIONER_URL (an https origin, or http on loopback)");
+    if (!baseUrl) throw invalid("PROVISIONER_URL (an https origin, or http on loopback)");
     const gpuCount = e.PROVISIONER_GPU_COUNT ?? 0;
-    if (gpuCount > 0 && !e.PROVISIONER_GPU_TYPE) throw new AppError("not_configured", "Configuration is invalid: PROVISIONER_GPU_TYPE");
+    if (gpuCount > 0 && !e.PROVISIONER_GPU_TYPE) throw invalid("PROVISIONER_GPU_TYPE");
     configuredHost = { baseUrl, gpuType: gpuCount > 0 ? e.PROVISIONER_GPU_TYPE! : null, gpuCount };
   }
   // Both halves of the service token or neither: half of one would fail at Access on every call.
   if ((e.PROVISIONER_ACCESS_CLIENT_ID === undefined) !== (e.PROVISIONER_ACCESS_CLIENT_SECRET === undefined)) {
-    throw new AppError("not_configured", "Configuration is invalid: PROVISIONER_ACCESS_CLIENT_ID and PROVISIONER_ACCESS_CLIENT_SECRET go together");
+    throw invalid("PROVISIONER_ACCESS_CLIENT_ID and PROVISIONER_ACCESS_CLIENT_SECRET go together");
   }
   const access = e.PROVISIONER_ACCESS_CLIENT_ID && e.PROVISIONER_ACCESS_CLIENT_SECRET ? { clientId: e.PROVISIONER_ACCESS_CLIENT_ID, clientSecret: e.PROVISIONER_ACCESS_CLIENT_SECRET } : null;
   return { signingKey, workspaceImage: e.WORKSPACE_IMAGE, configuredHost, access, timeoutMs: e.PROVISIONER_TIMEOUT_SECONDS * 1000 };
 }
 
-const provisionerCache = new Map<string, Promise<ProvisionerConfig>>();
-
-/** Separate from `loadConfig`: accounts keep working on a Worker whose provisioner is not configured. */
-export function loadProvisionerConfig(env: Env): Promise<ProvisionerConfig> {
-  const key = JSON.stringify([
-    env.PROVISIONER_PRIVATE_KEY,
-    env.WORKSPACE_IMAGE,
-    env.PROVISIONER_URL,
-    env.PROVISIONER_GPU_TYPE,
-    env.PROVISIONER_GPU_COUNT,
-    env.PROVISIONER_ACCESS_CLIENT_ID,
-    env.PROVISIONER_ACCESS_CLIENT_SECRET,
-    env.PROVISIONER_TIMEOUT_SECONDS,
-  ]);
-  return cached(provisionerCache, key, () => parseProvisioner(env));
-}

@@ -65,7 +65,7 @@ export async function forEachHost<T>(ctx: DomainContext, hosts: GpuHost[], work:
       const error = outcome.reason;
       const code = error && typeof error === "object" && "code" in error && typeof error.code === "string" ? error.code : error instanceof Error ? error.name : "unknown";
       result.failed[host.id] = code;
-      console.warn(JSON.stringify({ event: "host_skipped", requestId: ctx.requestId, host: host.id, code }));
+      ctx.log.warn("host_skipped", { host: host.id, code });
     }
   });
   return result;

@@ -73,9 +73,10 @@ export const noCapacity = () => new AppError("no_capacity", "No GPU host has roo
  * Picks the host for a new workspace. With a configured host (local dev, tests) that host is the
  * only candidate; otherwise every active registry host is. Most free GPUs first, then fewest sessions.
  */
-export async function placeWorkspace(ctx: DomainContext, settings: ProvisionerConfig, plan: Plan): Promise<GpuHost> {
-  const candidates = settings.configuredHost
-    ? [await registerConfiguredHost(ctx, settings.configuredHost)]
+export async function placeWorkspace(ctx: DomainContext, plan: Plan): Promise<GpuHost> {
+  const { configuredHost } = ctx.config.provisioner;
+  const candidates = configuredHost
+    ? [await registerConfiguredHost(ctx, configuredHost)]
     : await ctx.db.query.gpuHosts.findMany({ where: eq(gpuHosts.status, "active") });
   const offering = candidates.filter((host) => host.status === "active" && offers(host, plan));
   const load = await hostLoad(

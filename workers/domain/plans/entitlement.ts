@@ -1,7 +1,6 @@
 
 import { eq } from "drizzle-orm";
 import { billingAccounts } from "../../../schema";
-import { graceDays } from "../config";
 import type { DomainContext } from "../context";
 import type { Plan } from "./catalog";
 import { findPlan } from "./catalog";
@@ -22,7 +21,7 @@ export async function userEntitlement(
   user: { id: string; emailVerifiedAt: Date | null; planId: string | null },
 ): Promise<Entitlement & { subscription: SubscriptionStanding | null }> {
   const subscription = await subscriptionStanding(ctx, user.id);
-  return { ...sessionRestrictions(user, subscription, { now: ctx.clock.now(), graceDays: graceDays(ctx.env) }), subscription };
+  return { ...sessionRestrictions(user, subscription, { now: ctx.clock.now(), graceDays: ctx.config.billing.graceDays }), subscription };
 }
 
 /** Why an account may not start GPU sessions; each reason is also the error code connect answers with. */

@@ -12,14 +12,12 @@ import { currentWorkspace, findUser, workspaceBusy } from "../owned";
 import { isUniqueViolation, newId } from "../db";
 import { commandEvent } from "../audit";
 import { cancelArchive, hotWorkspaceForConnect } from "../cold-storage";
-import { loadProvisionerConfig, type ProvisionerConfig } from "../config";
 import type { DomainContext } from "../context";
 import { AppError, ERROR_CODES, type ErrorCode } from "../errors";
 import { findHost, type GpuHost, hostHasRoom, placeWorkspace } from "../hosts";
 import { noCapacity } from "../hosts/registry";
 import { findPlan, type Plan, userEntitlement } from "../plans";
-import { PROVISIONER_RETRY_AFTER_S } from "../../adapters/provisioner/client";
-import { provisionerClient, type ProvisionerClient } from "../../adapters/provisioner";
+import type { ProvisionerClient } from "../../adapters/provisioner";
 import type { Session } from "./views";
 import type { SessionView } from "./views";
 import { findLiveSession } from "./views";
@@ -58,7 +56,6 @@ export async function connect(ctx: DomainContext, userId: string): Promise<Conne
   if (restriction === "subscription_past_due") throw new AppError("subscription_past_due", "Your last payment failed and the grace period is over; update your payment method in the billing portal.");
   if (restriction === "subscription_canceled") throw new AppError("subscription_canceled", "Your subscription has ended; subscribe again to start GPU sessions.");
   if (restriction === "no_plan" || !plan) throw new AppError("no_plan", "Your account has no plan yet; choose one to start GPU sessions.");
-  const settings = await loadProvisionerConfig(ctx.env);
 
   let polls = 0;
   /** The session another connect was starting while this one waited. */
@@ -69,9 +66,9 @@ export async function connect(ctx: DomainContext, userId: string): Promise<Conne
     if (!live) {
       // The connect this one waited for failed: report its failure rather than try the same host again.
       if (awaited) await throwIfFailed(ctx, userId, awaited);
-      const claim = await claimSession(ctx, settings, userId, plan);
+      const claim = await claimSession(ctx, userId, plan);
       if (!claim) continue; // another connect won the insert: wait for its session
-      return { session: toSessionView(await startSession(ctx, settings, claim)), outcome: "created" };
+      return { session: toSessionView(await startSession(ctx, claim)), outcome: "created" };
     }
     if (live.state === "running") {
       await commandEvent(ctx, userId, "connect", live.id);
@@ -79,11 +76,11 @@ export async function connect(ctx: DomainContext, userId: string): Promise<Conne
     }
     if (live.state === "stopping") {
       // A disconnect that did not finish (the host was down): finish it, then connect afresh.
-      await finishStopping(ctx, settings, live);
+      await finishStopping(ctx, live);
       continue;
     }
     if (ctx.clock.now().getTime() - live.createdAt.getTime() > STARTING_STALE_MS) {
-      await abandonStart(ctx, settings, live);
+      await abandonStart(ctx, live);
       awaited = undefined; // dead, not failed by a host: start afresh
       continue;
     }
@@ -102,9 +99,8 @@ async function throwIfFailed(ctx: DomainContext, userId: string, sessionId: stri
   const session = await ownedSession(ctx, userId, sessionId);
   if (session.state !== "failed") return;
   const code = session.failureCode && Object.hasOwn(ERROR_CODES, session.failureCode) ? (session.failureCode as ErrorCode) : "internal";
-  const retry = ERROR_CODES[code].status === 503 ? { headers: { "Retry-After": String(PROVISIONER_RETRY_AFTER_S) } } : {};
   await commandEvent(ctx, userId, "connect", session.id);
-  throw new AppError(code, "Another connect of yours was starting this session, and it failed.", retry);
+  throw new AppError(code, "Another connect of yours was starting this session, and it failed.");
 }
 
 interface Claim {
@@ -118,17 +114,17 @@ interface Claim {
  * Inserts the `starting` session (and the workspace on first use) in one batch with the command
  * log row. Null when another connect's insert won (the unique indexes say so).
  */
-async function claimSession(ctx: DomainContext, settings: ProvisionerConfig, userId: string, plan: Plan): Promise<Claim | null> {
+async function claimSession(ctx: DomainContext, userId: string, plan: Plan): Promise<Claim | null> {
   const found = await currentWorkspace(ctx, userId);
   // Cold storage: an archive in progress is cancelled, a cold workspace is restored first.
-  const workspace = found && found.state !== "hot" ? await hotWorkspaceForConnect(ctx, settings, found, plan) : found;
+  const workspace = found && found.state !== "hot" ? await hotWorkspaceForConnect(ctx, found, plan) : found;
   let host: GpuHost;
   if (workspace?.hostId) {
     // A hot workspace lives on one host: the session runs there (moving it is cold storage's job).
     host = await findHost(ctx, workspace.hostId);
     if (!(await hostHasRoom(ctx, host, plan))) throw noCapacity();
   } else {
-    host = await placeWorkspace(ctx, settings, plan);
+    host = await placeWorkspace(ctx, plan);
   }
   const now = ctx.clock.now();
   const workspaceId = workspace?.id ?? newId();
@@ -182,9 +178,9 @@ async function claimSession(ctx: DomainContext, settings: ProvisionerConfig, use
 }
 
 /** Asks the host for the container; on any failure the session is failed and what was made is removed. */
-async function startSession(ctx: DomainContext, settings: ProvisionerConfig, claim: Claim): Promise<Session> {
+async function startSession(ctx: DomainContext, claim: Claim): Promise<Session> {
   const { session } = claim;
-  const client = provisionerClient(ctx, settings, claim.host);
+  const client = (await ctx.provisioner(claim.host));
   try {
     const container = await createContainer(ctx, client, session);
     if (container.state !== "running") throw new AppError("internal", "The session's container stopped as soon as it started.");
@@ -265,7 +261,7 @@ async function failStart(ctx: DomainContext, client: ProvisionerClient, claim: C
  * A `starting` session whose connect died: failed, and its container (if the host made one)
  * removed now, since the next container mounts the same workspace.
  */
-export async function abandonStart(ctx: DomainContext, settings: ProvisionerConfig, session: Session): Promise<void> {
+export async function abandonStart(ctx: DomainContext, session: Session): Promise<void> {
   await markFailed(ctx, session, "connect_interrupted");
-  await provisionerClient(ctx, settings, await findHost(ctx, session.hostId)).removeContainer(session.id);
+  await (await ctx.provisioner(session.hostId)).removeContainer(session.id);
 }

@@ -2,12 +2,8 @@
 import { and, eq } from "drizzle-orm";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
-import { logError } from "../../adapters/log";
 import { sessions } from "../../../schema";
 import { commandEvent } from "../audit";
-import { loadProvisionerConfig, type ProvisionerConfig } from "../config";
-import { findHost } from "../hosts";
-import { provisionerClient } from "../../adapters/provisioner";
 
 
 /**
@@ -24,8 +20,8 @@ export function beginStop(ctx: DomainContext, session: Session) {
 }
 
 /** Stops and removes the container of a `stopping` session (the workspace stays), then ends it. */
-export async function finishStopping(ctx: DomainContext, settings: ProvisionerConfig, session: Session): Promise<Session> {
-  const client = provisionerClient(ctx, settings, await findHost(ctx, session.hostId));
+export async function finishStopping(ctx: DomainContext, session: Session): Promise<Session> {
+  const client = (await ctx.provisioner(session.hostId));
   await client.removeContainer(session.id);
   const [ended] = await ctx.db
     .update(sessions)
@@ -43,7 +39,6 @@ export async function finishStopping(ctx: DomainContext, settings: ProvisionerCo
 export async function disconnect(ctx: DomainContext, userId: string, sessionId: string, options: { onStopped?: (session: Session) => void } = {}): Promise<SessionView> {
   let session = await ownedSession(ctx, userId, sessionId);
   if (session.state === "starting") throw sessionBusy("The session is still starting; disconnect once it runs.");
-  const settings = await loadProvisionerConfig(ctx.env);
   if (session.state === "running") {
     const [[stopping]] = await ctx.db.batch([beginStop(ctx, session), commandEvent(ctx, userId, "disconnect", session.id)]);
     if (stopping) options.onStopped?.(stopping);
@@ -51,7 +46,7 @@ export async function disconnect(ctx: DomainContext, userId: string, sessionId: 
   } else {
     await commandEvent(ctx, userId, "disconnect", session.id);
   }
-  if (session.state === "stopping") session = await finishStopping(ctx, settings, session);
+  if (session.state === "stopping") session = await finishStopping(ctx, session);
   return toSessionView(session);
 }
 
@@ -66,7 +61,7 @@ export async function disconnectForJob(ctx: DomainContext, session: { id: string
   try {
     await disconnect(ctx, session.userId, session.id, { onStopped: () => (stopped = true) });
   } catch (error) {
-    logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "cron", code: error instanceof AppError ? error.code : "internal", message: `${reason} disconnect of ${session.id}`, userId: session.userId });
+    ctx.log.error({ source: "cron", code: error instanceof AppError ? error.code : "internal", message: `${reason} disconnect of ${session.id}`, userId: session.userId });
     return "failed";
   }
   return stopped ? "stopped" : "unchanged";

@@ -7,11 +7,10 @@
  */
 import { and, eq, gte, lte, sql } from "drizzle-orm";
 import { sessions, usageSamples, users } from "../../../schema";
+import type { IdleConfig } from "../config";
 import type { DomainContext } from "../context";
-import { accountEmails, sendEmail } from "../../adapters/email";
+import { accountEmails } from "../../adapters/email";
 import { disconnectForJob } from "./disconnect";
-import type { IdleSettings } from "../config/idle";
-import { idleSettings } from "../config/idle";
 
 /** Samples are taken on the minute; this much lateness still counts as "at" a minute. */
 const SAMPLE_SLACK_MS = 59_000;
@@ -29,7 +28,7 @@ export interface IdleSession {
  * threshold (read, not null) with no shell attached, the samples reach back to the window's start
  * and up to now, and no more than every other minute is missing (the host answered throughout).
  */
-export async function findIdleSessions(ctx: DomainContext, settings: IdleSettings, limit = MAX_IDLE_DISCONNECTS_PER_TICK): Promise<IdleSession[]> {
+export async function findIdleSessions(ctx: DomainContext, settings: IdleConfig, limit = MAX_IDLE_DISCONNECTS_PER_TICK): Promise<IdleSession[]> {
   const now = ctx.clock.now().getTime();
   const windowStart = now - settings.minutes * 60_000;
   const busy = sql`sum(case when ${usageSamples.shellsAttached} > 0
@@ -60,7 +59,7 @@ export async function findIdleSessions(ctx: DomainContext, settings: IdleSetting
  * stopped the session, so a repeated tick does not send it twice.
  */
 export async function disconnectIdleSessions(ctx: DomainContext): Promise<{ disconnected: number; failed: number }> {
-  const settings = idleSettings(ctx.env);
+  const settings = ctx.config.idle;
   let disconnected = 0;
   let failed = 0;
   for (const idle of await findIdleSessions(ctx, settings)) {
@@ -70,7 +69,7 @@ export async function disconnectIdleSessions(ctx: DomainContext): Promise<{ disc
     disconnected++;
     const user = await ctx.db.query.users.findFirst({ where: eq(users.id, idle.userId), columns: { email: true, deletedAt: true } });
     // policy §2: an account email (about the user's own session), never marketing.
-    if (user?.email && !user.deletedAt) sendEmail(ctx, user.email, accountEmails.sessionIdleDisconnected(settings.minutes));
+    if (user?.email && !user.deletedAt) ctx.email.send(user.email, accountEmails.sessionIdleDisconnected(settings.minutes));
   }
   return { disconnected, failed };
 }

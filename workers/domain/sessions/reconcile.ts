@@ -12,12 +12,10 @@
  */
 import { and, eq, inArray } from "drizzle-orm";
 import { LIVE_SESSION_STATES, sessions, users, workspaces } from "../../../schema";
-import type { ProvisionerConfig } from "../config";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
 import { type GpuHost, markHostSeen } from "../hosts";
-import { logError } from "../../adapters/log";
-import { type Container, provisionerClient } from "../../adapters/provisioner";
+import type { Container, } from "../../adapters/provisioner";
 import { abandonStart, disconnect, finishStopping, type Session, STARTING_STALE_MS } from ".";
 import { lastSeenAt } from "../usage";
 
@@ -41,8 +39,8 @@ export interface HostReconcileResult {
 
 const chunks = <T>(items: T[], size = ID_CHUNK): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-export async function reconcileHost(ctx: DomainContext, settings: ProvisionerConfig, host: GpuHost): Promise<HostReconcileResult> {
-  const client = provisionerClient(ctx, settings, host);
+export async function reconcileHost(ctx: DomainContext, host: GpuHost): Promise<HostReconcileResult> {
+  const client = (await ctx.provisioner(host));
   const result: HostReconcileResult = { removedContainers: 0, endedSessions: 0, failedStarts: 0, finishedStops: 0, deletedWorkspaces: 0, errors: 0 };
   let repairs = 0;
   const budget = () => repairs++ < MAX_REPAIRS_PER_HOST;
@@ -73,7 +71,7 @@ export async function reconcileHost(ctx: DomainContext, settings: ProvisionerCon
     } catch (error) {
       if (error instanceof AppError && error.code === "provisioner_unavailable") throw error;
       result.errors++;
-      logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "cron", code: error instanceof AppError ? error.code : "internal", message: `reconcile ${host.id}: ${what}`, userId });
+      ctx.log.error({ source: "cron", code: error instanceof AppError ? error.code : "internal", message: `reconcile ${host.id}: ${what}`, userId });
     }
   };
 
@@ -83,14 +81,14 @@ export async function reconcileHost(ctx: DomainContext, settings: ProvisionerCon
       if (now - session.createdAt.getTime() <= STARTING_STALE_MS) continue; // its connect may still be working
       if (!budget()) break;
       await repair(`fail stale start ${session.id}`, session.userId, async () => {
-        await abandonStart(ctx, settings, session);
+        await abandonStart(ctx, session);
         removed.add(session.id);
         result.failedStarts++;
       });
     } else if (session.state === "stopping") {
       if (!budget()) break;
       await repair(`finish stop ${session.id}`, session.userId, async () => {
-        await finishStopping(ctx, settings, session);
+        await finishStopping(ctx, session);
         removed.add(session.id);
         result.finishedStops++;
       });

@@ -15,7 +15,7 @@ import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
 import { LIVE_SESSION_STATES, users } from "../../../schema";
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
-import { billingEmails, sendEmail } from "../../adapters/email";
+import { billingEmails } from "../../adapters/email";
 
 export const USAGE_LIMIT_MAX_HOURS = 10_000;
 const HOUR_MS = 3_600_000;
@@ -105,7 +105,7 @@ async function sendDueAlerts(ctx: DomainContext, limited: LimitedUser[]): Promis
       )
       .returning({ email: users.email });
     if (!claimed?.email) continue;
-    sendEmail(ctx, claimed.email, billingEmails.usageLimit(percent, { month, usedHours: user.usedMs / HOUR_MS, limitHours: user.limitHours }));
+    ctx.email.send(claimed.email, billingEmails.usageLimit(percent, { month, usedHours: user.usedMs / HOUR_MS, limitHours: user.limitHours }));
     emailed++;
   }
   return emailed;

@@ -7,10 +7,8 @@
 import { and, desc, eq, ne } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { gpuHosts, sessions, usageSamples } from "../../../schema";
-import type { ProvisionerConfig } from "../config";
 import type { DomainContext } from "../context";
 import { type ContainerMetrics, forEachHost, type GpuHost, markHostSeen, type PerHostResult, readHostMetrics } from "../hosts";
-import { provisionerClient } from "../../adapters/provisioner";
 import type { Session } from "../sessions";
 
 export type UsageSample = typeof usageSamples.$inferInsert;
@@ -60,8 +58,8 @@ async function hostsWithRunningSessions(ctx: DomainContext): Promise<GpuHost[]> 
  * the same user on this host are sampled; the tick's time is the sample's time, so a repeated tick
  * writes nothing new (unique session + time).
  */
-export async function sampleHost(ctx: DomainContext, settings: ProvisionerConfig, host: GpuHost): Promise<number> {
-  const metrics = await readHostMetrics(provisionerClient(ctx, settings, host));
+export async function sampleHost(ctx: DomainContext, host: GpuHost): Promise<number> {
+  const metrics = await readHostMetrics((await ctx.provisioner(host)));
   await markHostSeen(ctx, host.id);
   const running = await ctx.db.query.sessions.findMany({
     where: and(eq(sessions.hostId, host.id), eq(sessions.state, "running")),
@@ -82,8 +80,8 @@ export async function sampleHost(ctx: DomainContext, settings: ProvisionerConfig
 }
 
 /** The `usage-metrics` job's work: one sample per running session on every host that runs one. */
-export async function collectUsage(ctx: DomainContext, settings: ProvisionerConfig): Promise<PerHostResult> {
-  return forEachHost(ctx, await hostsWithRunningSessions(ctx), (host) => sampleHost(ctx, settings, host));
+export async function collectUsage(ctx: DomainContext): Promise<PerHostResult> {
+  return forEachHost(ctx, await hostsWithRunningSessions(ctx), (host) => sampleHost(ctx, host));
 }
 
 /** When a session was last known to run: its latest usage sample, else its start. */

@@ -8,12 +8,8 @@ import { and, eq, exists, inArray, isNotNull, isNull, ne, notExists, or, type SQ
 import { sessions, users, workspaces, type WorkspaceState } from "../../../schema";
 import { auditEventWhere, commandEvent } from "../audit";
 import { cancelArchive, deleteColdCopy } from "../cold-storage";
-import { loadProvisionerConfig } from "../config";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
-import { findHost } from "../hosts";
-import { logError } from "../../adapters/log";
-import { provisionerClient } from "../../adapters/provisioner";
 import { beginStop, findLiveSession, finishStopping } from "../sessions";
 import { deletionDue, lastActivityOf } from "./retention";
 import { currentWorkspace, type Workspace, workspaceBusy } from "../owned";
@@ -59,8 +55,7 @@ const markDeleting = (ctx: DomainContext, workspace: Workspace, from: WorkspaceS
 /** Deletes a `deleting` workspace's hot volume and cold copy, then marks it deleted. Idempotent. */
 export async function finishDeletion(ctx: DomainContext, workspace: Workspace): Promise<Workspace | undefined> {
   if (workspace.hostId) {
-    const settings = await loadProvisionerConfig(ctx.env);
-    await provisionerClient(ctx, settings, await findHost(ctx, workspace.hostId)).deleteWorkspace(workspace.id);
+    await (await ctx.provisioner(workspace.hostId)).deleteWorkspace(workspace.id);
   }
   await deleteColdCopy(ctx, workspace.userId, workspace.id);
   const [deleted] = await ctx.db
@@ -92,7 +87,7 @@ export async function destroyWorkspace(ctx: DomainContext, userId: string): Prom
   } else {
     await commandEvent(ctx, userId, "destroy", live?.id ?? null);
   }
-  if (live?.state === "stopping") await finishStopping(ctx, await loadProvisionerConfig(ctx.env), live);
+  if (live?.state === "stopping") await finishStopping(ctx, live);
 
   const deleted = await finishDeletion(ctx, marked);
   if (!deleted) throw noWorkspace(); // a concurrent destroy finished first
@@ -145,7 +140,7 @@ export async function deleteInactiveWorkspaces(ctx: DomainContext): Promise<Inac
       }
       // Marked `deleting` already, the deletion is finished later (reconcile, the next tick); else retried when due.
       result.failed++;
-      logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "cron", code: error instanceof AppError ? error.code : "internal", message: `inactivity deletion of workspace ${found.id}`, userId: found.userId });
+      ctx.log.error({ source: "cron", code: error instanceof AppError ? error.code : "internal", message: `inactivity deletion of workspace ${found.id}`, userId: found.userId });
     }
   }
   return result;
@@ -182,7 +177,7 @@ export async function finishLeftoverDeletions(ctx: DomainContext): Promise<{ fin
     } catch (error) {
       if (error instanceof AppError && (error.code === "workspace_busy" || error.code === "session_busy")) continue; // next tick
       result.failed++;
-      logError(ctx.env.DB, ctx, { requestId: ctx.requestId, source: "cron", code: error instanceof AppError ? error.code : "internal", message: `finish deletion of workspace ${workspace.id}`, userId: workspace.userId });
+      ctx.log.error({ source: "cron", code: error instanceof AppError ? error.code : "internal", message: `finish deletion of workspace ${workspace.id}`, userId: workspace.userId });
     }
   }
   return result;

@@ -8,14 +8,11 @@
 import { and, eq } from "drizzle-orm";
 import { workspaces } from "../../../schema";
 import { commandEvent } from "../audit";
-import { loadProvisionerConfig } from "../config";
 import type { DomainContext } from "../context";
 import { AppError, fieldError } from "../errors";
-import { findHost } from "../hosts";
-import { provisionerClient, type ProvisionerClient, type StoredFile } from "../../adapters/provisioner";
+import type { ProvisionerClient, StoredFile } from "../../adapters/provisioner";
 import { findLiveSession } from "../sessions";
 import { currentWorkspace, type Workspace, workspaceBusy } from "../owned";
-import { fileMaxBytes } from "../config/files";
 
 // Same rules as the provisioner (provisioner/src/workspaces/paths.ts), checked here first so a
 // hostile path never leaves the Worker; the host checks again and refuses symbolic links.
@@ -67,8 +64,7 @@ async function hotWorkspace(ctx: DomainContext, userId: string): Promise<HotWork
   const workspace = await currentWorkspace(ctx, userId);
   if (!workspace) throw new AppError("not_found", "You have no workspace; connect creates one.");
   if (workspace.state !== "hot" || !workspace.hostId) throw workspaceBusy(workspace.state);
-  const settings = await loadProvisionerConfig(ctx.env);
-  const client = provisionerClient(ctx, settings, await findHost(ctx, workspace.hostId));
+  const client = (await ctx.provisioner(workspace.hostId));
   const live = await findLiveSession(ctx, userId);
   return { workspace, client, session: live?.workspaceId === workspace.id ? live : null };
 }
@@ -106,7 +102,7 @@ export async function uploadWorkspaceFile(ctx: DomainContext, userId: string, in
     throw new AppError("length_required", "Send the file with a Content-Length (resume large files in chunks with ?offset=).");
   }
   const length = Number(input.contentLength);
-  const max = fileMaxBytes(ctx);
+  const max = ctx.config.files.maxBytes;
   if ((input.offset ?? 0) + length > max) throw new AppError("payload_too_large", `A file may have at most ${max} bytes.`);
   const hot = await hotWorkspace(ctx, userId);
   const { workspace, client } = hot;

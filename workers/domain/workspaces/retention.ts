@@ -10,7 +10,7 @@
 import { and, eq, inArray, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { LIVE_SESSION_STATES, sessions, users, workspaces, type WorkspaceState } from "../../../schema";
 import type { DomainContext } from "../context";
-import { accountEmails, sendEmail } from "../../adapters/email";
+import { accountEmails } from "../../adapters/email";
 
 /** Policy values, not settings: the policy text promises them. */
 export const WORKSPACE_RETENTION_DAYS = 60;
@@ -97,7 +97,7 @@ export async function warnInactiveWorkspaces(ctx: DomainContext): Promise<number
     if (!claimed || !workspace.email) continue;
     const lastActivity = new Date(workspace.lastActivity);
     const deletesAt = deletionDate(lastActivity, now, now);
-    sendEmail(ctx, workspace.email, accountEmails.workspaceDeletionWarning(lastActivity.toISOString().slice(0, 10), `${deletesAt.toISOString().slice(0, 16).replace("T", " ")} UTC`));
+    ctx.email.send(workspace.email, accountEmails.workspaceDeletionWarning(lastActivity.toISOString().slice(0, 10), `${deletesAt.toISOString().slice(0, 16).replace("T", " ")} UTC`));
     warned++;
   }
   return warned;

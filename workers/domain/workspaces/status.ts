@@ -1,12 +1,9 @@
 /** The workspace status the user sees: state, size, transfer progress, last activity and the date it would be deleted. */
-import { and, eq, } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { workspaces } from "../../../schema";
 import { findArchive } from "../cold-storage";
-import { loadProvisionerConfig } from "../config";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
-import { findHost } from "../hosts";
-import { provisionerClient } from "../../adapters/provisioner";
 import { findLiveSession, type SessionView, toSessionView } from "../sessions";
 import { deletionDate, lastActivityOf } from "./retention";
 import { currentWorkspace, type Workspace } from "../owned";
@@ -37,8 +34,7 @@ export async function getWorkspace(ctx: DomainContext, userId: string): Promise<
   let workspace = await currentWorkspace(ctx, userId);
   if (!workspace) throw noWorkspace();
   if (workspace.state === "hot" && workspace.hostId) {
-    const settings = await loadProvisionerConfig(ctx.env);
-    const client = provisionerClient(ctx, settings, await findHost(ctx, workspace.hostId));
+    const client = (await ctx.provisioner(workspace.hostId));
     try {
       const sizeBytes = await client.workspaceSize(workspace.id);
       if (sizeBytes !== null) {

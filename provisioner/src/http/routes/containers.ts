@@ -6,7 +6,7 @@ import {
   stopSessionContainer,
 } from "../../containers/sessions.ts";
 import { ProvisionerError } from "../../errors.ts";
-import { CreateContainerSchema } from "../../schemas.ts";
+import { CreateContainerSchema } from "../../../../contract/provisioner.ts";
 import type { Services } from "../../services.ts";
 import { idParam, newRouter, readJson } from "../router.ts";
 

@@ -1,7 +1,6 @@
 import { Readable } from "node:stream";
-import { z } from "zod";
 import { ProvisionerError } from "../../errors.ts";
-import { IdSchema } from "../../schemas.ts";
+import { StageExportSchema } from "../../../../contract/provisioner.ts";
 import type { Services } from "../../services.ts";
 import { importArchive, openArchiveExport } from "../../workspaces/archive.ts";
 import { discardExport, openExportPart, stageExport } from "../../workspaces/exports.ts";
@@ -36,7 +35,6 @@ export function parseRange(header: string | undefined): ByteRange | null {
 const toWeb = (stream: Readable) => Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
 
 /** Parts of at least 64 KiB (R2's own minimum, 5 MiB, is the Worker's to keep) and at most 5 GiB (R2's maximum). */
-const StageExportSchema = z.object({ stageId: IdSchema, partSize: z.number().int().min(64 * 1024).max(5 * 1024 ** 3) }).strict();
 
 /** How long a stage request waits for the staging before answering 202 (the Worker's calls time out at 15 s by default). */
 export const STAGE_WAIT_MS = 10_000;

@@ -1,0 +1,170 @@
+/**
+ * The Worker ↔ provisioner contract (ARCHITECTURE "Worker ↔ provisioner", docs/provisioner.md):
+ * the request tokens' issuer and audience, the bodies each side sends, and the host's error codes.
+ * The Worker, the provisioner and the tests import this one module, so the two sides cannot drift.
+ * No imports but zod: the provisioner runs this file under Node as it is.
+ */
+import { z } from "zod";
+
+// ── Request tokens ──────────────────────────────────────────────────────────────────────────────
+
+export const PROVISIONER_AUDIENCE = "ozekai-provisioner";
+export const PROVISIONER_ISSUER = "ozekai-api";
+/** The provisioner refuses a token that lives longer; the Worker signs for less (one request). */
+export const MAX_TOKEN_LIFETIME_SECONDS = 60;
+
+// ── Ids and resources ───────────────────────────────────────────────────────────────────────────
+
+/** Session, workspace and tenant ids: they end up in Docker names and label filters. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const IdSchema = z.string().regex(ID_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ -");
+
+/** A Docker image reference such as `ozekai/workspace:local` or `repo/name@sha256:...`. */
+const ImageSchema = z
+  .string()
+  .max(255)
+  .regex(/^[a-z0-9][a-z0-9._/:@-]*$/i, "must be a Docker image reference");
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/** What a session's container is given: the plan's resources. */
+export const PlanSchema = z
+  .object({
+    gpuCount: z.number().int().min(0).max(16),
+    gpuType: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/)
+      .optional(),
+    cpus: z.number().positive().max(512),
+    memoryMb: z.number().int().min(64).max(4 * 1024 * 1024),
+    pidsLimit: z.number().int().min(16).max(1_000_000),
+  })
+  .strict()
+  .refine((plan) => plan.gpuCount === 0 || plan.gpuType !== undefined, {
+    message: "gpuType is required when gpuCount > 0",
+    path: ["gpuType"],
+  });
+export type Plan = z.infer<typeof PlanSchema>;
+
+// ── Containers ──────────────────────────────────────────────────────────────────────────────────
+
+/** `POST /v1/containers`. */
+export const CreateContainerSchema = z
+  .object({
+    sessionId: IdSchema,
+    workspaceId: IdSchema,
+    tenantId: IdSchema,
+    image: ImageSchema,
+    plan: PlanSchema,
+    env: z
+      .record(z.string().regex(ENV_NAME, "must be a shell variable name"), z.string().max(32 * 1024).refine((v) => !v.includes("\0"), "must not contain NUL"))
+      .refine((env) => Object.keys(env).length <= 256, "at most 256 variables")
+      .optional(),
+    /** false: create only. A GPU host starts every container; tests on hosts without NVIDIA create only. */
+    start: z.boolean().default(true),
+  })
+  .strict();
+export type CreateContainerInput = z.infer<typeof CreateContainerSchema>;
+
+/** A session's container as the host describes it (`GET /v1/containers[/{sessionId}]`). */
+export const ContainerSchema = z.object({
+  sessionId: z.string(),
+  workspaceId: z.string(),
+  /** The user the container was made for (its network); the reconcile job checks it. */
+  tenantId: z.string().optional(),
+  containerId: z.string(),
+  /** Docker's state: created, running, exited, … */
+  state: z.string(),
+  gpus: z.array(z.string()),
+});
+export type Container = z.infer<typeof ContainerSchema>;
+
+/** `{"type":"resize","cols":N,"rows":N}` text frames on the shell WebSocket. */
+export const ShellResizeSchema = z
+  .object({
+    type: z.literal("resize"),
+    cols: z.number().int().min(1).max(1000),
+    rows: z.number().int().min(1).max(1000),
+  })
+  .strict();
+
+// ── Workspaces: files and cold-storage exports ──────────────────────────────────────────────────
+
+const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** A file written or hashed in a workspace. */
+export const StoredFileSchema = z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: Sha256Schema });
+export type StoredFile = z.infer<typeof StoredFileSchema>;
+
+/** `POST /v1/workspaces/{id}/exports`: stage a snapshot tar for one archive attempt. */
+export const StageExportSchema = z.object({ stageId: IdSchema, partSize: z.number().int().min(64 * 1024).max(5 * 1024 ** 3) }).strict();
+
+/** Its answer: `staging` while the host still writes it, `staged` with the SHA-256 of the whole and of each part. */
+export const ExportStageSchema = z.discriminatedUnion("status", [
+  z.object({
+    status: z.literal("staged"),
+    stageId: z.string(),
+    partSize: z.number().int().positive(),
+    size: z.number().int().nonnegative(),
+    sha256: Sha256Schema,
+    partHashes: z.array(Sha256Schema).min(1),
+  }),
+  z.object({ status: z.literal("staging"), stageId: z.string(), stagedBytes: z.number().int().nonnegative() }),
+]);
+export type ExportStage = z.infer<typeof ExportStageSchema>;
+
+// ── Host metrics ────────────────────────────────────────────────────────────────────────────────
+
+const percent = z.number().finite().nullable();
+const count = z.number().finite().nonnegative().nullable();
+
+/** One container in `GET /v1/metrics`: a number the host could not read is null (never estimated). */
+export const ContainerMetricsSchema = z.object({
+  sessionId: z.string(),
+  tenantId: z.string(),
+  state: z.string(),
+  cpuPercent: percent,
+  memoryUsedBytes: count,
+  gpus: z.array(z.object({ utilizationPercent: percent, memoryUsedMb: count, memoryTotalMb: count })),
+  shell: z.object({ attached: z.number().int().nonnegative() }),
+});
+export type ContainerMetrics = z.infer<typeof ContainerMetricsSchema>;
+
+export const HostMetricsSchema = z.object({ containers: z.array(ContainerMetricsSchema) });
+export type HostMetrics = z.infer<typeof HostMetricsSchema>;
+
+// ── Errors ──────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Every failure the host answers is one of these codes (an RFC 9457 problem with `code`); the
+ * Worker maps the ones a user can act on into its own codes and never shows the host's.
+ */
+export const HOST_ERROR_CODES = {
+  unauthorized: { status: 401, title: "A valid provisioner token is required" },
+  validation_failed: { status: 400, title: "The request is not valid" },
+  invalid_path: { status: 400, title: "The workspace path is not allowed" },
+  symlink_refused: { status: 400, title: "The path is or goes through a symbolic link" },
+  unsafe_archive: { status: 400, title: "The archive has an entry that is not allowed" },
+  not_found: { status: 404, title: "No such route" },
+  container_not_found: { status: 404, title: "No container for this session" },
+  workspace_not_found: { status: 404, title: "No such workspace" },
+  file_not_found: { status: 404, title: "No such file in the workspace" },
+  export_not_found: { status: 404, title: "No staged export for this workspace; stage it first" },
+  not_a_file: { status: 409, title: "The path is not a regular file" },
+  container_exists: { status: 409, title: "This session already has a container for another workspace or tenant" },
+  container_not_running: { status: 409, title: "The session's container is not running" },
+  workspace_in_use: { status: 409, title: "The workspace is used by a container" },
+  workspace_conflict: { status: 409, title: "The workspace belongs to another tenant" },
+  workspace_exists: { status: 409, title: "A verified restore needs a workspace that does not exist yet" },
+  gpus_unavailable: { status: 409, title: "Not enough free GPUs of the requested type" },
+  upload_offset_mismatch: { status: 409, title: "The append offset is not the file's current size" },
+  length_required: { status: 411, title: "Content-Length is required" },
+  range_not_satisfiable: { status: 416, title: "The requested range is outside the file" },
+  upgrade_required: { status: 426, title: "This endpoint is a WebSocket" },
+  image_unavailable: { status: 422, title: "The image is not present on this host" },
+  archive_checksum_mismatch: { status: 422, title: "The archive's SHA-256 is not the one announced; the workspace was deleted" },
+  container_start_failed: { status: 502, title: "The container could not be started" },
+  docker_unavailable: { status: 503, title: "The Docker engine is not reachable" },
+  internal: { status: 500, title: "Internal error" },
+} as const satisfies Record<string, { status: number; title: string }>;
+export type HostErrorCode = keyof typeof HOST_ERROR_CODES;

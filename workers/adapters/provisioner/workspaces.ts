@@ -1,0 +1,122 @@
+/**
+ * Workspaces on a host: their size and deletion, files streamed in and out, the whole workspace as
+ * a tar, and its verified restore from cold storage. Bytes pass through as streams, never held.
+ */
+import { z } from "zod";
+import { type HostErrorCode, type StoredFile, StoredFileSchema } from "../../../contract/provisioner";
+import { AppError } from "../../domain/errors";
+import { pathId, type Reply, type Transport } from "./transport";
+
+/** What the host says about a file transfer, in the API's words (its own codes never reach users). */
+const FILE_FAULTS: Partial<Record<HostErrorCode, () => AppError>> = {
+  invalid_path: () => new AppError("validation_failed", "The path is not allowed in a workspace.", { fields: [{ field: "path", message: "not allowed" }] }),
+  symlink_refused: () =>
+    new AppError("validation_failed", "The path is or goes through a symbolic link, which transfers never follow.", { fields: [{ field: "path", message: "symbolic link" }] }),
+  file_not_found: () => new AppError("not_found", "Your workspace has no file at this path."),
+  workspace_not_found: () => new AppError("not_found", "Your workspace is not on its host."),
+  not_a_file: () => new AppError("not_a_file"),
+  range_not_satisfiable: () => new AppError("range_not_satisfiable", "The range starts past the end of the file."),
+  upload_offset_mismatch: () => new AppError("upload_offset_mismatch", "The file's size is not the offset you sent; ask for its size (HEAD) and resume from there."),
+  length_required: () => new AppError("length_required"),
+  validation_failed: () => new AppError("validation_failed", "The body did not match its Content-Length."),
+};
+
+export function workspaceCalls(t: Transport) {
+  /** A failed transfer: the host's reason in the API's words, or `unexpected`. */
+  const fileFault = (what: string, failed: Reply) => (failed.code && FILE_FAULTS[failed.code]?.()) || t.unexpected(what, failed);
+
+  /** A streamed answer: returned as it is on success, read as a problem otherwise. */
+  async function streamed(what: string, response: Response, ok: number[]): Promise<Response> {
+    if (ok.includes(response.status)) return response;
+    throw fileFault(what, await t.readReply(what, response));
+  }
+
+  return {
+    /** Bytes used; null when the host cannot tell, or has no such workspace. */
+    async workspaceSize(workspaceId: string): Promise<number | null> {
+      const path = `/v1/workspaces/${pathId(workspaceId)}`;
+      const reply = await t.request("GET", path);
+      if (reply.status === 404) return null;
+      if (reply.status !== 200) throw t.unexpected(`GET ${path}`, reply);
+      const parsed = z.object({ sizeBytes: z.number().int().nonnegative().nullable() }).safeParse(reply.body);
+      return parsed.success ? parsed.data.sizeBytes : null;
+    },
+
+    /** Deletes the volume; gone already is fine. */
+    async deleteWorkspace(workspaceId: string): Promise<void> {
+      const path = `/v1/workspaces/${pathId(workspaceId)}`;
+      const reply = await t.request("DELETE", path);
+      if (reply.status === 204 || reply.status === 404) return;
+      if (reply.code === "workspace_in_use") throw new AppError("workspace_busy", "Your workspace is in use by a transfer; try again shortly.");
+      throw t.unexpected(`DELETE ${path}`, reply);
+    },
+
+    /**
+     * Streams `length` bytes into a file (`path`: checked, percent-encoded segments). With `offset`,
+     * the bytes are appended at that offset, which must be the file's current size.
+     */
+    async putFile(workspaceId: string, path: string, body: ReadableStream<Uint8Array>, length: number, offset?: number): Promise<StoredFile> {
+      const target = `/v1/workspaces/${pathId(workspaceId)}/files/${path}${offset === undefined ? "" : `?offset=${offset}`}`;
+      const what = `PUT ${target.split("?")[0]}`;
+      // The host needs the length before the first byte (a tar header carries the file): a fixed
+      // length stream sends Content-Length, and fails if the client sends more or less.
+      const fixed = new FixedLengthStream(length);
+      let clientFault = false;
+      const piping = body.pipeTo(fixed.writable).catch(() => {
+        clientFault = true;
+      });
+      let response: Response;
+      try {
+        // No timeout: a file of many GB takes as long as the client's link does.
+        response = await t.send("PUT", target, { headers: { "Content-Type": "application/octet-stream" }, body: fixed.readable, timeoutMs: null });
+      } catch (error) {
+        await Promise.race([piping, new Promise((resolve) => setTimeout(resolve, 100))]);
+        if (clientFault) throw FILE_FAULTS.validation_failed!();
+        throw error;
+      }
+      await piping;
+      const answer = await t.readReply(what, response);
+      if (answer.status === 200 || answer.status === 201) return t.parse(what, StoredFileSchema, answer.body);
+      throw fileFault(what, answer);
+    },
+
+    /** The file as the host streams it (200, or 206 for a `Range`); the body is not read here. */
+    async getFile(workspaceId: string, path: string, range?: string): Promise<Response> {
+      const target = `/v1/workspaces/${pathId(workspaceId)}/files/${path}`;
+      const response = await t.send("GET", target, { headers: range ? { Range: range } : {} });
+      return streamed(`GET ${target}`, response, [200, 206]);
+    },
+
+    async fileChecksum(workspaceId: string, path: string): Promise<StoredFile> {
+      const target = `/v1/workspaces/${pathId(workspaceId)}/checksums/${path}`;
+      // Hashing reads the whole file on the host: as long as a create may take.
+      const answer = await t.request("GET", target, { timeoutMs: t.timeouts.create });
+      if (answer.status === 200) return t.parse(`GET ${target}`, StoredFileSchema, answer.body);
+      throw fileFault(`GET ${target}`, answer);
+    },
+
+    /** The whole workspace as a tar stream. */
+    async getArchive(workspaceId: string): Promise<Response> {
+      const target = `/v1/workspaces/${pathId(workspaceId)}/archive`;
+      return streamed(`GET ${target}`, await t.send("GET", target), [200]);
+    },
+
+    /**
+     * Restores a workspace from a tar stream into a volume that must not exist yet. The host hashes
+     * the body as it imports it: another SHA-256 than `sha256` (or a body that is not a safe tar)
+     * leaves no volume and is `cold_storage_unavailable`.
+     */
+    async putArchive(workspaceId: string, body: ReadableStream<Uint8Array>, sha256: string, signal?: AbortSignal): Promise<void> {
+      const path = `/v1/workspaces/${pathId(workspaceId)}/archive`;
+      // No timeout: a restore takes as long as the workspace is large.
+      const response = await t.send("PUT", path, { headers: { "Content-Type": "application/x-tar", "X-Archive-Sha256": sha256 }, body, timeoutMs: null, signal });
+      const reply = await t.readReply(`PUT ${path}`, response);
+      if (reply.status === 200) return;
+      if (reply.code === "archive_checksum_mismatch" || reply.code === "unsafe_archive") {
+        t.fault(`PUT ${path}`, "cold_copy_corrupt", reply.code);
+        throw new AppError("cold_storage_unavailable", "The cold copy of your workspace did not match its checksum; it is kept as it is and nothing was restored.");
+      }
+      throw t.unexpected(`PUT ${path}`, reply);
+    },
+  };
+}
