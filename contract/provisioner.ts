@@ -93,7 +93,11 @@ export const ShellResizeSchema = z
 const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** A file written or hashed in a workspace. */
-export const StoredFileSchema = z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: Sha256Schema });
+export const StoredFileSchema = z.object({
+  path: z.string(),
+  size: z.number().int().nonnegative().describe("The file's size in bytes after this request"),
+  sha256: Sha256Schema.describe("SHA-256 (hex) of the bytes this request carried: the whole file unless appending"),
+});
 export type StoredFile = z.infer<typeof StoredFileSchema>;
 
 /** `POST /v1/workspaces/{id}/exports`: stage a snapshot tar for one archive attempt. */

@@ -7,7 +7,10 @@ import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { accountEvents, loginSessions, refreshTokens, singleUseTokens, users } from "./accounts";
 import { billingAccounts, stripeEvents } from "./billing";
 import { accessLogs, errorLogs } from "./logs";
-import { commandLog, gpuHosts, sessions, workspaceArchives, workspaces } from "./sessions";
+import { commandLog } from "./command-log";
+import { gpuHosts } from "./hosts";
+import { sessions } from "./sessions";
+import { workspaceArchives, workspaces } from "./workspaces";
 import { usageRecords, usageSamples } from "./usage";
 
 /** `infrastructure`: the platform's own machines, not personal data (only in tables without a subject). */

@@ -56,7 +56,7 @@ describe("GET /v1/account", () => {
       role: "user",
       planId: null,
       policyVersion: POLICY_VERSION,
-      // Verified, but no plan granted yet (issue 4 sells plans).
+      // Verified, but no plan granted or bought yet.
       canStartSessions: false,
       restrictions: ["no_plan"],
     });

@@ -1,5 +1,5 @@
 /**
- * Admin-granted plans (issue 4 "admin-granted plan, audited"): PUT/GET /v1/admin/users/{userId}/plan.
+ * Admin-granted plans, audited: PUT/GET /v1/admin/users/{userId}/plan.
  * The first admin is made the way the README tells an operator to: SQL on the users table.
  */
 import { env } from "cloudflare:workers";

@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createUser, expectProblem, outbox, randomId, randomIp, signup, tokenFromEmail } from "./harness";
+import { call, createUser, expectProblem, outbox, POLICY_VERSION, randomId, randomIp, signup, tokenFromEmail } from "./harness";
 
 const mailsTo = (to: string) => outbox.filter((m) => m.to === to);
 
@@ -40,7 +40,7 @@ describe("signup and email verification", () => {
     expect(mails[0]!.headers?.["X-Ozekai-Email-Kind"]).toBe("account");
 
     const row = await userRow(u.username);
-    expect(row).toMatchObject({ username: u.username, email: u.email, email_verified_at: null, role: "user", policy_version: "2026-04-03", deleted_at: null });
+    expect(row).toMatchObject({ username: u.username, email: u.email, email_verified_at: null, role: "user", policy_version: POLICY_VERSION, deleted_at: null });
     expect(row!.age_confirmed_at).toEqual(expect.any(Number));
   });
 

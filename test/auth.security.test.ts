@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type CallOptions, call, expectProblem, outbox, randomId, randomIp, signup, tokenFromEmail } from "./harness";
+import { call, type CallOptions, expectProblem, outbox, POLICY_VERSION, randomId, randomIp, signup, tokenFromEmail } from "./harness";
 
 type Res = Awaited<ReturnType<typeof call>>;
 
@@ -289,7 +289,7 @@ describe("rate limits", () => {
     // on the other auth routes too.
     expectProblem(await req("POST", "/v1/auth/login", { ip: randomIp(), body: { login: `nobody${randomId()}`, password: "wrong password" } }), 401, "invalid_credentials");
     expectProblem(await req("POST", "/v1/auth/password-reset", { ip, body: { email: newEmail() } }), 429, "rate_limited");
-    expectProblem(await req("POST", "/v1/auth/signup", { ip, body: { username: `u${randomId()}`, email: newEmail(), password: "whatever it takes 9", policyVersion: "2026-04-03", ageConfirmed: true } }), 429, "rate_limited");
+    expectProblem(await req("POST", "/v1/auth/signup", { ip, body: { username: `u${randomId()}`, email: newEmail(), password: "whatever it takes 9", policyVersion: POLICY_VERSION, ageConfirmed: true } }), 429, "rate_limited");
   });
 
   it("per account: the 11th login attempt on one username in a minute gets 429, whatever the IP", async () => {

@@ -1,5 +1,5 @@
 /**
- * Issue 4 entitlement for RUNNING sessions: once a past-due subscription's grace period is over (or
+ * Entitlement for RUNNING sessions: once a past-due subscription's grace period is over (or
  * the subscription ended), the every-minute cron disconnects the session and sends a billing email;
  * within the grace period, or with an admin-granted plan, it keeps running. Against the real
  * provisioner, with a controlled clock.

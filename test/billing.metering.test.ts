@@ -1,5 +1,5 @@
 /**
- * Usage metering (issue 4 item 5): the hourly cron through the real scheduled handler with a
+ * Usage metering: the hourly cron through the real scheduled handler with a
  * controlled clock, sessions written straight to D1, meter events sent to the local fake Stripe
  * (which accepts each identifier once, as Stripe does, and records every request).
  */

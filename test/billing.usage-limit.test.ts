@@ -1,5 +1,5 @@
 /**
- * The monthly usage limit (issue 4 item 6): PATCH /v1/account `usageLimitHours`, and the
+ * The monthly usage limit: PATCH /v1/account `usageLimitHours`, and the
  * every-minute cron's billing emails at 80% and 100% of it, driven with a controlled scheduled
  * time. Sessions are rows on an offline host (no container: this is about the clock), of accounts
  * with an admin-granted plan, so the other every-minute jobs leave them running. Each test uses its

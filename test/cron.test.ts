@@ -12,7 +12,7 @@ import wranglerToml from "../wrangler.toml?raw";
 import { CRON_JOBS } from "../workers/cron";
 import { PURGE_CHUNK_ROWS, PURGE_MAX_CHUNKS_PER_RULE } from "../workers/domain/privacy";
 import worker from "../workers/index";
-import { randomId, testEnv } from "./harness";
+import { POLICY_VERSION, randomId, testEnv } from "./harness";
 
 const CRON = "17 * * * *";
 const HOUR = 3_600_000;
@@ -43,7 +43,7 @@ async function insertUser(now: number) {
   const id = `usr_${randomId()}`;
   await db
     .prepare("insert into users (id, username, email, created_at, last_active_at, policy_version, age_confirmed_at) values (?, ?, ?, ?, ?, ?, ?)")
-    .bind(id, `u${id}`, `${id}@example.com`, now - 400 * DAY, now, "2026-04-03", now - 400 * DAY)
+    .bind(id, `u${id}`, `${id}@example.com`, now - 400 * DAY, now, POLICY_VERSION, now - 400 * DAY)
     .run();
   return id;
 }

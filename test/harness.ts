@@ -8,6 +8,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../workers/index";
+import { CURRENT_POLICY_VERSION } from "../workers/domain/privacy";
 
 export interface SentEmail {
   from: unknown;
@@ -69,7 +70,7 @@ export async function call(method: string, path: string, options: CallOptions = 
 export const randomId = () => crypto.randomUUID().replaceAll("-", "").slice(0, 12);
 export const randomIp = () => `10.${(crypto.getRandomValues(new Uint8Array(3)) as Uint8Array).join(".")}`;
 
-export const POLICY_VERSION = "2026-04-03";
+export const POLICY_VERSION = CURRENT_POLICY_VERSION;
 export const GOOD_PASSWORD = "correct horse battery staple 42";
 
 export interface TestUser {

@@ -370,6 +370,16 @@ describe("errors never leak", () => {
     expectHidden(res);
   });
 
+  it("one failure rule for every setting: a WORKSPACE_FILE_MAX_BYTES that does not parse is 503 not_configured naming it where it is read (never a silent default); the rest keeps working", async () => {
+    const user = await createUser();
+    const broken = { ...testEnv(), WORKSPACE_FILE_MAX_BYTES: "ten gigabytes" } as Cloudflare.Env;
+    const upload = await call("PUT", "/v1/workspace/files/a.txt", { env: broken, token: user.accessToken, rawBody: "abc", headers: { "Content-Length": "3" } });
+    expectProblem(upload, 503, "not_configured");
+    expect(upload.json.detail).toContain("WORKSPACE_FILE_MAX_BYTES");
+    expect(upload.text).not.toContain("ten gigabytes");
+    expect((await call("GET", "/v1/account", { env: broken, token: user.accessToken })).status).toBe(200);
+  });
+
   it.each([
     ["an unparsable key set", { ACCESS_TOKEN_KEYS: `not json ${randomId()}-leak` }],
     ["a short pepper", { PASSWORD_PEPPER: btoa(`short-${randomId()}`) }],

@@ -4,10 +4,11 @@
  */
 import { env } from "cloudflare:workers";
 import { type CryptoKey, importJWK, type JWK, SignJWT } from "jose";
+import { PROVISIONER_AUDIENCE, PROVISIONER_ISSUER } from "../contract/provisioner";
 import { afterEach, expect } from "vitest";
 import { call, createUser, type TestUser } from "./harness";
 
-/** Grants a plan the way an admin does until billing (issue 4) sells them. */
+/** Grants a plan as an admin grant does (users.plan_id), without a subscription. */
 export async function grantPlan(userId: string, planId = "cpu-small") {
   await env.DB.prepare("update users set plan_id = ? where id = ?").bind(planId, userId).run();
 }
@@ -20,8 +21,8 @@ export async function provisioner(method: string, path: string, body?: BodyInit)
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ htm: method, htu: path })
     .setProtectedHeader({ alg: "EdDSA", typ: "JWT" })
-    .setIssuer("ozekai-api")
-    .setAudience("ozekai-provisioner")
+    .setIssuer(PROVISIONER_ISSUER)
+    .setAudience(PROVISIONER_AUDIENCE)
     .setIssuedAt(now)
     .setExpirationTime(now + 30)
     .sign(await key);

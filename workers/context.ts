@@ -8,7 +8,7 @@ import { createLog } from "./adapters/log";
 import { provisionerClient } from "./adapters/provisioner";
 import { stripeClient } from "./adapters/stripe";
 import { loadConfig } from "./domain/config";
-import { type Actor, actingUserId, type Clock, type DomainContext, systemClock } from "./domain/context";
+import { actingUserId, type Actor, type Clock, type DomainContext, systemClock } from "./domain/context";
 import { openDb } from "./domain/db";
 import { AppError } from "./domain/errors";
 import { findHost } from "./domain/hosts";

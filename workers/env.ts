@@ -35,14 +35,14 @@ export interface Env {
   WORKSPACE_FILE_MAX_BYTES?: string;
   /** The longest a provisioner call (a container create) may take; default 60. */
   PROVISIONER_TIMEOUT_SECONDS?: string;
-  /** Cold storage (workers/domain/cold-storage.ts): days unused before a workspace is archived to R2; default 7. */
+  /** Cold storage (workers/domain/cold-storage): days unused before a workspace is archived to R2; default 7. */
   WORKSPACE_COLD_AFTER_DAYS?: string;
   /** Archive part size in MiB (5-64: R2's minimum, and one part is held in memory); default 16. */
   COLD_STORAGE_PART_MIB?: string;
   /** Work per cron tick: parts uploaded at most, and seconds spent at most; defaults 64 and 30. */
   COLD_STORAGE_PARTS_PER_TICK?: string;
   COLD_STORAGE_TICK_SECONDS?: string;
-  /** Idle disconnect (workers/domain/idle.ts): minutes of idleness, and the thresholds under which a session is idle. */
+  /** Idle disconnect (workers/domain/sessions/idle.ts): minutes of idleness, and the thresholds under which a session is idle. */
   IDLE_MINUTES?: string;
   IDLE_GPU_UTIL_PERCENT?: string;
   /** 100 = one core busy; used for plans without GPUs. */

@@ -4,7 +4,7 @@ export const ROOT = new URL("../../", import.meta.url).pathname;
 export const HOST = "127.0.0.1";
 export const MIN_BCRYPT_COST = 10; // workers/domain/config.ts: BCRYPT_COST ≥ 10
 export const PASSWORD = "correct horse battery staple 42";
-export const POLICY_VERSION = "2026-04-03";
+export { CURRENT_POLICY_VERSION as POLICY_VERSION } from "../../workers/domain/privacy/policy.ts";
 export const WORKSPACE_IMAGE = "ozekai/workspace:local"; // wrangler.toml WORKSPACE_IMAGE
 
 /** The environment variable `name` as a positive integer, `fallback` when unset or empty. */

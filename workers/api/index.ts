@@ -21,8 +21,8 @@ import type { HonoEnv } from "./types";
 export const api = newApp();
 
 api.use("*", requestMiddleware);
-api.use("/v1/*", async (c, next) => {
-  const origins = c.env.CORS_ORIGINS.split(",").map((o) => o.trim());
+api.use("/v1/*", servicesMiddleware, async (c, next) => {
+  const origins = c.get("domain").config.corsOrigins;
   return cors({
     origin: (origin) => (origins.includes(origin) ? origin : null),
     allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
@@ -32,7 +32,7 @@ api.use("/v1/*", async (c, next) => {
     credentials: false,
   })(c, next);
 });
-api.use("/v1/*", jsonBodyChecks, servicesMiddleware);
+api.use("/v1/*", jsonBodyChecks);
 
 api.route("/", metaRoutes);
 api.route("/v1/auth", authRoutes);

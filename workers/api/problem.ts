@@ -2,8 +2,8 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { AppError, ERROR_CODES, type ErrorCode } from "../domain/errors";
 import { createLog } from "../adapters/log";
+import { AppError, ERROR_CODES, type ErrorCode } from "../domain/errors";
 import type { HonoEnv } from "./types";
 
 export const PROBLEM_TYPE_BASE = "https://ozekai.dev/problems/";

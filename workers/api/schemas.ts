@@ -1,4 +1,11 @@
 import { z } from "@hono/zod-openapi";
+import { StoredFileSchema as StoredFile } from "../../contract/provisioner";
+
+export { SessionSchema } from "../domain/sessions";
+export { WorkspaceSchema } from "../domain/workspaces";
+
+/** The file a transfer wrote, as the host reports it (the Worker passes it on as it is). */
+export const StoredFileSchema = StoredFile.openapi("StoredFile");
 
 export const TokenPairSchema = z
   .object({
@@ -40,57 +47,3 @@ export const bearerAuth = [{ bearerAuth: [] }];
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
 /** A JSON success response. */
 export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
-
-export const SessionSchema = z
-  .object({
-    id: z.string(),
-    state: z.enum(["starting", "running", "stopping", "ended", "failed"]),
-    planId: z.string(),
-    workspaceId: z.string(),
-    createdAt: z.string().openapi({ description: "When connect was asked for" }),
-    startedAt: z.string().nullable().openapi({ description: "When the container ran: billing starts here" }),
-    endedAt: z.string().nullable().openapi({ description: "When you disconnected (or it failed): billing stops here" }),
-    durationMs: z.number().int().nullable().openapi({ description: "Billed time, once ended" }),
-    resources: z.object({
-      gpuType: z.string().nullable(),
-      gpuCount: z.number().int(),
-      cpus: z.number(),
-      memoryMb: z.number().int(),
-      pidsLimit: z.number().int(),
-    }),
-    ports: z.array(z.object({ name: z.string(), port: z.number().int() })),
-  })
-  .openapi("Session");
-
-export const WorkspaceSchema = z
-  .object({
-    id: z.string(),
-    state: z.enum(["hot", "archiving", "cold", "restoring", "deleting", "deleted"]),
-    createdAt: z.string(),
-    lastUsedAt: z.string(),
-    deletedAt: z.string().nullable(),
-    sizeBytes: z.number().int().nullable().openapi({ description: "Last measured size in bytes (in cold storage: the archive's size)" }),
-    sizeMeasuredAt: z.string().nullable(),
-    session: SessionSchema.nullable().openapi({ description: "The live session using the workspace" }),
-    lastActivityAt: z.string().openapi({ description: "Policy §6: your account's last activity (sign-in, API use, connect, end of a session)" }),
-    deletesAt: z
-      .string()
-      .nullable()
-      .openapi({ description: "When the workspace will be deleted for inactivity (60 days after the last activity, at least 7 days after a warning email) unless there is activity first; null while a session is live or it is being deleted" }),
-    transfer: z
-      .object({
-        bytes: z.number().int().openapi({ description: "Bytes moved so far" }),
-        totalBytes: z.number().int().nullable().openapi({ description: "The size being moved; null until known" }),
-      })
-      .nullable()
-      .openapi({ description: "Progress of the move to cold storage (`archiving`) or back (`restoring`); null otherwise" }),
-  })
-  .openapi("Workspace");
-
-export const StoredFileSchema = z
-  .object({
-    path: z.string(),
-    size: z.number().int().openapi({ description: "The file's size in bytes after this request" }),
-    sha256: z.string().openapi({ description: "SHA-256 (hex) of the bytes this request carried: the whole file unless appending" }),
-  })
-  .openapi("StoredFile");

@@ -1,5 +1,5 @@
-import { createDomainContext } from "../context";
 import { createLog } from "../adapters/log";
+import { createDomainContext } from "../context";
 import { fixedClock } from "../domain/context";
 import type { Env } from "../env";
 import { archiveJob, billingEnforcementJob, idleDisconnectJob, type Job, meteringJob, reconcileJob, retentionJob, usageLimitJob, usageMetricsJob, workspaceRetentionJob } from "./jobs";

@@ -1,8 +1,8 @@
 /** The cron jobs by name: each one line calling its domain verb. Jobs are idempotent (cron delivery is at least once). */
+import { disconnectUnentitledSessions, meterUsage } from "../domain/billing";
+import { archiveIdleWorkspaces } from "../domain/cold-storage";
 import type { DomainContext } from "../domain/context";
 import { AppError } from "../domain/errors";
-import { archiveIdleWorkspaces } from "../domain/cold-storage";
-import { disconnectUnentitledSessions, meterUsage } from "../domain/billing";
 import { forEachHost, hostsToVisit } from "../domain/hosts";
 import { purgeExpired } from "../domain/privacy";
 import { disconnectIdleSessions, reconcileHost } from "../domain/sessions";

@@ -10,6 +10,15 @@ export type Workspace = typeof workspaces.$inferSelect;
 export const currentWorkspace = (ctx: DomainContext, userId: string) =>
   ctx.db.query.workspaces.findFirst({ where: and(eq(workspaces.userId, userId), ne(workspaces.state, "deleted")) });
 
+export const noWorkspace = () => new AppError("not_found", "You have no workspace; connect creates one.");
+
+/** The user's current workspace, or `not_found`. */
+export async function ownedWorkspace(ctx: DomainContext, userId: string): Promise<Workspace> {
+  const workspace = await currentWorkspace(ctx, userId);
+  if (!workspace) throw noWorkspace();
+  return workspace;
+}
+
 const BUSY: Partial<Record<WorkspaceState, string>> = {
   deleting: "Your workspace is being destroyed; run destroy again to finish it.",
   deleted: "Your workspace was just destroyed; connect again for a new one.",

@@ -7,8 +7,8 @@
 import { SignJWT } from "jose";
 import type { z } from "zod";
 import { type HostErrorCode, PROVISIONER_AUDIENCE, PROVISIONER_ISSUER } from "../../../contract/provisioner";
-import { newId } from "../../domain/db";
 import { type ProvisionerConfig, serviceOrigin } from "../../domain/config";
+import { newId } from "../../domain/db";
 import { AppError } from "../../domain/errors";
 import type { Log } from "../log";
 

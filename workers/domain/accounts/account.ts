@@ -1,21 +1,18 @@
-import { isUniqueViolation } from "../db";
 import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
-import { auditEvent } from "../audit";
-import type { DomainContext } from "../context";
 import { accountEmails } from "../../adapters/email";
+import { auditEvent } from "../audit";
 import { cancelSubscriptionOfDeletedAccount, eraseBillingDetails } from "../billing";
+import type { DomainContext } from "../context";
+import { isUniqueViolation } from "../db";
 import { AppError } from "../errors";
-import { verifyPassword } from "./passwords";
+import { findUser, type User } from "../owned";
 import { type Entitlement, type SubscriptionStanding, userEntitlement } from "../plans";
-import { hashToken } from "./tokens";
 import { setUsageLimit } from "../usage";
 import { destroyWorkspace } from "../workspaces";
-import type { User } from "../owned";
-import { VERIFY_TTL_MS } from "./single-use";
-import { findUser } from "../owned";
-import { link } from "./single-use";
-import { singleUseToken } from "./single-use";
+import { verifyPassword } from "./passwords";
+import { link, singleUseToken, VERIFY_TTL_MS } from "./single-use";
+import { hashToken } from "./tokens";
 
 export interface AccountView {
   id: string;

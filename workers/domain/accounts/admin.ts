@@ -1,5 +1,5 @@
 /**
- * Operator actions on another account (issue 4 "admin-granted plan, audited"): an admin grants a
+ * Operator actions on another account, audited: an admin grants a
  * plan to operators and comp accounts (`users.plan_id`, which entitlement prefers to any
  * subscription) or revokes it. An admin manages plans only and never reaches a workspace or its
  * content (policy §3): nothing here talks to a host. The first admin is made by an operator in SQL
@@ -7,10 +7,10 @@
  */
 import { and, eq, isNull } from "drizzle-orm";
 import { users } from "../../../schema";
-import { findUser } from "../owned";
 import { auditEventWhere } from "../audit";
 import type { DomainContext } from "../context";
 import { AppError, fieldError } from "../errors";
+import { findUser } from "../owned";
 import { findPlan } from "../plans";
 
 export interface PlanGrant {

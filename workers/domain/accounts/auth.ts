@@ -1,15 +1,15 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { loginSessions, refreshTokens, singleUseTokens, users } from "../../../schema";
-import { cancelEmailChanges } from "./account";
-import { findUser, type User } from "../owned";
-import { link, RESET_TTL_MS, singleUseToken } from "./single-use";
+import { accountEmails } from "../../adapters/email";
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
-import { accountEmails } from "../../adapters/email";
-import { AppError } from "../errors";
-import { checkNewPassword, hashPassword, verifyPassword } from "./passwords";
-import { ACCESS_TOKEN_TTL_S, hashToken, LOGIN_SESSION_TTL_MS, newOpaqueToken, REFRESH_TOKEN_TTL_MS, signAccessToken, verifyAccessToken } from "./tokens";
 import { newId } from "../db";
+import { AppError } from "../errors";
+import { findUser, type User } from "../owned";
+import { cancelEmailChanges } from "./account";
+import { checkNewPassword, hashPassword, verifyPassword } from "./passwords";
+import { link, RESET_TTL_MS, singleUseToken } from "./single-use";
+import { ACCESS_TOKEN_TTL_S, hashToken, LOGIN_SESSION_TTL_MS, newOpaqueToken, REFRESH_TOKEN_TTL_MS, signAccessToken, verifyAccessToken } from "./tokens";
 
 export interface TokenPair {
   accessToken: string;

@@ -1,17 +1,14 @@
 /** Sign-up, without account enumeration: whatever exists, the answer is the same and the outcome goes to the mailbox by email. */
-import { isUniqueViolation } from "../db";
 import { eq, or } from "drizzle-orm";
 import { users } from "../../../schema";
+import { accountEmails } from "../../adapters/email";
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
-import { accountEmails } from "../../adapters/email";
+import { isUniqueViolation, newId } from "../db";
 import { fieldError } from "../errors";
-import { checkNewPassword, hashPassword } from "./passwords";
 import { CURRENT_POLICY_VERSION } from "../privacy";
-import { newId } from "../db";
-import { VERIFY_TTL_MS } from "./single-use";
-import { link } from "./single-use";
-import { singleUseToken } from "./single-use";
+import { checkNewPassword, hashPassword } from "./passwords";
+import { link, singleUseToken, VERIFY_TTL_MS } from "./single-use";
 
 export interface SignupInput {
   username: string;

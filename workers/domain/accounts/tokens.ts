@@ -3,8 +3,8 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
 import type { Config } from "../config";
-import { AppError } from "../errors";
 import { newId } from "../db";
+import { AppError } from "../errors";
 
 /** Access tokens live 15 minutes (≤ 1 h, ARCHITECTURE "Auth"); refresh tokens rotate on each use. */
 export const ACCESS_TOKEN_TTL_S = 15 * 60;

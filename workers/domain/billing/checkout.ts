@@ -6,12 +6,12 @@
  */
 import { eq } from "drizzle-orm";
 import { billingAccounts, type SubscriptionStatus } from "../../../schema";
-import { findUser } from "../owned";
+import { stripeCall } from "../../adapters/stripe";
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
 import { AppError, fieldError } from "../errors";
+import { findUser } from "../owned";
 import { planCatalog } from "../plans";
-import { stripeCall } from "../../adapters/stripe";
 
 export interface BillingView {
   /** Whether a Stripe customer exists for the account (after the first checkout). */

@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { sessions, users } from "../../../schema";
-import type { DomainContext } from "../context";
 import { billingEmails } from "../../adapters/email";
+import type { DomainContext } from "../context";
 import { type SessionRestriction, userEntitlement } from "../plans";
 import { disconnectForJob } from "../sessions";
 
@@ -10,7 +10,7 @@ const STOPS_RUNNING: readonly SessionRestriction[] = ["subscription_past_due", "
 const MAX_PER_TICK = 100;
 
 /**
- * Issue 4 "Entitlement": once a past-due subscription's grace period is over, or the subscription
+ * Entitlement for running sessions: once a past-due subscription's grace period is over, or the subscription
  * has ended, running sessions are disconnected too (new ones are already refused with 402), through
  * the same `disconnect` as the API, and the user is told by a billing email (policy §2).
  */

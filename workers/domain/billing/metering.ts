@@ -1,5 +1,5 @@
 /**
- * Usage metering (issue 4 item 5, policy §1 usage data shared with Stripe under §4): each billed
+ * Usage metering (policy §1 usage data shared with Stripe under §4): each billed
  * session's time per whole clock hour becomes a `usage_records` row, then a Stripe billing meter
  * event whose identifier is the row's id (session + interval). A retried, repeated or overlapping
  * cron run makes the same rows (unique key) and sends the same identifiers, which Stripe accepts
@@ -10,8 +10,8 @@
  */
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { billingAccounts, usageRecords } from "../../../schema";
-import type { DomainContext } from "../context";
 import type { Stripe } from "../../adapters/stripe";
+import type { DomainContext } from "../context";
 
 export const HOUR_MS = 3_600_000;
 /** Stripe accepts meter events whose timestamp lies within the past 35 days. */

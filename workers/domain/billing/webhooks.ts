@@ -9,12 +9,12 @@ import { and, eq, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import { billingAccounts, stripeEvents, SUBSCRIPTION_STATUSES, users } from "../../../schema";
-import type { StripePrices } from "../plans";
-import type { DomainContext } from "../context";
 import { billingEmails } from "../../adapters/email";
-import { AppError } from "../errors";
-import { findPlan, planForPrice } from "../plans";
 import type { Stripe } from "../../adapters/stripe";
+import type { DomainContext } from "../context";
+import { isUniqueViolation } from "../db";
+import { AppError } from "../errors";
+import { findPlan, planForPrice, type StripePrices } from "../plans";
 
 export type WebhookOutcome = "applied" | "duplicate" | "ignored" | "unknown_customer";
 
@@ -114,11 +114,6 @@ function effectOf(type: Handled, object: unknown, created: Date, prices: Record<
 }
 
 const isHandled = (type: string): type is Handled => (HANDLED as readonly string[]).includes(type);
-
-function isUniqueViolation(error: unknown): boolean {
-  const text = error instanceof Error ? `${error.message} ${error.cause instanceof Error ? error.cause.message : ""}` : "";
-  return /UNIQUE constraint failed/i.test(text);
-}
 
 const log = (ctx: DomainContext, event: Stripe.Event, outcome: string) =>
   ctx.log.info("stripe_webhook", { eventId: event.id, type: event.type, outcome });

@@ -1,30 +1,17 @@
 /**
- * Cold storage (ARCHITECTURE "Lifecycles", docs/decisions/0010-cold-storage.md): a workspace unused
- * for a while moves from its host to R2 (hot → archiving → cold), and the next connect brings it
- * back onto whichever host the session is placed on (cold → restoring → hot). Policy §6: "May be
- * moved to cold storage at any time"; nothing the user has a right to is ever lost on the way.
- *
- * Archive (cron): the host stages a snapshot of the workspace's tar with the SHA-256 of the whole and
- * of each fixed-size part; the Worker copies it part by part into an R2 multipart upload, checking
- * each part's hash, with progress in D1 so that any fault resumes at the next part. The hot copy is
- * deleted only after the complete object's size and hash match what the host produced and the
- * archive is committed, in one statement that a connect's cancel cannot also win (cold-copy.ts).
- *
- * Restore (connect): the R2 object streams into the host's import, which hashes it and keeps nothing
- * unless it is the archive that was committed. Until the restore is done the cold copy stays
- * authoritative; an interrupted restore leaves the workspace cold, as it was.
- *
- * Neither ever reads the content (policy §3): bytes pass through, only sizes and hashes are kept.
+ * Archive (cron): an idle workspace's tar, staged on its host, copied part by part into an R2
+ * multipart upload with every part's SHA-256 checked; the hot copy is deleted only once the
+ * archive is verified and committed (docs/decisions/0010-cold-storage.md).
  */
 import { and, asc, eq, exists, gte, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
 import { gpuHosts, LIVE_SESSION_STATES, sessions, workspaceArchives, workspaces } from "../../../schema";
-import { coldObjectKey, deleteColdCopy, type WorkspaceArchive } from "./copy";
-import type { ColdStorageConfig, } from "../config";
+import type { ProvisionerClient } from "../../adapters/provisioner";
+import type { ColdStorageConfig } from "../config";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
 import { findHost } from "../hosts";
-import type { ProvisionerClient } from "../../adapters/provisioner";
 import { currentWorkspace, type Workspace } from "../owned";
+import { coldObjectKey, deleteColdCopy, type WorkspaceArchive } from "./copy";
 import { revertDeadRestores } from "./restore";
 
 /** Idle workspaces (and archives in progress) looked at per tick; the part and time budget usually ends a tick first. */

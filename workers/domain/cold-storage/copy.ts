@@ -2,7 +2,7 @@
  * The cold copy of a workspace in R2 (ARCHITECTURE "Lifecycles"), as far as the rest of the
  * domain needs it: where it lies, cancelling an archive that has not yet been committed, and
  * deleting the cold copy (destroy, inactivity deletion, after a restore). The archive and restore
- * transfers themselves live in cold-storage.ts.
+ * transfers themselves are archive.ts and restore.ts.
  */
 import { and, eq, ne, notExists, sql } from "drizzle-orm";
 import { workspaceArchives, workspaces } from "../../../schema";

@@ -1,8 +1,8 @@
 /** The lease on a cold copy's archive row: one restore at a time, and a dead one is taken over only once its lease ran out. */
 import { and, eq, exists, isNull, lte, or, sql } from "drizzle-orm";
 import { workspaceArchives } from "../../../schema";
-import type { WorkspaceArchive } from "./copy";
 import type { DomainContext } from "../context";
+import type { WorkspaceArchive } from "./copy";
 
 /** A restore holds the cold copy this long past its last progress; after that a connect takes it over. */
 export const RESTORE_LEASE_MS = 2 * 60_000;

@@ -1,17 +1,14 @@
 /** Restore on connect: the cold copy streams from R2 into the host's import, which verifies it; until done the cold copy stays authoritative (docs/decisions/0010-cold-storage.md). */
 import { and, eq, inArray, isNull, lte, or } from "drizzle-orm";
 import { workspaceArchives, workspaces } from "../../../schema";
-import { cancelArchive, deleteColdCopy, findArchive, type WorkspaceArchive } from "./copy";
+import type { ProvisionerClient } from "../../adapters/provisioner";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
 import { placeWorkspace } from "../hosts";
-import type { Plan } from "../plans";
-import type { ProvisionerClient } from "../../adapters/provisioner";
 import { currentWorkspace, type Workspace, workspaceBusy } from "../owned";
-import { RESTORE_LEASE_MS } from "./leases";
-import { holdsLease } from "./leases";
-import { releaseRestoreLease } from "./leases";
-import { takeRestoreLease } from "./leases";
+import type { Plan } from "../plans";
+import { cancelArchive, deleteColdCopy, findArchive, type WorkspaceArchive } from "./copy";
+import { holdsLease, releaseRestoreLease, RESTORE_LEASE_MS, takeRestoreLease } from "./leases";
 
 /** How often a restore writes its progress (and renews its lease). */
 const RESTORE_PROGRESS_BYTES = 8 * 1024 * 1024;

@@ -10,7 +10,7 @@ import { type BillingConfig, parseBillingConfig } from "./billing";
 import { type ColdStorageConfig, parseColdStorageConfig } from "./cold-storage";
 import { type FilesConfig, parseFilesConfig } from "./files";
 import { type IdleConfig, parseIdleConfig } from "./idle";
-import { type ProvisionerConfig, parseProvisionerConfig } from "./provisioner";
+import { parseProvisionerConfig, type ProvisionerConfig } from "./provisioner";
 
 export type { AppConfig, BillingConfig, ColdStorageConfig, FilesConfig, IdleConfig, ProvisionerConfig };
 export type { SigningKey } from "./app";

@@ -5,11 +5,11 @@
  */
 import { eq } from "drizzle-orm";
 import { z } from "zod";
+import type { GpuHost } from ".";
 import { gpuHosts } from "../../../schema";
+import type { ProvisionerClient } from "../../adapters/provisioner";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
-import type { GpuHost } from ".";
-import type { ProvisionerClient } from "../../adapters/provisioner";
 
 const percent = z.number().finite().nullable();
 const count = z.number().finite().nonnegative().nullable();

@@ -2,8 +2,7 @@
 import { eq } from "drizzle-orm";
 import { billingAccounts } from "../../../schema";
 import type { DomainContext } from "../context";
-import type { Plan } from "./catalog";
-import { findPlan } from "./catalog";
+import { findPlan, type Plan } from "./catalog";
 
 /** What billing holds of the user's subscription, or null before the first checkout. */
 export async function subscriptionStanding(ctx: DomainContext, userId: string): Promise<SubscriptionStanding | null> {

@@ -8,22 +8,17 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { LIVE_SESSION_STATES, sessions, workspaces } from "../../../schema";
-import { currentWorkspace, findUser, workspaceBusy } from "../owned";
-import { isUniqueViolation, newId } from "../db";
+import type { ProvisionerClient } from "../../adapters/provisioner";
 import { commandEvent } from "../audit";
 import { cancelArchive, hotWorkspaceForConnect } from "../cold-storage";
 import type { DomainContext } from "../context";
+import { isUniqueViolation, newId } from "../db";
 import { AppError, ERROR_CODES, type ErrorCode } from "../errors";
-import { findHost, type GpuHost, hostHasRoom, placeWorkspace } from "../hosts";
-import { noCapacity } from "../hosts/registry";
+import { findHost, type GpuHost, hostHasRoom, noCapacity, placeWorkspace } from "../hosts";
+import { currentWorkspace, findUser, workspaceBusy } from "../owned";
 import { findPlan, type Plan, userEntitlement } from "../plans";
-import type { ProvisionerClient } from "../../adapters/provisioner";
-import type { Session } from "./views";
-import type { SessionView } from "./views";
-import { findLiveSession } from "./views";
 import { finishStopping } from "./disconnect";
-import { ownedSession } from "./views";
-import { toSessionView } from "./views";
+import { findLiveSession, ownedSession, type Session, type SessionView, toSessionView } from "./views";
 
 /** How often, and how long, a connect that lost the race waits for the winner's container. */
 const CONNECT_POLL_MS = 250;
@@ -33,7 +28,6 @@ const CONNECT_WAIT_POLLS = 240; // 60 s
 /** A `starting` row older than this belongs to a connect that died mid-way (longer than a create may take). */
 export const STARTING_STALE_MS = 2 * 60_000;
 
-export const sessionBusy = (detail: string) => new AppError("session_busy", detail, { headers: { "Retry-After": "5" } });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -92,7 +86,7 @@ export async function connect(ctx: DomainContext, userId: string): Promise<Conne
     polls++;
     await sleep(CONNECT_POLL_MS);
   }
-  throw sessionBusy("Your session is changing state; try again in a few seconds.");
+  throw new AppError("session_busy", "Your session is changing state; try again in a few seconds.");
 }
 
 async function throwIfFailed(ctx: DomainContext, userId: string, sessionId: string): Promise<void> {
@@ -190,7 +184,7 @@ async function startSession(ctx: DomainContext, claim: Claim): Promise<Session> 
       .where(and(eq(sessions.id, session.id), eq(sessions.userId, session.userId), eq(sessions.state, "starting")))
       .returning();
     // Taken over as stale meanwhile (this connect was slower than STARTING_STALE_MS): not ours to run.
-    if (!running) throw sessionBusy("Starting your session took too long; connect again.");
+    if (!running) throw new AppError("session_busy", "Starting your session took too long; connect again.");
     return running;
   } catch (error) {
     await failStart(ctx, client, claim, error instanceof AppError ? error.code : "internal");

@@ -1,10 +1,10 @@
 /** Disconnect: stop the container and keep the workspace; billing time stops when the user asks, not when the host is done. */
 import { and, eq } from "drizzle-orm";
+import { type Command, sessions } from "../../../schema";
+import { commandEvent } from "../audit";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
-import { sessions } from "../../../schema";
-import { commandEvent } from "../audit";
-
+import { findLiveSession, ownedSession, type Session, type SessionView, toSessionView } from "./views";
 
 /**
  * Moves a running session to `stopping` with its end time and duration: billing time stops at
@@ -21,8 +21,7 @@ export function beginStop(ctx: DomainContext, session: Session) {
 
 /** Stops and removes the container of a `stopping` session (the workspace stays), then ends it. */
 export async function finishStopping(ctx: DomainContext, session: Session): Promise<Session> {
-  const client = (await ctx.provisioner(session.hostId));
-  await client.removeContainer(session.id);
+  await (await ctx.provisioner(session.hostId)).removeContainer(session.id);
   const [ended] = await ctx.db
     .update(sessions)
     .set({ state: "ended" })
@@ -32,22 +31,37 @@ export async function finishStopping(ctx: DomainContext, session: Session): Prom
 }
 
 /**
+ * Ends `session` for `command` (disconnect, destroy), recorded in the command log with the stop.
+ * `onStopped` runs once, in the call that stopped billing, even if the host then fails to remove
+ * the container. A session that is not running is returned as it is, once a stop under way is finished.
+ */
+async function stopSession(ctx: DomainContext, session: Session, command: Command, onStopped?: (session: Session) => void): Promise<Session> {
+  let current = session;
+  if (current.state === "running") {
+    const [[stopping]] = await ctx.db.batch([beginStop(ctx, current), commandEvent(ctx, current.userId, command, current.id)]);
+    if (stopping) onStopped?.(stopping);
+    current = stopping ?? (await ownedSession(ctx, current.userId, current.id));
+  } else {
+    await commandEvent(ctx, current.userId, command, current.id);
+  }
+  return current.state === "stopping" ? finishStopping(ctx, current) : current;
+}
+
+/**
  * Stop the container, keep the workspace. Idempotent: an ended session is returned as it is.
- * `onStopped` runs once, in the call that stopped billing (the idle job emails the user then),
- * even if the host then fails to remove the container.
+ * `onStopped` runs once, in the call that stopped billing (the idle job emails the user then).
  */
 export async function disconnect(ctx: DomainContext, userId: string, sessionId: string, options: { onStopped?: (session: Session) => void } = {}): Promise<SessionView> {
-  let session = await ownedSession(ctx, userId, sessionId);
-  if (session.state === "starting") throw sessionBusy("The session is still starting; disconnect once it runs.");
-  if (session.state === "running") {
-    const [[stopping]] = await ctx.db.batch([beginStop(ctx, session), commandEvent(ctx, userId, "disconnect", session.id)]);
-    if (stopping) options.onStopped?.(stopping);
-    session = stopping ?? (await ownedSession(ctx, userId, sessionId));
-  } else {
-    await commandEvent(ctx, userId, "disconnect", session.id);
-  }
-  if (session.state === "stopping") session = await finishStopping(ctx, session);
-  return toSessionView(session);
+  const session = await ownedSession(ctx, userId, sessionId);
+  if (session.state === "starting") throw new AppError("session_busy", "The session is still starting; disconnect once it runs.");
+  return toSessionView(await stopSession(ctx, session, "disconnect", options.onStopped));
+}
+
+/** Destroy's first step: the user's live session, if any, is ended and its container removed (the command is logged either way). */
+export async function endLiveSession(ctx: DomainContext, userId: string, command: Command): Promise<void> {
+  const live = await findLiveSession(ctx, userId);
+  if (live) await stopSession(ctx, live, command);
+  else await commandEvent(ctx, userId, command, null);
 }
 
 /**
@@ -66,9 +80,3 @@ export async function disconnectForJob(ctx: DomainContext, session: { id: string
   }
   return stopped ? "stopped" : "unchanged";
 }
-
-import type { Session } from "./views";
-import type { SessionView } from "./views";
-import { ownedSession } from "./views";
-import { sessionBusy } from "./connect";
-import { toSessionView } from "./views";

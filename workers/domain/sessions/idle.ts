@@ -1,5 +1,5 @@
 /**
- * Idle disconnect (issue 3 item 12): a running session whose GPUs (CPU, on a plan without GPUs)
+ * Idle disconnect: a running session whose GPUs (CPU, on a plan without GPUs)
  * stayed under a threshold with no shell attached for IDLE_MINUTES is disconnected the way the
  * user would disconnect it, and the user is told by email. Idle machines billing their owners is
  * the most common complaint about GPU clouds. Idleness is read from the usage samples only: a
@@ -7,9 +7,9 @@
  */
 import { and, eq, gte, lte, sql } from "drizzle-orm";
 import { sessions, usageSamples, users } from "../../../schema";
+import { accountEmails } from "../../adapters/email";
 import type { IdleConfig } from "../config";
 import type { DomainContext } from "../context";
-import { accountEmails } from "../../adapters/email";
 import { disconnectForJob } from "./disconnect";
 
 /** Samples are taken on the minute; this much lateness still counts as "at" a minute. */

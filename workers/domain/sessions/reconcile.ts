@@ -11,13 +11,14 @@
  * or a user acting meanwhile, is harmless.
  */
 import { and, eq, inArray } from "drizzle-orm";
+import { abandonStart, disconnect, type Session, STARTING_STALE_MS } from ".";
 import { LIVE_SESSION_STATES, sessions, users, workspaces } from "../../../schema";
+import type { Container } from "../../adapters/provisioner";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
 import { type GpuHost, markHostSeen } from "../hosts";
-import type { Container, } from "../../adapters/provisioner";
-import { abandonStart, disconnect, finishStopping, type Session, STARTING_STALE_MS } from ".";
 import { lastSeenAt } from "../usage";
+import { finishStopping } from "./disconnect";
 
 /** Bounds per host and tick (D1 has ~100 bound parameters per query; a tick must end well within a minute). */
 const MAX_SESSIONS_PER_HOST = 200;

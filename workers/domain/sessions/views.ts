@@ -1,23 +1,34 @@
 /** What a user sees of a session, and the reads of sessions (every one filters by the owner). */
 import { and, desc, eq, inArray } from "drizzle-orm";
-import { LIVE_SESSION_STATES, sessions } from "../../../schema";
+import { z } from "@hono/zod-openapi";
+import { LIVE_SESSION_STATES, type Session, SESSION_STATES, sessions } from "../../../schema";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
 
-export type Session = typeof sessions.$inferSelect;
+export type { Session };
 
-export interface SessionView {
-  id: string;
-  state: Session["state"];
-  planId: string;
-  workspaceId: string;
-  createdAt: string;
-  startedAt: string | null;
-  endedAt: string | null;
-  durationMs: number | null;
-  resources: { gpuType: string | null; gpuCount: number; cpus: number; memoryMb: number; pidsLimit: number };
-  ports: { name: string; port: number }[];
-}
+/** A session as the API shows it (and the OpenAPI document describes it). */
+export const SessionSchema = z
+  .object({
+    id: z.string(),
+    state: z.enum(SESSION_STATES),
+    planId: z.string(),
+    workspaceId: z.string(),
+    createdAt: z.string().openapi({ description: "When connect was asked for" }),
+    startedAt: z.string().nullable().openapi({ description: "When the container ran: billing starts here" }),
+    endedAt: z.string().nullable().openapi({ description: "When you disconnected (or it failed): billing stops here" }),
+    durationMs: z.number().int().nullable().openapi({ description: "Billed time, once ended" }),
+    resources: z.object({
+      gpuType: z.string().nullable(),
+      gpuCount: z.number().int(),
+      cpus: z.number(),
+      memoryMb: z.number().int(),
+      pidsLimit: z.number().int(),
+    }),
+    ports: z.array(z.object({ name: z.string(), port: z.number().int() })),
+  })
+  .openapi("Session");
+export type SessionView = z.infer<typeof SessionSchema>;
 
 export const toSessionView = (s: Session): SessionView => ({
   id: s.id,

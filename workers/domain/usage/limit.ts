@@ -1,5 +1,5 @@
 /**
- * The monthly usage limit a user may set (issue 4 item 6; policy §2 billing notifications), in
+ * The monthly usage limit a user may set (policy §2 billing notifications), in
  * hours of GPU time. GPU time is session time, the unit the Stripe meter bills and
  * `GET /v1/usage` totals as `seconds` (a plan's price is per session hour, whatever its GPU
  * count): each session's started_at → ended_at, a live one up to now, clipped to the current UTC
@@ -13,9 +13,9 @@
  */
 import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
 import { LIVE_SESSION_STATES, users } from "../../../schema";
+import { billingEmails } from "../../adapters/email";
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
-import { billingEmails } from "../../adapters/email";
 
 export const USAGE_LIMIT_MAX_HOURS = 10_000;
 const HOUR_MS = 3_600_000;

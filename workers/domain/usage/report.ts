@@ -1,5 +1,5 @@
 /**
- * `GET /v1/usage` (issue 4 item 5): the owner's sessions in a window, their time inside it, a
+ * `GET /v1/usage`: the owner's sessions in a window, their time inside it, a
  * summary of the usage samples (policy §1 usage data) and the cost at the plan's price per hour.
  * The cost is an estimate from the catalog; the Stripe invoice is what is charged.
  */

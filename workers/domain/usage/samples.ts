@@ -6,10 +6,9 @@
  */
 import { and, desc, eq, ne } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { gpuHosts, sessions, usageSamples } from "../../../schema";
+import { gpuHosts, type Session, sessions, usageSamples } from "../../../schema";
 import type { DomainContext } from "../context";
 import { type ContainerMetrics, forEachHost, type GpuHost, markHostSeen, type PerHostResult, readHostMetrics } from "../hosts";
-import type { Session } from "../sessions";
 
 export type UsageSample = typeof usageSamples.$inferInsert;
 

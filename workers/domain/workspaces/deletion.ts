@@ -1,21 +1,19 @@
 /**
  * The user's workspace: its status, and deletion everywhere it lies (ARCHITECTURE "Lifecycles"):
- * destroy, asked by the user, and inactivity deletion (policy §6, workspace-retention.ts) share
+ * destroy, asked by the user, and inactivity deletion (policy §6, retention.ts) share
  * one path: settle a transfer, mark `deleting`, delete the hot volume and the cold copy, mark
  * `deleted`. The Worker knows a workspace's size, never its content (policy §3).
  */
 import { and, eq, exists, inArray, isNotNull, isNull, ne, notExists, or, type SQL } from "drizzle-orm";
 import { sessions, users, workspaces, type WorkspaceState } from "../../../schema";
-import { auditEventWhere, commandEvent } from "../audit";
+import { auditEventWhere } from "../audit";
 import { cancelArchive, deleteColdCopy } from "../cold-storage";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
-import { beginStop, findLiveSession, finishStopping } from "../sessions";
+import { noWorkspace, ownedWorkspace, type Workspace, workspaceBusy } from "../owned";
+import { endLiveSession } from "../sessions";
 import { deletionDue, lastActivityOf } from "./retention";
-import { currentWorkspace, type Workspace, workspaceBusy } from "../owned";
-import type { WorkspaceView } from "./status";
-import { noWorkspace } from "./status";
-import { toWorkspaceView } from "./status";
+import { toWorkspaceView, type WorkspaceView } from "./status";
 
 // ── Deletion everywhere: the one path of destroy and inactivity deletion ──────────────────────
 
@@ -74,20 +72,10 @@ export async function finishDeletion(ctx: DomainContext, workspace: Workspace): 
  * destroy finishes it.
  */
 export async function destroyWorkspace(ctx: DomainContext, userId: string): Promise<WorkspaceView> {
-  const found = await currentWorkspace(ctx, userId);
-  if (!found) throw noWorkspace();
-  const workspace = await settleTransfer(ctx, found);
+  const workspace = await settleTransfer(ctx, await ownedWorkspace(ctx, userId));
   const [marked] = await markDeleting(ctx, workspace, ["hot", "cold", "deleting"]);
-  if (!marked) throw new AppError("session_busy", "Your session is starting; destroy once it runs.", { headers: { "Retry-After": "5" } });
-
-  let live = await findLiveSession(ctx, userId);
-  if (live?.state === "running") {
-    const [[stopping]] = await ctx.db.batch([beginStop(ctx, live), commandEvent(ctx, userId, "destroy", live.id)]);
-    live = stopping ?? (await findLiveSession(ctx, userId));
-  } else {
-    await commandEvent(ctx, userId, "destroy", live?.id ?? null);
-  }
-  if (live?.state === "stopping") await finishStopping(ctx, live);
+  if (!marked) throw new AppError("session_busy", "Your session is starting; destroy once it runs.");
+  await endLiveSession(ctx, userId, "destroy");
 
   const deleted = await finishDeletion(ctx, marked);
   if (!deleted) throw noWorkspace(); // a concurrent destroy finished first
@@ -105,7 +93,7 @@ export interface InactiveDeletions {
 }
 
 /**
- * Policy §6: deletes the workspaces due (workspace-retention.ts `deletionDue`), hot and cold
+ * Policy §6: deletes the workspaces due (retention.ts `deletionDue`), hot and cold
  * copies. The mark `deleting` and the audit row go in one batch under the same condition, checked
  * again at that moment: activity since the read, or an overlapping run that marked it first,
  * leaves neither. No live session exists (the condition says so), so nothing is stopped here.

@@ -7,12 +7,12 @@
  */
 import { and, eq } from "drizzle-orm";
 import { workspaces } from "../../../schema";
+import type { ProvisionerClient, StoredFile } from "../../adapters/provisioner";
 import { commandEvent } from "../audit";
 import type { DomainContext } from "../context";
 import { AppError, fieldError } from "../errors";
-import type { ProvisionerClient, StoredFile } from "../../adapters/provisioner";
+import { ownedWorkspace, type Workspace, workspaceBusy } from "../owned";
 import { findLiveSession } from "../sessions";
-import { currentWorkspace, type Workspace, workspaceBusy } from "../owned";
 
 // Same rules as the provisioner (provisioner/src/workspaces/paths.ts), checked here first so a
 // hostile path never leaves the Worker; the host checks again and refuses symbolic links.
@@ -61,8 +61,7 @@ interface HotWorkspace {
 
 /** The user's workspace, hot on its host (transfers need the volume; a cold one must be restored first). */
 async function hotWorkspace(ctx: DomainContext, userId: string): Promise<HotWorkspace> {
-  const workspace = await currentWorkspace(ctx, userId);
-  if (!workspace) throw new AppError("not_found", "You have no workspace; connect creates one.");
+  const workspace = await ownedWorkspace(ctx, userId);
   if (workspace.state !== "hot" || !workspace.hostId) throw workspaceBusy(workspace.state);
   const client = (await ctx.provisioner(workspace.hostId));
   const live = await findLiveSession(ctx, userId);
@@ -72,7 +71,7 @@ async function hotWorkspace(ctx: DomainContext, userId: string): Promise<HotWork
 /**
  * Policy §1: the command (never the file's name or content), batched with the workspace's
  * `last_used_at`: a transfer between sessions is use, so cold storage does not archive a
- * workspace someone is filling or reading (cold-storage.ts counts idleness from it).
+ * workspace someone is filling or reading (cold storage counts idleness from it).
  */
 const logTransfer = (ctx: DomainContext, { workspace, session }: HotWorkspace, command: "upload" | "download") =>
   ctx.db.batch([

@@ -1,16 +1,13 @@
 /**
- * Policy §6: "Workspace data: … May be deleted 60 days after your account was last active."
- * Here: what "last active" means, when a workspace is due for its warning and for deletion, and
- * the warning itself. The deletion (hot volume and cold copy) is destroy's, in workspaces.ts; the
- * hourly job that drives both is workers/cron/workspace-retention.ts. docs/decisions/0011.
- *
- * Never deleted without a warning sent at least DELETION_WARNING_DAYS before, and no activity
- * since it: a job that was down past the 60 days warns first and deletes 7 days later.
+ * Policy §6, "may be deleted 60 days after your account was last active": what "last active"
+ * means, when a workspace is due for its warning and for deletion, and the warning itself —
+ * never a deletion without a warning at least 7 days before and no activity since
+ * (docs/decisions/0011-workspace-retention.md). The deletion itself is destroy's (deletion.ts).
  */
 import { and, eq, inArray, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { LIVE_SESSION_STATES, sessions, users, workspaces, type WorkspaceState } from "../../../schema";
-import type { DomainContext } from "../context";
 import { accountEmails } from "../../adapters/email";
+import type { DomainContext } from "../context";
 
 /** Policy values, not settings: the policy text promises them. */
 export const WORKSPACE_RETENTION_DAYS = 60;
@@ -36,7 +33,7 @@ export const lastActivitySql = sql<number>`max(
 /** A workspace with a live session is in use: never warned about, never deleted. */
 const noLiveSession = sql`not exists (select 1 from ${sessions} where ${sessions.userId} = ${workspaces.userId} and ${inArray(sessions.state, LIVE_SESSION_STATES)})`;
 
-/** A deleted account's workspace goes with the account (accounts.ts), never by this rule or with an email. */
+/** A deleted account's workspace goes with the account (accounts/account.ts), never by this rule or with an email. */
 const ownerActive = sql`exists (select 1 from ${users} where ${users.id} = ${workspaces.userId} and ${isNull(users.deletedAt)} and ${isNotNull(users.email)})`;
 
 /**

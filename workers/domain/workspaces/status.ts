@@ -1,38 +1,45 @@
 /** The workspace status the user sees: state, size, transfer progress, last activity and the date it would be deleted. */
+import { z } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
-import { workspaces } from "../../../schema";
+import { WORKSPACE_STATES, workspaces } from "../../../schema";
 import { findArchive } from "../cold-storage";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
-import { findLiveSession, type SessionView, toSessionView } from "../sessions";
+import { ownedWorkspace, type Workspace } from "../owned";
+import { findLiveSession, SessionSchema, type SessionView, toSessionView } from "../sessions";
 import { deletionDate, lastActivityOf } from "./retention";
-import { currentWorkspace, type Workspace } from "../owned";
 
-export interface WorkspaceView {
-  id: string;
-  state: Workspace["state"];
-  createdAt: string;
-  lastUsedAt: string;
-  deletedAt: string | null;
-  /** Last measured size (a cold workspace: its archive's); null when never measured. */
-  sizeBytes: number | null;
-  sizeMeasuredAt: string | null;
-  /** The live session using it, if any. */
-  session: SessionView | null;
-  /** Policy §6: the account's last activity (sign-in, API use, connect, session end). */
-  lastActivityAt: string;
-  /** When it would be deleted for inactivity if nothing happens; null while in use or being deleted. */
-  deletesAt: string | null;
-  /** The archive or restore in progress: bytes moved so far of the total (null until known). */
-  transfer: { bytes: number; totalBytes: number | null } | null;
-}
+/** The workspace as the API shows it (and the OpenAPI document describes it). */
+export const WorkspaceSchema = z
+  .object({
+    id: z.string(),
+    state: z.enum(WORKSPACE_STATES),
+    createdAt: z.string(),
+    lastUsedAt: z.string(),
+    deletedAt: z.string().nullable(),
+    sizeBytes: z.number().int().nullable().openapi({ description: "Last measured size in bytes (in cold storage: the archive's size)" }),
+    sizeMeasuredAt: z.string().nullable(),
+    session: SessionSchema.nullable().openapi({ description: "The live session using the workspace" }),
+    lastActivityAt: z.string().openapi({ description: "Policy §6: your account's last activity (sign-in, API use, connect, end of a session)" }),
+    deletesAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "When the workspace will be deleted for inactivity (60 days after the last activity, at least 7 days after a warning email) unless there is activity first; null while a session is live or it is being deleted" }),
+    transfer: z
+      .object({
+        bytes: z.number().int().openapi({ description: "Bytes moved so far" }),
+        totalBytes: z.number().int().nullable().openapi({ description: "The size being moved; null until known" }),
+      })
+      .nullable()
+      .openapi({ description: "Progress of the move to cold storage (`archiving`) or back (`restoring`); null otherwise" }),
+  })
+  .openapi("Workspace");
+export type WorkspaceView = z.infer<typeof WorkspaceSchema>;
 
-export const noWorkspace = () => new AppError("not_found", "You have no workspace; connect creates one.");
 
 /** Status of the user's workspace, with its size measured now when its host answers (the last size otherwise). */
 export async function getWorkspace(ctx: DomainContext, userId: string): Promise<WorkspaceView> {
-  let workspace = await currentWorkspace(ctx, userId);
-  if (!workspace) throw noWorkspace();
+  let workspace = await ownedWorkspace(ctx, userId);
   if (workspace.state === "hot" && workspace.hostId) {
     const client = (await ctx.provisioner(workspace.hostId));
     try {
