@@ -1,4 +1,3 @@
-
 import { integer, sqliteTable, text, } from "drizzle-orm/sqlite-core";
 import { timestamp } from "./columns";
 

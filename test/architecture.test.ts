@@ -108,6 +108,9 @@ describe("the shape of the Worker", () => {
     for (const group of groups) expect(Object.keys(workerSources), group).toContain(`workers/${group}/index.ts`);
     const intoInternals = edges.filter(({ from, to }) => isDomainGroup(partOf(to)) && partOf(from) !== partOf(to) && !to.endsWith("/index.ts"));
     expect(listed(intoInternals)).toEqual([]);
+    // Inside a group, files import each other, never their own index (which would make the group import itself).
+    const ownIndex = edges.filter(({ from, to }) => isDomainGroup(partOf(from)) && partOf(from) === partOf(to) && to.endsWith("/index.ts") && !from.endsWith("/index.ts"));
+    expect(listed(ownIndex)).toEqual([]);
   });
 
   it("keeps only the shared leaves at the domain's root", () => {

@@ -2,7 +2,16 @@ import { createLog } from "../adapters/log";
 import { createDomainContext } from "../context";
 import { fixedClock } from "../domain/context";
 import type { Env } from "../env";
-import { archiveJob, billingEnforcementJob, idleDisconnectJob, type Job, meteringJob, reconcileJob, retentionJob, usageLimitJob, usageMetricsJob, workspaceRetentionJob } from "./jobs";
+import { billingEnforcementJob } from "./billing-enforcement";
+import { archiveJob } from "./cold-storage-archive";
+import { idleDisconnectJob } from "./idle-disconnect";
+import type { Job } from "./job";
+import { meteringJob } from "./metering";
+import { reconcileJob } from "./reconcile";
+import { retentionJob } from "./retention";
+import { usageLimitJob } from "./usage-limit";
+import { usageMetricsJob } from "./usage-metrics";
+import { workspaceRetentionJob } from "./workspace-retention";
 
 export type { Job };
 

@@ -1,4 +1,3 @@
-
 /**
  * Policy §2: only account and billing emails exist. There is no marketing kind, so no code path
  * can send one. Policy §4: they leave through Cloudflare's send_email binding, no third party.

@@ -15,7 +15,6 @@ import { parseProvisionerConfig, type ProvisionerConfig } from "./provisioner";
 export type { AppConfig, BillingConfig, ColdStorageConfig, FilesConfig, IdleConfig, ProvisionerConfig };
 export type { SigningKey } from "./app";
 export type { StripeApiConfig } from "./billing";
-export { DEFAULT_FILE_MAX_BYTES } from "./files";
 export { serviceOrigin } from "./env";
 
 export interface Config extends AppConfig {

@@ -5,7 +5,7 @@
  */
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import type { GpuHost } from ".";
+import type { GpuHost } from "./registry";
 import { gpuHosts } from "../../../schema";
 import type { ProvisionerClient } from "../../adapters/provisioner";
 import type { DomainContext } from "../context";

@@ -1,4 +1,3 @@
-
 import { eq } from "drizzle-orm";
 import { billingAccounts } from "../../../schema";
 import type { DomainContext } from "../context";

@@ -28,7 +28,6 @@ const CONNECT_WAIT_POLLS = 240; // 60 s
 /** A `starting` row older than this belongs to a connect that died mid-way (longer than a create may take). */
 export const STARTING_STALE_MS = 2 * 60_000;
 
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Batch = [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]];

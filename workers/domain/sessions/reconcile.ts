@@ -11,14 +11,15 @@
  * or a user acting meanwhile, is harmless.
  */
 import { and, eq, inArray } from "drizzle-orm";
-import { abandonStart, disconnect, type Session, STARTING_STALE_MS } from ".";
 import { LIVE_SESSION_STATES, sessions, users, workspaces } from "../../../schema";
 import type { Container } from "../../adapters/provisioner";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
 import { type GpuHost, markHostSeen } from "../hosts";
 import { lastSeenAt } from "../usage";
-import { finishStopping } from "./disconnect";
+import { abandonStart, STARTING_STALE_MS } from "./connect";
+import { disconnect, finishStopping } from "./disconnect";
+import type { Session } from "./views";
 
 /** Bounds per host and tick (D1 has ~100 bound parameters per query; a tick must end well within a minute). */
 const MAX_SESSIONS_PER_HOST = 200;

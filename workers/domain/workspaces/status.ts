@@ -36,7 +36,6 @@ export const WorkspaceSchema = z
   .openapi("Workspace");
 export type WorkspaceView = z.infer<typeof WorkspaceSchema>;
 
-
 /** Status of the user's workspace, with its size measured now when its host answers (the last size otherwise). */
 export async function getWorkspace(ctx: DomainContext, userId: string): Promise<WorkspaceView> {
   let workspace = await ownedWorkspace(ctx, userId);
