@@ -4,29 +4,14 @@
  * null and stays null (policy §1 usage data is measured, never estimated).
  */
 import { eq } from "drizzle-orm";
-import { z } from "zod";
-import type { GpuHost } from "./registry";
+import { type ContainerMetrics, type HostMetrics, HostMetricsSchema } from "../../../contract/provisioner";
 import { gpuHosts } from "../../../schema";
 import type { ProvisionerClient } from "../../adapters/provisioner";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
+import type { GpuHost } from "./registry";
 
-const percent = z.number().finite().nullable();
-const count = z.number().finite().nonnegative().nullable();
-
-export const ContainerMetricsSchema = z.object({
-  sessionId: z.string(),
-  tenantId: z.string(),
-  state: z.string(),
-  cpuPercent: percent,
-  memoryUsedBytes: count,
-  gpus: z.array(z.object({ utilizationPercent: percent, memoryUsedMb: count, memoryTotalMb: count })),
-  shell: z.object({ attached: z.number().int().nonnegative() }),
-});
-export type ContainerMetrics = z.infer<typeof ContainerMetricsSchema>;
-
-const HostMetricsSchema = z.object({ containers: z.array(ContainerMetricsSchema) });
-export type HostMetrics = z.infer<typeof HostMetricsSchema>;
+export type { ContainerMetrics, HostMetrics };
 
 export async function readHostMetrics(client: ProvisionerClient): Promise<HostMetrics> {
   const parsed = HostMetricsSchema.safeParse(await client.readJson("/v1/metrics"));
