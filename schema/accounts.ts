@@ -68,10 +68,13 @@ export const refreshTokens = sqliteTable(
   (t) => [index("refresh_tokens_session_idx").on(t.loginSessionId), index("refresh_tokens_expires_idx").on(t.expiresAt)],
 );
 
-export const TOKEN_PURPOSES = ["verify_email", "change_email", "reset_password"] as const;
+export const TOKEN_PURPOSES = ["verify_email", "change_email", "revert_email", "reset_password"] as const;
 export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
-/** Email verification, email change and password reset tokens: SHA-256 hashes, single use. */
+/**
+ * Email verification, email change (and its revert, sent to the old address) and password reset
+ * tokens: SHA-256 hashes, single use. `new_email` is the address the token sets.
+ */
 export const singleUseTokens = sqliteTable(
   "single_use_tokens",
   {

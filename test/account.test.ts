@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { billingRow, setSubscription, stripeRequests } from "./billing-harness";
-import { call, createUser, expectProblem, outbox, POLICY_VERSION, randomId, signup, type TestUser, tokenFromEmail } from "./harness";
+import { call, createUser, expectProblem, outbox, POLICY_VERSION, randomId, randomIp, signup, type TestUser, tokenFromEmail } from "./harness";
 
 const ACCOUNT_FIELDS = [
   "id",
@@ -25,7 +25,13 @@ const newPassphrase = () => `a fresh passphrase ${randomId()}`;
 const mailsTo = (to: string, subject: RegExp) => outbox.filter((m) => m.to === to && subject.test(m.subject));
 
 const getAccount = (user: TestUser, token = user.accessToken) => call("GET", "/v1/account", { ip: user.ip, token });
-const patchAccount = (user: TestUser, body: unknown) => call("PATCH", "/v1/account", { ip: user.ip, token: user.accessToken, body });
+/** Changes of username or email carry the current password unless the test says otherwise. */
+const patchAccount = (user: TestUser, body: unknown) =>
+  call("PATCH", "/v1/account", { ip: user.ip, token: user.accessToken, body: withPassword(user, body) });
+const withPassword = (user: TestUser, body: unknown) =>
+  typeof body === "object" && body !== null && !Array.isArray(body) && ("username" in body || "email" in body) && !("currentPassword" in body)
+    ? { ...body, currentPassword: user.password }
+    : body;
 const loginAs = (user: TestUser, login: string, password: string) => call("POST", "/v1/auth/login", { ip: user.ip, body: { login, password } });
 const changePassword = (user: TestUser, body: unknown, token = user.accessToken) => call("PUT", "/v1/account/password", { ip: user.ip, token, body });
 const deleteAccount = (user: TestUser, body: unknown, token = user.accessToken) => call("DELETE", "/v1/account", { ip: user.ip, token, body });
@@ -163,7 +169,9 @@ describe("PATCH /v1/account: email", () => {
     const notice = mailsTo(user.email, /Your email address was changed/);
     expect(notice).toHaveLength(1);
     expect(notice[0]!.text).toContain(next);
-    expect(notice[0]!.text).not.toMatch(/#token=/);
+    // Its only link undoes the change; nothing in it confirms or signs in.
+    expect(notice[0]!.text.match(/#token=/g)).toHaveLength(1);
+    expect(notice[0]!.text).toMatch(/\/revert-email#token=/);
 
     expect((await loginAs(user, next, user.password)).status).toBe(200);
     expectProblem(await loginAs(user, user.email, user.password), 401, "invalid_credentials");
@@ -259,6 +267,133 @@ describe("PATCH /v1/account: email", () => {
     expect((await deleteAccount(user, { password: user.password })).status).toBe(202);
     expectProblem(await call("POST", "/v1/auth/verify-email", { ip: user.ip, body: { token } }), 400, "token_invalid");
     expect((await userRow(user.id))!.email).toBeNull();
+  });
+});
+
+describe("PATCH /v1/account: re-authentication and the old address's undo link", () => {
+  /** An email change taken all the way through, by someone holding the token and the password. */
+  async function takeOver(user: TestUser) {
+    const intruder = newAddress();
+    expect((await patchAccount(user, { email: intruder })).status).toBe(200);
+    const verified = await call("POST", "/v1/auth/verify-email", { ip: user.ip, body: { token: tokenFromEmail(intruder, /Confirm your new email address/) } });
+    expect(verified.status, verified.text).toBe(200);
+    return { intruder, revertToken: tokenFromEmail(user.email, /Your email address was changed/) };
+  }
+  const revert = (user: TestUser, token: string) => call("POST", "/v1/auth/revert-email", { ip: user.ip, body: { token } });
+
+  it.each([
+    ["email", () => ({ email: newAddress() })],
+    ["username", () => ({ username: `stolen${randomId()}` })],
+  ])("a stolen access token alone cannot change the %s: the current password is required and checked", async (_field, change) => {
+    const user = await createUser();
+    const before = outbox.length;
+    expectFieldError(await call("PATCH", "/v1/account", { ip: user.ip, token: user.accessToken, body: change() }), "currentPassword");
+    expectProblem(await patchAccount(user, { ...change(), currentPassword: `${user.password}x` }), 403, "current_password_incorrect");
+    expect(await getAccount(user).then((r) => r.json)).toMatchObject({ username: user.username, email: user.email, pendingEmail: null });
+    expect(outbox.length).toBe(before);
+    // The usage limit is not an identity change: no password needed.
+    expect((await call("PATCH", "/v1/account", { ip: user.ip, token: user.accessToken, body: { usageLimitHours: 5 } })).status).toBe(200);
+  });
+
+  it("the old address undoes a completed change: its address again, every sign-in ended, the password cleared, a reset link sent there", async () => {
+    const user = await createUser();
+    const { intruder, revertToken } = await takeOver(user);
+    // The intruder also asked for a reset link at their address: it must die with the change.
+    expect((await call("POST", "/v1/auth/password-reset", { ip: user.ip, body: { email: intruder } })).status).toBe(202);
+    const intruderReset = tokenFromEmail(intruder, /Reset your password/);
+
+    const res = await revert(user, revertToken);
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toEqual({ status: "reverted" });
+    const row = await userRow(user.id);
+    expect(row).toMatchObject({ email: user.email, password_hash: null });
+    expectProblem(await getAccount(user), 401, "unauthorized");
+    expectProblem(await call("POST", "/v1/auth/refresh", { ip: user.ip, body: { refreshToken: user.refreshToken } }), 401, "unauthorized");
+    expectProblem(await loginAs(user, user.email, user.password), 401, "invalid_credentials");
+    expectProblem(await loginAs(user, intruder, user.password), 401, "invalid_credentials");
+    expectProblem(await call("POST", "/v1/auth/password-reset/confirm", { ip: user.ip, body: { token: intruderReset, password: newPassphrase() } }), 400, "token_invalid");
+
+    // The owner sets a new password from the link sent to the restored address.
+    const reset = tokenFromEmail(user.email, /Your email address was restored/);
+    const password = newPassphrase();
+    expect((await call("POST", "/v1/auth/password-reset/confirm", { ip: user.ip, body: { token: reset, password } })).status).toBe(204);
+    expect((await loginAs(user, user.email, password)).status).toBe(200);
+    const events = await env.DB.prepare("select type from account_events where user_id = ? order by id").bind(user.id).all<{ type: string }>();
+    expect(events.results.map((e) => e.type)).toContain("email_change_reverted");
+    // Single use.
+    expectProblem(await revert(user, revertToken), 400, "token_invalid");
+  });
+
+  it("a password change by whoever took the address does not kill the undo link", async () => {
+    const user = await createUser();
+    const { revertToken } = await takeOver(user);
+    expect((await changePassword(user, { currentPassword: user.password, newPassword: newPassphrase() })).status).toBe(200);
+    expect((await revert(user, revertToken)).status).toBe(200);
+    expect((await userRow(user.id))!.email).toBe(user.email);
+  });
+
+  it("409 email_taken when the old address belongs to another account by now; nothing changes", async () => {
+    const user = await createUser();
+    const { intruder, revertToken } = await takeOver(user);
+    expect((await signup({ email: user.email })).res.status).toBe(202);
+    expectProblem(await revert(user, revertToken), 409, "email_taken");
+    expect(await userRow(user.id)).toMatchObject({ email: intruder });
+    expect((await userRow(user.id))!.password_hash).not.toBeNull();
+  });
+
+  it.each([["unknown", () => "not-a-real-token"], ["a verification token", (t: string) => t]])("400 token_invalid for %s", async (_case, pick) => {
+    const user = await createUser();
+    const next = newAddress();
+    expect((await patchAccount(user, { email: next })).status).toBe(200);
+    expectProblem(await revert(user, pick(tokenFromEmail(next, /Confirm your new email address/))), 400, "token_invalid");
+    expect((await getAccount(user)).status).toBe(200);
+  });
+});
+
+describe("PATCH /v1/account: per-account rate limit", () => {
+  it("each email change mails an address the caller chose, so one account gets at most 10 a minute (429, Retry-After)", async () => {
+    const user = await createUser();
+    const statuses: number[] = [];
+    const refusedAddresses: string[] = [];
+    let limited: Awaited<ReturnType<typeof call>> | undefined;
+    // 25 calls span at most two windows of 10 (sign-in counted): some must be refused.
+    for (let i = 0; i < 25; i++) {
+      const address = newAddress();
+      const res = await call("PATCH", "/v1/account", { ip: randomIp(), token: user.accessToken, body: { email: address, currentPassword: user.password } });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        limited ??= res;
+        refusedAddresses.push(address);
+      }
+    }
+    expect(new Set(statuses)).toEqual(new Set([200, 429]));
+    expectProblem(limited!, 429, "rate_limited");
+    expect(limited!.headers.get("Retry-After")).toMatch(/^\d+$/);
+    // A refused change sends nothing.
+    expect(outbox.filter((m) => refusedAddresses.includes(m.to))).toEqual([]);
+  });
+});
+
+describe("unused reset links die with a new password", () => {
+  const requestReset = async (user: TestUser) => {
+    expect((await call("POST", "/v1/auth/password-reset", { ip: user.ip, body: { email: user.email } })).status).toBe(202);
+    return tokenFromEmail(user.email, /Reset your password/);
+  };
+  const confirmReset = (user: TestUser, token: string) => call("POST", "/v1/auth/password-reset/confirm", { ip: user.ip, body: { token, password: newPassphrase() } });
+
+  it("a reset with one link kills every other unused one", async () => {
+    const user = await createUser();
+    const older = await requestReset(user);
+    const used = await requestReset(user);
+    expect((await confirmReset(user, used)).status).toBe(204);
+    expectProblem(await confirmReset(user, older), 400, "token_invalid");
+  });
+
+  it("a password change kills every unused reset link", async () => {
+    const user = await createUser();
+    const link = await requestReset(user);
+    expect((await changePassword(user, { currentPassword: user.password, newPassword: newPassphrase() })).status).toBe(200);
+    expectProblem(await confirmReset(user, link), 400, "token_invalid");
   });
 });
 

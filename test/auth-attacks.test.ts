@@ -34,6 +34,7 @@ const PUBLIC_OPERATIONS = [
   "GET /v1/policy",
   "POST /v1/auth/signup",
   "POST /v1/auth/verify-email",
+  "POST /v1/auth/revert-email",
   "POST /v1/auth/login",
   "POST /v1/auth/refresh",
   "POST /v1/auth/password-reset",
@@ -45,7 +46,7 @@ const PUBLIC_OPERATIONS = [
 function validBody(op: (typeof protectedOps)[number], victim: TestUser): unknown {
   if (!op.hasBody) return undefined;
   const key = `${op.method} ${op.template}`;
-  if (key === "PATCH /v1/account") return { username: `hijacked${randomId()}` };
+  if (key === "PATCH /v1/account") return { username: `hijacked${randomId()}`, currentPassword: victim.password };
   if (key === "DELETE /v1/account") return { password: victim.password };
   if (key === "PUT /v1/account/password") return { currentPassword: victim.password, newPassword: `attacker chosen passphrase ${randomId()}` };
   return {};
@@ -66,7 +67,7 @@ function claimsOf(victim: TestUser): JWTPayload {
   return { iss: env.API_ISSUER, aud: env.API_AUDIENCE, sub, sid, jti: crypto.randomUUID(), iat: now() - 5, exp: now() + 600 };
 }
 
-function sign(payload: JWTPayload, key: CryptoKey | Uint8Array, header: { alg: string; kid?: string } = { alg: "EdDSA", kid: "test-1" }) {
+function sign(payload: JWTPayload, key: CryptoKey | Uint8Array, header: { alg: string; kid?: string; typ?: string } = { alg: "EdDSA", kid: "test-1" }) {
   return new SignJWT(payload).setProtectedHeader({ typ: "at+jwt", ...header }).sign(key);
 }
 
@@ -124,6 +125,7 @@ const ATTACKS: [string, (victim: TestUser) => Promise<Credential>][] = [
     },
   ],
   ["a real-key token with an unknown kid", async (v) => bearer(await sign(claimsOf(v), await realKey(), { alg: "EdDSA", kid: "test-2" }))],
+  ["a real-key token of another type (typ JWT, not at+jwt: RFC 9068)", async (v) => bearer(await sign(claimsOf(v), await realKey(), { alg: "EdDSA", kid: "test-1", typ: "JWT" }))],
   ["a real-key token without kid", async (v) => bearer(await sign(claimsOf(v), await realKey(), { alg: "EdDSA" }))],
   ["an expired token", async (v) => bearer(await signReal(v, { iat: now() - 900, exp: now() - 30 }))],
   ["a token issued long ago with a far expiry (lifetime > 1 h)", async (v) => bearer(await signReal(v, { iat: now() - 7200, exp: now() + 3600 }))],
@@ -256,12 +258,12 @@ describe("someone else's resource", () => {
     const a = await createUser();
     const b = await createUser();
     const newName = `renamed${randomId()}`;
-    const res = await call("PATCH", "/v1/account", { ip: a.ip, token: a.accessToken, body: { username: newName } });
+    const res = await call("PATCH", "/v1/account", { ip: a.ip, token: a.accessToken, body: { username: newName, currentPassword: a.password } });
     expect(res.status, res.text).toBe(200);
     expect(res.json).toMatchObject({ id: a.id, username: newName });
 
     // There is no way to address B: an id field is refused, not silently applied to anyone.
-    const targeted = await call("PATCH", "/v1/account", { ip: a.ip, token: a.accessToken, body: { id: b.id, username: `x${randomId()}` } });
+    const targeted = await call("PATCH", "/v1/account", { ip: a.ip, token: a.accessToken, body: { id: b.id, username: `x${randomId()}`, currentPassword: a.password } });
     expectProblem(targeted, 400, "validation_failed");
 
     const bNow = await call("GET", "/v1/account", { ip: b.ip, token: b.accessToken });
@@ -273,7 +275,7 @@ describe("someone else's resource", () => {
   it("A cannot take B's username", async () => {
     const a = await createUser();
     const b = await createUser();
-    const res = await call("PATCH", "/v1/account", { ip: a.ip, token: a.accessToken, body: { username: b.username } });
+    const res = await call("PATCH", "/v1/account", { ip: a.ip, token: a.accessToken, body: { username: b.username, currentPassword: a.password } });
     expectProblem(res, 409, "username_taken");
     const bNow = await call("GET", "/v1/account", { ip: b.ip, token: b.accessToken });
     expect(bNow.json.username).toBe(b.username);

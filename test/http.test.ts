@@ -123,7 +123,7 @@ describe("no cookies anywhere (policy §8)", () => {
     for (const op of documentedOperations.filter((o) => o.path !== "/v1/auth/logout")) {
       await record(call(op.method, op.path, { ip: u.ip, token, ...(op.hasBody ? { body: {} } : {}) }));
     }
-    await record(call("PATCH", "/v1/account", { ip: u.ip, token, body: { username: `c${randomId()}` } }));
+    await record(call("PATCH", "/v1/account", { ip: u.ip, token, body: { username: `c${randomId()}`, currentPassword: u.password } }));
     await record(call("POST", "/v1/auth/password-reset", { ip: u.ip, body: { email: u.email } }));
     const reset = await record(
       call("POST", "/v1/auth/password-reset/confirm", { ip: u.ip, body: { token: tokenFromEmail(u.email, /Reset/), password: `cookie-free passphrase ${randomId()}` } }),
@@ -198,7 +198,7 @@ describe("request bodies", () => {
     const res = await call("PATCH", "/v1/account", {
       ip: user.ip,
       token: user.accessToken,
-      rawBody: JSON.stringify({ username: `t${randomId()}` }),
+      rawBody: JSON.stringify({ username: `t${randomId()}`, currentPassword: user.password }),
       headers: { "Content-Type": "text/plain" },
     });
     expectProblem(res, 415, "unsupported_media_type");

@@ -83,7 +83,7 @@ describe("access log rows", () => {
 
   it("a write by a signed-in user is attributed to them", async () => {
     const user = await createUser();
-    const res = await call("PATCH", "/v1/account", { ip: user.ip, token: user.accessToken, body: { username: `l${randomId()}` } });
+    const res = await call("PATCH", "/v1/account", { ip: user.ip, token: user.accessToken, body: { username: `l${randomId()}`, currentPassword: user.password } });
     expect(res.status).toBe(200);
     expect(await accessLog(res.headers.get("X-Request-Id"))).toMatchObject({ method: "PATCH", status: 200, user_id: user.id });
   });
@@ -191,7 +191,7 @@ describe("no secret reaches a log", () => {
     expect(weak.status).toBe(400);
 
     const next = `moved-${randomId()}@example.com`;
-    expect((await call("PATCH", "/v1/account", { ip: user.ip, token: changed.json.accessToken, body: { email: next } })).status).toBe(200);
+    expect((await call("PATCH", "/v1/account", { ip: user.ip, token: changed.json.accessToken, body: { email: next, currentPassword: secondPassword } })).status).toBe(200);
     expect((await call("POST", "/v1/auth/verify-email", { ip: user.ip, body: { token: keep(tokenFromEmail(next, /Confirm/)) } })).status).toBe(200);
 
     expect((await call("POST", "/v1/auth/password-reset", { ip: user.ip, body: { email: next } })).status).toBe(202);

@@ -7,6 +7,7 @@ export type AccountEventType =
   | "email_verified"
   | "email_change_requested"
   | "email_changed"
+  | "email_change_reverted"
   | "login"
   | "login_failed"
   | "logout"

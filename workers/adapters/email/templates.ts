@@ -33,10 +33,15 @@ export const accountEmails = {
     subject: "Confirm your new email address",
     text: `Confirm that this address should become your Ozekai sign-in address:\n${link}\n\nThe link expires in 24 hours.${sign}`,
   }),
-  addressChanged: (newAddress: string): Email => ({
+  addressChanged: (newAddress: string, revertLink: string): Email => ({
     kind: "account",
     subject: "Your email address was changed",
-    text: `The email address of your Ozekai account was changed to ${newAddress}. If this was not you, reset your password and contact privacy@ozekai.dev.${sign}`,
+    text: `The email address of your Ozekai account was changed to ${newAddress}.\n\nIf this was not you, undo the change with this link: it gives the account back this address, ends every sign-in and sends a password reset link here.\n${revertLink}\n\nThe link works once, for 7 days.${sign}`,
+  }),
+  emailChangeReverted: (resetLink: string): Email => ({
+    kind: "account",
+    subject: "Your email address was restored",
+    text: `The email address of your Ozekai account is this one again. Every sign-in was ended and the password was cleared, because whoever changed the address knew it.\n\nSet a new password with this link:\n${resetLink}\n\nThe link expires in 1 hour; if it does, ask for a new one on the sign-in page.${sign}`,
   }),
   passwordReset: (link: string): Email => ({
     kind: "account",

@@ -20,7 +20,8 @@ const patchRoute = createRoute({
   ...protectedRoute,
   method: "patch",
   path: "/",
-  summary: "Correct your username or email (policy §7; a new email is verified at that address first), or set your monthly usage limit",
+  summary:
+    "Correct your username or email (policy §7; needs the current password; a new email is verified at that address first and the old one can undo the change), or set your monthly usage limit",
   request: {
     body: jsonBody(
       z
@@ -28,11 +29,16 @@ const patchRoute = createRoute({
           username: usernameField.optional(),
           email: emailField.optional(),
           usageLimitHours: usageLimitField.optional().openapi({ description: "Monthly GPU-time limit in hours, 1–10000, or null for none: a billing email at 80% and 100%, no disconnect" }),
+          currentPassword: passwordField.optional().openapi({ description: "Required to change username or email" }),
         })
-        .refine((b) => b.username !== undefined || b.email !== undefined || b.usageLimitHours !== undefined, "Send username, email, usageLimitHours or any of them."),
+        .refine((b) => b.username !== undefined || b.email !== undefined || b.usageLimitHours !== undefined, "Send username, email, usageLimitHours or any of them.")
+        .refine((b) => (b.username === undefined && b.email === undefined) || b.currentPassword !== undefined, {
+          path: ["currentPassword"],
+          message: "Send your current password to change your username or email.",
+        }),
     ),
   },
-  responses: { 200: jsonResponse(AccountSchema, "The account"), ...errorResponses("validation_failed", "unauthorized", "username_taken") },
+  responses: { 200: jsonResponse(AccountSchema, "The account"), ...errorResponses("validation_failed", "unauthorized", "current_password_incorrect", "username_taken", "rate_limited") },
 });
 
 const deleteRoute = createRoute({
@@ -58,7 +64,12 @@ const passwordRoute = createRoute({
 
 export const accountRoutes = newApp()
   .openapi(getRoute, async (c) => c.json(await getAccount(c.get("domain"), principalOf(c).user.id), 200))
-  .openapi(patchRoute, async (c) => c.json(await updateAccount(c.get("domain"), principalOf(c).user.id, c.req.valid("json")), 200))
+  .openapi(patchRoute, async (c) => {
+    // Per account: each email change sends a message to an address the caller chose.
+    const principal = principalOf(c);
+    await limitByAccount(c, principal.user.id);
+    return c.json(await updateAccount(c.get("domain"), principal.user.id, c.req.valid("json")), 200);
+  })
   .openapi(deleteRoute, async (c) => {
     const principal = principalOf(c);
     await limitByAccount(c, principal.user.id);

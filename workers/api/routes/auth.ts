@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { confirmPasswordReset, emailField, login, logout, normalizeEmail, normalizeUsername, refresh, requestPasswordReset, signup, usernameField, verifyEmail } from "../../domain/accounts";
+import { confirmPasswordReset, emailField, login, logout, normalizeEmail, normalizeUsername, refresh, requestPasswordReset, revertEmailChange, signup, usernameField, verifyEmail } from "../../domain/accounts";
 import { newApp } from "../app";
 import { principalOf, requireUser } from "../middleware/auth";
 import { limitByAccount, limitByIp } from "../middleware/rate-limit";
@@ -38,6 +38,16 @@ const verifyRoute = createRoute({
   summary: "Confirm an email address (signup or change) with the emailed token",
   request: { body: jsonBody(z.strictObject({ token: z.string().min(1).max(256) })) },
   responses: { 200: jsonResponse(z.object({ emailVerified: z.literal(true) }), "Verified"), ...errorResponses("validation_failed", "token_invalid", "email_taken") },
+});
+
+const revertRoute = createRoute({
+  middleware: limitByIp,
+  method: "post",
+  path: "/revert-email",
+  tags: ["auth"],
+  summary: "Undo an email change with the token emailed to the old address: it is the account's address again, every sign-in ends and a reset link is sent there",
+  request: { body: jsonBody(z.strictObject({ token: z.string().min(1).max(256) })) },
+  responses: { 200: jsonResponse(z.object({ status: z.literal("reverted") }), "The old address is restored"), ...errorResponses("validation_failed", "token_invalid", "email_taken") },
 });
 
 const loginRoute = createRoute({
@@ -103,6 +113,10 @@ export const authRoutes = newApp()
   .openapi(verifyRoute, async (c) => {
     await verifyEmail(c.get("domain"), c.req.valid("json").token);
     return c.json({ emailVerified: true as const }, 200);
+  })
+  .openapi(revertRoute, async (c) => {
+    await revertEmailChange(c.get("domain"), c.req.valid("json").token);
+    return c.json({ status: "reverted" as const }, 200);
   })
   .openapi(loginRoute, async (c) => {
     const body = c.req.valid("json");

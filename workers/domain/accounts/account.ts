@@ -1,17 +1,17 @@
-import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import { loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
 import { accountEmails } from "../../adapters/email";
-import { auditEvent } from "../audit";
+import { auditEvent, auditEventWhere } from "../audit";
 import { cancelSubscriptionOfDeletedAccount, eraseBillingDetails } from "../billing";
 import type { DomainContext } from "../context";
 import { isUniqueViolation } from "../db";
-import { AppError } from "../errors";
+import { AppError, fieldError } from "../errors";
 import { findUser, type User } from "../owned";
 import { type Entitlement, type SubscriptionStanding, userEntitlement } from "../plans";
 import { setUsageLimit } from "../usage";
 import { destroyWorkspace } from "../workspaces";
 import { verifyPassword } from "./passwords";
-import { link, singleUseToken, VERIFY_TTL_MS } from "./single-use";
+import { discardTokens, link, RESET_TTL_MS, REVERT_TTL_MS, singleUseToken, VERIFY_TTL_MS } from "./single-use";
 import { hashToken } from "./tokens";
 
 export interface AccountView {
@@ -68,22 +68,21 @@ function toView(user: User, pendingEmail: string | null, { plan, restrictions, s
   };
 }
 
-/**
- * Only the latest email change may complete, and none survives a new password: the link goes to
- * an address the requester chose, so it must not outlive an owner locking an intruder out.
- */
-export const cancelEmailChanges = (ctx: DomainContext, userId: string) =>
-  ctx.db.delete(singleUseTokens).where(and(eq(singleUseTokens.userId, userId), eq(singleUseTokens.purpose, "change_email"), isNull(singleUseTokens.usedAt)));
-
 export interface AccountPatch {
   username?: string;
   email?: string;
   usageLimitHours?: number | null;
+  /** Needed to change the username or the email: a stolen access token alone cannot take the account. */
+  currentPassword?: string;
 }
 
 /** Correction (policy §7): a new username applies at once; a new email once verified at that address. */
 export async function updateAccount(ctx: DomainContext, userId: string, patch: AccountPatch): Promise<AccountView> {
   const user = await findUser(ctx, userId);
+  if (patch.username !== undefined || patch.email !== undefined) {
+    if (patch.currentPassword === undefined) throw fieldError("currentPassword", "Send your current password to change your username or email.");
+    if (!(await verifyPassword(patch.currentPassword, user.passwordHash, ctx.config))) throw new AppError("current_password_incorrect");
+  }
   if (patch.username !== undefined && patch.username !== user.username) {
     try {
       await ctx.db.batch([
@@ -97,10 +96,11 @@ export async function updateAccount(ctx: DomainContext, userId: string, patch: A
   }
   if (patch.email !== undefined && patch.email === user.email) {
     // Going back to the current address withdraws a pending change.
-    await cancelEmailChanges(ctx, userId).run();
+    await discardTokens(ctx, userId, "change_email").run();
   } else if (patch.email !== undefined) {
-    const change = singleUseToken(ctx, userId, "change_email", VERIFY_TTL_MS, patch.email);
-    await ctx.db.batch([cancelEmailChanges(ctx, userId), change.insert, auditEvent(ctx, userId, "email_change_requested")]);
+    // Only the latest change may complete.
+    const change = singleUseToken(ctx, userId, "change_email", VERIFY_TTL_MS, { newEmail: patch.email });
+    await ctx.db.batch([discardTokens(ctx, userId, "change_email"), change.insert, auditEvent(ctx, userId, "email_change_requested")]);
     ctx.email.send(patch.email, accountEmails.changeAddress(link(ctx, "/verify-email", change.token)));
   }
   if (patch.usageLimitHours !== undefined) await setUsageLimit(ctx, user, patch.usageLimitHours);
@@ -133,7 +133,9 @@ export async function verifyEmail(ctx: DomainContext, token: string): Promise<vo
   const isChange = row.purpose === "change_email" && row.newEmail;
   // The consume runs first in the batch; the effect is conditional on the token being unused
   // (`used_at = now` only by this batch), so two concurrent uses apply once.
-  const applies = sql`exists (select 1 from ${singleUseTokens} where ${singleUseTokens.tokenHash} = ${row.tokenHash} and ${singleUseTokens.usedAt} = ${now.getTime()})`;
+  const applies = consumedNow(row.tokenHash, now);
+  // The old address can undo the change: whoever changed it may hold the account otherwise.
+  const revert = isChange && row.oldEmail ? singleUseToken(ctx, row.userId, "revert_email", REVERT_TTL_MS, { newEmail: row.oldEmail, when: applies }) : undefined;
   try {
     const [consumed] = await ctx.db.batch([
       consume,
@@ -141,6 +143,7 @@ export async function verifyEmail(ctx: DomainContext, token: string): Promise<vo
         .update(users)
         .set(isChange ? { email: row.newEmail, emailVerifiedAt: now } : { emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` })
         .where(and(eq(users.id, row.userId), applies)),
+      ...(revert ? [revert.insert] : []),
       auditEvent(ctx, row.userId, isChange ? "email_changed" : "email_verified"),
     ]);
     if (consumed.length === 0) throw new AppError("token_invalid");
@@ -148,7 +151,73 @@ export async function verifyEmail(ctx: DomainContext, token: string): Promise<vo
     if (isUniqueViolation(error)) throw new AppError("email_taken", "That email address belongs to another account.");
     throw error;
   }
-  if (isChange && row.oldEmail) ctx.email.send(row.oldEmail, accountEmails.addressChanged(row.newEmail!));
+  if (revert && row.oldEmail) ctx.email.send(row.oldEmail, accountEmails.addressChanged(row.newEmail!, link(ctx, "/revert-email", revert.token)));
+}
+
+/** True inside a batch once its first statement marked this token used (`used_at = now` only by that batch). */
+const consumedNow = (tokenHash: string, now: Date) =>
+  sql`exists (select 1 from ${singleUseTokens} where ${singleUseTokens.tokenHash} = ${tokenHash} and ${singleUseTokens.usedAt} = ${now.getTime()})`;
+
+/**
+ * The old address undoes an email change from the notice's link: it becomes the account's address
+ * again, every sign-in ends, and the password stops working (whoever made the change knew it),
+ * so the owner sets a new one from the reset link sent to the restored address.
+ */
+export async function revertEmailChange(ctx: DomainContext, token: string): Promise<void> {
+  const now = ctx.clock.now();
+  const row = await ctx.db
+    .select({ tokenHash: singleUseTokens.tokenHash, restored: singleUseTokens.newEmail, userId: users.id, username: users.username })
+    .from(singleUseTokens)
+    .innerJoin(users, eq(users.id, singleUseTokens.userId))
+    .where(
+      and(
+        eq(singleUseTokens.tokenHash, hashToken(token)),
+        eq(singleUseTokens.purpose, "revert_email"),
+        isNull(singleUseTokens.usedAt),
+        gt(singleUseTokens.expiresAt, now),
+        isNull(users.deletedAt),
+      ),
+    )
+    .get();
+  if (!row?.restored) throw new AppError("token_invalid");
+  const applies = consumedNow(row.tokenHash, now);
+  const reset = singleUseToken(ctx, row.userId, "reset_password", RESET_TTL_MS, { when: applies });
+  try {
+    const [consumed] = await ctx.db.batch([
+      ctx.db
+        .update(singleUseTokens)
+        .set({ usedAt: now })
+        .where(and(eq(singleUseTokens.tokenHash, row.tokenHash), isNull(singleUseTokens.usedAt)))
+        .returning({ tokenHash: singleUseTokens.tokenHash }),
+      ctx.db
+        .update(users)
+        .set({ email: row.restored, emailVerifiedAt: now, passwordHash: null })
+        .where(and(eq(users.id, row.userId), isNull(users.deletedAt), applies)),
+      ctx.db
+        .update(loginSessions)
+        .set({ revokedAt: now, revokedReason: "email_change_reverted" })
+        .where(and(eq(loginSessions.userId, row.userId), isNull(loginSessions.revokedAt), applies)),
+      // Links the other address asked for (a reset, a further change) die with the change.
+      ctx.db
+        .delete(singleUseTokens)
+        .where(
+          and(
+            eq(singleUseTokens.userId, row.userId),
+            inArray(singleUseTokens.purpose, ["change_email", "reset_password", "verify_email"]),
+            isNull(singleUseTokens.usedAt),
+            applies,
+          ),
+        ),
+      reset.insert,
+      auditEventWhere(ctx, row.userId, "email_change_reverted", {}, and(eq(users.id, row.userId), applies)),
+    ]);
+    if (consumed.length === 0) throw new AppError("token_invalid");
+  } catch (error) {
+    // Someone else took the old address meanwhile: nothing changed, the owner contacts support.
+    if (isUniqueViolation(error)) throw new AppError("email_taken", "That email address now belongs to another account; contact privacy@ozekai.dev.");
+    throw error;
+  }
+  ctx.email.send(row.restored, accountEmails.emailChangeReverted(link(ctx, "/reset-password", reset.token)));
 }
 
 /**

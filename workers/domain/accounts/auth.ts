@@ -6,9 +6,8 @@ import type { DomainContext } from "../context";
 import { newId } from "../db";
 import { AppError } from "../errors";
 import { findUser, type User } from "../owned";
-import { cancelEmailChanges } from "./account";
 import { checkNewPassword, hashPassword, verifyPassword } from "./passwords";
-import { link, RESET_TTL_MS, singleUseToken } from "./single-use";
+import { discardTokens, link, RESET_TTL_MS, singleUseToken } from "./single-use";
 import { ACCESS_TOKEN_TTL_S, hashToken, LOGIN_SESSION_TTL_MS, newOpaqueToken, REFRESH_TOKEN_TTL_MS, signAccessToken, verifyAccessToken } from "./tokens";
 
 export interface TokenPair {
@@ -214,7 +213,8 @@ export async function confirmPasswordReset(ctx: DomainContext, input: { token: s
       .update(loginSessions)
       .set({ revokedAt: now, revokedReason: "password_reset" })
       .where(and(eq(loginSessions.userId, user.id), isNull(loginSessions.revokedAt), applies)),
-    cancelEmailChanges(ctx, user.id),
+    // Every other link dies: an email change the intruder asked for, and older reset links.
+    discardTokens(ctx, user.id, "change_email", "reset_password"),
     auditEvent(ctx, user.id, "password_reset"),
   ]);
   if (consumed.length === 0) throw new AppError("token_invalid");
@@ -231,7 +231,7 @@ export async function changePassword(ctx: DomainContext, principal: Principal, i
   await ctx.db.batch([
     ctx.db.update(users).set({ passwordHash }).where(and(eq(users.id, user.id), isNull(users.deletedAt))),
     revokeAllSessions(ctx, user.id, "password_changed"),
-    cancelEmailChanges(ctx, user.id),
+    discardTokens(ctx, user.id, "change_email", "reset_password"),
     ...session.statements,
     auditEvent(ctx, user.id, "password_changed"),
   ]);

@@ -1,6 +1,6 @@
 /** Accounts: sign-up, sign-in and tokens, the account itself, and what an admin grants. */
 export { signup } from "./signup";
 export { changePassword, confirmPasswordReset, login, logout, type Principal, refresh, requestPasswordReset, authenticate, type TokenPair } from "./auth";
-export { type AccountView, deleteAccount, getAccount, updateAccount, verifyEmail } from "./account";
+export { type AccountView, deleteAccount, getAccount, revertEmailChange, updateAccount, verifyEmail } from "./account";
 export { emailField, normalizeEmail, normalizeUsername, usageLimitField, usernameField } from "./fields";
 export { getPlanGrant, setPlanGrant } from "./admin";

@@ -42,7 +42,7 @@ export async function signAccessToken(config: Config, claims: AccessClaims, now:
 
 const unauthorized = (detail: string) => new AppError("unauthorized", detail);
 
-/** Pinned algorithm, known `kid`, required `iss`, `aud`, `exp`; anything else is a 401. */
+/** Pinned algorithm and `typ`, known `kid`, required `iss`, `aud`, `exp`; anything else is a 401. */
 export async function verifyAccessToken(config: Config, token: string, now: Date): Promise<AccessClaims> {
   let kid: string | undefined;
   try {
@@ -57,6 +57,8 @@ export async function verifyAccessToken(config: Config, token: string, now: Date
   try {
     const { payload } = await jwtVerify(token, key.publicKey, {
       algorithms: [ALG],
+      // RFC 9068: only an access token is one; any other JWT signed with this key is refused.
+      typ: "at+jwt",
       issuer: config.issuer,
       audience: config.audience,
       requiredClaims: ["exp", "iat", "sub", "jti", "sid"],
