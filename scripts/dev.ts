@@ -65,16 +65,19 @@ function run(command: string, args: string[]) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-/** The provisioner needs Docker; without it the API runs and GPU sessions answer 503. */
+/**
+ * The provisioner needs Docker: like `npm test`, bring it up (install and start it as root or via
+ * sudo, build the workspace image; the script says what it did). Without it the API still runs
+ * and GPU sessions answer 503.
+ */
 function startProvisioner(vars: Map<string, string>): ChildProcess | null {
-  if (spawnSync("docker", ["info"], { stdio: "ignore" }).status !== 0) {
+  if (spawnSync("bash", ["scripts/ensure-docker.sh"], { stdio: "inherit", env }).status !== 0) {
     console.warn(
-      "\n!! Docker is not reachable: GPU sessions are unavailable locally (connect answers 503).\n" +
-        "!! Run `bash scripts/ensure-docker.sh` (as root) to install and start it, then restart `npm run dev`.\n",
+      "\n!! Docker could not be installed or started here (needs root or sudo): GPU sessions are unavailable locally (connect answers 503).\n" +
+        "!! Fix what scripts/ensure-docker.sh printed above, then restart `npm run dev`.\n",
     );
     return null;
   }
-  run("bash", ["provisioner/scripts/build-workspace-image.sh"]);
   // The provisioner holds only the public half of the Worker's key.
   const { d: _private, ...publicJwk } = JSON.parse(vars.get("PROVISIONER_PRIVATE_KEY")!) as Record<string, string>;
   return spawn("node", ["provisioner/src/main.ts"], {

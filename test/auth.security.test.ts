@@ -292,6 +292,22 @@ describe("rate limits", () => {
     expectProblem(await req("POST", "/v1/auth/signup", { ip, body: { username: `u${randomId()}`, email: newEmail(), password: "whatever it takes 9", policyVersion: POLICY_VERSION, ageConfirmed: true } }), 429, "rate_limited");
   });
 
+  it("per IP: IPv6 clients are limited by their /64, so walking addresses in it gives no fresh budget", async () => {
+    await awayFromWindowEdge();
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) {
+      // Each request from another address of the prefix, in full, compressed and upper-case forms.
+      const ip = i % 2 === 0 ? `${prefix}:0:0:0:${(i + 1).toString(16)}` : `${prefix.toUpperCase()}::${(i + 1).toString(16)}`;
+      statuses.push((await req("POST", "/v1/auth/login", { ip, body: { login: `nobody${randomId()}`, password: `wrong ${randomId()} pw` } })).status);
+    }
+    expect(statuses.slice(0, 30)).toEqual(Array(30).fill(401));
+    expect(statuses.slice(30)).toEqual([429, 429]);
+    // The next /64 is another client.
+    const other = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:ffff::1`;
+    expectProblem(await req("POST", "/v1/auth/login", { ip: other, body: { login: `nobody${randomId()}`, password: "wrong password" } }), 401, "invalid_credentials");
+  });
+
   it("per account: the 11th login attempt on one username in a minute gets 429, whatever the IP", async () => {
     // Signed up (that counts against the address) but never signed in: the username's budget is whole.
     await awayFromWindowEdge();

@@ -22,6 +22,14 @@ describe("GET /v1/plans (public)", () => {
 });
 
 describe("checkout (against a local fake Stripe that records requests)", () => {
+  it("403 email_unverified before any Stripe call: a customer is never created under an unproven address", async () => {
+    const user = await createUser({ verified: false });
+    expectProblem(await checkout(user.accessToken), 403, "email_unverified");
+    const all = await stripeRequests();
+    expect(all.filter((r) => r.form["metadata[user_id]"] === user.id || r.form.client_reference_id === user.id)).toEqual([]);
+    expect(await billingRow(user.id)).toBeNull();
+  });
+
   it("creates the customer with only the email and our account id, then a subscription Checkout with base and metered prices", async () => {
     const user = await createUser();
     const res = await checkout(user.accessToken);

@@ -10,10 +10,28 @@ const tooMany = () => new AppError("rate_limited", "Too many attempts; wait a mi
 
 /** Auth routes are limited per client IP, before validation so malformed requests count too … */
 export const limitByIp = createMiddleware<HonoEnv>(async (c, next) => {
-  const { success } = await c.env.AUTH_IP_LIMITER.limit({ key: `ip:${clientIp(c.req.raw) ?? "unknown"}` });
+  const { success } = await c.env.AUTH_IP_LIMITER.limit({ key: `ip:${ipKey(clientIp(c.req.raw))}` });
   if (!success) throw tooMany();
   await next();
 });
+
+/**
+ * An IPv6 client usually holds a whole /64 and can pick any address in it: the limit keys by that
+ * prefix, so walking addresses gives no fresh budget. IPv4 keys by the address.
+ */
+export function ipKey(ip: string | null): string {
+  if (!ip) return "unknown";
+  if (!ip.includes(":")) return ip;
+  const [head = "", tail = ""] = ip.toLowerCase().split("%")[0]!.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  // An embedded IPv4 tail (::ffff:1.2.3.4) is the last 32 bits: outside the /64 prefix either way.
+  const groups = ip.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g || "0", 16).toString(16))
+    .join(":")}::/64`;
+}
 
 /** … and per account (its id, or the address or name tried; hashed so the limiter never holds it in clear). */
 export async function limitByAccount(c: Context<HonoEnv>, account: string): Promise<void> {

@@ -36,7 +36,7 @@ const checkoutRoute = createRoute({
   path: "/checkout",
   summary: "Start a Stripe Checkout for a plan's subscription (base price plus metered GPU time)",
   request: { body: jsonBody(z.strictObject({ planId: z.enum(PLANS.map((p) => p.id) as [string, ...string[]]) })) },
-  responses: { 200: jsonResponse(RedirectSchema, "The Checkout page"), ...errorResponses("validation_failed", "unauthorized", "already_subscribed", ...STRIPE_FAULTS) },
+  responses: { 200: jsonResponse(RedirectSchema, "The Checkout page"), ...errorResponses("validation_failed", "unauthorized", "email_unverified", "already_subscribed", ...STRIPE_FAULTS) },
 });
 
 const portalRoute = createRoute({

@@ -53,6 +53,8 @@ export async function startCheckout(ctx: DomainContext, userId: string, planId: 
   if (!plan?.stripePrices) throw fieldError("planId", "This plan is not sold here.");
   const prices = plan.stripePrices;
   const user = await findUser(ctx, userId);
+  // The Stripe customer is created under this address: unproven, it could be a victim's.
+  if (!user.emailVerifiedAt) throw new AppError("email_unverified", "Verify your email address before subscribing.");
   const existing = await billingRow(ctx, userId);
   if (existing?.subscriptionStatus && LIVE_STATUSES.includes(existing.subscriptionStatus)) {
     throw new AppError("already_subscribed", "You already have a subscription; change or cancel it in the billing portal (POST /v1/billing/portal).");
