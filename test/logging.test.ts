@@ -33,11 +33,20 @@ const errorLogs = async (requestId: string | null) =>
   (await env.DB.prepare("SELECT * FROM error_logs WHERE request_id = ?").bind(requestId).all<Record<string, unknown>>()).results;
 
 
-/** The real database, except that any statement touching `users` fails (an outage mid-request). */
+/**
+ * The real database, except that any statement touching `users` fails when it runs (an outage
+ * mid-request), the way D1 does: an error whose message quotes the statement and its bound values.
+ */
 const usersOutageDb = {
   prepare(query: string) {
-    if (/["`]users["`]/.test(query)) throw new Error("D1 is unavailable");
-    return env.DB.prepare(query);
+    if (!/["`]users["`]/.test(query)) return env.DB.prepare(query);
+    const failing = (values: unknown[]) => {
+      const fail = async () => {
+        throw new Error(`D1 is unavailable: ${query} params: ${values.join(", ")}`);
+      };
+      return { bind: (...more: unknown[]) => failing([...values, ...more]), all: fail, raw: fail, first: fail, run: fail };
+    };
+    return failing([]);
   },
   batch: (statements: D1PreparedStatement[]) => env.DB.batch(statements),
   exec: (query: string) => env.DB.exec(query),
@@ -123,7 +132,11 @@ describe("error log rows", () => {
     const requestId = res.headers.get("X-Request-Id");
     const rows = await errorLogs(requestId);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ source: "request", code: "Error", message: "D1 is unavailable" });
+    // The route's template and the error's names: the failed statement's parameters (the
+    // username tried) never reach the log.
+    expect(rows[0]).toMatchObject({ source: "request", message: expect.stringMatching(/^POST \/v1\/auth\/login: \w+/) });
+    expect(JSON.stringify(rows)).not.toContain(user.username);
+    expect(JSON.stringify(rows)).not.toMatch(/params|select/i);
     expect(await accessLog(requestId)).toMatchObject({ status: 500, path: "/v1/auth/login" });
   });
 

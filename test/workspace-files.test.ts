@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createUser, expectProblem, testEnv } from "./harness";
+import { call, createUser, expectProblem, randomId, testEnv } from "./harness";
 import { commandsOf, connect, entitledUser, grantPlan, track } from "./provisioner-harness";
 import { randomBytes, rawCall, sha256Hex, untar } from "./transfer-harness";
 
@@ -241,5 +241,28 @@ describe("the workspace archive (policy §7 portability)", () => {
     expectProblem(await call("GET", "/v1/workspace/archive", { token: user.accessToken }), 409, "not_connected");
     const nobody = track(await createUser());
     expectProblem(await call("GET", "/v1/workspace/archive", { token: nobody.accessToken }), 404, "not_found");
+  });
+});
+
+describe("error log (policy §3)", () => {
+  it("a host that fails a file request is logged by route, never by the file's name or the query", async () => {
+    const { user, session } = await connected();
+    const secret = `board-minutes-${randomId()}`;
+    const { host_id: hostId } = (await env.DB.prepare("select host_id from workspaces where id = ?").bind(session.workspaceId).first<{ host_id: string }>())!;
+    const { base_url: baseUrl } = (await env.DB.prepare("select base_url from gpu_hosts where id = ?").bind(hostId).first<{ base_url: string }>())!;
+    // The registered host stops answering (without PROVISIONER_URL the registry row is not refreshed from it).
+    const { PROVISIONER_URL: _configured, ...registryOnly } = testEnv();
+    await env.DB.prepare("update gpu_hosts set base_url = 'http://127.0.0.1:1' where id = ?").bind(hostId).run();
+    try {
+      const res = await put(user.accessToken, `private/${secret}.txt`, randomBytes(10), { env: registryOnly as Cloudflare.Env, offset: 0 });
+      expectProblem(res, 503, "provisioner_unavailable");
+      const logged = await env.DB.prepare("select code, message from error_logs where request_id = ?").bind(res.headers.get("X-Request-Id")).all<{ code: string; message: string }>();
+      expect(logged.results.map((r) => r.code)).toContain("provisioner_unreachable");
+      expect(JSON.stringify(logged.results)).toContain("/files/{path}");
+      expect(JSON.stringify(logged.results)).not.toContain(secret);
+      expect(JSON.stringify(logged.results)).not.toContain("offset");
+    } finally {
+      await env.DB.prepare("update gpu_hosts set base_url = ? where id = ?").bind(baseUrl, hostId).run();
+    }
   });
 });

@@ -61,3 +61,13 @@ export function createLog(d1: D1Database, waiter: Waiter, requestId: string, act
     warn: (event, fields) => console.warn(line(event, fields)),
   };
 }
+
+/** Names and codes along the `cause` chain (D1 puts the SQLite error there), never a message. */
+export function errorNames(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = "code" in e && (typeof e.code === "string" || typeof e.code === "number") ? ` ${String(e.code).slice(0, 64)}` : "";
+    parts.push(`${e.name}${code}`);
+  }
+  return parts.join(" <- ") || "unknown";
+}

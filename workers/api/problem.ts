@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { createLog } from "../adapters/log";
+import { createLog, errorNames } from "../adapters/log";
 import { AppError, ERROR_CODES, type ErrorCode } from "../domain/errors";
 import type { HonoEnv } from "./types";
 
@@ -61,7 +61,9 @@ export function onError(error: Error, c: Context<HonoEnv>): Response {
               : "internal";
     if (code !== "internal") return problemResponse(c, new AppError(code));
   }
-  requestLog(c).error({ source: "request", code: error.name || "Error", message: error.message, userId: c.get("principal")?.user.id ?? null });
+  // The route's template and the error's name and code only: a failed query's message holds its
+  // parameters (an email, a username), and a concrete path can hold a workspace file name.
+  requestLog(c).error({ source: "request", code: error.name || "Error", message: `${c.req.method} ${c.req.routePath}: ${errorNames(error)}`, userId: c.get("principal")?.user.id ?? null });
   return problemResponse(c, new AppError("internal", `Quote request id ${c.get("requestId")} when contacting support.`));
 }
 

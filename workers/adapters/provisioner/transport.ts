@@ -56,6 +56,12 @@ export function pathId(id: string): string {
   return id;
 }
 
+/**
+ * A request as the error log may hold it (policy §3): workspace file names and query strings are
+ * the tenant's, so only the route's shape is kept; ids are ours.
+ */
+export const routeOf = (request: string) => request.replace(/\?\S*/, "").replace(/\/files\/\S*/, "/files/{path}");
+
 function problemCode(body: unknown): HostErrorCode | undefined {
   if (typeof body !== "object" || body === null || !("code" in body)) return undefined;
   return typeof body.code === "string" ? (body.code.slice(0, 64) as HostErrorCode) : undefined;
@@ -82,7 +88,7 @@ export function transport(settings: ProvisionerConfig, host: HostTarget, log: Lo
   // the row could have been written by hand).
   const baseUrl = serviceOrigin(host.baseUrl);
 
-  const fault = (what: string, code: string, message: string) => log.error({ source: "provisioner", code, message: `${host.id} ${what}: ${message}` });
+  const fault = (what: string, code: string, message: string) => log.error({ source: "provisioner", code, message: `${host.id} ${routeOf(what)}: ${message}` });
 
   /** The signed headers of one request (its token is bound to `method` and `path`, query excluded). */
   async function signedHeaders(method: string, path: string): Promise<Record<string, string>> {
