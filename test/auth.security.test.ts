@@ -5,7 +5,9 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, type CallOptions, expectProblem, outbox, POLICY_VERSION, randomId, randomIp, signup, tokenFromEmail } from "./harness";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../workers/index";
+import { BASE, call, type CallOptions, expectProblem, outbox, POLICY_VERSION, randomId, randomIp, signup, testEnv, tokenFromEmail } from "./harness";
 
 type Res = Awaited<ReturnType<typeof call>>;
 
@@ -392,5 +394,96 @@ describe("no cookies", () => {
     // A cookie is never an access token.
     const me = await req("GET", "/v1/account", { headers: { Cookie: `token=${user.accessToken}` } });
     expectProblem(me, 401, "unauthorized");
+  });
+});
+
+/**
+ * A database whose writes (`run`, `batch`) wait at a gate: a route that awaits a write cannot
+ * answer while the gate is shut. The gate opens when the answer comes, or, so a route that does
+ * wait cannot hang the test, a while after the first write reached it.
+ */
+function gatedDb() {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  let answeredWhileShut = false;
+  let shut = true;
+  const release = () => {
+    shut = false;
+    open();
+  };
+  const held = async <T>(write: () => Promise<T>) => {
+    setTimeout(release, 10_000);
+    await gate;
+    return write();
+  };
+  const wrap = (statement: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, key) {
+        if (key === "bind") return (...values: unknown[]) => wrap(target.bind(...values));
+        if (key === "run") return () => held(() => target.run());
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  const db = {
+    prepare: (query: string) => wrap(env.DB.prepare(query)),
+    batch: (statements: D1PreparedStatement[]) => held(() => env.DB.batch(statements)),
+    exec: (query: string) => env.DB.exec(query),
+  } as unknown as D1Database;
+  return {
+    db,
+    answered() {
+      answeredWhileShut = shut;
+      release();
+    },
+    get answeredWhileShut() {
+      return answeredWhileShut;
+    },
+  };
+}
+
+/** Sends one request over `db`, and waits for what runs after the answer too. */
+async function callOver(db: ReturnType<typeof gatedDb>, path: string, body: unknown) {
+  const ctx = createExecutionContext();
+  const request = new Request(`${BASE}${path}`, { method: "POST", headers: { "Content-Type": "application/json", "CF-Connecting-IP": randomIp() }, body: JSON.stringify(body) });
+  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, { ...testEnv(), DB: db.db }, ctx);
+  db.answered();
+  await waitOnExecutionContext(ctx);
+  return response.status;
+}
+
+describe("timing: no answer waits on a write that only an existing account causes", () => {
+  it.each([
+    ["a failed login of an existing account", async (u: User) => ["/v1/auth/login", { login: u.username, password: `wrong ${randomId()} pw` }, 401] as const],
+    ["a failed login of an unknown name", async () => ["/v1/auth/login", { login: `nobody${randomId()}`, password: `wrong ${randomId()} pw` }, 401] as const],
+    ["a reset for an existing address", async (u: User) => ["/v1/auth/password-reset", { email: u.email }, 202] as const],
+    ["a reset for an unknown address", async () => ["/v1/auth/password-reset", { email: newEmail() }, 202] as const],
+    [
+      "a signup with a new address",
+      async () => ["/v1/auth/signup", { username: `u${randomId()}`, email: newEmail(), password: "whatever it takes 9", policyVersion: POLICY_VERSION, ageConfirmed: true }, 202] as const,
+    ],
+    [
+      "a signup with a taken address",
+      async (u: User) => ["/v1/auth/signup", { username: `u${randomId()}`, email: u.email, password: "whatever it takes 9", policyVersion: POLICY_VERSION, ageConfirmed: true }, 202] as const,
+    ],
+  ])("%s is answered before any write completes", async (_case, make) => {
+    const user = await newUser();
+    const [path, body, status] = await make(user);
+    const db = gatedDb();
+    expect(await callOver(db, path, body)).toBe(status);
+    expect(db.answeredWhileShut).toBe(true);
+  });
+
+  it("the writes still happen after the answer: the reset link arrives and the failed login is audited", async () => {
+    const user = await newUser();
+    expect(await callOver(gatedDb(), "/v1/auth/login", { login: user.username, password: `wrong ${randomId()} pw` })).toBe(401);
+    expect(await callOver(gatedDb(), "/v1/auth/password-reset", { email: user.email })).toBe(202);
+    const reset = tokenFromEmail(user.email, /Reset your password/);
+    expect((await req("POST", "/v1/auth/password-reset/confirm", { ip: user.ip, body: { token: reset, password: `a new passphrase ${randomId()}` } })).status).toBe(204);
+    const id = (await env.DB.prepare("select id from users where username = ?").bind(user.username).first<{ id: string }>())!.id;
+    const types = (await env.DB.prepare("select type from account_events where user_id = ?").bind(id).all<{ type: string }>()).results.map((r) => r.type);
+    expect(types).toEqual(expect.arrayContaining(["login_failed", "password_reset_requested", "password_reset"]));
   });
 });

@@ -64,3 +64,14 @@ export interface DomainContext {
   /** The Stripe client; 503 `billing_not_configured` on a deployment without a Stripe key. */
   stripe(): Stripe;
 }
+
+/**
+ * Work the answer must not wait for (so that every branch of an enumeration-safe route costs the
+ * same on the response path): run after it, a failure logged by label only.
+ */
+export const afterResponse = (ctx: DomainContext, label: string, work: () => Promise<unknown>) =>
+  ctx.waitUntil(
+    work().catch((error: unknown) => {
+      ctx.log.warn(`${label}_failed`, { error: error instanceof Error ? error.name : "unknown" });
+    }),
+  );

@@ -2,7 +2,7 @@ import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { loginSessions, refreshTokens, singleUseTokens, users } from "../../../schema";
 import { accountEmails } from "../../adapters/email";
 import { auditEvent } from "../audit";
-import type { DomainContext } from "../context";
+import { afterResponse, type DomainContext } from "../context";
 import { newId } from "../db";
 import { AppError } from "../errors";
 import { findUser, type User } from "../owned";
@@ -66,7 +66,8 @@ export async function login(
   await limitAccount(user?.id ?? input.login);
   const ok = await verifyPassword(input.password, user?.passwordHash, ctx.config);
   if (!user || !ok) {
-    if (user) await auditEvent(ctx, user.id, "login_failed");
+    // Off the response path: an unknown account has nothing to record, and must not answer faster.
+    if (user) afterResponse(ctx, "audit_login_failed", () => auditEvent(ctx, user.id, "login_failed").run());
     throw new AppError("invalid_credentials", "The username, email or password is not correct.");
   }
   const session = newLoginSession(ctx, user.id);
@@ -171,9 +172,13 @@ export async function logout(ctx: DomainContext, principal: Principal): Promise<
 export async function requestPasswordReset(ctx: DomainContext, email: string): Promise<void> {
   const user = await ctx.db.query.users.findFirst({ where: and(eq(users.email, email), isNull(users.deletedAt)) });
   if (!user?.email) return;
-  const reset = singleUseToken(ctx, user.id, "reset_password", RESET_TTL_MS);
-  await ctx.db.batch([reset.insert, auditEvent(ctx, user.id, "password_reset_requested")]);
-  ctx.email.send(user.email, accountEmails.passwordReset(link(ctx, "/reset-password", reset.token)));
+  const address = user.email;
+  // Off the response path, so an address without an account answers after the same work.
+  afterResponse(ctx, "password_reset_request", async () => {
+    const reset = singleUseToken(ctx, user.id, "reset_password", RESET_TTL_MS);
+    await ctx.db.batch([reset.insert, auditEvent(ctx, user.id, "password_reset_requested")]);
+    ctx.email.send(address, accountEmails.passwordReset(link(ctx, "/reset-password", reset.token)));
+  });
 }
 
 /** Sets a new password and ends every sign-in. Proves control of the address, so it verifies it too. */

@@ -3,7 +3,7 @@ import { eq, or } from "drizzle-orm";
 import { users } from "../../../schema";
 import { accountEmails } from "../../adapters/email";
 import { auditEvent } from "../audit";
-import type { DomainContext } from "../context";
+import { afterResponse, type DomainContext } from "../context";
 import { isUniqueViolation, newId } from "../db";
 import { fieldError } from "../errors";
 import { CURRENT_POLICY_VERSION } from "../privacy";
@@ -39,6 +39,11 @@ export async function signup(ctx: DomainContext, input: SignupInput): Promise<vo
     ctx.email.send(input.email, accountEmails.signupUsernameTaken(input.username));
     return;
   }
+  // Off the response path: the branches above write nothing, and this one must not answer slower.
+  afterResponse(ctx, "signup", () => createAccount(ctx, input, passwordHash));
+}
+
+async function createAccount(ctx: DomainContext, input: SignupInput, passwordHash: string): Promise<void> {
   const now = ctx.clock.now();
   const id = newId();
   const verify = singleUseToken(ctx, id, "verify_email", VERIFY_TTL_MS);
