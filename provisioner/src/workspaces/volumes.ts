@@ -140,7 +140,9 @@ export async function openWorkspaceAppender(services: Services, workspaceId: str
       end(): void;
     };
     stream.resume(); // cat writes nothing; drained all the same
-    const exited = container.wait();
+    // "next-exit": the default ("not-running") can answer at once for a container not started
+    // yet, and an append would then be reported done before `cat` wrote it.
+    const exited = container.wait({ condition: "next-exit" });
     await container.start();
     return {
       stdin: stream,
