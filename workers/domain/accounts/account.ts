@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
 import { accountEmails } from "../../adapters/email";
 import { auditEvent, auditEventWhere } from "../audit";
@@ -11,7 +11,7 @@ import { type Entitlement, type SubscriptionStanding, userEntitlement } from "..
 import { setUsageLimit } from "../usage";
 import { destroyWorkspace } from "../workspaces";
 import { verifyPassword } from "./passwords";
-import { discardTokens, link, RESET_TTL_MS, REVERT_TTL_MS, singleUseToken, VERIFY_TTL_MS } from "./single-use";
+import { consumedNow, consumeToken, discardTokens, link, RESET_TTL_MS, REVERT_TTL_MS, singleUseToken, VERIFY_TTL_MS } from "./single-use";
 import { hashToken } from "./tokens";
 
 export interface AccountView {
@@ -96,11 +96,11 @@ export async function updateAccount(ctx: DomainContext, userId: string, patch: A
   }
   if (patch.email !== undefined && patch.email === user.email) {
     // Going back to the current address withdraws a pending change.
-    await discardTokens(ctx, userId, "change_email").run();
+    await discardTokens(ctx, userId, ["change_email"]).run();
   } else if (patch.email !== undefined) {
     // Only the latest change may complete.
     const change = singleUseToken(ctx, userId, "change_email", VERIFY_TTL_MS, { newEmail: patch.email });
-    await ctx.db.batch([discardTokens(ctx, userId, "change_email"), change.insert, auditEvent(ctx, userId, "email_change_requested")]);
+    await ctx.db.batch([discardTokens(ctx, userId, ["change_email"]), change.insert, auditEvent(ctx, userId, "email_change_requested")]);
     ctx.email.send(patch.email, accountEmails.changeAddress(link(ctx, "/verify-email", change.token)));
   }
   if (patch.usageLimitHours !== undefined) await setUsageLimit(ctx, user, patch.usageLimitHours);
@@ -125,20 +125,13 @@ export async function verifyEmail(ctx: DomainContext, token: string): Promise<vo
     )
     .get();
   if (!row) throw new AppError("token_invalid");
-  const consume = ctx.db
-    .update(singleUseTokens)
-    .set({ usedAt: now })
-    .where(and(eq(singleUseTokens.tokenHash, row.tokenHash), isNull(singleUseTokens.usedAt)))
-    .returning({ tokenHash: singleUseTokens.tokenHash });
   const isChange = row.purpose === "change_email" && row.newEmail;
-  // The consume runs first in the batch; the effect is conditional on the token being unused
-  // (`used_at = now` only by this batch), so two concurrent uses apply once.
   const applies = consumedNow(row.tokenHash, now);
   // The old address can undo the change: whoever changed it may hold the account otherwise.
   const revert = isChange && row.oldEmail ? singleUseToken(ctx, row.userId, "revert_email", REVERT_TTL_MS, { newEmail: row.oldEmail, when: applies }) : undefined;
   try {
     const [consumed] = await ctx.db.batch([
-      consume,
+      consumeToken(ctx, row.tokenHash, now),
       ctx.db
         .update(users)
         .set(isChange ? { email: row.newEmail, emailVerifiedAt: now } : { emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` })
@@ -154,10 +147,6 @@ export async function verifyEmail(ctx: DomainContext, token: string): Promise<vo
   if (revert && row.oldEmail) ctx.email.send(row.oldEmail, accountEmails.addressChanged(row.newEmail!, link(ctx, "/revert-email", revert.token)));
 }
 
-/** True inside a batch once its first statement marked this token used (`used_at = now` only by that batch). */
-const consumedNow = (tokenHash: string, now: Date) =>
-  sql`exists (select 1 from ${singleUseTokens} where ${singleUseTokens.tokenHash} = ${tokenHash} and ${singleUseTokens.usedAt} = ${now.getTime()})`;
-
 /**
  * The old address undoes an email change from the notice's link: it becomes the account's address
  * again, every sign-in ends, and the password stops working (whoever made the change knew it),
@@ -166,7 +155,7 @@ const consumedNow = (tokenHash: string, now: Date) =>
 export async function revertEmailChange(ctx: DomainContext, token: string): Promise<void> {
   const now = ctx.clock.now();
   const row = await ctx.db
-    .select({ tokenHash: singleUseTokens.tokenHash, restored: singleUseTokens.newEmail, userId: users.id, username: users.username })
+    .select({ tokenHash: singleUseTokens.tokenHash, restored: singleUseTokens.newEmail, userId: users.id })
     .from(singleUseTokens)
     .innerJoin(users, eq(users.id, singleUseTokens.userId))
     .where(
@@ -184,11 +173,7 @@ export async function revertEmailChange(ctx: DomainContext, token: string): Prom
   const reset = singleUseToken(ctx, row.userId, "reset_password", RESET_TTL_MS, { when: applies });
   try {
     const [consumed] = await ctx.db.batch([
-      ctx.db
-        .update(singleUseTokens)
-        .set({ usedAt: now })
-        .where(and(eq(singleUseTokens.tokenHash, row.tokenHash), isNull(singleUseTokens.usedAt)))
-        .returning({ tokenHash: singleUseTokens.tokenHash }),
+      consumeToken(ctx, row.tokenHash, now),
       ctx.db
         .update(users)
         .set({ email: row.restored, emailVerifiedAt: now, passwordHash: null })
@@ -198,16 +183,7 @@ export async function revertEmailChange(ctx: DomainContext, token: string): Prom
         .set({ revokedAt: now, revokedReason: "email_change_reverted" })
         .where(and(eq(loginSessions.userId, row.userId), isNull(loginSessions.revokedAt), applies)),
       // Links the other address asked for (a reset, a further change) die with the change.
-      ctx.db
-        .delete(singleUseTokens)
-        .where(
-          and(
-            eq(singleUseTokens.userId, row.userId),
-            inArray(singleUseTokens.purpose, ["change_email", "reset_password", "verify_email"]),
-            isNull(singleUseTokens.usedAt),
-            applies,
-          ),
-        ),
+      discardTokens(ctx, row.userId, ["change_email", "reset_password", "verify_email"], applies),
       reset.insert,
       auditEventWhere(ctx, row.userId, "email_change_reverted", {}, and(eq(users.id, row.userId), applies)),
     ]);

@@ -7,7 +7,7 @@ import { newId } from "../db";
 import { AppError } from "../errors";
 import { findUser, type User } from "../owned";
 import { checkNewPassword, hashPassword, verifyPassword } from "./passwords";
-import { discardTokens, link, RESET_TTL_MS, singleUseToken } from "./single-use";
+import { consumedNow, consumeToken, discardTokens, link, RESET_TTL_MS, singleUseToken } from "./single-use";
 import { ACCESS_TOKEN_TTL_S, hashToken, LOGIN_SESSION_TTL_MS, newOpaqueToken, REFRESH_TOKEN_TTL_MS, signAccessToken, verifyAccessToken } from "./tokens";
 
 export interface TokenPair {
@@ -203,13 +203,9 @@ export async function confirmPasswordReset(ctx: DomainContext, input: { token: s
   const { user } = row;
   checkNewPassword(input.password, "password", { username: user.username, email: user.email ?? undefined });
   const passwordHash = await hashPassword(input.password, ctx.config);
-  const applies = sql`exists (select 1 from ${singleUseTokens} where ${singleUseTokens.tokenHash} = ${tokenHash} and ${singleUseTokens.usedAt} = ${now.getTime()})`;
+  const applies = consumedNow(tokenHash, now);
   const [consumed] = await ctx.db.batch([
-    ctx.db
-      .update(singleUseTokens)
-      .set({ usedAt: now })
-      .where(and(eq(singleUseTokens.tokenHash, tokenHash), isNull(singleUseTokens.usedAt)))
-      .returning({ tokenHash: singleUseTokens.tokenHash }),
+    consumeToken(ctx, tokenHash, now),
     ctx.db
       .update(users)
       .set({ passwordHash, emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` })
@@ -219,7 +215,7 @@ export async function confirmPasswordReset(ctx: DomainContext, input: { token: s
       .set({ revokedAt: now, revokedReason: "password_reset" })
       .where(and(eq(loginSessions.userId, user.id), isNull(loginSessions.revokedAt), applies)),
     // Every other link dies: an email change the intruder asked for, and older reset links.
-    discardTokens(ctx, user.id, "change_email", "reset_password"),
+    discardTokens(ctx, user.id, ["change_email", "reset_password"], applies),
     auditEvent(ctx, user.id, "password_reset"),
   ]);
   if (consumed.length === 0) throw new AppError("token_invalid");
@@ -236,7 +232,7 @@ export async function changePassword(ctx: DomainContext, principal: Principal, i
   await ctx.db.batch([
     ctx.db.update(users).set({ passwordHash }).where(and(eq(users.id, user.id), isNull(users.deletedAt))),
     revokeAllSessions(ctx, user.id, "password_changed"),
-    discardTokens(ctx, user.id, "change_email", "reset_password"),
+    discardTokens(ctx, user.id, ["change_email", "reset_password"]),
     ...session.statements,
     auditEvent(ctx, user.id, "password_changed"),
   ]);

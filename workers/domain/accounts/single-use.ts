@@ -33,6 +33,24 @@ export function singleUseToken(ctx: DomainContext, userId: string, purpose: Toke
   return { token, insert };
 }
 
-/** Unused tokens of these purposes stop working (a newer one replaces them, or the owner locked an intruder out). */
-export const discardTokens = (ctx: DomainContext, userId: string, ...purposes: TokenPurpose[]) =>
-  ctx.db.delete(singleUseTokens).where(and(eq(singleUseTokens.userId, userId), inArray(singleUseTokens.purpose, purposes), isNull(singleUseTokens.usedAt)));
+/**
+ * Unused tokens of these purposes stop working (a newer one replaces them, or the owner locked an
+ * intruder out); with `when`, only if that holds when the batch runs.
+ */
+export const discardTokens = (ctx: DomainContext, userId: string, purposes: TokenPurpose[], when?: SQL) =>
+  ctx.db.delete(singleUseTokens).where(and(eq(singleUseTokens.userId, userId), inArray(singleUseTokens.purpose, purposes), isNull(singleUseTokens.usedAt), when));
+
+/**
+ * Marks a token used: put it FIRST in the batch of its effect, and condition the effect on
+ * `consumedNow`, so two concurrent uses apply once. Returns the row only to the use that won.
+ */
+export const consumeToken = (ctx: DomainContext, tokenHash: string, now: Date) =>
+  ctx.db
+    .update(singleUseTokens)
+    .set({ usedAt: now })
+    .where(and(eq(singleUseTokens.tokenHash, tokenHash), isNull(singleUseTokens.usedAt)))
+    .returning({ tokenHash: singleUseTokens.tokenHash });
+
+/** True inside a batch once its `consumeToken` marked this token used (`used_at = now` only by that batch). */
+export const consumedNow = (tokenHash: string, now: Date) =>
+  sql`exists (select 1 from ${singleUseTokens} where ${singleUseTokens.tokenHash} = ${tokenHash} and ${singleUseTokens.usedAt} = ${now.getTime()})`;
