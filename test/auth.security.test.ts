@@ -4,10 +4,11 @@
  * and no cookies on any response.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { SIGN_IN_CACHE_MS } from "../workers/domain/accounts/sign-ins";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../workers/index";
-import { BASE, call, type CallOptions, expectProblem, outbox, POLICY_VERSION, randomId, randomIp, signup, testEnv, tokenFromEmail } from "./harness";
+import { BASE, call, type CallOptions, createUser, expectProblem, outbox, POLICY_VERSION, randomId, randomIp, signup, type TestUser, testEnv, tokenFromEmail } from "./harness";
 
 type Res = Awaited<ReturnType<typeof call>>;
 
@@ -485,5 +486,51 @@ describe("timing: no answer waits on a write that only an existing account cause
     const id = (await env.DB.prepare("select id from users where username = ?").bind(user.username).first<{ id: string }>())!.id;
     const types = (await env.DB.prepare("select type from account_events where user_id = ?").bind(id).all<{ type: string }>()).results.map((r) => r.type);
     expect(types).toEqual(expect.arrayContaining(["login_failed", "password_reset_requested", "password_reset"]));
+  });
+});
+
+describe("a verified sign-in is remembered for a few seconds, and a revocation still ends it", () => {
+  const me = (token: string, ip: string) => call("GET", "/v1/account", { ip, token });
+
+  it("a revocation made elsewhere (another isolate, straight in D1) ends a remembered sign-in within SIGN_IN_CACHE_MS", async () => {
+    const user = await createUser();
+    expect((await me(user.accessToken, user.ip)).status).toBe(200);
+    await env.DB.prepare("update login_sessions set revoked_at = ?, revoked_reason = 'test' where user_id = ?").bind(Date.now(), user.id).run();
+    vi.useFakeTimers({ now: Date.now() + SIGN_IN_CACHE_MS + 1, toFake: ["Date"] });
+    try {
+      expectProblem(await me(user.accessToken, user.ip), 401, "unauthorized");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("an account deleted straight in D1 is refused after the same window", async () => {
+    const user = await createUser();
+    expect((await me(user.accessToken, user.ip)).status).toBe(200);
+    await env.DB.prepare("update users set deleted_at = ? where id = ?").bind(Date.now(), user.id).run();
+    vi.useFakeTimers({ now: Date.now() + SIGN_IN_CACHE_MS + 1, toFake: ["Date"] });
+    try {
+      expectProblem(await me(user.accessToken, user.ip), 401, "unauthorized");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it.each([
+    ["logout", (u: TestUser) => call("POST", "/v1/auth/logout", { ip: u.ip, token: u.accessToken })],
+    ["a password change", (u: TestUser) => call("PUT", "/v1/account/password", { ip: u.ip, token: u.accessToken, body: { currentPassword: u.password, newPassword: `${u.password}-new-${randomId()}` } })],
+    ["account deletion", (u: TestUser) => call("DELETE", "/v1/account", { ip: u.ip, token: u.accessToken, body: { password: u.password } })],
+  ])("%s here ends every remembered sign-in at once, the one just used included", async (_case, revoke) => {
+    const user = await createUser();
+    const other = await call("POST", "/v1/auth/login", { ip: user.ip, body: { login: user.username, password: user.password } });
+    expect(other.status).toBe(200);
+    // Both sign-ins are remembered now.
+    expect((await me(user.accessToken, user.ip)).status).toBe(200);
+    expect((await me(other.json.accessToken, user.ip)).status).toBe(200);
+    const res = await revoke(user);
+    expect(res.status, res.text).toBeLessThan(300);
+    expectProblem(await me(user.accessToken, user.ip), 401, "unauthorized");
+    if (_case !== "logout") expectProblem(await me(other.json.accessToken, user.ip), 401, "unauthorized");
+    else expect((await me(other.json.accessToken, user.ip)).status).toBe(200);
   });
 });

@@ -42,6 +42,9 @@ export interface Env {
   /** Work per cron tick: parts uploaded at most, and seconds spent at most; defaults 64 and 30. */
   COLD_STORAGE_PARTS_PER_TICK?: string;
   COLD_STORAGE_TICK_SECONDS?: string;
+  /** The session shell (workers/domain/config/shell.ts): its longest life, and how often it re-checks its sign-in; defaults 43200 and 5. */
+  SHELL_MAX_LIFETIME_SECONDS?: string;
+  SHELL_SIGN_IN_CHECK_SECONDS?: string;
   /** Idle disconnect (workers/domain/sessions/idle.ts): minutes of idleness, and the thresholds under which a session is idle. */
   IDLE_MINUTES?: string;
   IDLE_GPU_UTIL_PERCENT?: string;

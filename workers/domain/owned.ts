@@ -33,9 +33,13 @@ export const workspaceBusy = (state: WorkspaceState) =>
 
 export type User = typeof users.$inferSelect;
 
-/** Live (not deleted) account by id; the owner filter of every account query. */
+/** Live (not deleted) account by id, as a query a caller may batch; the owner filter of every account query. */
+export const liveUserQuery = (ctx: DomainContext, userId: string) => ctx.db.query.users.findFirst({ where: and(eq(users.id, userId), isNull(users.deletedAt)) });
+
+export const noUser = () => new AppError("not_found", "The account does not exist.");
+
 export async function findUser(ctx: DomainContext, userId: string): Promise<User> {
-  const user = await ctx.db.query.users.findFirst({ where: and(eq(users.id, userId), isNull(users.deletedAt)) });
-  if (!user) throw new AppError("not_found", "The account does not exist.");
+  const user = await liveUserQuery(ctx, userId);
+  if (!user) throw noUser();
   return user;
 }

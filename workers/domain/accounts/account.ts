@@ -6,12 +6,13 @@ import { cancelSubscriptionOfDeletedAccount, eraseBillingDetails } from "../bill
 import type { DomainContext } from "../context";
 import { isUniqueViolation } from "../db";
 import { AppError, fieldError } from "../errors";
-import { findUser, type User } from "../owned";
-import { type Entitlement, type SubscriptionStanding, userEntitlement } from "../plans";
+import { findUser, liveUserQuery, noUser, type User } from "../owned";
+import { type Entitlement, type SubscriptionStanding, entitlementOf, subscriptionStandingQuery } from "../plans";
 import { setUsageLimit } from "../usage";
 import { destroyWorkspace } from "../workspaces";
 import { verifyPassword } from "./passwords";
 import { consumedNow, consumeToken, discardTokens, link, RESET_TTL_MS, REVERT_TTL_MS, singleUseToken, VERIFY_TTL_MS } from "./single-use";
+import { revokeSignIns } from "./sign-ins";
 import { hashToken } from "./tokens";
 
 export interface AccountView {
@@ -31,9 +32,11 @@ export interface AccountView {
   usageLimitHours: number | null;
 }
 
+/** One round trip: the account, its pending address change and its subscription in one batch. */
 export async function getAccount(ctx: DomainContext, userId: string): Promise<AccountView> {
-  const user = await findUser(ctx, userId);
-  const pending = await ctx.db
+  const [user, pending, subscription] = await ctx.db.batch([
+    liveUserQuery(ctx, userId),
+    ctx.db
     .select({ newEmail: singleUseTokens.newEmail })
     .from(singleUseTokens)
     .where(
@@ -45,8 +48,11 @@ export async function getAccount(ctx: DomainContext, userId: string): Promise<Ac
       ),
     )
     .orderBy(sql`${singleUseTokens.createdAt} desc`)
-    .limit(1);
-  return toView(user, pending[0]?.newEmail ?? null, await userEntitlement(ctx, user));
+    .limit(1),
+    subscriptionStandingQuery(ctx, userId),
+  ]);
+  if (!user) throw noUser();
+  return toView(user, pending[0]?.newEmail ?? null, entitlementOf(ctx, user, subscription[0] ?? null));
 }
 
 function toView(user: User, pendingEmail: string | null, { plan, restrictions, subscription }: Entitlement & { subscription: SubscriptionStanding | null }): AccountView {
@@ -178,10 +184,7 @@ export async function revertEmailChange(ctx: DomainContext, token: string): Prom
         .update(users)
         .set({ email: row.restored, emailVerifiedAt: now, passwordHash: null })
         .where(and(eq(users.id, row.userId), isNull(users.deletedAt), applies)),
-      ctx.db
-        .update(loginSessions)
-        .set({ revokedAt: now, revokedReason: "email_change_reverted" })
-        .where(and(eq(loginSessions.userId, row.userId), isNull(loginSessions.revokedAt), applies)),
+      revokeSignIns(ctx, and(eq(loginSessions.userId, row.userId), applies), "email_change_reverted", now),
       // Links the other address asked for (a reset, a further change) die with the change.
       discardTokens(ctx, row.userId, ["change_email", "reset_password", "verify_email"], applies),
       reset.insert,
@@ -209,10 +212,7 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
       .update(users)
       .set({ deletedAt: now, username: `deleted-${user.id}`, email: null, passwordHash: null })
       .where(and(eq(users.id, userId), isNull(users.deletedAt))),
-    ctx.db
-      .update(loginSessions)
-      .set({ revokedAt: now, revokedReason: "account_deleted" })
-      .where(and(eq(loginSessions.userId, userId), isNull(loginSessions.revokedAt))),
+    revokeSignIns(ctx, eq(loginSessions.userId, userId), "account_deleted", now),
     ctx.db.delete(singleUseTokens).where(eq(singleUseTokens.userId, userId)),
     // Nothing of a deleted account keeps running or stays on a host: the workspace is marked for
     // deletion with the account, so if the host cannot be reached now (or this Worker stops

@@ -8,9 +8,9 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { users } from "../../../schema";
 import { auditEventWhere } from "../audit";
-import type { DomainContext } from "../context";
+import { actingUserId, type DomainContext } from "../context";
 import { AppError, fieldError } from "../errors";
-import { findUser } from "../owned";
+import { findUser, liveUserQuery } from "../owned";
 import { findPlan } from "../plans";
 
 export interface PlanGrant {
@@ -21,14 +21,18 @@ export interface PlanGrant {
 
 /**
  * Checked before the target account is looked up, so a non-admin learns nothing about which
- * accounts exist. The role is the one read from D1 at authentication, so a demotion applies at once.
+ * accounts exist. The role is read from D1 here, not from the sign-in a request may reuse for a
+ * few seconds, so a demotion applies at once.
  */
-function requireAdmin(ctx: DomainContext): void {
-  if (ctx.actor.kind !== "admin") throw new AppError("forbidden", "Only an administrator may manage plan grants.");
+async function requireAdmin(ctx: DomainContext): Promise<void> {
+  const actorId = actingUserId(ctx.actor);
+  const actor = actorId === undefined ? undefined : await liveUserQuery(ctx, actorId);
+  if (actorId === undefined || actor?.role !== "admin") throw new AppError("forbidden", "Only an administrator may manage plan grants.");
+  ctx.actor = { kind: "admin", userId: actorId };
 }
 
 export async function getPlanGrant(ctx: DomainContext, userId: string): Promise<PlanGrant> {
-  requireAdmin(ctx);
+  await requireAdmin(ctx);
   const user = await findUser(ctx, userId);
   return { userId: user.id, planId: user.planId };
 }
@@ -40,7 +44,7 @@ export async function getPlanGrant(ctx: DomainContext, userId: string): Promise<
  * from the new state.
  */
 export async function setPlanGrant(ctx: DomainContext, userId: string, planId: string | null): Promise<PlanGrant> {
-  requireAdmin(ctx);
+  await requireAdmin(ctx);
   if (planId !== null && !findPlan(planId)) throw fieldError("planId", "Not a plan of the catalog (GET /v1/plans).");
   const previous = (await findUser(ctx, userId)).planId;
   if (previous === planId) return { userId, planId };

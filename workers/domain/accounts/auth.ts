@@ -7,6 +7,7 @@ import { newId } from "../db";
 import { AppError } from "../errors";
 import { findUser, type User } from "../owned";
 import { checkNewPassword, hashPassword, verifyPassword } from "./passwords";
+import { liveSignIn, revokeSignIns } from "./sign-ins";
 import { consumedNow, consumeToken, discardTokens, link, RESET_TTL_MS, singleUseToken } from "./single-use";
 import { ACCESS_TOKEN_TTL_S, hashToken, LOGIN_SESSION_TTL_MS, newOpaqueToken, REFRESH_TOKEN_TTL_MS, signAccessToken, verifyAccessToken } from "./tokens";
 
@@ -43,12 +44,6 @@ function newLoginSession(ctx: DomainContext, userId: string) {
     ] as const,
   };
 }
-
-const revokeAllSessions = (ctx: DomainContext, userId: string, reason: string) =>
-  ctx.db
-    .update(loginSessions)
-    .set({ revokedAt: ctx.clock.now(), revokedReason: reason })
-    .where(and(eq(loginSessions.userId, userId), isNull(loginSessions.revokedAt)));
 
 /** Live account by username or email address. */
 async function findByLogin(ctx: DomainContext, login: string): Promise<User | undefined> {
@@ -109,10 +104,7 @@ export async function refresh(ctx: DomainContext, refreshToken: string): Promise
   if (!row) throw new AppError("unauthorized", "The refresh token is not valid.");
   if (inserted.meta.changes !== 1) {
     if (row.usedAt && row.usedAt.getTime() !== now.getTime()) {
-      const revoked = await ctx.db
-        .update(loginSessions)
-        .set({ revokedAt: now, revokedReason: "refresh_token_reuse" })
-        .where(and(eq(loginSessions.id, row.loginSessionId), isNull(loginSessions.revokedAt)))
+      const revoked = await revokeSignIns(ctx, eq(loginSessions.id, row.loginSessionId), "refresh_token_reuse", now)
         .returning({ id: loginSessions.id });
       if (revoked.length > 0) await auditEvent(ctx, row.userId, "refresh_reuse_detected", { loginSessionId: row.loginSessionId });
     }
@@ -136,34 +128,20 @@ const ACTIVITY_RESOLUTION_MS = 3_600_000;
 export async function authenticate(ctx: DomainContext, accessToken: string): Promise<Principal> {
   const now = ctx.clock.now();
   const claims = await verifyAccessToken(ctx.config, accessToken, now);
-  const found = await ctx.db
-    .select({ user: users })
-    .from(loginSessions)
-    .innerJoin(users, eq(users.id, loginSessions.userId))
-    .where(
-      and(
-        eq(loginSessions.id, claims.loginSessionId),
-        eq(loginSessions.userId, claims.userId),
-        isNull(loginSessions.revokedAt),
-        gt(loginSessions.expiresAt, now),
-        isNull(users.deletedAt),
-      ),
-    )
-    .get();
-  if (!found) throw new AppError("unauthorized", "The sign-in has ended; sign in again.");
-  // Last activity feeds workspace retention (policy §6); hourly resolution keeps writes rare.
-  if (now.getTime() - found.user.lastActiveAt.getTime() > ACTIVITY_RESOLUTION_MS) {
-    ctx.waitUntil(ctx.db.update(users).set({ lastActiveAt: now }).where(eq(users.id, found.user.id)).run());
+  const user = await liveSignIn(ctx, claims.loginSessionId, claims.userId);
+  if (!user) throw new AppError("unauthorized", "The sign-in has ended; sign in again.");
+  // Last activity feeds workspace retention (policy §6); hourly resolution keeps writes rare, and
+  // the write runs after the answer. The remembered copy moves on too, so a burst writes once.
+  if (now.getTime() - user.lastActiveAt.getTime() > ACTIVITY_RESOLUTION_MS) {
+    user.lastActiveAt = now;
+    ctx.waitUntil(ctx.db.update(users).set({ lastActiveAt: now }).where(eq(users.id, user.id)).run());
   }
-  return { user: found.user, loginSessionId: claims.loginSessionId };
+  return { user, loginSessionId: claims.loginSessionId };
 }
 
 export async function logout(ctx: DomainContext, principal: Principal): Promise<void> {
   await ctx.db.batch([
-    ctx.db
-      .update(loginSessions)
-      .set({ revokedAt: ctx.clock.now(), revokedReason: "logout" })
-      .where(and(eq(loginSessions.id, principal.loginSessionId), eq(loginSessions.userId, principal.user.id), isNull(loginSessions.revokedAt))),
+    revokeSignIns(ctx, and(eq(loginSessions.id, principal.loginSessionId), eq(loginSessions.userId, principal.user.id)), "logout"),
     auditEvent(ctx, principal.user.id, "logout", { loginSessionId: principal.loginSessionId }),
   ]);
 }
@@ -210,10 +188,7 @@ export async function confirmPasswordReset(ctx: DomainContext, input: { token: s
       .update(users)
       .set({ passwordHash, emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` })
       .where(and(eq(users.id, user.id), applies)),
-    ctx.db
-      .update(loginSessions)
-      .set({ revokedAt: now, revokedReason: "password_reset" })
-      .where(and(eq(loginSessions.userId, user.id), isNull(loginSessions.revokedAt), applies)),
+    revokeSignIns(ctx, and(eq(loginSessions.userId, user.id), applies), "password_reset", now),
     // Every other link dies: an email change the intruder asked for, and older reset links.
     discardTokens(ctx, user.id, ["change_email", "reset_password"], applies),
     auditEvent(ctx, user.id, "password_reset"),
@@ -231,7 +206,7 @@ export async function changePassword(ctx: DomainContext, principal: Principal, i
   const session = newLoginSession(ctx, user.id);
   await ctx.db.batch([
     ctx.db.update(users).set({ passwordHash }).where(and(eq(users.id, user.id), isNull(users.deletedAt))),
-    revokeAllSessions(ctx, user.id, "password_changed"),
+    revokeSignIns(ctx, eq(loginSessions.userId, user.id), "password_changed"),
     discardTokens(ctx, user.id, ["change_email", "reset_password"]),
     ...session.statements,
     auditEvent(ctx, user.id, "password_changed"),

@@ -11,8 +11,9 @@ import { type ColdStorageConfig, parseColdStorageConfig } from "./cold-storage";
 import { type FilesConfig, parseFilesConfig } from "./files";
 import { type IdleConfig, parseIdleConfig } from "./idle";
 import { parseProvisionerConfig, type ProvisionerConfig } from "./provisioner";
+import { parseShellConfig, type ShellConfig } from "./shell";
 
-export type { AppConfig, BillingConfig, ColdStorageConfig, FilesConfig, IdleConfig, ProvisionerConfig };
+export type { AppConfig, BillingConfig, ColdStorageConfig, FilesConfig, IdleConfig, ProvisionerConfig, ShellConfig };
 export type { SigningKey } from "./app";
 export type { StripeApiConfig } from "./billing";
 export { serviceOrigin } from "./env";
@@ -24,6 +25,7 @@ export interface Config extends AppConfig {
   readonly idle: IdleConfig;
   readonly files: FilesConfig;
   readonly billing: BillingConfig;
+  readonly shell: ShellConfig;
 }
 
 /** A section's value, or the error it failed with, thrown again at every read. */
@@ -40,12 +42,13 @@ async function section<T>(parse: () => T | Promise<T>): Promise<() => T> {
 
 async function parse(env: Env): Promise<Config> {
   const app = await parseAppConfig(env);
-  const [provisioner, coldStorage, idle, files, billing] = await Promise.all([
+  const [provisioner, coldStorage, idle, files, billing, shell] = await Promise.all([
     section(() => parseProvisionerConfig(env)),
     section(() => parseColdStorageConfig(env)),
     section(() => parseIdleConfig(env)),
     section(() => parseFilesConfig(env)),
     section(() => parseBillingConfig(env)),
+    section(() => parseShellConfig(env)),
   ]);
   return {
     ...app,
@@ -64,20 +67,31 @@ async function parse(env: Env): Promise<Config> {
     get billing() {
       return billing();
     },
+    get shell() {
+      return shell();
+    },
   };
 }
 
 const cache = new Map<string, Promise<Config>>();
+/** workerd hands every request of an isolate the same env object: this skips serialising it each time. */
+const byObject = new WeakMap<Env, Promise<Config>>();
 
 /** Keys are imported (async), so a parse is kept per distinct environment; a failed one is not kept. */
 export function loadConfig(env: Env): Promise<Config> {
+  const known = byObject.get(env);
+  if (known) return known;
   const values = env as unknown as Record<string, unknown>;
   const key = JSON.stringify(Object.keys(values).filter((name) => typeof values[name] === "string").sort().map((name) => [name, values[name]]));
   let config = cache.get(key);
   if (!config) {
     config = parse(env);
     cache.set(key, config);
-    config.catch(() => cache.delete(key));
+    config.catch(() => {
+      cache.delete(key);
+      byObject.delete(env);
+    });
   }
+  byObject.set(env, config);
   return config;
 }

@@ -3,23 +3,26 @@ import { billingAccounts } from "../../../schema";
 import type { DomainContext } from "../context";
 import { findPlan, type Plan } from "./catalog";
 
-/** What billing holds of the user's subscription, or null before the first checkout. */
-export async function subscriptionStanding(ctx: DomainContext, userId: string): Promise<SubscriptionStanding | null> {
-  const row = await ctx.db
+/** What billing holds of the user's subscription (no row before the first checkout), as a query a caller may batch. */
+export const subscriptionStandingQuery = (ctx: DomainContext, userId: string) =>
+  ctx.db
     .select({ status: billingAccounts.subscriptionStatus, planId: billingAccounts.planId, pastDueSince: billingAccounts.pastDueSince })
     .from(billingAccounts)
     .where(eq(billingAccounts.userId, userId))
-    .get();
-  return row ?? null;
-}
+    .limit(1);
 
-/** The entitlement of a loaded user, with the subscription read from billing and the grace period from configuration. */
-export async function userEntitlement(
-  ctx: DomainContext,
-  user: { id: string; emailVerifiedAt: Date | null; planId: string | null },
-): Promise<Entitlement & { subscription: SubscriptionStanding | null }> {
-  const subscription = await subscriptionStanding(ctx, user.id);
-  return { ...sessionRestrictions(user, subscription, { now: ctx.clock.now(), graceDays: ctx.config.billing.graceDays }), subscription };
+type EntitledUser = { id: string; emailVerifiedAt: Date | null; planId: string | null };
+
+/** The entitlement of a loaded user and subscription, with the grace period from configuration. */
+export const entitlementOf = (ctx: DomainContext, user: EntitledUser, subscription: SubscriptionStanding | null): Entitlement & { subscription: SubscriptionStanding | null } => ({
+  ...sessionRestrictions(user, subscription, { now: ctx.clock.now(), graceDays: ctx.config.billing.graceDays }),
+  subscription,
+});
+
+/** The entitlement of a loaded user, with the subscription read from billing. */
+export async function userEntitlement(ctx: DomainContext, user: EntitledUser): Promise<Entitlement & { subscription: SubscriptionStanding | null }> {
+  const [subscription] = await subscriptionStandingQuery(ctx, user.id);
+  return entitlementOf(ctx, user, subscription ?? null);
 }
 
 /** Why an account may not start GPU sessions; each reason is also the error code connect answers with. */
