@@ -4,7 +4,10 @@
  * browsers, the subprotocol `bearer.<token>`; never from the URL.
  */
 import { describe, expect, it } from "vitest";
-import { call, createUser, expectProblem } from "./harness";
+import { env } from "cloudflare:workers";
+import { SHELL_CLOSE } from "../workers/api/routes/shell";
+import { SIGN_IN_CACHE_MS } from "../workers/domain/accounts";
+import { call, createUser, expectProblem, testEnv } from "./harness";
 import { connect, entitledUser, track } from "./provisioner-harness";
 import { rawCall } from "./transfer-harness";
 
@@ -102,5 +105,67 @@ describe("the shell WebSocket", () => {
     const ended = await rawCall("GET", `/v1/sessions/${sessionId}/shell`, { token: user.accessToken, headers: upgrade() });
     expect(ended.status).toBe(409);
     expect(ended.json.code).toBe("not_connected");
+  });
+});
+
+describe("a shell stays tied to the sign-in that opened it", () => {
+  const fastChecks = (extra: Record<string, string> = {}) => ({ ...testEnv(), SHELL_SIGN_IN_CHECK_SECONDS: "1", ...extra }) as unknown as Cloudflare.Env;
+
+  async function openShell(token: string, sessionId: string, env: Cloudflare.Env) {
+    const res = await rawCall("GET", `/v1/sessions/${sessionId}/shell`, { token, headers: upgrade(), env });
+    expect(res.status, res.text).toBe(101);
+    const ws = res.webSocket!;
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.addEventListener("close", (event) => resolve({ code: event.code, reason: event.reason })));
+    ws.accept();
+    return { ws, term: terminal(ws), closed };
+  }
+
+  const within = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms))]);
+
+  it("logout closes an open shell within seconds (code 4401), and what it ran is ended", async () => {
+    const { user, sessionId } = await runningSession();
+    const env = fastChecks();
+    const shell = await openShell(user.accessToken, sessionId, env);
+    shell.term.send("echo up-$((1+1)); sleep 987653\n");
+    await shell.term.until(/up-2/);
+    expect((await call("POST", "/v1/auth/logout", { ip: user.ip, token: user.accessToken })).status).toBe(204);
+    expect(await within(shell.closed, 5_000)).toMatchObject({ code: SHELL_CLOSE.signInEnded });
+
+    // A new sign-in's shell finds no trace of the old one's job.
+    const again = await call("POST", "/v1/auth/login", { ip: user.ip, body: { login: user.username, password: user.password } });
+    const next = await openShell(again.json.accessToken, sessionId, env);
+    const deadline = Date.now() + 10_000;
+    let ps = "";
+    do {
+      next.term.send("ps -o args | grep -c '^sleep 98765[3]'\n");
+      ps = await next.term.until(/\n0\r?\n|\n1\r?\n/);
+    } while (/\n1\r?\n/.test(ps.slice(-8)) && Date.now() < deadline);
+    expect(ps.slice(-8)).toMatch(/\n0\r?\n/);
+    next.ws.close(1000);
+  });
+
+  it("a sign-in revoked elsewhere (another isolate, straight in D1) closes the shell within seconds", async () => {
+    const { user, sessionId } = await runningSession();
+    const shell = await openShell(user.accessToken, sessionId, fastChecks());
+    shell.term.send("echo up-$((2+2))\n");
+    await shell.term.until(/up-4/);
+    await env.DB.prepare("update login_sessions set revoked_at = ?, revoked_reason = 'test' where user_id = ?").bind(Date.now(), user.id).run();
+    expect(await within(shell.closed, SIGN_IN_CACHE_MS + 4_000)).toMatchObject({ code: SHELL_CLOSE.signInEnded });
+  });
+
+  it("no shell outlives SHELL_MAX_LIFETIME_SECONDS: it closes with 4408 and the client reconnects", async () => {
+    const { user, sessionId } = await runningSession();
+    const env = fastChecks({ SHELL_MAX_LIFETIME_SECONDS: "2" });
+    const shell = await openShell(user.accessToken, sessionId, env);
+    shell.term.send("echo up-$((3+3))\n");
+    await shell.term.until(/up-6/);
+    const closed = await within(shell.closed, 6_000);
+    expect(closed.code).toBe(SHELL_CLOSE.lifetimeReached);
+    expect(closed.reason).toMatch(/reconnect/);
+    const next = await openShell(user.accessToken, sessionId, env);
+    next.term.send("echo again-$((4+4))\n");
+    await next.term.until(/again-8/);
+    next.ws.close(1000);
   });
 });

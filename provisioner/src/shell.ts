@@ -59,6 +59,35 @@ export function attachShell(server: Server, services: Services): WebSocketServer
   return wss;
 }
 
+/**
+ * Kills every process of one shell: those that carry its marker in their environment and every
+ * process in their sessions (a TTY exec is a session leader, so a job that drops the variable
+ * is caught by its session). Docker has no "kill exec" and closing the TTY only hangs up the
+ * shell: a job that ignores SIGHUP would outlive the bridge. Runs inside the container as the
+ * container's user, with the container's own tools; pid 1's session is never a target.
+ */
+const KILL_SHELL_SCRIPT = `
+marker="OZEKAI_SHELL=$1"; sids=" "
+read -r line < /proc/1/stat; set -- \${line##*) }; init=$4
+for d in /proc/[0-9]*; do
+  tr '\\0' '\\n' < "$d/environ" 2>/dev/null | grep -qxF "$marker" || continue
+  read -r line < "$d/stat" 2>/dev/null || continue
+  set -- \${line##*) }
+  [ "$4" != "$init" ] && sids="$sids$4 "
+  kill -KILL "\${d#/proc/}" 2>/dev/null
+done
+for d in /proc/[0-9]*; do
+  read -r line < "$d/stat" 2>/dev/null || continue
+  set -- \${line##*) }
+  case "$sids" in *" $4 "*) kill -KILL "\${d#/proc/}" 2>/dev/null;; esac
+done
+true`;
+
+async function killShell(services: Services, containerId: string, marker: string): Promise<void> {
+  const exec = await services.docker.getContainer(containerId).exec({ Cmd: ["sh", "-c", KILL_SHELL_SCRIPT, "kill-shell", marker], AttachStdout: false, AttachStderr: false });
+  await exec.start({ Detach: true });
+}
+
 async function bridge(services: Services, ws: WebSocket, containerId: string, sessionId: string): Promise<void> {
   // Frames can arrive while the exec is being set up: hold them until the shell is there.
   const early: [RawData, boolean][] = [];
@@ -69,6 +98,7 @@ async function bridge(services: Services, ws: WebSocket, containerId: string, se
     closed = true;
   });
 
+  const marker = crypto.randomUUID();
   const exec = await services.docker.getContainer(containerId).exec({
     Cmd: ["sh"],
     AttachStdin: true,
@@ -76,7 +106,7 @@ async function bridge(services: Services, ws: WebSocket, containerId: string, se
     AttachStderr: true,
     Tty: true,
     Privileged: false,
-    Env: ["TERM=xterm-256color"],
+    Env: ["TERM=xterm-256color", `OZEKAI_SHELL=${marker}`],
     WorkingDir: WORKSPACE_MOUNT,
   });
   const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
@@ -88,6 +118,12 @@ async function bridge(services: Services, ws: WebSocket, containerId: string, se
     services.shells.detach(sessionId);
     stream.end(); // EOF on the TTY: the shell exits
     stream.destroy();
+    // What the shell started must end with it; a container already gone has nothing left to end.
+    killShell(services, containerId, marker).catch((error: unknown) => {
+      const { statusCode, message } = error as { statusCode?: number; message?: string };
+      const gone = statusCode === 404 || statusCode === 409 || /not running|stopped state/.test(message ?? "");
+      if (!gone && !isDockerUnreachable(error)) logUnexpected(sessionId, error);
+    });
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000, "shell exited");
   };
 

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { HostMetrics } from "../src/metrics.ts";
-import { cpuPlan, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
+import { cpuPlan, docker, execIn, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
 
 let provisioner: TestProvisioner;
 const made = tracker();
@@ -90,6 +90,25 @@ describe("shell WebSocket bridged to docker exec with a TTY", () => {
     ws.close();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await attached()).toMatchObject({ attached: 0 });
+  });
+
+  it("ends what the shell runs when the WebSocket closes: a foreground job and a background one", async () => {
+    const { sessionId } = await runningSession();
+    const container = await docker.listContainers({ filters: { label: [`ozekai.session=${sessionId}`] } });
+    const containerId = container[0]!.Id;
+    const ws = await connect(sessionId);
+    const started = waitForOutput(ws, /started-7/);
+    // A job that ignores the terminal's hangup, and one in the foreground: neither may outlive the bridge.
+    ws.send(Buffer.from("(trap '' HUP; sleep 987651) & echo started-$((3+4)); sleep 987652\n"), { binary: true });
+    await started;
+    const running = async () => (await execIn(containerId, ["ps", "-o", "args"])).split("\n").filter((line) => /sleep 98765[12]/.test(line));
+    expect(await running()).toHaveLength(2);
+    ws.close();
+    const deadline = Date.now() + 10_000;
+    while ((await running()).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await running()).toEqual([]);
+    // The container itself keeps running: only the shell's processes ended.
+    expect((await docker.getContainer(containerId).inspect()).State.Running).toBe(true);
   });
 
   it("closes on an unknown control frame", async () => {

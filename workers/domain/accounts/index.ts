@@ -4,3 +4,4 @@ export { changePassword, confirmPasswordReset, login, logout, type Principal, re
 export { type AccountView, deleteAccount, getAccount, revertEmailChange, updateAccount, verifyEmail } from "./account";
 export { emailField, normalizeEmail, normalizeUsername, usageLimitField, usernameField } from "./fields";
 export { getPlanGrant, setPlanGrant } from "./admin";
+export { liveSignIn, SIGN_IN_CACHE_MS } from "./sign-ins";
