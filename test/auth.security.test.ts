@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from "vitest";
 import { SIGN_IN_CACHE_MS } from "../workers/domain/accounts/sign-ins";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../workers/index";
-import { BASE, call, type CallOptions, createUser, expectProblem, outbox, POLICY_VERSION, randomId, randomIp, signup, type TestUser, testEnv, tokenFromEmail } from "./harness";
+import { awayFromWindowEdge, BASE, call, type CallOptions, createUser, expectProblem, outbox, POLICY_VERSION, randomId, randomIp, signup, type TestUser, testEnv, tokenFromEmail } from "./harness";
 
 type Res = Awaited<ReturnType<typeof call>>;
 
@@ -57,11 +57,6 @@ async function newUser(): Promise<User> {
  * Miniflare's limiter counts in windows aligned to the wall clock; a burst that straddles a
  * window edge would be split over two counters. Start bursts well inside a window.
  */
-async function awayFromWindowEdge(periodMs = 60_000, marginMs = 15_000) {
-  const left = periodMs - (Date.now() % periodMs);
-  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 250));
-}
-
 const sha256Hex = async (text: string) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 /** Every row of every application table, as one string per table. */

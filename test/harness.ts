@@ -151,3 +151,9 @@ export async function insertSession(userId: string, input: { start: number; end:
   ]);
   return id;
 }
+
+/** Rate limits count in fixed windows: a test that fills one starts well inside a window. */
+export async function awayFromWindowEdge(periodMs = 60_000, marginMs = 15_000) {
+  const left = periodMs - (Date.now() % periodMs);
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 250));
+}

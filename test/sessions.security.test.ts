@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { api } from "../workers/api";
-import { call, expectProblem, testEnv } from "./harness";
+import { awayFromWindowEdge, call, createUser, expectProblem, randomIp, testEnv } from "./harness";
 import { commandsOf, connect, containersOf, entitledUser, liveSessionsOf, sessionRowsOf, volumeExists } from "./provisioner-harness";
 
 describe("the API map (ARCHITECTURE.md) is a contract", () => {
@@ -96,5 +96,26 @@ describe("Worker → provisioner trust", () => {
     expect((await sessionRowsOf(user.id))[0]).toMatchObject({ state: "failed", failure_code: "not_configured" });
     const logged = await env.DB.prepare("select code from error_logs where request_id = ? and source = 'provisioner'").bind(res.headers.get("X-Request-Id")).all<{ code: string }>();
     expect(logged.results.map((r) => r.code)).toContain("provisioner_host_invalid");
+  });
+});
+
+describe("per-account limits on routes that make a host work", () => {
+  it.each([
+    ["POST /v1/sessions", "POST", "/v1/sessions", 403],
+    ["GET /v1/workspace", "GET", "/v1/workspace", 404],
+  ])("%s: the 31st call of one account in a minute gets 429 with Retry-After, whatever the IP; another account and the other route are unaffected", async (_name, method, path, usual) => {
+    await awayFromWindowEdge();
+    // Unverified and without a workspace: each call is answered before any host is asked.
+    const user = await createUser({ verified: false });
+    const other = await createUser({ verified: false });
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await call(method, path, { ip: randomIp(), token: user.accessToken })).status);
+    expect(statuses).toEqual([...Array(30).fill(usual), 429]);
+    const limited = await call(method, path, { ip: randomIp(), token: user.accessToken });
+    expectProblem(limited, 429, "rate_limited");
+    expect(limited.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect((await call(method, path, { token: other.accessToken })).status).toBe(usual);
+    const [otherMethod, otherPath] = method === "GET" ? ["POST", "/v1/sessions"] : ["GET", "/v1/workspace"];
+    expect((await call(otherMethod, otherPath, { token: user.accessToken })).status).not.toBe(429);
   });
 });

@@ -5,6 +5,8 @@ export interface Env {
   EMAIL: SendEmail;
   AUTH_IP_LIMITER: RateLimit;
   AUTH_ACCOUNT_LIMITER: RateLimit;
+  /** Per account and route, for signed-in routes that make a host work (connect, the workspace view). */
+  API_ACCOUNT_LIMITER: RateLimit;
   APP_URL: string;
   API_ISSUER: string;
   API_AUDIENCE: string;

@@ -34,7 +34,19 @@ export function ipKey(ip: string | null): string {
 }
 
 /** … and per account (its id, or the address or name tried; hashed so the limiter never holds it in clear). */
-export async function limitByAccount(c: Context<HonoEnv>, account: string): Promise<void> {
-  const { success } = await c.env.AUTH_ACCOUNT_LIMITER.limit({ key: `acct:${bytesToHex(sha256(utf8ToBytes(account)))}` });
+export async function limitByAccount(c: Context<HonoEnv>, account: string, limiter: RateLimit = c.env.AUTH_ACCOUNT_LIMITER, scope = "acct"): Promise<void> {
+  const { success } = await limiter.limit({ key: `${scope}:${bytesToHex(sha256(utf8ToBytes(account)))}` });
   if (!success) throw tooMany();
 }
+
+/**
+ * Signed-in routes whose every call costs a host real work (a container to create, a volume to
+ * read): a looser per-account budget of their own, one per route, so polling one never starves another.
+ */
+export const limitSignedInRoute = (route: string) =>
+  createMiddleware<HonoEnv>(async (c, next) => {
+    const userId = c.get("principal")?.user.id;
+    if (!userId) throw new AppError("unauthorized");
+    await limitByAccount(c, userId, c.env.API_ACCOUNT_LIMITER, route);
+    await next();
+  });

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { connect, disconnect, getSession, listSessions } from "../../domain/sessions";
 import { newApp } from "../app";
 import { principalOf, requireUser } from "../middleware/auth";
+import { limitSignedInRoute } from "../middleware/rate-limit";
 import { errorResponses } from "../problem";
 import { bearerAuth, jsonResponse, SessionSchema } from "../schemas";
 
@@ -14,6 +15,7 @@ const HOST_FAULTS = ["provisioner_unavailable", "no_capacity", "not_configured"]
 
 const connectRoute = createRoute({
   ...protectedRoute,
+  middleware: [requireUser, limitSignedInRoute("connect")] as const,
   method: "post",
   path: "/",
   summary: "Connect: start your GPU session, or get the live one you have (idempotent: never two)",

@@ -3,6 +3,7 @@ import { AppError } from "../../domain/errors";
 import { destroyWorkspace, downloadWorkspaceArchive, downloadWorkspaceFile, getWorkspace, uploadWorkspaceFile, wantsSha256 } from "../../domain/workspaces";
 import { newApp } from "../app";
 import { principalOf, requireUser } from "../middleware/auth";
+import { limitSignedInRoute } from "../middleware/rate-limit";
 import { errorResponses } from "../problem";
 import { bearerAuth, jsonResponse, StoredFileSchema, WorkspaceSchema } from "../schemas";
 
@@ -10,6 +11,7 @@ const protectedRoute = { tags: ["workspace"], security: bearerAuth, middleware: 
 
 const getRoute = createRoute({
   ...protectedRoute,
+  middleware: [requireUser, limitSignedInRoute("workspace")] as const,
   method: "get",
   path: "/",
   summary: "Your workspace: state (hot, archiving, cold, restoring), size, transfer progress, last activity, the date it would be deleted and the live session using it",
