@@ -137,6 +137,9 @@ export type ContainerMetrics = z.infer<typeof ContainerMetricsSchema>;
 export const HostMetricsSchema = z.object({ containers: z.array(ContainerMetricsSchema) });
 export type HostMetrics = z.infer<typeof HostMetricsSchema>;
 
+/** `GET /v1/workspaces`: every workspace on the host with its size (null when Docker could not measure it). */
+export const WorkspaceSizesSchema = z.object({ workspaces: z.array(z.object({ workspaceId: IdSchema, sizeBytes: z.number().int().nonnegative().nullable() })) });
+
 // ── Errors ──────────────────────────────────────────────────────────────────────────────────────
 
 /**

@@ -271,3 +271,40 @@ describe("account deletion", () => {
     expect((await db.prepare("select state from workspaces where id = ?").bind(workspaceId).first())!.state).toBe("deleted");
   });
 });
+
+describe("workspace-sizes: each host's workspace sizes, measured by the every-minute job", () => {
+  const upload = async (user: Awaited<ReturnType<typeof entitledUser>>, name: string, bytes: number) => {
+    const res = await call("PUT", `/v1/workspace/files/${name}`, { ip: user.ip, token: user.accessToken, rawBody: new Uint8Array(bytes).fill(7), headers: { "Content-Type": "application/octet-stream", "Content-Length": String(bytes) } });
+    expect(res.status, res.text).toBeLessThan(300);
+  };
+  const view = async (user: Awaited<ReturnType<typeof entitledUser>>) => (await call("GET", "/v1/workspace", { ip: user.ip, token: user.accessToken })).json;
+
+  it("GET /v1/workspace shows the size the job measured, never measuring on request", async () => {
+    const { user, firstMinute } = await connectedUser();
+    expect(await view(user)).toMatchObject({ sizeBytes: null, sizeMeasuredAt: null });
+    await upload(user, "one.bin", 1024 * 1024);
+    await tick(firstMinute);
+    const first = await view(user);
+    expect(first.sizeBytes).toBeGreaterThanOrEqual(1024 * 1024);
+    expect(first.sizeMeasuredAt).toBe(new Date(firstMinute).toISOString());
+
+    await upload(user, "two.bin", 2 * 1024 * 1024);
+    expect(await view(user)).toMatchObject({ sizeBytes: first.sizeBytes, sizeMeasuredAt: first.sizeMeasuredAt });
+    await tick(firstMinute + MINUTE);
+    const second = await view(user);
+    expect(second.sizeBytes).toBeGreaterThanOrEqual(3 * 1024 * 1024);
+    expect(second.sizeMeasuredAt).toBe(new Date(firstMinute + MINUTE).toISOString());
+  });
+
+  it("a host's report changes only the workspaces D1 places on that host", async () => {
+    const { user, workspaceId, firstMinute } = await connectedUser();
+    const elsewhere = `h-${randomId()}`;
+    await db
+      .prepare("insert into gpu_hosts (id, name, transport, base_url, gpu_count, status, registered_at) values (?, 'elsewhere', 'url', 'http://127.0.0.1:1', 0, 'offline', ?)")
+      .bind(elsewhere, Date.now())
+      .run();
+    await db.prepare("update workspaces set host_id = ? where id = ?").bind(elsewhere, workspaceId).run();
+    await tick(firstMinute);
+    expect(await view(user)).toMatchObject({ sizeBytes: null, sizeMeasuredAt: null });
+  });
+});

@@ -135,11 +135,13 @@ describe("provisioner down", () => {
     expect(await volumeExists(started.json.workspaceId)).toBe(false);
   });
 
-  it("workspace status still answers, with the last measured size", async () => {
+  it("workspace status still answers, with the last measured size, without asking the host", async () => {
     const user = await entitledUser();
     const started = await connect(user);
+    await env.DB.prepare("update workspaces set size_bytes = 4242, size_measured_at = ? where id = ?").bind(Date.parse("2026-01-02T03:04:05Z"), started.json.workspaceId).run();
     const measured = await call("GET", "/v1/workspace", { ip: user.ip, token: user.accessToken });
     expect(measured.status, measured.text).toBe(200);
+    expect(measured.json).toMatchObject({ sizeBytes: 4242, sizeMeasuredAt: "2026-01-02T03:04:05.000Z" });
     const hostId = (await sessionRowsOf(user.id))[0]!.host_id as string;
     await env.DB.prepare("update gpu_hosts set base_url = 'http://127.0.0.1:1' where id = ?").bind(hostId).run();
     const res = await call("GET", "/v1/workspace", { ip: user.ip, token: user.accessToken });

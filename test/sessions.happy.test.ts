@@ -81,8 +81,8 @@ describe("sessions and workspace", () => {
     const workspace = await call("GET", "/v1/workspace", { ip: user.ip, token: user.accessToken });
     expect(workspace.status, workspace.text).toBe(200);
     expect(workspace.json).toMatchObject({ id: started.json.workspaceId, state: "hot", deletedAt: null, session: { id: started.json.id, state: "running" } });
-    expect(workspace.json.sizeBytes).toBeGreaterThanOrEqual(0);
-    expect(workspace.json.sizeMeasuredAt).not.toBeNull();
+    // Not measured yet: the every-minute job measures sizes (test/cron-sessions.test.ts).
+    expect(workspace.json).toMatchObject({ sizeBytes: null, sizeMeasuredAt: null });
   });
 });
 

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { docker, sha256, startSession, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE, cpuPlan } from "./harness.ts";
+import { docker, listedWorkspace, sha256, startSession, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE, cpuPlan } from "./harness.ts";
 import { workspaceVolumeName } from "../src/containers/spec.ts";
 import { stageExport } from "../src/workspaces/exports.ts";
 
@@ -184,7 +184,7 @@ describe("staged export", () => {
     ] as const) {
       expect((await fetch(`${provisioner.url}${path}`, { method })).status).toBe(401);
       // A token for another route is refused too.
-      const token = await provisioner.token("GET", `/v1/workspaces/${workspaceId}`);
+      const token = await provisioner.token("GET", `/v1/workspaces/${workspaceId}/archive`);
       expect((await fetch(`${provisioner.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     }
   });
@@ -207,7 +207,7 @@ describe("verified import (restore)", () => {
     const refused = await provisioner.request("PUT", `/v1/workspaces/${target}/archive`, { raw: corrupt, headers: { "x-archive-sha256": sha256(archive) } });
     expect(refused.status).toBe(422);
     expect(await refused.json()).toMatchObject({ code: "archive_checksum_mismatch" });
-    expect((await provisioner.request("GET", `/v1/workspaces/${target}`)).status).toBe(404);
+    expect(await listedWorkspace(provisioner, target)).toBeUndefined();
     expect(await docker.listVolumes({ filters: { name: [workspaceVolumeName(target)] } })).toMatchObject({ Volumes: [] });
   });
 
@@ -216,7 +216,7 @@ describe("verified import (restore)", () => {
     const target = made.workspace();
     const refused = await provisioner.request("PUT", `/v1/workspaces/${target}/archive`, { raw: archive.subarray(0, 100_000), headers: { "x-archive-sha256": sha256(archive) } });
     expect(refused.status).toBe(400);
-    expect((await provisioner.request("GET", `/v1/workspaces/${target}`)).status).toBe(404);
+    expect(await listedWorkspace(provisioner, target)).toBeUndefined();
   });
 
   it("never writes into an existing workspace, and refuses a malformed checksum", async () => {

@@ -149,3 +149,11 @@ export async function startSession(provisioner: TestProvisioner, made: ReturnTyp
   const { containerId } = (await response.json()) as { containerId: string };
   return { ...ids, containerId };
 }
+
+/** The size the host lists for a workspace; undefined when the host has no such workspace. */
+export async function listedWorkspace(provisioner: TestProvisioner, workspaceId: string): Promise<{ workspaceId: string; sizeBytes: number | null } | undefined> {
+  const response = await provisioner.request("GET", "/v1/workspaces");
+  if (response.status !== 200) throw new Error(`GET /v1/workspaces answered ${response.status}`);
+  const { workspaces } = (await response.json()) as { workspaces: { workspaceId: string; sizeBytes: number | null }[] };
+  return workspaces.find((w) => w.workspaceId === workspaceId);
+}

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import tar from "tar-stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { workspaceVolumeName } from "../src/containers/spec.ts";
-import { docker, execIn, startTestProvisioner, type TestProvisioner, sha256, startSession, tracker, } from "./harness.ts";
+import { docker, execIn, listedWorkspace, startTestProvisioner, type TestProvisioner, sha256, startSession, tracker, } from "./harness.ts";
 
 let provisioner: TestProvisioner;
 const made = tracker();
@@ -248,11 +248,12 @@ describe("whole-workspace archive", () => {
 });
 
 describe("workspace size and deletion", () => {
-  it("reports the size, refuses deletion while a container mounts it, then deletes it", async () => {
+  it("lists every workspace with its size in one answer, refuses deletion while a container mounts it, then deletes it", async () => {
     const { workspaceId, sessionId } = await session();
+    const other = await session();
     expect((await put(workspaceId, "blob", randomBytes(2 * 1024 * 1024))).status).toBe(201);
-    const size = (await (await provisioner.request("GET", `/v1/workspaces/${workspaceId}`)).json()) as { sizeBytes: number };
-    expect(size.sizeBytes).toBeGreaterThanOrEqual(2 * 1024 * 1024);
+    expect((await listedWorkspace(provisioner, workspaceId))?.sizeBytes).toBeGreaterThanOrEqual(2 * 1024 * 1024);
+    expect((await listedWorkspace(provisioner, other.workspaceId))?.sizeBytes).toBeLessThan(1024 * 1024);
 
     const refused = await provisioner.request("DELETE", `/v1/workspaces/${workspaceId}`);
     expect(refused.status).toBe(409);
@@ -260,7 +261,7 @@ describe("workspace size and deletion", () => {
 
     expect((await provisioner.request("DELETE", `/v1/containers/${sessionId}`)).status).toBe(204);
     expect((await provisioner.request("DELETE", `/v1/workspaces/${workspaceId}`)).status).toBe(204);
-    expect((await provisioner.request("GET", `/v1/workspaces/${workspaceId}`)).status).toBe(404);
+    expect(await listedWorkspace(provisioner, workspaceId)).toBeUndefined();
     expect((await provisioner.request("DELETE", `/v1/workspaces/${workspaceId}`)).status).toBe(404);
   });
 

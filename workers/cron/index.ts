@@ -10,6 +10,7 @@ import { meteringJob } from "./metering";
 import { reconcileJob } from "./reconcile";
 import { retentionJob } from "./retention";
 import { usageLimitJob } from "./usage-limit";
+import { workspaceSizesJob } from "./workspace-sizes";
 import { usageMetricsJob } from "./usage-metrics";
 import { workspaceRetentionJob } from "./workspace-retention";
 
@@ -21,7 +22,7 @@ export const CRON_JOBS: Record<string, Job[]> = {
   // Samples first, so reconcile knows when a vanished session was last seen and the idle check
   // reads this minute's sample. The usage-limit check after the jobs that end sessions: it reads
   // their end times. Cold storage last: it works until its own time budget runs out.
-  "* * * * *": [usageMetricsJob, reconcileJob, idleDisconnectJob, billingEnforcementJob, usageLimitJob, archiveJob],
+  "* * * * *": [usageMetricsJob, reconcileJob, workspaceSizesJob, idleDisconnectJob, billingEnforcementJob, usageLimitJob, archiveJob],
 };
 
 /**

@@ -32,14 +32,18 @@ export async function requireWorkspaceVolume(docker: Docker, workspaceId: string
 }
 
 /**
- * Bytes used by the workspace, from Docker's disk-usage report (it walks the volume; the
- * provisioner never reads the files themselves: policy §3).
+ * The size of every workspace on this host, from one `docker system df` (it walks every volume,
+ * so the Worker asks once a minute for all of them, never once per request). A size Docker could
+ * not measure is null. The provisioner never reads the files themselves (policy §3).
  */
-export async function workspaceSize(docker: Docker, workspaceId: string): Promise<{ workspaceId: string; sizeBytes: number | null }> {
-  await requireWorkspaceVolume(docker, workspaceId);
-  const usage = (await docker.df()) as { Volumes?: { Name: string; UsageData?: { Size?: number } }[] };
-  const size = usage.Volumes?.find((volume) => volume.Name === workspaceVolumeName(workspaceId))?.UsageData?.Size;
-  return { workspaceId, sizeBytes: typeof size === "number" && size >= 0 ? size : null };
+export async function workspaceSizes(docker: Docker): Promise<{ workspaceId: string; sizeBytes: number | null }[]> {
+  const usage = (await docker.df()) as { Volumes?: { Name: string; Labels?: Record<string, string> | null; UsageData?: { Size?: number } }[] };
+  return (usage.Volumes ?? []).flatMap((volume) => {
+    const workspaceId = volume.Labels?.[LABELS.workspace];
+    if (!workspaceId || volume.Name !== workspaceVolumeName(workspaceId)) return [];
+    const size = volume.UsageData?.Size;
+    return [{ workspaceId, sizeBytes: typeof size === "number" && size >= 0 ? size : null }];
+  });
 }
 
 /** Deletes the volume; refused while any container (session or transfer helper) mounts it. */

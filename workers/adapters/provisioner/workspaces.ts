@@ -3,7 +3,7 @@
  * a tar, and its verified restore from cold storage. Bytes pass through as streams, never held.
  */
 import { z } from "zod";
-import { type HostErrorCode, type StoredFile, StoredFileSchema } from "../../../contract/provisioner";
+import { type HostErrorCode, type StoredFile, StoredFileSchema, WorkspaceSizesSchema } from "../../../contract/provisioner";
 import { AppError } from "../../domain/errors";
 import { pathId, type Reply, type Transport } from "./transport";
 
@@ -32,14 +32,13 @@ export function workspaceCalls(t: Transport) {
   }
 
   return {
-    /** Bytes used; null when the host cannot tell, or has no such workspace. */
-    async workspaceSize(workspaceId: string): Promise<number | null> {
-      const path = `/v1/workspaces/${pathId(workspaceId)}`;
-      const reply = await t.request("GET", path);
-      if (reply.status === 404) return null;
-      if (reply.status !== 200) throw t.unexpected(`GET ${path}`, reply);
-      const parsed = z.object({ sizeBytes: z.number().int().nonnegative().nullable() }).safeParse(reply.body);
-      return parsed.success ? parsed.data.sizeBytes : null;
+    /** Every workspace on the host with its size (null when the host cannot tell). */
+    async workspaceSizes(): Promise<{ workspaceId: string; sizeBytes: number | null }[]> {
+      const reply = await t.request("GET", "/v1/workspaces");
+      if (reply.status !== 200) throw t.unexpected("GET /v1/workspaces", reply);
+      const parsed = WorkspaceSizesSchema.safeParse(reply.body);
+      if (!parsed.success) throw new AppError("provisioner_unavailable", "The GPU host's workspace sizes did not match what the Worker expects.");
+      return parsed.data.workspaces;
     },
 
     /** Deletes the volume; gone already is fine. */

@@ -4,7 +4,7 @@ import { and, eq } from "drizzle-orm";
 import { WORKSPACE_STATES, workspaces } from "../../../schema";
 import { findArchive } from "../cold-storage";
 import type { DomainContext } from "../context";
-import { AppError } from "../errors";
+import type { GpuHost } from "../hosts";
 import { ownedWorkspace, type Workspace } from "../owned";
 import { findLiveSession, SessionSchema, type SessionView, toSessionView } from "../sessions";
 import { deletionDate, lastActivityOf } from "./retention";
@@ -36,26 +36,12 @@ export const WorkspaceSchema = z
   .openapi("Workspace");
 export type WorkspaceView = z.infer<typeof WorkspaceSchema>;
 
-/** Status of the user's workspace, with its size measured now when its host answers (the last size otherwise). */
+/**
+ * Status of the user's workspace. The size is the one the every-minute job measured
+ * (recordWorkspaceSizes): measuring on request would make the host walk every volume per call.
+ */
 export async function getWorkspace(ctx: DomainContext, userId: string): Promise<WorkspaceView> {
-  let workspace = await ownedWorkspace(ctx, userId);
-  if (workspace.state === "hot" && workspace.hostId) {
-    const client = (await ctx.provisioner(workspace.hostId));
-    try {
-      const sizeBytes = await client.workspaceSize(workspace.id);
-      if (sizeBytes !== null) {
-        const [measured] = await ctx.db
-          .update(workspaces)
-          .set({ sizeBytes, sizeMeasuredAt: ctx.clock.now() })
-          .where(and(eq(workspaces.id, workspace.id), eq(workspaces.userId, userId)))
-          .returning();
-        workspace = measured ?? workspace;
-      }
-    } catch (error) {
-      // A host that is down does not hide the workspace: the last known size is shown, with its date.
-      if (!(error instanceof AppError && error.code === "provisioner_unavailable")) throw error;
-    }
-  }
+  const workspace = await ownedWorkspace(ctx, userId);
   const live = await findLiveSession(ctx, userId);
   const archive = workspace.state === "hot" ? undefined : await findArchive(ctx, userId, workspace.id);
   const lastActivity = await lastActivityOf(ctx, userId, workspace.id);
@@ -69,6 +55,34 @@ export async function getWorkspace(ctx: DomainContext, userId: string): Promise<
     view.transfer = { bytes: workspace.transferBytes ?? 0, totalBytes: archive?.sizeBytes ?? workspace.sizeBytes };
   }
   return view;
+}
+
+/** Chunks of one D1 batch: a host with many workspaces is written in a few round trips, not one per workspace. */
+const SIZES_PER_BATCH = 100;
+
+/**
+ * Every minute, per host: the size of each hot workspace on it, from one listing. Only a
+ * workspace D1 places on that host is written, so a host cannot report another host's workspace.
+ */
+export async function recordWorkspaceSizes(ctx: DomainContext, host: GpuHost): Promise<{ measured: number }> {
+  const sizes = (await (await ctx.provisioner(host)).workspaceSizes()).filter((w) => w.sizeBytes !== null);
+  const now = ctx.clock.now();
+  let measured = 0;
+  for (let i = 0; i < sizes.length; i += SIZES_PER_BATCH) {
+    const updates = sizes
+      .slice(i, i + SIZES_PER_BATCH)
+      .map(({ workspaceId, sizeBytes }) =>
+        ctx.db
+          .update(workspaces)
+          .set({ sizeBytes, sizeMeasuredAt: now })
+          .where(and(eq(workspaces.id, workspaceId), eq(workspaces.hostId, host.id), eq(workspaces.state, "hot")))
+          .returning({ id: workspaces.id }),
+      );
+    const [first, ...rest] = updates;
+    if (!first) break;
+    for (const rows of await ctx.db.batch([first, ...rest])) measured += rows.length;
+  }
+  return { measured };
 }
 
 export function toWorkspaceView(w: Workspace, session: SessionView | null, lastActivity: Date, deletesAt: Date | null): WorkspaceView {

@@ -6,7 +6,7 @@ import { importArchive, openArchiveExport } from "../../workspaces/archive.ts";
 import { discardExport, openExportPart, stageExport } from "../../workspaces/exports.ts";
 import { appendFile, type ByteRange, fileChecksum, openFileDownload, uploadFile } from "../../workspaces/files.ts";
 import { parseRawWorkspacePath } from "../../workspaces/paths.ts";
-import { deleteWorkspace, workspaceSize } from "../../workspaces/volumes.ts";
+import { deleteWorkspace, workspaceSizes } from "../../workspaces/volumes.ts";
 import { idParam, newRouter, readJson, signedPath } from "../router.ts";
 
 /** The file path after `/v1/workspaces/:id/<kind>/`, still percent-encoded, then checked segment by segment. */
@@ -44,7 +44,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 export function workspacesRoutes(services: Services) {
   const router = newRouter();
 
-  router.get("/:id", async (c) => c.json(await workspaceSize(services.docker, idParam(c.req.param("id")))));
+  router.get("/", async (c) => c.json({ workspaces: await workspaceSizes(services.docker) }));
 
   router.delete("/:id", async (c) => {
     const workspaceId = idParam(c.req.param("id"));
