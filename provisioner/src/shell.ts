@@ -60,31 +60,35 @@ export function attachShell(server: Server, services: Services): WebSocketServer
 }
 
 /**
- * Kills every process of one shell: those that carry its marker in their environment and every
- * process in their sessions (a TTY exec is a session leader, so a job that drops the variable
- * is caught by its session). Docker has no "kill exec" and closing the TTY only hangs up the
- * shell: a job that ignores SIGHUP would outlive the bridge. Runs inside the container as the
- * container's user, with the container's own tools; pid 1's session is never a target.
+ * Hangs up one shell as a terminal hang-up would: SIGHUP to every process in the shell's session
+ * (a TTY exec is a session leader), then SIGKILL to the shell if it is still there, so the exec
+ * ends. Closing the TTY does not do this in Docker (the shim keeps the terminal open), so a
+ * foreground job kept running after the bridge closed. What a user deliberately detached (nohup,
+ * setsid, a tmux server) survives, as on any host. The shell is found by a random marker in its
+ * environment; pid 1's session is never a target. Runs as the container's user, so it can signal
+ * nothing the shell could not.
  */
-const KILL_SHELL_SCRIPT = `
-marker="OZEKAI_SHELL=$1"; sids=" "
+const HANG_UP_SCRIPT = `
+marker="OZEKAI_SHELL=$1"; leaders=""
 read -r line < /proc/1/stat; set -- \${line##*) }; init=$4
 for d in /proc/[0-9]*; do
   tr '\\0' '\\n' < "$d/environ" 2>/dev/null | grep -qxF "$marker" || continue
   read -r line < "$d/stat" 2>/dev/null || continue
   set -- \${line##*) }
-  [ "$4" != "$init" ] && sids="$sids$4 "
-  kill -KILL "\${d#/proc/}" 2>/dev/null
+  [ "$4" = "\${d#/proc/}" ] && [ "$4" != "$init" ] && leaders="$leaders $4"
 done
+[ -n "$leaders" ] || exit 0
 for d in /proc/[0-9]*; do
   read -r line < "$d/stat" 2>/dev/null || continue
   set -- \${line##*) }
-  case "$sids" in *" $4 "*) kill -KILL "\${d#/proc/}" 2>/dev/null;; esac
+  case " $leaders " in *" $4 "*) kill -HUP "\${d#/proc/}" 2>/dev/null;; esac
 done
+sleep 1
+kill -KILL $leaders 2>/dev/null
 true`;
 
-async function killShell(services: Services, containerId: string, marker: string): Promise<void> {
-  const exec = await services.docker.getContainer(containerId).exec({ Cmd: ["sh", "-c", KILL_SHELL_SCRIPT, "kill-shell", marker], AttachStdout: false, AttachStderr: false });
+async function hangUpShell(services: Services, containerId: string, marker: string): Promise<void> {
+  const exec = await services.docker.getContainer(containerId).exec({ Cmd: ["sh", "-c", HANG_UP_SCRIPT, "hang-up", marker], AttachStdout: false, AttachStderr: false });
   await exec.start({ Detach: true });
 }
 
@@ -118,8 +122,8 @@ async function bridge(services: Services, ws: WebSocket, containerId: string, se
     services.shells.detach(sessionId);
     stream.end(); // EOF on the TTY: the shell exits
     stream.destroy();
-    // What the shell started must end with it; a container already gone has nothing left to end.
-    killShell(services, containerId, marker).catch((error: unknown) => {
+    // The shell and its terminal's jobs end with the bridge; a container already gone has nothing left to end.
+    hangUpShell(services, containerId, marker).catch((error: unknown) => {
       const { statusCode, message } = error as { statusCode?: number; message?: string };
       const gone = statusCode === 404 || statusCode === 409 || /not running|stopped state/.test(message ?? "");
       if (!gone && !isDockerUnreachable(error)) logUnexpected(sessionId, error);

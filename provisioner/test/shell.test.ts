@@ -92,22 +92,28 @@ describe("shell WebSocket bridged to docker exec with a TTY", () => {
     expect(await attached()).toMatchObject({ attached: 0 });
   });
 
-  it("ends what the shell runs when the WebSocket closes: a foreground job and a background one", async () => {
+  it("hangs up the shell when the WebSocket closes: the shell and its foreground job end, a job that ignores hang-ups (nohup) lives on", async () => {
     const { sessionId } = await runningSession();
-    const container = await docker.listContainers({ filters: { label: [`ozekai.session=${sessionId}`] } });
-    const containerId = container[0]!.Id;
+    const [container] = await docker.listContainers({ filters: { label: [`ozekai.session=${sessionId}`] } });
+    const containerId = container!.Id;
     const ws = await connect(sessionId);
-    const started = waitForOutput(ws, /started-7/);
-    // A job that ignores the terminal's hangup, and one in the foreground: neither may outlive the bridge.
-    ws.send(Buffer.from("(trap '' HUP; sleep 987651) & echo started-$((3+4)); sleep 987652\n"), { binary: true });
-    await started;
-    const running = async () => (await execIn(containerId, ["ps", "-o", "args"])).split("\n").filter((line) => /sleep 98765[12]/.test(line));
-    expect(await running()).toHaveLength(2);
+    const started = waitForOutput(ws, /shell-pid=\d+\r/);
+    // The image has no nohup: ignoring SIGHUP and exec'ing is what nohup does.
+    ws.send(Buffer.from("(trap '' HUP; exec sleep 987651) & echo shell-pid=$$ ; sleep 987652\n"), { binary: true });
+    const shellPid = /shell-pid=(\d+)\r/.exec(await started)![1]!;
+    const jobs = async () => (await execIn(containerId, ["ps", "-o", "args"])).split("\n").filter((line) => /sleep 98765[12]/.test(line)).map((line) => line.trim());
+    const shellAlive = async () => (await execIn(containerId, ["sh", "-c", `test -d /proc/${shellPid} && echo alive || echo gone`])).trim();
+    const deadline = Date.now() + 5_000;
+    while ((await jobs()).length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await jobs()).sort()).toEqual(["sleep 987651", "sleep 987652"]);
+    expect(await shellAlive()).toBe("alive");
+
     ws.close();
-    const deadline = Date.now() + 10_000;
-    while ((await running()).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await running()).toEqual([]);
-    // The container itself keeps running: only the shell's processes ended.
+    const ended = Date.now() + 10_000;
+    while ((await shellAlive()) !== "gone" && Date.now() < ended) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await shellAlive()).toBe("gone");
+    expect(await jobs()).toEqual(["sleep 987651"]);
+    // The container itself keeps running.
     expect((await docker.getContainer(containerId).inspect()).State.Running).toBe(true);
   });
 
