@@ -2,7 +2,6 @@
  * Workspaces on a host: their size and deletion, files streamed in and out, the whole workspace as
  * a tar, and its verified restore from cold storage. Bytes pass through as streams, never held.
  */
-import { z } from "zod";
 import { type HostErrorCode, type StoredFile, StoredFileSchema, WorkspaceSizesSchema } from "../../../contract/provisioner";
 import { AppError } from "../../domain/errors";
 import { pathId, type Reply, type Transport } from "./transport";

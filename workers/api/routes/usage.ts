@@ -71,5 +71,5 @@ const getRoute = createRoute({
 
 export const usageRoutes = newApp().openapi(getRoute, async (c) => {
   const { from, to } = c.req.valid("query");
-  return c.json(await usageReport(c.get("domain"), principalOf(c).user, from, to), 200);
+  return c.json(await usageReport(c.get("domain"), principalOf(c).user.id, from, to), 200);
 });

@@ -54,10 +54,13 @@ export interface MonthToDate {
 }
 
 /** What GET /v1/usage shows beside the window: this month's GPU time against the user's limit. */
-export async function monthToDate(ctx: DomainContext, user: { id: string; usageLimitHours: number | null }): Promise<MonthToDate> {
+export async function monthToDate(ctx: DomainContext, userId: string): Promise<MonthToDate> {
   const at = ctx.clock.now();
-  const [row] = await ctx.db.all<{ usedMs: number }>(sql`select ${usedThisMonth(sql`${user.id}`, at)} as usedMs`);
-  return { month: utcMonth(at), usedSeconds: Math.floor((row?.usedMs ?? 0) / 1000), limitHours: user.usageLimitHours };
+  // The limit is read here with the usage, not from the sign-in, which may be a few seconds old.
+  const [row] = await ctx.db.all<{ usedMs: number; limitHours: number | null }>(
+    sql`select ${usedThisMonth(sql`${userId}`, at)} as usedMs, (select ${users.usageLimitHours} from ${users} where ${users.id} = ${userId}) as limitHours`,
+  );
+  return { month: utcMonth(at), usedSeconds: Math.floor((row?.usedMs ?? 0) / 1000), limitHours: row?.limitHours ?? null };
 }
 
 interface LimitedUser {

@@ -42,8 +42,7 @@ export interface UsageReport {
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const round1 = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
 
-export async function usageReport(ctx: DomainContext, user: { id: string; usageLimitHours: number | null }, from: Date, to: Date): Promise<UsageReport> {
-  const userId = user.id;
+export async function usageReport(ctx: DomainContext, userId: string, from: Date, to: Date): Promise<UsageReport> {
   const now = ctx.clock.now().getTime();
   const rows = await ctx.db
     .select()
@@ -99,6 +98,6 @@ export async function usageReport(ctx: DomainContext, user: { id: string; usageL
       gpuSeconds: views.reduce((a, v) => a + v.gpuSeconds, 0),
       costCents: round2(views.reduce((a, v) => a + (v.costCents ?? 0), 0)),
     },
-    thisMonth: await monthToDate(ctx, user),
+    thisMonth: await monthToDate(ctx, userId),
   };
 }
