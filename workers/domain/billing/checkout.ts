@@ -12,6 +12,7 @@ import type { DomainContext } from "../context";
 import { AppError, fieldError } from "../errors";
 import { findUser } from "../owned";
 import { planCatalog } from "../plans";
+import { closeBillingAccount } from "./account-deletion";
 
 export interface BillingView {
   /** Whether a Stripe customer exists for the account (after the first checkout). */
@@ -123,6 +124,8 @@ export async function startCheckout(ctx: DomainContext, userId: string, planId: 
       // Before the insert, under the same condition: two requests that both made the customer audit it once.
       auditEventWhere(ctx, userId, "billing_customer_created", {}, and(eq(users.id, userId), noBillingRow)),
       ctx.db.insert(billingAccounts).values({ userId, stripeCustomerId: customerId, createdAt: now, updatedAt: now }).onConflictDoNothing(),
+      // The account may have been deleted while Stripe answered: then the new customer is erased too.
+      ...closeBillingAccount(ctx, userId, now),
     ]);
   }
   return { url: session.url };

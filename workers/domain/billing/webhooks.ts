@@ -5,8 +5,9 @@
  * effect applies only when the event is newer than the last one applied to that billing account.
  * `created` counts whole seconds and Stripe promises no order, so an event from the same second as
  * the last one applied cannot be placed by its payload: then the subscription is read back from
- * Stripe and its current state is applied. Only ids, status, plan and period end are read from
- * payloads — never addresses or card data.
+ * Stripe and its current state is applied. A deleted account's billing is closed: its events are
+ * acknowledged and change nothing. Only ids, status, plan and period end are read from payloads —
+ * never addresses or card data.
  */
 import { and, eq, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
@@ -19,7 +20,7 @@ import { isUniqueViolation } from "../db";
 import { AppError } from "../errors";
 import { findPlan, planForPrice, type StripePrices } from "../plans";
 
-export type WebhookOutcome = "applied" | "duplicate" | "ignored" | "unknown_customer";
+export type WebhookOutcome = "applied" | "duplicate" | "ignored" | "unknown_customer" | "account_deleted";
 
 const id = z.string().min(1).max(255);
 const planMetadata = z.object({ plan_id: z.string().optional() }).nullish();
@@ -131,7 +132,7 @@ async function currentSubscription(ctx: DomainContext, subscriptionId: string, c
   return subscriptionEffect(s, s.status, created, ctx.config.billing.prices);
 }
 
-/** Applies one verified event. Unknown types and unknown customers are acknowledged and change nothing. */
+/** Applies one verified event. Unknown types, unknown customers and deleted accounts are acknowledged and change nothing. */
 export async function applyStripeEvent(ctx: DomainContext, event: Stripe.Event): Promise<WebhookOutcome> {
   if (!isHandled(event.type)) {
     log(ctx, event, "ignored");
@@ -141,7 +142,7 @@ export async function applyStripeEvent(ctx: DomainContext, event: Stripe.Event):
   const parsed = effectOf(event.type, event.data.object, created, ctx.config.billing.prices);
   const { customer } = parsed;
   const account = await ctx.db
-    .select({ userId: billingAccounts.userId, lastEventAt: billingAccounts.lastEventAt, subscriptionId: billingAccounts.stripeSubscriptionId })
+    .select({ userId: billingAccounts.userId, lastEventAt: billingAccounts.lastEventAt, subscriptionId: billingAccounts.stripeSubscriptionId, closedAt: billingAccounts.closedAt })
     .from(billingAccounts)
     .where(eq(billingAccounts.stripeCustomerId, customer))
     .get();
@@ -149,6 +150,12 @@ export async function applyStripeEvent(ctx: DomainContext, event: Stripe.Event):
     // Not ours (another integration on the same Stripe account) or a customer we never created.
     log(ctx, event, "unknown_customer");
     return "unknown_customer";
+  }
+  // Policy §7: the account is deleted and its subscription canceled by the deletion outbox;
+  // nothing Stripe says about it any more is ours to record. 2xx, so Stripe stops sending it.
+  if (account.closedAt) {
+    log(ctx, event, "account_deleted");
+    return "account_deleted";
   }
   const seen = await ctx.db.select({ eventId: stripeEvents.eventId }).from(stripeEvents).where(eq(stripeEvents.eventId, event.id)).get();
   if (seen) {
@@ -163,15 +170,33 @@ export async function applyStripeEvent(ctx: DomainContext, event: Stripe.Event):
   // Stripe's current state is at least as new as any event of that second, so it may replace one.
   const last = billingAccounts.lastEventAt;
   const newer = effect.ordered ? or(isNull(last), readBack ? lte(last, created) : lt(last, created)) : undefined;
+  const open = and(eq(billingAccounts.stripeCustomerId, customer), isNull(billingAccounts.closedAt));
   const now = ctx.clock.now();
   try {
-    const [, update] = await ctx.db.batch([
-      ctx.db.insert(stripeEvents).values({ eventId: event.id, type: event.type, userId: account.userId, eventCreatedAt: created, processedAt: now }),
+    const [recorded, update] = await ctx.db.batch([
+      // Recorded only while the account is live, read inside the batch: a deletion that just
+      // committed leaves this event unrecorded and without effect, like any later one.
+      ctx.db.insert(stripeEvents).select(
+        ctx.db
+          .select({
+            eventId: sql<string>`${event.id}`.as("event_id"),
+            type: sql<string>`${event.type}`.as("type"),
+            userId: billingAccounts.userId,
+            eventCreatedAt: sql<Date>`${created.getTime()}`.as("event_created_at"),
+            processedAt: sql<Date>`${now.getTime()}`.as("processed_at"),
+          })
+          .from(billingAccounts)
+          .where(open),
+      ),
       ctx.db
         .update(billingAccounts)
         .set({ ...effect.set, ...(effect.ordered ? { lastEventAt: created } : {}), updatedAt: now })
-        .where(and(eq(billingAccounts.stripeCustomerId, customer), newer, effect.when)),
+        .where(and(open, newer, effect.when)),
     ]);
+    if (recorded.meta.changes === 0) {
+      log(ctx, event, "account_deleted");
+      return "account_deleted";
+    }
     const changed = update.meta.changes;
     log(ctx, event, changed > 0 ? (readBack ? "applied_from_stripe" : "applied") : "stale");
     if (changed > 0 || event.type === "invoice.payment_failed") await notify(ctx, account.userId, event.type);
