@@ -1,4 +1,4 @@
-import { index, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { users } from "./accounts";
 import { timestamp } from "./columns";
 
@@ -28,8 +28,51 @@ export const billingAccounts = sqliteTable(
     lastEventAt: timestamp("last_event_at"),
     createdAt: timestamp("created_at").notNull(),
     updatedAt: timestamp("updated_at").notNull(),
+    /** When the account was deleted: webhooks change nothing after it; the row goes 12 months later (policy §6). */
+    closedAt: timestamp("closed_at"),
   },
-  (t) => [uniqueIndex("billing_accounts_customer_unique").on(t.stripeCustomerId)],
+  (t) => [uniqueIndex("billing_accounts_customer_unique").on(t.stripeCustomerId), index("billing_accounts_closed_at_idx").on(t.closedAt)],
+);
+
+/**
+ * The one Checkout an account may have open: claimed by a conditional write before Stripe is
+ * called, so two checkouts at once cannot open two Checkout Sessions (and two subscriptions). The
+ * claim fixes the Checkout Session's idempotency key and expiry: a repeated request for the same
+ * plan gets the same page from Stripe; the page cannot be paid after the claim ends.
+ */
+export const checkoutClaims = sqliteTable(
+  "checkout_claims",
+  {
+    userId: text("user_id")
+      .primaryKey()
+      .references(() => users.id),
+    planId: text("plan_id").notNull(),
+    claimedAt: timestamp("claimed_at").notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
+  },
+  (t) => [index("checkout_claims_expires_at_idx").on(t.expiresAt)],
+);
+
+/**
+ * The Stripe side of an account deletion, written in the deletion's own batch and worked off by
+ * the `stripe-erasure` cron job until Stripe confirms: the subscription canceled, then the
+ * customer (our id and the email address) deleted. The row goes when both are done.
+ */
+export const deletionOutbox = sqliteTable(
+  "deletion_outbox",
+  {
+    userId: text("user_id").primaryKey(),
+    stripeCustomerId: text("stripe_customer_id").notNull(),
+    /** Null: no subscription to cancel (deleting the customer still ends any Stripe made). */
+    stripeSubscriptionId: text("stripe_subscription_id"),
+    subscriptionCanceledAt: timestamp("subscription_canceled_at"),
+    attempts: integer("attempts").notNull().default(0),
+    /** Due from then; a run holds the row by moving it forward, so overlapping runs never work on it twice. */
+    nextAttemptAt: timestamp("next_attempt_at").notNull(),
+    lastErrorCode: text("last_error_code"),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [index("deletion_outbox_next_attempt_idx").on(t.nextAttemptAt)],
 );
 
 /** Stripe events applied, by event id: the unique key makes each event take effect exactly once. */

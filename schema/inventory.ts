@@ -5,7 +5,7 @@
  */
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { accountEvents, loginSessions, refreshTokens, singleUseTokens, users } from "./accounts";
-import { billingAccounts, stripeEvents } from "./billing";
+import { billingAccounts, checkoutClaims, deletionOutbox, stripeEvents } from "./billing";
 import { accessLogs, errorLogs } from "./logs";
 import { commandLog } from "./command-log";
 import { gpuHosts } from "./hosts";
@@ -34,11 +34,23 @@ export type Retention =
   | { kind: "registry"; rule: string }
   | { kind: "lifecycle"; rule: string };
 
+/**
+ * What deleting the account does to the subject's rows (policy §7 deletion; §6 "subject to legal
+ * retention requirements"):
+ * - `erase`: deleted with the account, or its personal fields cleared then (an IP, an email, the
+ *   plan); what stays carries only the pseudonymous account id until its retention rule removes it.
+ * - `keep`: kept pseudonymous (the account id only) for what billing law and disputes need
+ *   (policy §6: usage and billing logs 12 months), until its retention rule removes it.
+ */
+export type OnDeletion = "erase" | "keep";
+
 export interface TableEntry {
   table: SQLiteTable;
   /** The column that ties a row to a user, for export and erasure; null for a table with no personal data. */
   subject: string | null;
   retention: Retention;
+  /** Null exactly for a table without a subject. */
+  onDeletion: OnDeletion | null;
   columns: Record<string, ColumnEntry>;
 }
 
@@ -50,6 +62,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: commandLog,
     subject: "user_id",
+    onDeletion: "keep",
     retention: { kind: "time", columns: ["at"], days: 365, rule: "12 months, with the other usage logs (policy §6)" },
     columns: {
       id: { category: "usage", purpose: "row identifier" },
@@ -63,6 +76,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: usageRecords,
     subject: "user_id",
+    onDeletion: "keep",
     retention: { kind: "time", columns: ["interval_end"], days: 365, rule: "12 months, with the other usage logs (policy §6); Stripe holds what was reported" },
     columns: {
       id: { category: "usage", purpose: "meter event identifier sent to Stripe: session and interval, so usage is billed once (policy §4)" },
@@ -80,6 +94,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: usageSamples,
     subject: "user_id",
+    onDeletion: "keep",
     retention: { kind: "time", columns: ["at"], days: 365, rule: "12 months, with the other usage logs (policy §6)" },
     columns: {
       id: { category: "usage", purpose: "row identifier" },
@@ -99,6 +114,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: sessions,
     subject: "user_id",
+    onDeletion: "keep",
     retention: { kind: "time", columns: ["ended_at"], days: 365, rule: "12 months after the session ended, for billing reconciliation and disputes (policy §6)" },
     columns: {
       id: { category: "usage", purpose: "session identifier shown to the user and carried by the container's labels" },
@@ -125,6 +141,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: workspaceArchives,
     subject: "user_id",
+    onDeletion: "erase",
     retention: {
       kind: "lifecycle",
       rule: "lives with the cold copy it describes; removed with it when the workspace is restored, destroyed or deleted after inactivity (policy §6); content is never stored here",
@@ -152,6 +169,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: workspaces,
     subject: "user_id",
+    onDeletion: "keep",
     retention: {
       kind: "time",
       columns: ["deleted_at"],
@@ -175,6 +193,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: gpuHosts,
     subject: null,
+    onDeletion: null,
     retention: { kind: "registry", rule: "while the host is in service; removed by an operator" },
     columns: {
       id: { category: "infrastructure", purpose: "host identifier" },
@@ -191,6 +210,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: stripeEvents,
     subject: "user_id",
+    onDeletion: "keep",
     retention: { kind: "time", columns: ["processed_at"], days: 365, rule: "12 months, with the other billing logs, for reconciliation and disputes (policy §6)" },
     columns: {
       event_id: { category: "payment_reference", purpose: "Stripe event id: applies each webhook exactly once (unique key)" },
@@ -201,11 +221,42 @@ export const inventory: readonly TableEntry[] = [
     },
   },
   {
+    table: checkoutClaims,
+    subject: "user_id",
+    onDeletion: "erase",
+    retention: { kind: "time", columns: ["expires_at"], days: 0, rule: "deleted once expired (with the Checkout Session it names), or with the account" },
+    columns: {
+      user_id: { category: "payment_reference", purpose: "the account checking out: one open Checkout per account" },
+      plan_id: { category: "payment_reference", purpose: "the plan being bought: the same plan again gets the same page" },
+      claimed_at: { category: "payment_reference", purpose: "when the checkout was started; part of the Checkout Session's idempotency key" },
+      expires_at: { category: "payment_reference", purpose: "when the claim and its Checkout Session end" },
+    },
+  },
+  {
+    table: deletionOutbox,
+    subject: "user_id",
+    onDeletion: "keep",
+    retention: { kind: "lifecycle", rule: "written by the account's deletion; removed once Stripe confirmed the subscription canceled and the customer deleted (policy §7)" },
+    columns: {
+      user_id: { category: "payment_reference", purpose: "the deleted account (pseudonymous id)" },
+      stripe_customer_id: { category: "payment_reference", purpose: "the Stripe customer to delete: it holds the email address and our id (policy §4)" },
+      stripe_subscription_id: { category: "payment_reference", purpose: "the subscription to cancel, so a deleted account is billed no further" },
+      subscription_canceled_at: { category: "payment_reference", purpose: "when Stripe confirmed the cancellation: a retry goes on with the customer" },
+      attempts: { category: "technical_log", purpose: "runs that worked on the row: the retry backoff grows with it" },
+      next_attempt_at: { category: "technical_log", purpose: "when the next run may try (backoff, and the hold of a run in progress)" },
+      last_error_code: { category: "technical_log", purpose: "why the last attempt failed (an error code, never Stripe's message)" },
+      created_at: { category: "technical_log", purpose: "when the account was deleted" },
+    },
+  },
+  {
     table: billingAccounts,
     subject: "user_id",
+    onDeletion: "keep",
     retention: {
-      kind: "account",
-      rule: "while the account is active, since it is what ties the account to its Stripe billing (policy §1); on deletion the references are kept only as long as billing law requires, then erased (policy §6)",
+      kind: "time",
+      columns: ["closed_at"],
+      days: 365,
+      rule: "while the account is active, since it is what ties the account to its Stripe billing (policy §1); on deletion only the Stripe references stay, for billing law and disputes, and the row is deleted 12 months later (policy §6)",
     },
     columns: {
       user_id: { category: "payment_reference", purpose: "the account billed; our opaque reference, the only identifier besides the email we give Stripe (policy §4)" },
@@ -218,12 +269,17 @@ export const inventory: readonly TableEntry[] = [
       last_event_at: { category: "payment_reference", purpose: "newest Stripe event applied: older deliveries never move the subscription backwards" },
       created_at: { category: "payment_reference", purpose: "when the Stripe customer was created" },
       updated_at: { category: "payment_reference", purpose: "last change" },
+      closed_at: { category: "payment_reference", purpose: "when the account was deleted: webhooks change nothing after it; retention counts from here" },
     },
   },
   {
     table: users,
     subject: "id",
-    retention: { kind: "account", rule: "while the account is active; erased on deletion request (policy §6)" },
+    onDeletion: "erase",
+    retention: {
+      kind: "account",
+      rule: "while the account is active; on deletion every personal field is cleared (the dates become the deletion time) and the id stays as the pseudonym the kept billing records name (policy §6, §7)",
+    },
     columns: {
       id: { category: "account", purpose: "opaque account identifier" },
       username: { category: "account", purpose: "sign-in name shown to the user (policy §1)" },
@@ -245,6 +301,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: singleUseTokens,
     subject: "user_id",
+    onDeletion: "erase",
     retention: { kind: "time", columns: ["expires_at", "used_at"], days: 0, rule: "deleted once used or expired" },
     columns: {
       token_hash: { category: "security", purpose: "SHA-256 of a verification or reset token" },
@@ -259,6 +316,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: refreshTokens,
     subject: "user_id",
+    onDeletion: "erase",
     retention: { kind: "time", columns: ["expires_at"], days: 0, rule: "deleted once expired (kept used until then for reuse detection)" },
     columns: {
       token_hash: { category: "security", purpose: "SHA-256 of an opaque refresh token" },
@@ -272,6 +330,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: loginSessions,
     subject: "user_id",
+    onDeletion: "erase",
     retention: { kind: "time", columns: ["expires_at"], days: 0, rule: "deleted once expired" },
     columns: {
       id: { category: "security", purpose: "sign-in identifier carried by access tokens (sid)" },
@@ -286,6 +345,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: accountEvents,
     subject: "user_id",
+    onDeletion: "keep",
     retention: { kind: "time", columns: ["at"], days: 365, rule: "12 months, with the other usage and account logs (policy §6)" },
     columns: {
       id: { category: "security", purpose: "row identifier" },
@@ -300,7 +360,13 @@ export const inventory: readonly TableEntry[] = [
   {
     table: accessLogs,
     subject: "user_id",
-    retention: { kind: "time", columns: ["at"], days: 90, rule: "90 days (policy §6: server access logs, IP addresses included)" },
+    onDeletion: "erase",
+    retention: {
+      kind: "time",
+      columns: ["at"],
+      days: 90,
+      rule: "90 days (policy §6: server access logs, IP addresses included); an account's deletion clears the IP and user agent of the requests it made or its audit rows name",
+    },
     columns: {
       id: { category: "technical_log", purpose: "row identifier" },
       at: { category: "technical_log", purpose: "request timestamp (policy §1)" },
@@ -317,6 +383,7 @@ export const inventory: readonly TableEntry[] = [
   {
     table: errorLogs,
     subject: "user_id",
+    onDeletion: "erase",
     retention: { kind: "time", columns: ["at"], days: 90, rule: "90 days, as access logs (policy §6)" },
     columns: {
       id: { category: "technical_log", purpose: "row identifier" },

@@ -16,7 +16,8 @@ export const accessLogs = sqliteTable(
     durationMs: integer("duration_ms").notNull(),
     userId: text("user_id"),
   },
-  (t) => [index("access_logs_at_idx").on(t.at), index("access_logs_user_idx").on(t.userId)],
+  // By request id too: an account's deletion clears the IP of the requests its audit rows name.
+  (t) => [index("access_logs_at_idx").on(t.at), index("access_logs_user_idx").on(t.userId), index("access_logs_request_idx").on(t.requestId)],
 );
 
 /** Error logs for troubleshooting, joined to the access log by request id. */

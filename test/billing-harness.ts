@@ -38,10 +38,14 @@ export const stripeEvent = (input: StripeEventInput) => ({
 });
 
 /** Delivers a body to POST /webhooks/stripe, signed unless a signature is given. */
-export async function deliver(event: unknown, options: { signature?: string | null; timestamp?: number; rawBody?: string } = {}) {
+export async function deliver(event: unknown, options: { signature?: string | null; timestamp?: number; rawBody?: string; env?: Cloudflare.Env } = {}) {
   const body = options.rawBody ?? JSON.stringify(event);
   const signature = options.signature === undefined ? await stripeSignature(body, { timestamp: options.timestamp }) : options.signature;
-  return call("POST", "/webhooks/stripe", { rawBody: body, headers: { "Content-Type": "application/json; charset=utf-8", ...(signature === null ? {} : { "Stripe-Signature": signature }) } });
+  return call("POST", "/webhooks/stripe", {
+    rawBody: body,
+    headers: { "Content-Type": "application/json; charset=utf-8", ...(signature === null ? {} : { "Stripe-Signature": signature }) },
+    ...(options.env ? { env: options.env } : {}),
+  });
 }
 
 /** A billing account as the first checkout leaves it: a Stripe customer, no subscription yet. */
@@ -77,12 +81,21 @@ export function subscriptionObject(input: { id: string; customer: string; status
   };
 }
 
-/** Every row of every application table, as text: for "is this string stored anywhere?" checks. */
-export async function dumpAllTables(): Promise<string> {
+/** Every row of every application table, by table. */
+export async function allRows(): Promise<Record<string, Record<string, unknown>[]>> {
   const { results } = await env.DB.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%'").all<{ name: string }>();
-  const dump: Record<string, unknown[]> = {};
-  for (const { name } of results) dump[name] = (await env.DB.prepare(`select * from "${name.replaceAll('"', '""')}"`).all()).results;
-  return JSON.stringify(dump);
+  const dump: Record<string, Record<string, unknown>[]> = {};
+  for (const { name } of results) dump[name] = (await env.DB.prepare(`select * from "${name.replaceAll('"', '""')}"`).all<Record<string, unknown>>()).results;
+  return dump;
+}
+
+/** Every row of every application table, as text: for "is this string stored anywhere?" checks. */
+export const dumpAllTables = async (): Promise<string> => JSON.stringify(await allRows());
+
+/** Makes `object` the subscription's current state at the fake Stripe (what a GET returns; a DELETE cancels it). */
+export async function putSubscription(object: { id: string }, url = env.STRIPE_API_BASE!): Promise<void> {
+  const res = await fetch(`${url}/__subscriptions`, { method: "POST", body: JSON.stringify(object) });
+  if (!res.ok) throw new Error(`the fake Stripe refused the subscription: ${res.status}`);
 }
 
 /** What the fake Stripe at `url` recorded (all tests' requests: filter by what yours sent). */

@@ -5,11 +5,13 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { CHECKOUT_CLAIM_MS } from "../workers/domain/billing";
 import { PLANS } from "../workers/domain/plans";
 import { call, createUser, expectProblem, testEnv } from "./harness";
 import { billingRow, setSubscription, stripeRequests } from "./billing-harness";
 
 const checkout = (token: string, planId = "cpu-small", options: { env?: Cloudflare.Env } = {}) => call("POST", "/v1/billing/checkout", { token, body: { planId }, ...options });
+const claimOf = (userId: string) => env.DB.prepare("select * from checkout_claims where user_id = ?").bind(userId).first<{ plan_id: string; claimed_at: number; expires_at: number }>();
 
 describe("GET /v1/plans (public)", () => {
   it("serves the one catalog, with the configured Stripe prices", async () => {
@@ -60,13 +62,23 @@ describe("checkout (against a local fake Stripe that records requests)", () => {
       "metadata[plan_id]": "cpu-small",
       success_url: "https://ozekai.test/billing?checkout=success",
       cancel_url: "https://ozekai.test/billing?checkout=canceled",
+      expires_at: expect.stringMatching(/^\d+$/),
     });
+    // The page expires with the account's checkout claim, and is made under the claim's key.
+    const claim = (await claimOf(user.id))!;
+    expect(Number(sessions[0]!.form.expires_at) * 1000).toBe(Math.floor(claim.expires_at / 1000) * 1000);
+    expect(claim.expires_at - claim.claimed_at).toBe(CHECKOUT_CLAIM_MS);
+    expect(sessions[0]!.idempotencyKey).toBe(`ozekai-checkout-${user.id}-${claim.claimed_at}`);
 
-    // A second checkout reuses the customer: no second customer at Stripe.
+    // Once the claim is over (the page abandoned), a checkout for another plan reuses the customer.
+    await env.DB.prepare("update checkout_claims set expires_at = ? where user_id = ?").bind(Date.now() - 1, user.id).run();
     expect((await checkout(user.accessToken, "h100-1")).status).toBe(200);
     const after = await stripeRequests();
     expect(after.filter((r) => r.path === "/v1/customers" && r.form["metadata[user_id]"] === user.id)).toHaveLength(1);
-    expect(after.filter((r) => r.path === "/v1/checkout/sessions" && r.form.customer === customerId)).toHaveLength(2);
+    expect(after.filter((r) => r.path === "/v1/checkout/sessions" && r.form.customer === customerId).map((r) => r.form["line_items[0][price]"])).toEqual([
+      "price_cpusmall_base",
+      "price_h1001_base",
+    ]);
 
     const view = await call("GET", "/v1/billing", { token: user.accessToken });
     expect(view.json).toEqual({ hasCustomer: true, planId: null, status: null, currentPeriodEnd: null, graceEndsAt: null });
@@ -96,6 +108,40 @@ describe("checkout (against a local fake Stripe that records requests)", () => {
     const hanging = { ...testEnv(), STRIPE_API_BASE: env.TEST_HANGING_PROVISIONER_URL, STRIPE_TIMEOUT_SECONDS: "1" };
     expectProblem(await checkout(user.accessToken, "cpu-small", { env: hanging }), 502, "stripe_unavailable");
     expect(await billingRow(user.id)).toBeNull();
+  });
+});
+
+describe("one open checkout per account (fake Stripe keeps idempotency keys, as Stripe does)", () => {
+  const sessionsOf = async (userId: string) => (await stripeRequests()).filter((r) => r.path === "/v1/checkout/sessions" && r.form.client_reference_id === userId);
+
+  it("two checkouts at once open one Checkout Session: both get its page", async () => {
+    const user = await createUser();
+    const [a, b] = await Promise.all([checkout(user.accessToken), checkout(user.accessToken)]);
+    expect(a.status, a.text).toBe(200);
+    expect(b.status, b.text).toBe(200);
+    expect(b.json.url).toBe(a.json.url);
+    // Both requests asked Stripe under the claim's one key, so Stripe made one session.
+    const asked = await sessionsOf(user.id);
+    expect(new Set(asked.map((r) => r.idempotencyKey)).size).toBe(1);
+    expect(await billingRow(user.id)).not.toBeNull();
+    expect((await env.DB.prepare("select count(*) as n from account_events where user_id = ? and type = 'billing_customer_created'").bind(user.id).first<{ n: number }>())!.n).toBe(1);
+  });
+
+  it("a repeated checkout for the same plan gets the same page; another plan is 409 checkout_in_progress until the claim ends", async () => {
+    const user = await createUser();
+    const first = await checkout(user.accessToken);
+    expect(first.status, first.text).toBe(200);
+    expect((await checkout(user.accessToken)).json.url).toBe(first.json.url);
+    const other = await checkout(user.accessToken, "h100-1");
+    expectProblem(other, 409, "checkout_in_progress");
+    const claim = (await claimOf(user.id))!;
+    expect(other.json.detail).toContain(new Date(claim.expires_at).toISOString());
+    expect((await sessionsOf(user.id)).every((r) => r.form["line_items[0][price]"] === "price_cpusmall_base")).toBe(true);
+    // The claim over, the other plan's checkout opens a new page.
+    await env.DB.prepare("update checkout_claims set expires_at = ? where user_id = ?").bind(Date.now() - 1, user.id).run();
+    const later = await checkout(user.accessToken, "h100-1");
+    expect(later.status, later.text).toBe(200);
+    expect(later.json.url).not.toBe(first.json.url);
   });
 });
 

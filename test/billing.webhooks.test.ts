@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createUser, expectProblem, outbox, randomId, testEnv } from "./harness";
-import { billingRow, deliver, dumpAllTables, linkCustomer, stripeEvent, stripeSignature, subscriptionObject } from "./billing-harness";
+import { billingRow, deliver, dumpAllTables, linkCustomer, putSubscription, stripeEvent, stripeRequests, stripeSignature, subscriptionObject } from "./billing-harness";
 
 const eventsOf = async (userId: string) => (await env.DB.prepare("select event_id, type from stripe_events where user_id = ?").bind(userId).all()).results;
 const now = () => Math.floor(Date.now() / 1000);
@@ -97,6 +97,42 @@ describe("exactly once, in order", () => {
       await deliver(again);
     }
     expect(await billingRow(other.user.id)).toMatchObject({ subscription_status: "canceled", current_period_end: 1_850_000_000_000 });
+  });
+
+  it("two events of the same second end in Stripe's current state, in either order (fake Stripe serves the subscription)", async () => {
+    // `created` counts seconds: two changes within one cannot be ordered by it. Here Stripe made the
+    // subscription past_due, then active again, within the second; it holds the active one now.
+    const t = now() - 50;
+    for (const order of ["as made", "reversed"] as const) {
+      const { user, customer, subscription } = await subscribedCustomer();
+      const pastDue = stripeEvent({ type: "customer.subscription.updated", object: subscriptionObject({ id: subscription, customer, status: "past_due", periodEnd: 1_800_000_000 }), created: t });
+      const active = stripeEvent({ type: "customer.subscription.updated", object: subscriptionObject({ id: subscription, customer, status: "active", periodEnd: 1_850_000_000 }), created: t });
+      await putSubscription(subscriptionObject({ id: subscription, customer, status: "active", periodEnd: 1_850_000_000 }));
+      for (const event of order === "as made" ? [pastDue, active] : [active, pastDue]) {
+        const res = await deliver(event);
+        expect(res.status, res.text).toBe(200);
+        expect(res.json.outcome).toBe("applied");
+      }
+      expect(await billingRow(user.id), order).toMatchObject({ subscription_status: "active", current_period_end: 1_850_000_000_000, past_due_since: null, last_event_at: t * 1000 });
+      expect(await eventsOf(user.id)).toHaveLength(2);
+      // The second delivery tied with the first: the subscription was read back, once.
+      const reads = (await stripeRequests()).filter((r) => r.method === "GET" && r.path === `/v1/subscriptions/${subscription}`);
+      expect(reads, order).toHaveLength(1);
+    }
+  });
+
+  it("a tie that cannot be read back from Stripe answers 502 and records nothing, so Stripe's redelivery applies it", async () => {
+    const { user, customer, subscription } = await subscribedCustomer();
+    const t = now() - 40;
+    await deliver(stripeEvent({ type: "customer.subscription.created", object: subscriptionObject({ id: subscription, customer, status: "trialing" }), created: t }));
+    const active = stripeEvent({ type: "customer.subscription.updated", object: subscriptionObject({ id: subscription, customer, status: "active" }), created: t });
+    await putSubscription(subscriptionObject({ id: subscription, customer, status: "active" }));
+    expectProblem(await deliver(active, { env: { ...testEnv(), STRIPE_API_BASE: env.TEST_FAILING_STRIPE_URL } }), 502, "stripe_unavailable");
+    expect(await eventsOf(user.id)).toHaveLength(1);
+    expect((await billingRow(user.id))!.subscription_status).toBe("trialing");
+    expect((await deliver(active)).status).toBe(200);
+    expect((await billingRow(user.id))!.subscription_status).toBe("active");
+    expect(await eventsOf(user.id)).toHaveLength(2);
   });
 
   it("invoice.paid ends past_due; checkout completion fills the subscription without overriding newer state", async () => {

@@ -4,7 +4,7 @@
  * or rate-limit buckets. Email goes to a recording stand-in for the send_email binding (Cloudflare's
  * email service cannot be reached from tests): `outbox` holds what would have been sent.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../workers/index";
@@ -65,6 +65,16 @@ export async function call(method: string, path: string, options: CallOptions = 
     json = undefined;
   }
   return { status: response.status, headers: response.headers, json, text };
+}
+
+/** One tick of the scheduled handler for `cron`, its jobs running with `scheduledTime` as their clock. */
+export async function runCron(cron: string, scheduledTime: number, overrides: Partial<Cloudflare.Env> = {}) {
+  const ctx = createExecutionContext();
+  try {
+    await worker.scheduled(createScheduledController({ cron, scheduledTime }), { ...testEnv(), ...overrides } as Cloudflare.Env, ctx);
+  } finally {
+    await waitOnExecutionContext(ctx);
+  }
 }
 
 export const randomId = () => crypto.randomUUID().replaceAll("-", "").slice(0, 12);

@@ -122,6 +122,15 @@ describe("data inventory ↔ real D1", () => {
     }
   });
 
+  it("says what an account's deletion does to every table with a subject; what it keeps has an end", () => {
+    for (const entry of inventory) {
+      expect(entry.onDeletion === null, tableName(entry)).toBe(entry.subject === null);
+      // Kept for billing law means kept for a period (policy §6), never for as long as the row lives.
+      if (entry.onDeletion === "keep") expect(["time", "lifecycle"], tableName(entry)).toContain(entry.retention.kind);
+    }
+    expect(inventory.filter((e) => e.onDeletion === "keep").map(tableName)).toEqual(expect.arrayContaining(["billing_accounts", "usage_records", "sessions", "stripe_events"]));
+  });
+
   describe("the check itself can fail", () => {
     it("reports a column added without a classification", () => {
       const withExtra = { ...dbSchema, users: [...dbSchema.users!, "favourite_colour"] };
@@ -223,6 +232,10 @@ describe("retention rules", () => {
     // Usage logs: 12 months (sessions and CLI commands, policy §1 usage data).
     expect(days("sessions")).toBe(365);
     expect(days("command_log")).toBe(365);
+    // Billing: events and a deleted account's Stripe references 12 months; an open checkout while it lasts.
+    expect(days("stripe_events")).toBe(365);
+    expect(days("billing_accounts")).toBe(365);
+    expect(days("checkout_claims")).toBe(0);
   });
 
   it("purges children before the time-purged rows they reference", async () => {

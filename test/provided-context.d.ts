@@ -20,6 +20,8 @@ export interface RecordedStripeRequest {
   path: string;
   /** The form fields, flattened as Stripe encodes them (`metadata[user_id]`). */
   form: Record<string, string>;
+  /** The query string's fields: the SDK sends a GET's and a DELETE's parameters there. */
+  query: Record<string, string>;
   idempotencyKey: string | null;
   authorized: boolean;
 }

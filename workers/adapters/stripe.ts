@@ -39,10 +39,28 @@ export async function stripeCall<T>(log: Log, operation: string, call: () => Pro
   try {
     return await call();
   } catch (error) {
-    const code = error instanceof Stripe.errors.StripeError ? error.type : error instanceof Error ? error.name : "unknown";
-    log.warn("stripe_call_failed", { operation, code });
-    throw new AppError("stripe_unavailable", "Stripe could not be reached or refused the request; nothing was changed. Try again shortly.");
+    throw unavailable(log, operation, error);
   }
+}
+
+/**
+ * A deletion that may be repeated (a retry, an overlapping run, one done at Stripe's dashboard):
+ * Stripe answers 404 for a customer already deleted and for a subscription already canceled,
+ * which is the outcome asked for, so it counts as done. Other failures as `stripeCall`.
+ */
+export async function stripeDelete(log: Log, operation: string, call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeError && error.statusCode === 404) return;
+    throw unavailable(log, operation, error);
+  }
+}
+
+function unavailable(log: Log, operation: string, error: unknown): AppError {
+  const code = error instanceof Stripe.errors.StripeError ? error.type : error instanceof Error ? error.name : "unknown";
+  log.warn("stripe_call_failed", { operation, code });
+  return new AppError("stripe_unavailable", "Stripe could not be reached or refused the request; nothing was changed. Try again shortly.");
 }
 
 const cryptoProvider = Stripe.createSubtleCryptoProvider();

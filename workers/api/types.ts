@@ -9,5 +9,7 @@ export interface HonoEnv {
     /** Request-scoped services; the actor becomes the user once `requireUser` ran. */
     domain: DomainContext;
     principal: Principal | undefined;
+    /** The request deleted the account: its own access log line keeps no IP or user agent (policy §7). */
+    accountDeleted: boolean | undefined;
   };
 }

@@ -9,6 +9,7 @@ import type { Job } from "./job";
 import { meteringJob } from "./metering";
 import { reconcileJob } from "./reconcile";
 import { retentionJob } from "./retention";
+import { stripeErasureJob } from "./stripe-erasure";
 import { usageLimitJob } from "./usage-limit";
 import { workspaceSizesJob } from "./workspace-sizes";
 import { usageMetricsJob } from "./usage-metrics";
@@ -21,8 +22,10 @@ export const CRON_JOBS: Record<string, Job[]> = {
   "17 * * * *": [retentionJob, meteringJob, workspaceRetentionJob],
   // Samples first, so reconcile knows when a vanished session was last seen and the idle check
   // reads this minute's sample. The usage-limit check after the jobs that end sessions: it reads
-  // their end times. Cold storage last: it works until its own time budget runs out.
-  "* * * * *": [usageMetricsJob, reconcileJob, workspaceSizesJob, idleDisconnectJob, billingEnforcementJob, usageLimitJob, archiveJob],
+  // their end times. A deleted account's Stripe erasure every minute: its subscription must stop
+  // soon, and a failed attempt is first retried a minute later. Cold storage last: it works until
+  // its own time budget runs out.
+  "* * * * *": [usageMetricsJob, reconcileJob, workspaceSizesJob, idleDisconnectJob, billingEnforcementJob, usageLimitJob, stripeErasureJob, archiveJob],
 };
 
 /**

@@ -18,6 +18,7 @@ export type AccountEventType =
   | "username_changed"
   | "account_deleted"
   | "billing_customer_created"
+  | "stripe_customer_deleted"
   | "plan_granted"
   | "plan_revoked"
   | "usage_limit_changed"

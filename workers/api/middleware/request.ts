@@ -38,11 +38,13 @@ export const requestMiddleware = createMiddleware<HonoEnv>(async (c, next) => {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!headers.has(name)) headers.set(name, value);
   // Policy §8: no HTTP cookies, whatever a library might add.
   headers.delete("Set-Cookie");
+  // The deletion cleared the account's earlier lines; this one is written after it.
+  const forget = c.get("accountDeleted") === true;
   logAccess(c.env.DB, c.executionCtx, {
     at: new Date(startedAt),
     requestId,
-    ip: clientIp(c.req.raw),
-    userAgent: c.req.header("User-Agent")?.slice(0, 512) ?? null,
+    ip: forget ? null : clientIp(c.req.raw),
+    userAgent: forget ? null : (c.req.header("User-Agent")?.slice(0, 512) ?? null),
     method: c.req.method,
     path: loggedPath(new URL(c.req.url).pathname),
     status: c.res.status,

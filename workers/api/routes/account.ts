@@ -46,6 +46,8 @@ const deleteRoute = createRoute({
   method: "delete",
   path: "/",
   summary: "Delete your account (policy §7): every sign-in ends and personal data is erased",
+  description:
+    "Within minutes the subscription is canceled at Stripe (no final invoice, no proration) and the Stripe customer deleted, retried until Stripe confirms; only what billing law needs is kept, under the account's pseudonymous id.",
   request: { body: jsonBody(z.strictObject({ password: passwordField })) },
   responses: {
     202: jsonResponse(z.object({ status: z.literal("deleted") }), "Deleted"),
@@ -74,6 +76,7 @@ export const accountRoutes = newApp()
     const principal = principalOf(c);
     await limitByAccount(c, principal.user.id);
     await deleteAccount(c.get("domain"), principal.user.id, c.req.valid("json").password);
+    c.set("accountDeleted", true);
     return c.json({ status: "deleted" as const }, 202);
   })
   .openapi(passwordRoute, async (c) => {

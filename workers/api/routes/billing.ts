@@ -35,8 +35,13 @@ const checkoutRoute = createRoute({
   method: "post",
   path: "/checkout",
   summary: "Start a Stripe Checkout for a plan's subscription (base price plus metered GPU time)",
+  description:
+    "One checkout per account is open at a time, for 45 minutes: asking again for the same plan meanwhile returns the same Checkout page; another plan is 409 checkout_in_progress until it ends.",
   request: { body: jsonBody(z.strictObject({ planId: z.enum(PLANS.map((p) => p.id) as [string, ...string[]]) })) },
-  responses: { 200: jsonResponse(RedirectSchema, "The Checkout page"), ...errorResponses("validation_failed", "unauthorized", "email_unverified", "already_subscribed", ...STRIPE_FAULTS) },
+  responses: {
+    200: jsonResponse(RedirectSchema, "The Checkout page"),
+    ...errorResponses("validation_failed", "unauthorized", "email_unverified", "already_subscribed", "checkout_in_progress", ...STRIPE_FAULTS),
+  },
 });
 
 const portalRoute = createRoute({

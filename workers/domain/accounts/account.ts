@@ -1,8 +1,8 @@
-import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
-import { loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
+import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
+import { accessLogs, accountEvents, loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
 import { accountEmails } from "../../adapters/email";
 import { auditEvent, auditEventWhere } from "../audit";
-import { cancelSubscriptionOfDeletedAccount, eraseBillingDetails } from "../billing";
+import { closeBillingAccount } from "../billing";
 import type { DomainContext } from "../context";
 import { isUniqueViolation } from "../db";
 import { AppError, fieldError } from "../errors";
@@ -200,8 +200,11 @@ export async function revertEmailChange(ctx: DomainContext, token: string): Prom
 }
 
 /**
- * Deletion (policy §7): revokes every sign-in at once and erases the personal fields; the id
- * stays as a pseudonym for what billing law requires us to keep (policy §6).
+ * Deletion (policy §7): revokes every sign-in at once and erases the personal fields — of the
+ * account (its dates become the deletion time), of the access logs it can be tied to (IP, user
+ * agent), and of billing — all in one batch with the outbox row that makes Stripe cancel the
+ * subscription and delete the customer. The id stays as a pseudonym for what billing law
+ * requires us to keep (policy §6; the inventory's `onDeletion: "keep"` tables).
  */
 export async function deleteAccount(ctx: DomainContext, userId: string, password: string): Promise<void> {
   const user = await findUser(ctx, userId);
@@ -210,7 +213,21 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
   await ctx.db.batch([
     ctx.db
       .update(users)
-      .set({ deletedAt: now, username: `deleted-${user.id}`, email: null, passwordHash: null })
+      .set({
+        deletedAt: now,
+        username: `deleted-${user.id}`,
+        email: null,
+        passwordHash: null,
+        role: "user",
+        planId: null,
+        createdAt: now,
+        emailVerifiedAt: null,
+        lastActiveAt: now,
+        ageConfirmedAt: now,
+        usageLimitHours: null,
+        usageAlertMonth: null,
+        usageAlertPercent: null,
+      })
       .where(and(eq(users.id, userId), isNull(users.deletedAt))),
     revokeSignIns(ctx, eq(loginSessions.userId, userId), "account_deleted", now),
     ctx.db.delete(singleUseTokens).where(eq(singleUseTokens.userId, userId)),
@@ -222,11 +239,20 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
       .update(workspaces)
       .set({ state: "deleting" })
       .where(and(eq(workspaces.userId, userId), eq(workspaces.state, "hot"))),
-    eraseBillingDetails(ctx, userId),
+    ...closeBillingAccount(ctx, userId, now),
+    // Requests made signed in, and those its audit rows name (signup, sign-in, verification).
+    ctx.db
+      .update(accessLogs)
+      .set({ ip: null, userAgent: null })
+      .where(
+        or(
+          eq(accessLogs.userId, userId),
+          inArray(accessLogs.requestId, ctx.db.select({ requestId: accountEvents.requestId }).from(accountEvents).where(eq(accountEvents.userId, userId))),
+        ),
+      ),
     auditEvent(ctx, userId, "account_deleted"),
   ]);
   if (user.email) ctx.email.send(user.email, accountEmails.accountDeleted());
-  cancelSubscriptionOfDeletedAccount(ctx, userId);
   // The live session ends and the volume goes now when the host answers; the account's deletion
   // never waits on, or fails with, a GPU host.
   ctx.waitUntil(

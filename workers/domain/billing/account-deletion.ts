@@ -1,30 +1,47 @@
 /** What billing does when an account is deleted (policy §7 deletion, §6 what billing law keeps). */
-import { eq } from "drizzle-orm";
-import { billingAccounts } from "../../../schema";
-import { stripeCall } from "../../adapters/stripe";
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { billingAccounts, checkoutClaims, deletionOutbox, users } from "../../../schema";
 import type { DomainContext } from "../context";
 
 /**
- * For the deletion's batch. Only the Stripe customer and subscription references stay — what
- * invoices, refunds and disputes at Stripe are found by — tied to the now pseudonymous account id.
- * The plan, the period and the payment standing say nothing billing law needs kept here. The
- * status and last event time stay so a late webhook still applies in order.
+ * For the deletion's batch, after the statement that marks the account deleted; also for a
+ * checkout's batch, which may land just after a deletion it raced (its new Stripe customer must
+ * not outlive the account). Each statement holds only while the account is deleted, so in a live
+ * account's checkout they change nothing, and run twice they act once.
+ *
+ * The Stripe work (cancel the subscription, delete the customer with its email address) goes into
+ * the outbox, read from the billing row inside the batch, so a subscription a webhook recorded a
+ * moment before is the one canceled; the `stripe-erasure` job retries it until Stripe confirms.
+ * The billing row keeps only the Stripe references — what invoices, refunds and disputes at
+ * Stripe are found by — tied to the pseudonymous account id, 12 months from `closed_at` (the
+ * inventory's rule). Webhooks change nothing once it is closed, so no state is kept for them.
  */
-export const eraseBillingDetails = (ctx: DomainContext, userId: string) =>
-  ctx.db.update(billingAccounts).set({ planId: null, currentPeriodEnd: null, pastDueSince: null, updatedAt: ctx.clock.now() }).where(eq(billingAccounts.userId, userId));
-
-/**
- * A deleted account is billed no further: its subscription is canceled at Stripe, after the
- * answer; a failure is logged (stripe_call_failed) and the deletion stands.
- */
-export function cancelSubscriptionOfDeletedAccount(ctx: DomainContext, userId: string): void {
-  ctx.waitUntil(
-    (async () => {
-      const billing = await ctx.db.select().from(billingAccounts).where(eq(billingAccounts.userId, userId)).get();
-      const subscriptionId = billing?.stripeSubscriptionId;
-      if (!subscriptionId || !billing.subscriptionStatus || ["canceled", "incomplete_expired"].includes(billing.subscriptionStatus)) return;
-      const stripe = ctx.stripe();
-      await stripeCall(ctx.log, "subscriptions.cancel", () => stripe.subscriptions.cancel(subscriptionId, {}, { idempotencyKey: `ozekai-cancel-${subscriptionId}` }));
-    })().catch(() => {}),
-  );
+export function closeBillingAccount(ctx: DomainContext, userId: string, now: Date) {
+  const deleted = sql`exists (select 1 from ${users} where ${users.id} = ${userId} and ${users.deletedAt} is not null)`;
+  const open = and(eq(billingAccounts.userId, userId), isNull(billingAccounts.closedAt), deleted);
+  return [
+    ctx.db
+      .insert(deletionOutbox)
+      .select(
+        ctx.db
+          .select({
+            userId: billingAccounts.userId,
+            stripeCustomerId: billingAccounts.stripeCustomerId,
+            stripeSubscriptionId: billingAccounts.stripeSubscriptionId,
+            subscriptionCanceledAt: sql<Date | null>`null`.as("subscription_canceled_at"),
+            attempts: sql<number>`0`.as("attempts"),
+            nextAttemptAt: sql<Date>`${now.getTime()}`.as("next_attempt_at"),
+            lastErrorCode: sql<string | null>`null`.as("last_error_code"),
+            createdAt: sql<Date>`${now.getTime()}`.as("created_at"),
+          })
+          .from(billingAccounts)
+          .where(open),
+      )
+      .onConflictDoNothing(),
+    ctx.db
+      .update(billingAccounts)
+      .set({ subscriptionStatus: null, planId: null, currentPeriodEnd: null, pastDueSince: null, lastEventAt: null, updatedAt: now, closedAt: now })
+      .where(open),
+    ctx.db.delete(checkoutClaims).where(and(eq(checkoutClaims.userId, userId), deleted)),
+  ] as const;
 }

@@ -1,6 +1,7 @@
-/** Billing: Stripe checkout and portal, signed webhooks, enforcement of a lapsed subscription, usage metering. */
-export { type BillingView, getBilling, openPortal, startCheckout } from "./checkout";
+/** Billing: Stripe checkout and portal, signed webhooks, enforcement of a lapsed subscription, usage metering, a deleted account's erasure at Stripe. */
+export { type BillingView, CHECKOUT_CLAIM_MS, getBilling, openPortal, startCheckout } from "./checkout";
 export { applyStripeEvent, type WebhookOutcome } from "./webhooks";
 export { disconnectUnentitledSessions } from "./enforcement";
 export { meterUsage } from "./metering";
-export { cancelSubscriptionOfDeletedAccount, eraseBillingDetails } from "./account-deletion";
+export { closeBillingAccount } from "./account-deletion";
+export { ERASURES_PER_TICK, eraseDeletedAccountsAtStripe } from "./stripe-erasure";

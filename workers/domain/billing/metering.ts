@@ -6,7 +6,8 @@
  * once; `reported_at` says what Stripe has. Stripe down → the rows stay unreported and the next
  * tick catches up, within Stripe's 35-day window; older rows are marked expired and logged.
  * Only sessions of accounts with a Stripe subscription are metered: an admin-granted plan
- * (users.plan_id, operators and comp accounts) is not billed.
+ * (users.plan_id, operators and comp accounts) is not billed, nor is a deleted account (its billing
+ * account is closed and its subscription canceled without a final invoice, decision record 0015).
  */
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { billingAccounts, usageRecords } from "../../../schema";
@@ -49,7 +50,7 @@ export async function recordUsage(ctx: DomainContext): Promise<number> {
        join billing_accounts b on b.user_id = s.user_id
        join users u on u.id = s.user_id
       where s.started_at is not null and s.started_at < ?1
-        and b.stripe_subscription_id is not null and u.plan_id is null
+        and b.stripe_subscription_id is not null and b.closed_at is null and u.plan_id is null
         and (s.ended_at is null or s.ended_at > ?2)`,
   )
     .bind(closedUntil, horizon)
@@ -90,7 +91,7 @@ export async function reportUsage(ctx: DomainContext, stripe: Stripe): Promise<R
   const due = await ctx.db
     .select({ record: usageRecords, customerId: billingAccounts.stripeCustomerId })
     .from(usageRecords)
-    .innerJoin(billingAccounts, eq(billingAccounts.userId, usageRecords.userId))
+    .innerJoin(billingAccounts, and(eq(billingAccounts.userId, usageRecords.userId), isNull(billingAccounts.closedAt)))
     .where(and(isNull(usageRecords.reportedAt), isNull(usageRecords.expiredAt)))
     .orderBy(asc(usageRecords.intervalStart))
     .limit(REPORT_BATCH);
