@@ -135,13 +135,15 @@ describe("a shell stays tied to the sign-in that opened it", () => {
     // A new sign-in's shell finds no trace of the old one's job.
     const again = await call("POST", "/v1/auth/login", { ip: user.ip, body: { login: user.username, password: user.password } });
     const next = await openShell(again.json.accessToken, sessionId, env);
+    // Each probe prints a numbered count; the TTY's echo of the command cannot match `nN=<digit>`.
+    const stillRunning = async (n: number) => {
+      next.term.send(`echo "n${n}=$(ps -o args | grep -c '^sleep 98765[3]')"\n`);
+      return new RegExp(`n${n}=(\\d)`).exec(await next.term.until(new RegExp(`n${n}=\\d`)))![1] !== "0";
+    };
+    let n = 0;
     const deadline = Date.now() + 10_000;
-    let ps = "";
-    do {
-      next.term.send("ps -o args | grep -c '^sleep 98765[3]'\n");
-      ps = await next.term.until(/\n0\r?\n|\n1\r?\n/);
-    } while (/\n1\r?\n/.test(ps.slice(-8)) && Date.now() < deadline);
-    expect(ps.slice(-8)).toMatch(/\n0\r?\n/);
+    while ((await stillRunning(++n)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await stillRunning(++n)).toBe(false);
     next.ws.close(1000);
   });
 
