@@ -1,13 +1,13 @@
 import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
-import { accessLogs, accountEvents, loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
+import { accessLogs, accountEvents, billingAccounts, loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
 import { accountEmails } from "../../adapters/email";
 import { auditEvent, auditEventWhere } from "../audit";
 import { closeBillingAccount } from "../billing";
 import type { DomainContext } from "../context";
 import { isUniqueViolation } from "../db";
 import { AppError, fieldError } from "../errors";
-import { findUser, liveUserQuery, noUser, type User } from "../owned";
-import { type Entitlement, type SubscriptionStanding, entitlementOf, subscriptionStandingQuery } from "../plans";
+import { findUser, noUser, type User } from "../owned";
+import { type Entitlement, type SubscriptionStanding, entitlementOf } from "../plans";
 import { setUsageLimit } from "../usage";
 import { destroyWorkspace } from "../workspaces";
 import { verifyPassword } from "./passwords";
@@ -32,27 +32,27 @@ export interface AccountView {
   usageLimitHours: number | null;
 }
 
-/** One round trip: the account, its pending address change and its subscription in one batch. */
+/** One statement: the live account, its pending address change and its subscription standing. */
 export async function getAccount(ctx: DomainContext, userId: string): Promise<AccountView> {
-  const [user, pending, subscription] = await ctx.db.batch([
-    liveUserQuery(ctx, userId),
-    ctx.db
+  const pending = ctx.db
     .select({ newEmail: singleUseTokens.newEmail })
     .from(singleUseTokens)
-    .where(
-      and(
-        eq(singleUseTokens.userId, userId),
-        eq(singleUseTokens.purpose, "change_email"),
-        isNull(singleUseTokens.usedAt),
-        gt(singleUseTokens.expiresAt, ctx.clock.now()),
-      ),
-    )
+    .where(and(eq(singleUseTokens.userId, userId), eq(singleUseTokens.purpose, "change_email"), isNull(singleUseTokens.usedAt), gt(singleUseTokens.expiresAt, ctx.clock.now())))
     .orderBy(sql`${singleUseTokens.createdAt} desc`)
-    .limit(1),
-    subscriptionStandingQuery(ctx, userId),
-  ]);
-  if (!user) throw noUser();
-  return toView(user, pending[0]?.newEmail ?? null, entitlementOf(ctx, user, subscription[0] ?? null));
+    .limit(1);
+  const [row] = await ctx.db
+    .select({
+      user: users,
+      pendingEmail: sql<string | null>`(${pending})`,
+      billing: { userId: billingAccounts.userId, status: billingAccounts.subscriptionStatus, planId: billingAccounts.planId, pastDueSince: billingAccounts.pastDueSince },
+    })
+    .from(users)
+    .leftJoin(billingAccounts, eq(billingAccounts.userId, users.id))
+    .where(and(eq(users.id, userId), isNull(users.deletedAt)))
+    .limit(1);
+  if (!row) throw noUser();
+  const subscription = row.billing ? { status: row.billing.status, planId: row.billing.planId, pastDueSince: row.billing.pastDueSince } : null;
+  return toView(row.user, row.pendingEmail, entitlementOf(ctx, row.user, subscription));
 }
 
 function toView(user: User, pendingEmail: string | null, { plan, restrictions, subscription }: Entitlement & { subscription: SubscriptionStanding | null }): AccountView {

@@ -3,8 +3,8 @@ import { billingAccounts } from "../../../schema";
 import type { DomainContext } from "../context";
 import { findPlan, type Plan } from "./catalog";
 
-/** What billing holds of the user's subscription (no row before the first checkout), as a query a caller may batch. */
-export const subscriptionStandingQuery = (ctx: DomainContext, userId: string) =>
+/** What billing holds of the user's subscription (no row before the first checkout). */
+const subscriptionStandingQuery = (ctx: DomainContext, userId: string) =>
   ctx.db
     .select({ status: billingAccounts.subscriptionStatus, planId: billingAccounts.planId, pastDueSince: billingAccounts.pastDueSince })
     .from(billingAccounts)
