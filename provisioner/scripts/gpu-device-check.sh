@@ -53,7 +53,7 @@ container_spec() {
     "IpcMode": "private",
     "Init": true,
     "NetworkMode": "ozk-tenant-$tenant",
-    "Mounts": [{ "Type": "volume", "Source": "ozk-ws-$workspace", "Target": "/workspace" }],
+    "Mounts": [{ "Type": "volume", "Source": "ozk-ws-$workspace", "Target": "/workspace", "VolumeOptions": { "NoCopy": true } }],
     "LogConfig": { "Type": "none", "Config": {} },
     "RestartPolicy": { "Name": "no" },
     "DeviceRequests": [{ "Driver": "nvidia", "Count": 0, "DeviceIDs": ["$gpu"], "Capabilities": [["gpu"]], "Options": {} }]

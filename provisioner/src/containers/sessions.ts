@@ -129,17 +129,20 @@ export type CreateResult = { created: boolean; container: SessionContainerDetail
  */
 export async function createSessionContainer(services: Services, input: CreateContainerInput): Promise<CreateResult> {
   const { docker } = services;
+  const workspaceOptions = { tenantId: input.tenantId, sizeMb: input.plan.workspaceMb };
   const { created, containerId } = await services.allocation.run(async () => {
     const existing = await findSessionContainer(docker, input.sessionId);
     if (existing) {
       if (existing.workspaceId !== input.workspaceId || existing.tenantId !== input.tenantId) {
         throw new ProvisionerError("container_exists");
       }
+      // Its disk may be unmounted (a host reboot) or smaller than the plan now says.
+      await ensureWorkspaceVolume(services, input.workspaceId, workspaceOptions);
       return { created: false, containerId: existing.containerId };
     }
     const others = await listSessionContainers(docker, { workspaceId: input.workspaceId });
     if (others.length > 0) throw new ProvisionerError("workspace_in_use", "another session's container mounts this workspace");
-    await ensureWorkspaceVolume(docker, input.workspaceId, input.tenantId);
+    await ensureWorkspaceVolume(services, input.workspaceId, workspaceOptions);
     await ensureTenantNetwork(docker, input.tenantId);
 
     let gpuIds: string[] = [];

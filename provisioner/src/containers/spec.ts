@@ -17,6 +17,18 @@ export const containerName = (sessionId: string) => `ozk-session-${sessionId}`;
 export const tenantNetworkName = (tenantId: string) => `ozk-tenant-${tenantId}`;
 export const workspaceVolumeName = (workspaceId: string) => `ozk-ws-${workspaceId}`;
 
+/**
+ * The workspace volume at /workspace, for session and transfer containers alike. NoCopy: Docker
+ * would otherwise copy the image's /workspace (its files and its owner) into an empty workspace.
+ */
+export const workspaceMount = (workspaceId: string) =>
+  ({
+    Type: "volume",
+    Source: workspaceVolumeName(workspaceId),
+    Target: WORKSPACE_MOUNT,
+    VolumeOptions: { NoCopy: true },
+  }) as Docker.MountSettings; // the typings require VolumeOptions fields that Docker treats as optional
+
 /** Tenant variables named NVIDIA_* (any case) could widen GPU access through the NVIDIA runtime: dropped. */
 export function tenantEnv(env: Readonly<Record<string, string>> | undefined): string[] {
   return Object.entries(env ?? {})
@@ -75,7 +87,7 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
       Init: true,
       // One user-defined bridge per tenant: never Docker's default bridge shared by everyone.
       NetworkMode: tenantNetworkName(tenantId),
-      Mounts: [{ Type: "volume", Source: workspaceVolumeName(workspaceId), Target: WORKSPACE_MOUNT }],
+      Mounts: [workspaceMount(workspaceId)],
       // policy §3: the host keeps no copy of what the workspace prints.
       LogConfig: { Type: "none", Config: {} },
       RestartPolicy: { Name: "no" },
