@@ -37,7 +37,8 @@ container_spec() {
 {
   "name": "ozk-session-$session",
   "Image": "$image",
-  "Env": ["NVIDIA_VISIBLE_DEVICES=$gpu"],
+  "User": "1000:1000",
+  "Env": ["HOME=/workspace", "NVIDIA_VISIBLE_DEVICES=$gpu"],
   "WorkingDir": "/workspace",
   "Tty": false,
   "OpenStdin": false,

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { containerName, tenantNetworkName, workspaceVolumeName } from "../src/containers/spec.ts";
-import { BROKEN_IMAGE, cpuPlan, docker, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
+import { BROKEN_IMAGE, cpuPlan, docker, execIn, startSession, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
 
 let provisioner: TestProvisioner;
 const made = tracker();
@@ -26,6 +26,7 @@ describe("POST /v1/containers: every container is isolated (policy §5)", () => 
     const info = await docker.getContainer(body.containerId as string).inspect();
     const host = info.HostConfig;
     expect(info.Name).toBe(`/${containerName(ids.sessionId)}`);
+    expect(info.Config.User).toBe("1000:1000");
     expect(host.Privileged).toBe(false);
     expect(host.CapDrop).toEqual(["ALL"]);
     expect(host.CapAdd ?? null).toBeNull();
@@ -49,6 +50,15 @@ describe("POST /v1/containers: every container is isolated (policy §5)", () => 
     const network = await docker.getNetwork(tenantNetworkName(ids.tenantId)).inspect();
     expect(network.Driver).toBe("bridge");
     expect(network.Labels).toMatchObject({ "ozekai.tenant": ids.tenantId });
+  });
+
+  it("runs the session as the unprivileged workspace user, never root, at home in its workspace", async () => {
+    const { containerId } = await startSession(provisioner, made);
+    expect((await execIn(containerId, ["id", "-u"])).trim()).toBe("1000");
+    expect((await execIn(containerId, ["sh", "-c", "whoami; echo $HOME"])).trim().split(/\s+/)).toEqual(["ozekai", "/workspace"]);
+    // PID 1's child, the image's command, runs as that user too (not only what is exec'ed).
+    expect(await execIn(containerId, ["sh", "-c", "ps -o user,comm | grep sleep"])).toMatch(/^\s*ozekai\s+sleep/m);
+    expect(await execIn(containerId, ["sh", "-c", "touch /workspace/mine && stat -c %u:%g /workspace /workspace/mine"])).toBe("1000:1000\r\n1000:1000\r\n");
   });
 
   it("strips tenant variables named NVIDIA_* in any case and keeps the others", async () => {

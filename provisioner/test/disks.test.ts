@@ -8,6 +8,7 @@ import tar from "tar-stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { workspaceVolumeName } from "../src/containers/spec.ts";
 import { diskPaths } from "../src/workspaces/disks.ts";
+import { workspaceOwnerOnHost } from "../src/workspaces/volumes.ts";
 import { cpuPlan, docker, execIn, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
 
 const run = promisify(execFile);
@@ -133,6 +134,19 @@ describe("a workspace's disk bounds what it holds", () => {
     } finally {
       await second.close();
     }
+  });
+
+  it("belongs on the host to the workspace user, shifted by the base of Docker's userns-remap", async () => {
+    const ids = made.session();
+    await createSession(provisioner, ids);
+    const { uid, gid } = await stat(diskOf(provisioner, ids.workspaceId).root);
+    expect({ uid, gid }).toEqual({ uid: 1000, gid: 1000 });
+    expect(workspaceOwnerOnHost({ SecurityOptions: ["name=seccomp,profile=default"], DockerRootDir: "/var/lib/docker" })).toEqual({ uid: 1000, gid: 1000 });
+    expect(workspaceOwnerOnHost({ SecurityOptions: ["name=seccomp,profile=default", "name=userns"], DockerRootDir: "/var/lib/docker/100000.100000" })).toEqual({
+      uid: 101000,
+      gid: 101000,
+    });
+    expect(() => workspaceOwnerOnHost({ SecurityOptions: ["name=userns"], DockerRootDir: "/srv/docker" })).toThrow();
   });
 
   it("is unmounted and deleted with its workspace", async () => {

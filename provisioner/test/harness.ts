@@ -12,8 +12,8 @@ import { deleteDisk, diskDirOf } from "../src/workspaces/disks.ts";
 
 /** The image the build script makes; global-setup.ts builds it when missing. */
 export const WORKSPACE_IMAGE = "ozekai/workspace:local";
-/** An image whose containers are created but cannot start (its user does not exist). */
-export const BROKEN_IMAGE = "ozekai/test-unstartable:local";
+/** An image whose containers are created but cannot start (a file where Docker mounts its init). */
+export const BROKEN_IMAGE = "ozekai/test-unstartable:no-sbin";
 
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 export const FAKE_NVIDIA_SMI_8X_H100 = fixture("nvidia-smi/fake-h100-8x.sh");

@@ -13,6 +13,15 @@ export const LABELS = {
 
 export const WORKSPACE_MOUNT = "/workspace";
 
+/**
+ * Every process of a session runs as this unprivileged user (the workspace image names it
+ * `ozekai`, home /workspace), never root: a container escape then lands as an ordinary user, and
+ * the workspace's files are its own. Numeric, so an image without that name still works.
+ */
+export const WORKSPACE_UID = 1000;
+export const WORKSPACE_GID = 1000;
+export const WORKSPACE_USER = `${WORKSPACE_UID}:${WORKSPACE_GID}`;
+
 export const containerName = (sessionId: string) => `ozk-session-${sessionId}`;
 export const tenantNetworkName = (tenantId: string) => `ozk-tenant-${tenantId}`;
 export const workspaceVolumeName = (workspaceId: string) => `ozk-ws-${workspaceId}`;
@@ -58,7 +67,10 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
   return {
     name: containerName(sessionId),
     Image: image,
+    User: WORKSPACE_USER,
     Env: [
+      // The only writable place that persists (the root file system is not the user's).
+      `HOME=${WORKSPACE_MOUNT}`,
       ...tenantEnv(input.env),
       // Our own value last: it overrides an image that ships NVIDIA_VISIBLE_DEVICES=all (the CUDA
       // images do), so a runtime configured to read it never exposes more than the allocated GPUs.

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { type Readable, Transform } from "node:stream";
 import tar from "tar-stream";
-import { WORKSPACE_MOUNT } from "../containers/spec.ts";
+import { WORKSPACE_GID, WORKSPACE_MOUNT, WORKSPACE_UID } from "../containers/spec.ts";
 import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { getArchive, putArchive } from "./docker-archive.ts";
@@ -36,7 +36,7 @@ const key = (segments: readonly string[]) => segments.join("/");
  * Every entry is checked and re-packed before Docker sees it: names must stay inside the
  * workspace, links must point inside it, nothing may be written through a link of the archive,
  * and only files, directories and links are accepted (no devices, no FIFOs). Modes lose their
- * setuid/setgid/sticky bits. The import streams: an archive refused midway keeps what came before
+ * setuid/setgid/sticky bits; every entry belongs to the workspace user. The import streams: an archive refused midway keeps what came before
  * the refused entry. A workspace it creates gets a disk of `sizeMb` (a restore passes the plan's).
  */
 export async function importArchive(
@@ -111,7 +111,8 @@ async function extractArchive(services: Services, workspaceId: string, body: Rea
       }
       if (throughLink(segments)) throw new ProvisionerError("unsafe_archive", "entry written through a symbolic link");
       const name = key(segments);
-      const common = { name, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime ?? new Date(), uid: header.uid ?? 0, gid: header.gid ?? 0 };
+      // Owned by the workspace user whatever the archive says: an import plants nothing the session cannot change, or that is root's.
+      const common = { name, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime ?? new Date(), uid: WORKSPACE_UID, gid: WORKSPACE_GID };
       switch (header.type) {
         case "file":
         case "contiguous-file": {

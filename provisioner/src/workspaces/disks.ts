@@ -12,6 +12,7 @@
 import { execFile } from "node:child_process";
 import { chown, mkdir, open, rm, stat, statfs, truncate } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
 import { KeyedMutex } from "../mutex.ts";
 
@@ -65,6 +66,15 @@ async function remove(dir: string): Promise<void> {
 const loopDevice = async (image: string) =>
   (await run("losetup", ["--associated", image, "--noheadings", "--output", "NAME"])).stdout.trim();
 
+/** True once the image's loop device is released; the kernel releases it a moment after the last mount goes (a container's namespace included). */
+async function released(image: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    if (!(await loopDevice(image))) return true;
+    await delay(100);
+  }
+  return false;
+}
+
 /** e2fsck -p: 1 says it fixed what it found, which is a checked file system too. */
 async function check(image: string): Promise<void> {
   try {
@@ -86,7 +96,7 @@ async function grow(dir: string, sizeMb: number): Promise<void> {
   if (before >= sizeMb * MIB) return;
   await run("umount", [mountpoint]);
   try {
-    if (await loopDevice(image)) return;
+    if (!(await released(image))) return;
     await truncate(image, sizeMb * MIB);
     try {
       await check(image); // resize2fs refuses a file system not checked since it was last mounted

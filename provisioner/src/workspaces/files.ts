@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { Readable } from "node:stream";
 import type Docker from "dockerode";
 import tar from "tar-stream";
-import { WORKSPACE_MOUNT } from "../containers/spec.ts";
+import { WORKSPACE_GID, WORKSPACE_MOUNT, WORKSPACE_UID } from "../containers/spec.ts";
 import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { getArchive, isDirectory, isRegularFile, isSymlink, type PathStat, putArchive, statPath } from "./docker-archive.ts";
@@ -54,11 +54,12 @@ export async function uploadFile(
     const hash = createHash("sha256");
     let written = 0;
     const writing = (async () => {
-      const mtime = new Date();
+      // The workspace user's, like everything in the workspace: the session can change what it uploaded.
+      const common = { mtime: new Date(), uid: WORKSPACE_UID, gid: WORKSPACE_GID };
       for (let depth = 1; depth < relative.length; depth++) {
-        pack.entry({ name: `${relative.slice(0, depth).join("/")}/`, type: "directory", mode: 0o755, mtime });
+        pack.entry({ ...common, name: `${relative.slice(0, depth).join("/")}/`, type: "directory", mode: 0o755 });
       }
-      const entry = pack.entry({ name: relative.join("/"), type: "file", size, mode: 0o644, mtime });
+      const entry = pack.entry({ ...common, name: relative.join("/"), type: "file", size, mode: 0o644 });
       const done = new Promise<void>((resolve, reject) => {
         entry.on("finish", resolve);
         entry.on("error", reject);

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type Docker from "dockerode";
-import { LABELS, workspaceMount, workspaceVolumeName } from "../containers/spec.ts";
+import { LABELS, WORKSPACE_GID, WORKSPACE_UID, WORKSPACE_USER, workspaceMount, workspaceVolumeName } from "../containers/spec.ts";
 import { dockerStatus, ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { createDisk, deleteDisk, diskDirOf, diskPaths, diskUsedBytes, openDisk } from "./disks.ts";
@@ -17,6 +17,18 @@ async function findVolume(docker: Docker, workspaceId: string): Promise<Docker.V
     if (dockerStatus(error) === 404) return null;
     throw error;
   }
+}
+
+/**
+ * The host's uid and gid for the workspace user. With user-namespace remapping (`userns-remap`,
+ * docs/deploy.md) container ids are shifted by the remap base, which Docker names its root
+ * directory after (`/var/lib/docker/100000.100000`); the archive API shifts what it writes itself.
+ */
+export function workspaceOwnerOnHost(info: { SecurityOptions?: string[]; DockerRootDir?: string }): { uid: number; gid: number } {
+  const remapped = info.SecurityOptions?.some((option) => option.split(",").includes("name=userns"));
+  const base = remapped ? /\/(\d+)\.(\d+)$/.exec(info.DockerRootDir ?? "") : null;
+  if (remapped && !base) throw new Error("Docker remaps users but its root directory does not name the remap base");
+  return { uid: WORKSPACE_UID + Number(base?.[1] ?? 0), gid: WORKSPACE_GID + Number(base?.[2] ?? 0) };
 }
 
 /** The volume's disk (disks.ts); null for a volume made before workspaces had disks, which Docker keeps on its own disk. */
@@ -39,7 +51,7 @@ export async function ensureWorkspaceVolume(services: Services, workspaceId: str
     return;
   }
   const disk = join(services.config.workspaceDir, workspaceId);
-  await createDisk(disk, sizeMb ?? DEFAULT_WORKSPACE_MB, { uid: 0, gid: 0 });
+  await createDisk(disk, sizeMb ?? DEFAULT_WORKSPACE_MB, workspaceOwnerOnHost(await services.docker.info()));
   try {
     await services.docker.createVolume({
       Name: workspaceVolumeName(workspaceId),
@@ -164,7 +176,8 @@ export type WorkspaceAppender = {
 
 /**
  * A container that appends its standard input to one file of the workspace (`cat >>`), for
- * resumable uploads: the archive API only writes whole files. It runs as root on a read-only root
+ * resumable uploads: the archive API only writes whole files. It runs as the workspace user (whose
+ * files they are; root without capabilities could not write them) on a read-only root
  * file system with no capability, no network and a few processes; the workspace is its only
  * writable mount, so a link planted in the path can only lead into the workspace or to nothing
  * writable. The path is an argument, never shell text.
@@ -173,7 +186,7 @@ export async function openWorkspaceAppender(services: Services, workspaceId: str
   const { container, release } = await createWorkspaceContainer(
     services,
     workspaceId,
-    { Cmd: ["sh", "-c", 'exec cat >> "$1"', "append", path], User: "0:0", OpenStdin: true, StdinOnce: true, AttachStdin: true },
+    { Cmd: ["sh", "-c", 'exec cat >> "$1"', "append", path], User: WORKSPACE_USER, OpenStdin: true, StdinOnce: true, AttachStdin: true },
     { ReadonlyRootfs: true, PidsLimit: 8, Memory: 64 * 1024 * 1024 },
   );
   try {
