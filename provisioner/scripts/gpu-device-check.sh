@@ -52,6 +52,8 @@ container_spec() {
     "NanoCpus": $((PLAN_CPUS * 1000000000)),
     "PidsLimit": $PLAN_PIDS,
     "IpcMode": "private",
+    "ReadonlyRootfs": true,
+    "Tmpfs": { "/tmp": "rw,exec,nosuid,nodev,size=$((PLAN_MEMORY_MB / 4))m,mode=1777" },
     "Init": true,
     "NetworkMode": "ozk-tenant-$tenant",
     "Mounts": [{ "Type": "volume", "Source": "ozk-ws-$workspace", "Target": "/workspace", "VolumeOptions": { "NoCopy": true } }],

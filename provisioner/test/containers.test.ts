@@ -61,6 +61,22 @@ describe("POST /v1/containers: every container is isolated (policy §5)", () => 
     expect(await execIn(containerId, ["sh", "-c", "touch /workspace/mine && stat -c %u:%g /workspace /workspace/mine"])).toBe("1000:1000\r\n1000:1000\r\n");
   });
 
+  it("writes nothing to the container's layer on the host: a read-only image, a tmpfs /tmp bounded by a quarter of the plan's memory", async () => {
+    const { containerId } = await startSession(provisioner, made); // 128 MiB of memory
+    const info = await docker.getContainer(containerId).inspect();
+    expect(info.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(await execIn(containerId, ["sh", "-c", "echo x > /outside 2>&1; echo x > /etc/outside 2>&1; echo rc=$?"])).toMatch(/Read-only file system[\s\S]*rc=1/);
+    const tmp = await execIn(containerId, ["sh", "-c", "df -k /tmp | tail -1; dd if=/dev/zero of=/tmp/fill bs=1M count=64 2>&1; echo rc=$?"]);
+    expect(tmp).toMatch(/^tmpfs\s+32768\s/m);
+    expect(tmp).toContain("No space left on device");
+    expect(tmp).toContain("rc=1");
+    // Programs may run from /tmp (compilers and JITs put what they build there).
+    expect(await execIn(containerId, ["sh", "-c", "rm /tmp/fill && cp /bin/busybox /tmp/echo && /tmp/echo ran"])).toContain("ran");
+    // The layer holds only the mount points Docker made (its init among them), nothing the session wrote.
+    const changes = ((await docker.getContainer(containerId).changes()) as { Path: string }[] | null) ?? [];
+    expect(changes.map((change) => change.Path).filter((path) => !["/tmp", "/workspace", "/sbin", "/sbin/docker-init"].includes(path))).toEqual([]);
+  });
+
   it("strips tenant variables named NVIDIA_* in any case and keeps the others", async () => {
     const ids = made.session();
     const env = { NVIDIA_VISIBLE_DEVICES: "all", nvidia_driver_capabilities: "all", Nvidia_Require_Cuda: "x", MY_VAR: "kept", PATH_EXTRA: "/opt" };

@@ -64,6 +64,9 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
   const { sessionId, workspaceId, tenantId, image, plan, gpuIds } = input;
   if (gpuIds.length !== plan.gpuCount) throw new Error("GPU ids do not match the plan's GPU count");
   const memoryBytes = plan.memoryMb * 1024 * 1024;
+  // In memory, charged to the container's own limit: a quarter of it, so a full /tmp is ENOSPC,
+  // never the out-of-memory kill it would be at the plan's whole memory.
+  const tmpMb = Math.max(16, Math.floor(plan.memoryMb / 4));
   return {
     name: containerName(sessionId),
     Image: image,
@@ -94,6 +97,11 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
       NanoCpus: Math.round(plan.cpus * 1e9),
       PidsLimit: plan.pidsLimit,
       IpcMode: "private",
+      // Nothing a session writes lands in its container's layer on the host's disk (overlay2 has
+      // no size limit without xfs project quotas): the image is read-only, /workspace is the
+      // workspace's bounded disk and /tmp a bounded tmpfs (exec: compilers and JITs run from it).
+      ReadonlyRootfs: true,
+      Tmpfs: { "/tmp": `rw,exec,nosuid,nodev,size=${tmpMb}m,mode=1777` },
       // docker-init as PID 1: reaps the session's orphans and passes the stop signal on, so a
       // disconnect does not wait out the kill timeout.
       Init: true,
