@@ -29,6 +29,11 @@ export type ProvisionerConfig = {
    * workspaces can never fill the disk the host and Docker run from.
    */
   workspaceDir: string;
+  /**
+   * PROVISIONER_ALLOW_OPEN_NETWORK=1: serve even without the network guard's iptables rules (a
+   * development machine without root). Honoured only while listening on loopback.
+   */
+  allowOpenNetwork: boolean;
 };
 
 export const DEFAULT_PORT = 8790;
@@ -46,5 +51,6 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     helperImage: env.WORKSPACE_HELPER_IMAGE || DEFAULT_HELPER_IMAGE,
     stateDir,
     workspaceDir: env.PROVISIONER_WORKSPACE_DIR || join(stateDir, "workspaces"),
+    allowOpenNetwork: env.PROVISIONER_ALLOW_OPEN_NETWORK === "1",
   };
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { exportJWK, generateKeyPair } from "jose";
 import { importProvisionerPublicKey, signProvisionerRequest } from "../src/auth.ts";
+import type { Iptables } from "../src/containers/network-guard.ts";
 import { LABELS, tenantNetworkName, workspaceVolumeName } from "../src/containers/spec.ts";
 import { type RunningProvisioner, startProvisioner } from "../src/server.ts";
 import { deleteDisk, diskDirOf } from "../src/workspaces/disks.ts";
@@ -46,19 +47,26 @@ export async function workerKeys() {
 }
 
 /** Starts a provisioner in this process on an ephemeral loopback port. */
-export async function startTestProvisioner(options: { nvidiaSmi?: string; stateDir?: string } = {}): Promise<TestProvisioner> {
+export async function startTestProvisioner(
+  options: { nvidiaSmi?: string; stateDir?: string; iptables?: Iptables; allowOpenNetwork?: boolean } = {},
+): Promise<TestProvisioner> {
   const { privateKey, publicJwk } = await workerKeys();
   // Its own state directory unless a test restarts a provisioner on the same one.
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), "ozk-provisioner-")));
-  const running = await startProvisioner({
-    port: 0,
-    publicKey: await importProvisionerPublicKey(publicJwk),
-    nvidiaSmi: options.nvidiaSmi ?? NO_NVIDIA_SMI,
-    dockerSocket: "/var/run/docker.sock",
-    helperImage: WORKSPACE_IMAGE,
-    stateDir,
-    workspaceDir: join(stateDir, "workspaces"),
-  });
+  const running = await startProvisioner(
+    {
+      port: 0,
+      publicKey: await importProvisionerPublicKey(publicJwk),
+      nvidiaSmi: options.nvidiaSmi ?? NO_NVIDIA_SMI,
+      dockerSocket: "/var/run/docker.sock",
+      helperImage: WORKSPACE_IMAGE,
+      stateDir,
+      workspaceDir: join(stateDir, "workspaces"),
+      allowOpenNetwork: options.allowOpenNetwork ?? false,
+    },
+    // The real iptables unless a test fakes it: the network guard's rules are installed on this host.
+    options.iptables ? { iptables: options.iptables } : {},
+  );
   const token = (method: string, path: string) => signProvisionerRequest(privateKey, method, path);
   const request: TestProvisioner["request"] = async (method, path, init = {}) => {
     const pathOnly = path.split("?")[0] ?? path;

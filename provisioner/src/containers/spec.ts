@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import type { Plan } from "../../../contract/provisioner.ts";
 
@@ -24,6 +25,14 @@ export const WORKSPACE_USER = `${WORKSPACE_UID}:${WORKSPACE_GID}`;
 
 export const containerName = (sessionId: string) => `ozk-session-${sessionId}`;
 export const tenantNetworkName = (tenantId: string) => `ozk-tenant-${tenantId}`;
+/**
+ * The host interface of the tenant's bridge: `ozk` and 12 hex digits of the tenant id's SHA-256
+ * (Linux allows 15 characters), so the network guard's iptables rules match every tenant bridge
+ * as `ozk+` and nothing else (network-guard.ts).
+ */
+export const tenantBridgeName = (tenantId: string) => `ozk${createHash("sha256").update(tenantId).digest("hex").slice(0, 12)}`;
+/** The network option that names a bridge's host interface. */
+export const BRIDGE_NAME_OPTION = "com.docker.network.bridge.name";
 export const workspaceVolumeName = (workspaceId: string) => `ozk-ws-${workspaceId}`;
 
 /**
