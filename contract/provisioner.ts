@@ -27,6 +27,12 @@ const ImageSchema = z
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
+/** The most a workspace may hold, in MiB: the size of its disk on the host. */
+export const WorkspaceMbSchema = z.number().int().min(64).max(64 * 1024 * 1024);
+
+/** On `PUT /v1/workspaces/{id}/archive`: the size of the workspace the import creates (a restore gives the plan's). */
+export const WORKSPACE_MB_HEADER = "X-Workspace-Mb";
+
 /** What a session's container is given: the plan's resources. */
 export const PlanSchema = z
   .object({
@@ -38,6 +44,8 @@ export const PlanSchema = z
     cpus: z.number().positive().max(512),
     memoryMb: z.number().int().min(64).max(4 * 1024 * 1024),
     pidsLimit: z.number().int().min(16).max(1_000_000),
+    /** Its workspace's size; the host picks one when absent. A larger size grows the disk, a smaller one leaves it. */
+    workspaceMb: WorkspaceMbSchema.optional(),
   })
   .strict()
   .refine((plan) => plan.gpuCount === 0 || plan.gpuType !== undefined, {
@@ -169,6 +177,7 @@ export const HOST_ERROR_CODES = {
   range_not_satisfiable: { status: 416, title: "The requested range is outside the file" },
   upgrade_required: { status: 426, title: "This endpoint is a WebSocket" },
   image_unavailable: { status: 422, title: "The image is not present on this host" },
+  workspace_full: { status: 507, title: "The workspace's disk is full: its plan's size is reached" },
   archive_checksum_mismatch: { status: 422, title: "The archive's SHA-256 is not the one announced; the workspace was deleted" },
   container_start_failed: { status: 502, title: "The container could not be started" },
   docker_unavailable: { status: 503, title: "The Docker engine is not reachable" },

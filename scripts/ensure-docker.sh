@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
 # Makes a Docker engine reachable for the provisioner (tests and local dev): installs Debian's
-# docker.io and busybox-static when missing (as root), starts dockerd when it is not running, and
-# builds the local workspace image (no registry is used). Prints why when it cannot.
+# docker.io, busybox-static and the disk tools the provisioner runs when missing (as root), starts
+# dockerd when it is not running, and builds the local workspace image (no registry is used).
+# Prints why when it cannot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
-if ! command -v dockerd >/dev/null || [ ! -x /usr/bin/busybox ]; then
-  echo "ensure-docker: installing docker.io and busybox-static from Debian's packages"
+# The provisioner makes each workspace's disk with mkfs.ext4/e2fsck/resize2fs (e2fsprogs) and
+# mount/umount/losetup (mount, util-linux), and guards tenant networks with iptables.
+missing=()
+command -v dockerd >/dev/null || missing+=(docker.io)
+[ -x /usr/bin/busybox ] || missing+=(busybox-static)
+command -v mkfs.ext4 >/dev/null && command -v e2fsck >/dev/null && command -v resize2fs >/dev/null || missing+=(e2fsprogs)
+command -v mount >/dev/null && command -v umount >/dev/null || missing+=(mount)
+command -v losetup >/dev/null || missing+=(util-linux)
+command -v iptables >/dev/null || missing+=(iptables)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "ensure-docker: installing ${missing[*]} from Debian's packages"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq docker.io busybox-static >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if ! docker info >/dev/null 2>&1; then

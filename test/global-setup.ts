@@ -15,6 +15,7 @@ import { exportJWK, generateKeyPair } from "jose";
 import type { TestProject } from "vitest/node";
 import { loadConfig } from "../provisioner/src/config.ts";
 import { startProvisioner } from "../provisioner/src/server.ts";
+import { removeWorkspacesIn } from "../provisioner/test/harness.ts";
 import { startFakeStripe } from "./fake-stripe.ts";
 
 /** The image the Worker asks for (WORKSPACE_IMAGE in wrangler.toml), built locally when missing. */
@@ -48,6 +49,8 @@ export default async function setup(project: TestProject) {
     await fakeStripe.close();
     await failingStripe.close();
     await provisioner.close();
+    // Workspace disks are loop mounts: unmounted (with their volumes) before the directory goes.
+    await removeWorkspacesIn(config.workspaceDir);
     await closeHangingServer?.();
     await rm(stateDir, { recursive: true, force: true });
   };

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the local workspace image `ozekai/workspace:local` without any image registry: a root fs
 # made of Debian's static busybox (package busybox-static, /usr/bin/busybox) and its applet links,
-# imported with `docker import`. Idempotent: does nothing when the image already exists and was
-# built from the same busybox binary (the binary's sha256 is kept as an image label).
+# imported with `docker import`, with the unprivileged user sessions run as (`ozekai`, uid 1000,
+# home /workspace: WORKSPACE_USER in provisioner/src/containers/spec.ts). Idempotent: does nothing
+# when the image already exists and was built from the same busybox binary with that user (both
+# kept as image labels).
 #
 #   bash provisioner/scripts/build-workspace-image.sh [IMAGE]      (default ozekai/workspace:local)
 #   FORCE=1 ...                                                    rebuild even when up to date
@@ -28,8 +30,9 @@ if ! is_static; then
 fi
 
 digest="$(sha256sum "$busybox" | cut -d' ' -f1)"
-current="$(docker image inspect --format '{{ index .Config.Labels "ozekai.busybox-sha256" }}' "$image" 2>/dev/null || true)"
-if [ "${FORCE:-0}" != 1 ] && [ "$current" = "$digest" ]; then
+user="ozekai:1000:1000"
+current="$(docker image inspect --format '{{ index .Config.Labels "ozekai.busybox-sha256" }} {{ index .Config.Labels "ozekai.workspace-user" }}' "$image" 2>/dev/null || true)"
+if [ "${FORCE:-0}" != 1 ] && [ "$current" = "$digest $user" ]; then
   echo "build-workspace-image: $image is up to date"
   exit 0
 fi
@@ -43,8 +46,8 @@ cp "$busybox" "$rootfs/bin/busybox"
 "$busybox" --list-full | while read -r applet; do
   [ -e "$rootfs/$applet" ] || ln -s /bin/busybox "$rootfs/$applet"
 done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
-printf 'root:x:0:\n' >"$rootfs/etc/group"
+printf 'root:x:0:0:root:/root:/bin/sh\nozekai:x:1000:1000:ozekai:/workspace:/bin/sh\n' >"$rootfs/etc/passwd"
+printf 'root:x:0:\nozekai:x:1000:\n' >"$rootfs/etc/group"
 
 # Sorted, fixed owner and mtime: the same busybox gives the same layer.
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2000-01-01 00:00Z' -C "$rootfs" -cf - . |
@@ -53,5 +56,6 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2000-01-01 00:00Z' 
     --change 'WORKDIR /workspace' \
     --change 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root' \
     --change "LABEL ozekai.busybox-sha256=$digest" \
+    --change "LABEL ozekai.workspace-user=$user" \
     - "$image" >/dev/null
 echo "build-workspace-image: built $image"

@@ -37,7 +37,8 @@ container_spec() {
 {
   "name": "ozk-session-$session",
   "Image": "$image",
-  "Env": ["NVIDIA_VISIBLE_DEVICES=$gpu"],
+  "User": "1000:1000",
+  "Env": ["HOME=/workspace", "NVIDIA_VISIBLE_DEVICES=$gpu"],
   "WorkingDir": "/workspace",
   "Tty": false,
   "OpenStdin": false,
@@ -51,9 +52,11 @@ container_spec() {
     "NanoCpus": $((PLAN_CPUS * 1000000000)),
     "PidsLimit": $PLAN_PIDS,
     "IpcMode": "private",
+    "ReadonlyRootfs": true,
+    "Tmpfs": { "/tmp": "rw,exec,nosuid,nodev,size=$((PLAN_MEMORY_MB / 4))m,mode=1777" },
     "Init": true,
     "NetworkMode": "ozk-tenant-$tenant",
-    "Mounts": [{ "Type": "volume", "Source": "ozk-ws-$workspace", "Target": "/workspace" }],
+    "Mounts": [{ "Type": "volume", "Source": "ozk-ws-$workspace", "Target": "/workspace", "VolumeOptions": { "NoCopy": true } }],
     "LogConfig": { "Type": "none", "Config": {} },
     "RestartPolicy": { "Name": "no" },
     "DeviceRequests": [{ "Driver": "nvidia", "Count": 0, "DeviceIDs": ["$gpu"], "Capabilities": [["gpu"]], "Options": {} }]

@@ -8,3 +8,17 @@ export class Mutex {
     return result;
   }
 }
+
+/** One Mutex per key (a workspace): tasks on the same key run one at a time, other keys run alongside. */
+export class KeyedMutex {
+  readonly #locks = new Map<string, Mutex>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    let lock = this.#locks.get(key);
+    if (!lock) {
+      lock = new Mutex();
+      this.#locks.set(key, lock);
+    }
+    return lock.run(task);
+  }
+}

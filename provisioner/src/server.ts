@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type Docker from "dockerode";
 import { LISTEN_HOST, type ProvisionerConfig } from "./config.ts";
+import { guardTenantNetworks, type Iptables, runIptables } from "./containers/network-guard.ts";
 import { newApp } from "./http/app.ts";
 import { createServices, type Services } from "./services.ts";
 import { attachShell } from "./shell.ts";
@@ -17,8 +18,12 @@ export type RunningProvisioner = {
   close: () => Promise<void>;
 };
 
-/** Starts the HTTP service on 127.0.0.1 (never another address) and the shell WebSocket on it. */
-export async function startProvisioner(config: ProvisionerConfig, options: { docker?: Docker } = {}): Promise<RunningProvisioner> {
+/**
+ * Starts the HTTP service on 127.0.0.1 (never another address) and the shell WebSocket on it,
+ * once tenant networks are guarded (network-guard.ts): it throws, and never listens, otherwise.
+ */
+export async function startProvisioner(config: ProvisionerConfig, options: { docker?: Docker; iptables?: Iptables } = {}): Promise<RunningProvisioner> {
+  await guardTenantNetworks({ iptables: options.iptables ?? runIptables, listenHost: LISTEN_HOST, allowOpenNetwork: config.allowOpenNetwork });
   const services = createServices(config, options.docker);
   await pruneStaleHelpers(services.docker).catch(() => undefined); // Docker may come up later
   const app = newApp(services);

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { verifyProvisionerRequest } from "./auth.ts";
 import { findSessionContainer } from "./containers/sessions.ts";
-import { WORKSPACE_MOUNT } from "./containers/spec.ts";
+import { WORKSPACE_MOUNT, WORKSPACE_USER } from "./containers/spec.ts";
 import { isDockerUnreachable, ProvisionerError } from "./errors.ts";
 import { logUnexpected, problemBody } from "./http/problem.ts";
 import { signedPath } from "./http/router.ts";
@@ -65,7 +65,7 @@ export function attachShell(server: Server, services: Services): WebSocketServer
  * ends. Closing the TTY does not do this in Docker (the shim keeps the terminal open), so a
  * foreground job kept running after the bridge closed. What a user deliberately detached (nohup,
  * setsid, a tmux server) survives, as on any host. The shell is found by a random marker in its
- * environment; pid 1's session is never a target. Runs as the container's user, so it can signal
+ * environment; pid 1's session is never a target. Runs as the shell's user, so it can signal
  * nothing the shell could not.
  */
 const HANG_UP_SCRIPT = `
@@ -88,7 +88,12 @@ kill -KILL $leaders 2>/dev/null
 true`;
 
 async function hangUpShell(services: Services, containerId: string, marker: string): Promise<void> {
-  const exec = await services.docker.getContainer(containerId).exec({ Cmd: ["sh", "-c", HANG_UP_SCRIPT, "hang-up", marker], AttachStdout: false, AttachStderr: false });
+  const exec = await services.docker.getContainer(containerId).exec({
+    Cmd: ["sh", "-c", HANG_UP_SCRIPT, "hang-up", marker],
+    User: WORKSPACE_USER,
+    AttachStdout: false,
+    AttachStderr: false,
+  });
   await exec.start({ Detach: true });
 }
 
@@ -110,6 +115,7 @@ async function bridge(services: Services, ws: WebSocket, containerId: string, se
     AttachStderr: true,
     Tty: true,
     Privileged: false,
+    User: WORKSPACE_USER, // as the session's own processes, whatever the image says
     Env: ["TERM=xterm-256color", `OZEKAI_SHELL=${marker}`],
     WorkingDir: WORKSPACE_MOUNT,
   });

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { containerName, tenantNetworkName, workspaceVolumeName } from "../src/containers/spec.ts";
-import { BROKEN_IMAGE, cpuPlan, docker, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
+import { BROKEN_IMAGE, cpuPlan, docker, execIn, startSession, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
 
 let provisioner: TestProvisioner;
 const made = tracker();
@@ -26,6 +26,7 @@ describe("POST /v1/containers: every container is isolated (policy §5)", () => 
     const info = await docker.getContainer(body.containerId as string).inspect();
     const host = info.HostConfig;
     expect(info.Name).toBe(`/${containerName(ids.sessionId)}`);
+    expect(info.Config.User).toBe("1000:1000");
     expect(host.Privileged).toBe(false);
     expect(host.CapDrop).toEqual(["ALL"]);
     expect(host.CapAdd ?? null).toBeNull();
@@ -49,6 +50,31 @@ describe("POST /v1/containers: every container is isolated (policy §5)", () => 
     const network = await docker.getNetwork(tenantNetworkName(ids.tenantId)).inspect();
     expect(network.Driver).toBe("bridge");
     expect(network.Labels).toMatchObject({ "ozekai.tenant": ids.tenantId });
+  });
+
+  it("runs the session as the unprivileged workspace user, never root, at home in its workspace", async () => {
+    const { containerId } = await startSession(provisioner, made);
+    expect((await execIn(containerId, ["id", "-u"])).trim()).toBe("1000");
+    expect((await execIn(containerId, ["sh", "-c", "whoami; echo $HOME"])).trim().split(/\s+/)).toEqual(["ozekai", "/workspace"]);
+    // PID 1's child, the image's command, runs as that user too (not only what is exec'ed).
+    expect(await execIn(containerId, ["sh", "-c", "ps -o user,comm | grep sleep"])).toMatch(/^\s*ozekai\s+sleep/m);
+    expect(await execIn(containerId, ["sh", "-c", "touch /workspace/mine && stat -c %u:%g /workspace /workspace/mine"])).toBe("1000:1000\r\n1000:1000\r\n");
+  });
+
+  it("writes nothing to the container's layer on the host: a read-only image, a tmpfs /tmp bounded by a quarter of the plan's memory", async () => {
+    const { containerId } = await startSession(provisioner, made); // 128 MiB of memory
+    const info = await docker.getContainer(containerId).inspect();
+    expect(info.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(await execIn(containerId, ["sh", "-c", "echo x > /outside 2>&1; echo x > /etc/outside 2>&1; echo rc=$?"])).toMatch(/Read-only file system[\s\S]*rc=1/);
+    const tmp = await execIn(containerId, ["sh", "-c", "df -k /tmp | tail -1; dd if=/dev/zero of=/tmp/fill bs=1M count=64 2>&1; echo rc=$?"]);
+    expect(tmp).toMatch(/^tmpfs\s+32768\s/m);
+    expect(tmp).toContain("No space left on device");
+    expect(tmp).toContain("rc=1");
+    // Programs may run from /tmp (compilers and JITs put what they build there).
+    expect(await execIn(containerId, ["sh", "-c", "rm /tmp/fill && cp /bin/busybox /tmp/echo && /tmp/echo ran"])).toContain("ran");
+    // The layer holds only the mount points Docker made (its init among them), nothing the session wrote.
+    const changes = ((await docker.getContainer(containerId).changes()) as { Path: string }[] | null) ?? [];
+    expect(changes.map((change) => change.Path).filter((path) => !["/tmp", "/workspace", "/sbin", "/sbin/docker-init"].includes(path))).toEqual([]);
   });
 
   it("strips tenant variables named NVIDIA_* in any case and keeps the others", async () => {

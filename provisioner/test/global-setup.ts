@@ -3,6 +3,7 @@ import { chmod } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import Docker from "dockerode";
+import { BROKEN_IMAGE } from "./harness.ts";
 
 const run = promisify(execFile);
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -21,12 +22,13 @@ export default async function setup(): Promise<void> {
     );
   }
   await run("bash", [here("../scripts/build-workspace-image.sh"), "ozekai/workspace:local"]);
-  // An image whose user does not exist: its containers are created, then fail to start (the
-  // runtime cannot set up the process), whatever runs as PID 1.
+  // An image with a file where Docker mounts its init (/sbin/docker-init): its containers are
+  // created, then fail to start (a file cannot hold a mount), whatever user they run as.
   await run("bash", [
     "-c",
-    `docker image inspect ozekai/test-unstartable:local >/dev/null 2>&1 ||
-     tar -cf - -T /dev/null | docker import --change 'USER no-such-user' --change 'CMD ["/nonexistent-command"]' - ozekai/test-unstartable:local >/dev/null`,
+    `docker image inspect ${BROKEN_IMAGE} >/dev/null 2>&1 || {
+       dir="$(mktemp -d)" && touch "$dir/sbin" &&
+       tar -C "$dir" -cf - sbin | docker import --change 'CMD ["/nonexistent-command"]' - ${BROKEN_IMAGE} >/dev/null; status=$?; rm -rf "$dir"; exit $status; }`,
   ]);
   // Git keeps the executable bit, but a checkout through other tools may not.
   await chmod(here("./fixtures/nvidia-smi/fake-h100-8x.sh"), 0o755);

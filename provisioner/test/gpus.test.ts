@@ -61,7 +61,7 @@ describe("containerSpec (pure)", () => {
   it("has no device request for a CPU plan and hides every GPU from the runtime", () => {
     const spec = containerSpec({ ...base, plan: cpuPlan, gpuIds: [], env: { NVIDIA_VISIBLE_DEVICES: "all" } });
     expect(spec.HostConfig?.DeviceRequests).toBeUndefined();
-    expect(spec.Env).toEqual(["NVIDIA_VISIBLE_DEVICES=void"]);
+    expect(spec.Env).toEqual(["HOME=/workspace", "NVIDIA_VISIBLE_DEVICES=void"]);
   });
 
   it("refuses GPU ids that do not match the plan", () => {

@@ -6,13 +6,15 @@ import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { exportJWK, generateKeyPair } from "jose";
 import { importProvisionerPublicKey, signProvisionerRequest } from "../src/auth.ts";
+import type { Iptables } from "../src/containers/network-guard.ts";
 import { LABELS, tenantNetworkName, workspaceVolumeName } from "../src/containers/spec.ts";
 import { type RunningProvisioner, startProvisioner } from "../src/server.ts";
+import { deleteDisk, diskDirOf } from "../src/workspaces/disks.ts";
 
 /** The image the build script makes; global-setup.ts builds it when missing. */
 export const WORKSPACE_IMAGE = "ozekai/workspace:local";
-/** An image whose containers are created but cannot start (its user does not exist). */
-export const BROKEN_IMAGE = "ozekai/test-unstartable:local";
+/** An image whose containers are created but cannot start (a file where Docker mounts its init). */
+export const BROKEN_IMAGE = "ozekai/test-unstartable:no-sbin";
 
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 export const FAKE_NVIDIA_SMI_8X_H100 = fixture("nvidia-smi/fake-h100-8x.sh");
@@ -45,17 +47,26 @@ export async function workerKeys() {
 }
 
 /** Starts a provisioner in this process on an ephemeral loopback port. */
-export async function startTestProvisioner(options: { nvidiaSmi?: string; stateDir?: string } = {}): Promise<TestProvisioner> {
+export async function startTestProvisioner(
+  options: { nvidiaSmi?: string; stateDir?: string; iptables?: Iptables; allowOpenNetwork?: boolean } = {},
+): Promise<TestProvisioner> {
   const { privateKey, publicJwk } = await workerKeys();
-  const running = await startProvisioner({
-    port: 0,
-    publicKey: await importProvisionerPublicKey(publicJwk),
-    nvidiaSmi: options.nvidiaSmi ?? NO_NVIDIA_SMI,
-    dockerSocket: "/var/run/docker.sock",
-    helperImage: WORKSPACE_IMAGE,
-    // Its own state directory unless a test restarts a provisioner on the same one.
-    stateDir: options.stateDir ?? (await mkdtemp(join(tmpdir(), "ozk-provisioner-"))),
-  });
+  // Its own state directory unless a test restarts a provisioner on the same one.
+  const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), "ozk-provisioner-")));
+  const running = await startProvisioner(
+    {
+      port: 0,
+      publicKey: await importProvisionerPublicKey(publicJwk),
+      nvidiaSmi: options.nvidiaSmi ?? NO_NVIDIA_SMI,
+      dockerSocket: "/var/run/docker.sock",
+      helperImage: WORKSPACE_IMAGE,
+      stateDir,
+      workspaceDir: join(stateDir, "workspaces"),
+      allowOpenNetwork: options.allowOpenNetwork ?? false,
+    },
+    // The real iptables unless a test fakes it: the network guard's rules are installed on this host.
+    options.iptables ? { iptables: options.iptables } : {},
+  );
   const token = (method: string, path: string) => signProvisionerRequest(privateKey, method, path);
   const request: TestProvisioner["request"] = async (method, path, init = {}) => {
     const pathOnly = path.split("?")[0] ?? path;
@@ -87,20 +98,39 @@ export async function cleanup(ids: { sessions?: string[]; workspaces?: string[];
   }
 }
 
-/** A transfer helper may still be on its way out when a test ends: retry while the volume is in use. */
+/**
+ * Removes the volume and its disk. A transfer helper may still be on its way out when a test ends:
+ * retry while the volume is in use.
+ */
 async function removeVolume(name: string): Promise<void> {
-  for (let attempt = 0; attempt < 20; attempt++) {
+  let disk: string | null;
+  try {
+    disk = diskDirOf((await docker.getVolume(name).inspect()).Options?.device);
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return;
+    throw error;
+  }
+  for (let attempt = 0; ; attempt++) {
     const users = await docker.listContainers({ all: true, filters: { volume: [name] } });
     await Promise.all(users.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
     try {
       await docker.getVolume(name).remove();
-      return;
+      break;
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return;
+      if ((error as { statusCode?: number }).statusCode === 404) break;
+      if (attempt === 20) throw new Error(`test cleanup could not remove volume ${name}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
-  throw new Error(`test cleanup could not remove volume ${name}`);
+  if (disk) await deleteDisk(disk);
+}
+
+/** Removes every workspace whose disk lies in `workspaceDir`, with its containers: what a test run left. */
+export async function removeWorkspacesIn(workspaceDir: string): Promise<void> {
+  const { Volumes } = await docker.listVolumes({ filters: { label: [LABELS.workspace] } });
+  for (const volume of Volumes ?? []) {
+    if (diskDirOf(volume.Options?.device)?.startsWith(`${workspaceDir}/`)) await removeVolume(volume.Name);
+  }
 }
 
 /** Collects the ids a test file uses and removes them all at the end. */

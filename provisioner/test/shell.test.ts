@@ -68,6 +68,14 @@ describe("shell WebSocket bridged to docker exec with a TTY", () => {
     expect(await output).toContain("42hello");
   });
 
+  it("runs as the workspace user, never root", async () => {
+    const { sessionId } = await runningSession();
+    const ws = await connect(sessionId);
+    const output = waitForOutput(ws, /as=\d+:\S+/);
+    ws.send(Buffer.from('echo "as=$(id -u):$HOME"\n'), { binary: true });
+    expect(await output).toContain("as=1000:/workspace");
+  });
+
   it("resizes the terminal from a JSON text frame", async () => {
     const { sessionId } = await runningSession();
     const ws = await connect(sessionId);
@@ -81,7 +89,7 @@ describe("shell WebSocket bridged to docker exec with a TTY", () => {
   it("counts an attached shell in the metrics, for the idle check", async () => {
     const { sessionId } = await runningSession();
     const ws = await connect(sessionId);
-    await waitForOutput(ws, /#/); // the prompt: the shell is attached
+    await waitForOutput(ws, /\$ /); // the prompt (a user's, not root's #): the shell is attached
     const attached = async () => {
       const metrics = (await (await provisioner.request("GET", "/v1/metrics")).json()) as HostMetrics;
       return metrics.containers.find((c) => c.sessionId === sessionId)?.shell;

@@ -64,6 +64,20 @@ describe("upload and download", () => {
     expect(await execIn(containerId, ["sha256sum", "/workspace/data/sub/model.bin"])).toContain(sha256(data));
   });
 
+  it("gives what it writes to the workspace user, who can change it; an import's owners are not kept", async () => {
+    const { workspaceId, containerId } = await session();
+    expect((await put(workspaceId, "dir/a.txt", Buffer.from("one"))).status).toBe(201);
+    const archive = await tarOf([{ header: { name: "root.txt", uid: 0, gid: 0 }, body: Buffer.from("root's?") }]);
+    expect((await provisioner.request("PUT", `/v1/workspaces/${workspaceId}/archive`, { raw: archive })).status).toBe(200);
+    expect(await execIn(containerId, ["stat", "-c", "%u:%g %n", "/workspace/dir", "/workspace/dir/a.txt", "/workspace/root.txt"])).toBe(
+      "1000:1000 /workspace/dir\r\n1000:1000 /workspace/dir/a.txt\r\n1000:1000 /workspace/root.txt\r\n",
+    );
+    expect(await execIn(containerId, ["sh", "-c", "echo -n ' two' >> /workspace/dir/a.txt && rm /workspace/root.txt && echo changed"])).toContain("changed");
+    // An append through the API writes as that user too.
+    expect((await provisioner.request("PUT", `/v1/workspaces/${workspaceId}/files/dir/a.txt?offset=7`, { raw: Buffer.from(" three") })).status).toBe(201);
+    expect(await (await get(workspaceId, "dir/a.txt")).text()).toBe("one two three");
+  });
+
   it("streams a 64 MiB file both ways without holding it (SHA-256 checked end to end)", async () => {
     const { workspaceId } = await session();
     const chunk = randomBytes(1024 * 1024);

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, title: "The request body must be application/json" },
   range_not_satisfiable: { status: 416, title: "The requested range is outside the file" },
   upgrade_required: { status: 426, title: "This endpoint is a WebSocket" },
+  workspace_full: { status: 507, title: "Your workspace is full: delete files, or choose a plan with a larger workspace" },
   rate_limited: { status: 429, title: "Too many requests", retryAfterS: 60 },
   internal: { status: 500, title: "Something went wrong on our side" },
   not_configured: { status: 503, title: "The service is not configured" },

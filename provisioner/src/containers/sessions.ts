@@ -6,7 +6,7 @@ import type { CreateContainerInput } from "../../../contract/provisioner.ts";
 import type { Services } from "../services.ts";
 import { discardExport } from "../workspaces/exports.ts";
 import { ensureWorkspaceVolume } from "../workspaces/volumes.ts";
-import { containerSpec, LABELS, tenantNetworkName } from "./spec.ts";
+import { BRIDGE_NAME_OPTION, containerSpec, LABELS, tenantBridgeName, tenantNetworkName } from "./spec.ts";
 
 /** A session container as Docker's labels describe it. */
 export type SessionContainer = {
@@ -96,17 +96,28 @@ export async function getSessionContainer(docker: Docker, sessionId: string): Pr
   };
 }
 
-/** The tenant's own bridge network, made on first use. */
+/**
+ * The tenant's own bridge network, made on first use, its host interface named for the network
+ * guard. One made before bridges had such names is replaced (Docker refuses while it is in use).
+ */
 async function ensureTenantNetwork(docker: Docker, tenantId: string): Promise<void> {
   const name = tenantNetworkName(tenantId);
+  const bridge = tenantBridgeName(tenantId);
   try {
     const network = await docker.getNetwork(name).inspect();
-    if (network.Name === name) return;
+    if (network.Name === name && network.Options?.[BRIDGE_NAME_OPTION] === bridge) return;
+    if (network.Name === name) await docker.getNetwork(name).remove();
   } catch (error) {
     if (dockerStatus(error) !== 404) throw error;
   }
   try {
-    await docker.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: { [LABELS.tenant]: tenantId } });
+    await docker.createNetwork({
+      Name: name,
+      Driver: "bridge",
+      CheckDuplicate: true,
+      Options: { [BRIDGE_NAME_OPTION]: bridge },
+      Labels: { [LABELS.tenant]: tenantId },
+    });
   } catch (error) {
     if (dockerStatus(error) !== 409) throw error; // made meanwhile by another process
   }
@@ -129,17 +140,20 @@ export type CreateResult = { created: boolean; container: SessionContainerDetail
  */
 export async function createSessionContainer(services: Services, input: CreateContainerInput): Promise<CreateResult> {
   const { docker } = services;
+  const workspaceOptions = { tenantId: input.tenantId, sizeMb: input.plan.workspaceMb };
   const { created, containerId } = await services.allocation.run(async () => {
     const existing = await findSessionContainer(docker, input.sessionId);
     if (existing) {
       if (existing.workspaceId !== input.workspaceId || existing.tenantId !== input.tenantId) {
         throw new ProvisionerError("container_exists");
       }
+      // Its disk may be unmounted (a host reboot) or smaller than the plan now says.
+      await ensureWorkspaceVolume(services, input.workspaceId, workspaceOptions);
       return { created: false, containerId: existing.containerId };
     }
     const others = await listSessionContainers(docker, { workspaceId: input.workspaceId });
     if (others.length > 0) throw new ProvisionerError("workspace_in_use", "another session's container mounts this workspace");
-    await ensureWorkspaceVolume(docker, input.workspaceId, input.tenantId);
+    await ensureWorkspaceVolume(services, input.workspaceId, workspaceOptions);
     await ensureTenantNetwork(docker, input.tenantId);
 
     let gpuIds: string[] = [];

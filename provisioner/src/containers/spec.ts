@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import type { Plan } from "../../../contract/provisioner.ts";
 
@@ -13,9 +14,38 @@ export const LABELS = {
 
 export const WORKSPACE_MOUNT = "/workspace";
 
+/**
+ * Every process of a session runs as this unprivileged user (the workspace image names it
+ * `ozekai`, home /workspace), never root: a container escape then lands as an ordinary user, and
+ * the workspace's files are its own. Numeric, so an image without that name still works.
+ */
+export const WORKSPACE_UID = 1000;
+export const WORKSPACE_GID = 1000;
+export const WORKSPACE_USER = `${WORKSPACE_UID}:${WORKSPACE_GID}`;
+
 export const containerName = (sessionId: string) => `ozk-session-${sessionId}`;
 export const tenantNetworkName = (tenantId: string) => `ozk-tenant-${tenantId}`;
+/**
+ * The host interface of the tenant's bridge: `ozk` and 12 hex digits of the tenant id's SHA-256
+ * (Linux allows 15 characters), so the network guard's iptables rules match every tenant bridge
+ * as `ozk+` and nothing else (network-guard.ts).
+ */
+export const tenantBridgeName = (tenantId: string) => `ozk${createHash("sha256").update(tenantId).digest("hex").slice(0, 12)}`;
+/** The network option that names a bridge's host interface. */
+export const BRIDGE_NAME_OPTION = "com.docker.network.bridge.name";
 export const workspaceVolumeName = (workspaceId: string) => `ozk-ws-${workspaceId}`;
+
+/**
+ * The workspace volume at /workspace, for session and transfer containers alike. NoCopy: Docker
+ * would otherwise copy the image's /workspace (its files and its owner) into an empty workspace.
+ */
+export const workspaceMount = (workspaceId: string) =>
+  ({
+    Type: "volume",
+    Source: workspaceVolumeName(workspaceId),
+    Target: WORKSPACE_MOUNT,
+    VolumeOptions: { NoCopy: true },
+  }) as Docker.MountSettings; // the typings require VolumeOptions fields that Docker treats as optional
 
 /** Tenant variables named NVIDIA_* (any case) could widen GPU access through the NVIDIA runtime: dropped. */
 export function tenantEnv(env: Readonly<Record<string, string>> | undefined): string[] {
@@ -43,10 +73,16 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
   const { sessionId, workspaceId, tenantId, image, plan, gpuIds } = input;
   if (gpuIds.length !== plan.gpuCount) throw new Error("GPU ids do not match the plan's GPU count");
   const memoryBytes = plan.memoryMb * 1024 * 1024;
+  // In memory, charged to the container's own limit: a quarter of it, so a full /tmp is ENOSPC,
+  // never the out-of-memory kill it would be at the plan's whole memory.
+  const tmpMb = Math.max(16, Math.floor(plan.memoryMb / 4));
   return {
     name: containerName(sessionId),
     Image: image,
+    User: WORKSPACE_USER,
     Env: [
+      // The only writable place that persists (the root file system is not the user's).
+      `HOME=${WORKSPACE_MOUNT}`,
       ...tenantEnv(input.env),
       // Our own value last: it overrides an image that ships NVIDIA_VISIBLE_DEVICES=all (the CUDA
       // images do), so a runtime configured to read it never exposes more than the allocated GPUs.
@@ -70,12 +106,17 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
       NanoCpus: Math.round(plan.cpus * 1e9),
       PidsLimit: plan.pidsLimit,
       IpcMode: "private",
+      // Nothing a session writes lands in its container's layer on the host's disk (overlay2 has
+      // no size limit without xfs project quotas): the image is read-only, /workspace is the
+      // workspace's bounded disk and /tmp a bounded tmpfs (exec: compilers and JITs run from it).
+      ReadonlyRootfs: true,
+      Tmpfs: { "/tmp": `rw,exec,nosuid,nodev,size=${tmpMb}m,mode=1777` },
       // docker-init as PID 1: reaps the session's orphans and passes the stop signal on, so a
       // disconnect does not wait out the kill timeout.
       Init: true,
       // One user-defined bridge per tenant: never Docker's default bridge shared by everyone.
       NetworkMode: tenantNetworkName(tenantId),
-      Mounts: [{ Type: "volume", Source: workspaceVolumeName(workspaceId), Target: WORKSPACE_MOUNT }],
+      Mounts: [workspaceMount(workspaceId)],
       // policy §3: the host keeps no copy of what the workspace prints.
       LogConfig: { Type: "none", Config: {} },
       RestartPolicy: { Name: "no" },

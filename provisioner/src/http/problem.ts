@@ -49,7 +49,8 @@ export function logUnexpected(requestId: string, error: unknown): void {
 /** Maps anything thrown to a problem; unexpected errors are logged and never shown. */
 export function onError(error: Error, c: Context<HonoEnv>): Response {
   if (error instanceof ProvisionerError) {
-    if (error.status >= 500) logUnexpected(c.get("requestId"), error.cause ?? error);
+    // A full workspace is its tenant's doing, not a fault of the host.
+    if (error.status >= 500 && error.code !== "workspace_full") logUnexpected(c.get("requestId"), error.cause ?? error);
     return problemResponse(c, error);
   }
   if (isDockerUnreachable(error)) return problemResponse(c, new ProvisionerError("docker_unavailable"));

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { type Readable, Transform } from "node:stream";
 import tar from "tar-stream";
-import { WORKSPACE_MOUNT } from "../containers/spec.ts";
+import { WORKSPACE_GID, WORKSPACE_MOUNT, WORKSPACE_UID } from "../containers/spec.ts";
 import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { getArchive, putArchive } from "./docker-archive.ts";
@@ -14,7 +14,7 @@ import { deleteWorkspace, ensureWorkspaceVolume, openWorkspaceHelper, requireWor
  * cold storage and portability (policy §7). Symbolic links are archived as links, never followed.
  */
 export async function openArchiveExport(services: Services, workspaceId: string): Promise<Readable & { released: Promise<void> }> {
-  await requireWorkspaceVolume(services.docker, workspaceId);
+  await requireWorkspaceVolume(services, workspaceId);
   const helper = await openWorkspaceHelper(services, workspaceId);
   try {
     const archive = await getArchive(helper.container, `${WORKSPACE_MOUNT}/.`);
@@ -36,11 +36,17 @@ const key = (segments: readonly string[]) => segments.join("/");
  * Every entry is checked and re-packed before Docker sees it: names must stay inside the
  * workspace, links must point inside it, nothing may be written through a link of the archive,
  * and only files, directories and links are accepted (no devices, no FIFOs). Modes lose their
- * setuid/setgid/sticky bits. The import streams: an archive refused midway keeps what came before
- * the refused entry.
+ * setuid/setgid/sticky bits; every entry belongs to the workspace user. The import streams: an archive refused midway keeps what came before
+ * the refused entry. A workspace it creates gets a disk of `sizeMb` (a restore passes the plan's).
  */
-export async function importArchive(services: Services, workspaceId: string, body: Readable, options: { sha256?: string } = {}): Promise<ImportResult> {
-  return options.sha256 === undefined ? extractArchive(services, workspaceId, body) : restoreArchive(services, workspaceId, body, options.sha256);
+export async function importArchive(
+  services: Services,
+  workspaceId: string,
+  body: Readable,
+  options: { sha256?: string | undefined; sizeMb?: number | undefined } = {},
+): Promise<ImportResult> {
+  const { sha256, sizeMb } = options;
+  return sha256 === undefined ? extractArchive(services, workspaceId, body, sizeMb) : restoreArchive(services, workspaceId, body, sha256, sizeMb);
 }
 
 /**
@@ -49,9 +55,9 @@ export async function importArchive(services: Services, workspaceId: string, bod
  * (a checksum mismatch found at the very end included) the volume is deleted and no partial
  * workspace is left.
  */
-async function restoreArchive(services: Services, workspaceId: string, body: Readable, sha256: string): Promise<ImportResult> {
+async function restoreArchive(services: Services, workspaceId: string, body: Readable, sha256: string, sizeMb: number | undefined): Promise<ImportResult> {
   try {
-    await requireWorkspaceVolume(services.docker, workspaceId);
+    await requireWorkspaceVolume(services, workspaceId);
     throw new ProvisionerError("workspace_exists");
   } catch (error) {
     if (!(error instanceof ProvisionerError && error.code === "workspace_not_found")) throw error;
@@ -70,18 +76,18 @@ async function restoreArchive(services: Services, workspaceId: string, body: Rea
   });
   body.once("error", (error) => hashed.destroy(error));
   try {
-    const result = await extractArchive(services, workspaceId, body.pipe(hashed));
+    const result = await extractArchive(services, workspaceId, body.pipe(hashed), sizeMb);
     // The extraction ends once the body has ended, so every byte is hashed by now.
     if (digest !== sha256) throw new ProvisionerError("archive_checksum_mismatch");
     return result;
   } catch (error) {
-    await deleteWorkspace(services.docker, workspaceId).catch(() => undefined);
+    await deleteWorkspace(services, workspaceId).catch(() => undefined);
     throw error;
   }
 }
 
-async function extractArchive(services: Services, workspaceId: string, body: Readable): Promise<ImportResult> {
-  await ensureWorkspaceVolume(services.docker, workspaceId);
+async function extractArchive(services: Services, workspaceId: string, body: Readable, sizeMb: number | undefined): Promise<ImportResult> {
+  await ensureWorkspaceVolume(services, workspaceId, { sizeMb });
   const helper = await openWorkspaceHelper(services, workspaceId);
   const extract = tar.extract();
   const pack = tar.pack();
@@ -105,7 +111,8 @@ async function extractArchive(services: Services, workspaceId: string, body: Rea
       }
       if (throughLink(segments)) throw new ProvisionerError("unsafe_archive", "entry written through a symbolic link");
       const name = key(segments);
-      const common = { name, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime ?? new Date(), uid: header.uid ?? 0, gid: header.gid ?? 0 };
+      // Owned by the workspace user whatever the archive says: an import plants nothing the session cannot change, or that is root's.
+      const common = { name, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime ?? new Date(), uid: WORKSPACE_UID, gid: WORKSPACE_GID };
       switch (header.type) {
         case "file":
         case "contiguous-file": {

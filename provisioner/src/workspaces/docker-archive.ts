@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
-import { dockerStatus } from "../errors.ts";
+import { dockerStatus, ProvisionerError } from "../errors.ts";
 
 /** Docker's stat of a path inside a container (X-Docker-Container-Path-Stat); the last link is not followed. */
 export type PathStat = { name: string; size: number; mode: number; mtime: string; linkTarget: string };
@@ -35,7 +35,15 @@ export async function getArchive(container: Docker.Container, path: string): Pro
   return (await container.getArchive({ path })) as Readable;
 }
 
-/** Extracts a tar stream into `path` (an existing directory) of the container's file system. */
+/**
+ * Extracts a tar stream into `path` (an existing directory) of the container's file system.
+ * `workspace_full` when the workspace's disk ran out of room (Docker says so only in its message).
+ */
 export async function putArchive(container: Docker.Container, path: string, tar: Readable): Promise<void> {
-  await container.putArchive(tar, { path, noOverwriteDirNonDir: true });
+  try {
+    await container.putArchive(tar, { path, noOverwriteDirNonDir: true });
+  } catch (error) {
+    if (error instanceof Error && /no space left on device/i.test(error.message)) throw new ProvisionerError("workspace_full", undefined, { cause: error });
+    throw error;
+  }
 }

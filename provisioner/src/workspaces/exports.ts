@@ -126,7 +126,7 @@ function startStaging(services: Services, workspaceId: string, input: { stageId:
 }
 
 async function writeStage(services: Services, workspaceId: string, input: { stageId: string; partSize: number }, progress: { bytes: number }): Promise<ExportManifest> {
-  await requireWorkspaceVolume(services.docker, workspaceId);
+  await requireWorkspaceVolume(services, workspaceId);
   // Serialized with container creation: either this sees the session's container and refuses, or
   // the creation comes later and bumps the generation, which discards this stage.
   const startedAt = await services.allocation.run(async () => {

@@ -3,11 +3,11 @@ import { once } from "node:events";
 import { Readable } from "node:stream";
 import type Docker from "dockerode";
 import tar from "tar-stream";
-import { WORKSPACE_MOUNT } from "../containers/spec.ts";
+import { WORKSPACE_GID, WORKSPACE_MOUNT, WORKSPACE_UID } from "../containers/spec.ts";
 import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { getArchive, isDirectory, isRegularFile, isSymlink, type PathStat, putArchive, statPath } from "./docker-archive.ts";
-import { Mutex } from "../mutex.ts";
+import { KeyedMutex } from "../mutex.ts";
 import { openWorkspaceAppender, openWorkspaceHelper, requireWorkspaceVolume } from "./volumes.ts";
 
 const absolute = (segments: readonly string[]) => [WORKSPACE_MOUNT, ...segments].join("/");
@@ -42,7 +42,7 @@ export async function uploadFile(
   body: Readable,
   size: number,
 ): Promise<StoredFile> {
-  await requireWorkspaceVolume(services.docker, workspaceId);
+  await requireWorkspaceVolume(services, workspaceId);
   const helper = await openWorkspaceHelper(services, workspaceId);
   try {
     const { existing, target } = await walk(helper.container, segments);
@@ -54,11 +54,12 @@ export async function uploadFile(
     const hash = createHash("sha256");
     let written = 0;
     const writing = (async () => {
-      const mtime = new Date();
+      // The workspace user's, like everything in the workspace: the session can change what it uploaded.
+      const common = { mtime: new Date(), uid: WORKSPACE_UID, gid: WORKSPACE_GID };
       for (let depth = 1; depth < relative.length; depth++) {
-        pack.entry({ name: `${relative.slice(0, depth).join("/")}/`, type: "directory", mode: 0o755, mtime });
+        pack.entry({ ...common, name: `${relative.slice(0, depth).join("/")}/`, type: "directory", mode: 0o755 });
       }
-      const entry = pack.entry({ name: relative.join("/"), type: "file", size, mode: 0o644, mtime });
+      const entry = pack.entry({ ...common, name: relative.join("/"), type: "file", size, mode: 0o644 });
       const done = new Promise<void>((resolve, reject) => {
         entry.on("finish", resolve);
         entry.on("error", reject);
@@ -92,7 +93,7 @@ export async function uploadFile(
 export type ByteRange = { start: number; end?: number } | { suffix: number };
 
 /** Appends are serialized per workspace in this process, so "the size is the offset" holds while one writes. */
-const appendLocks = new Map<string, Mutex>();
+const appendLocks = new KeyedMutex();
 
 /**
  * Resumable upload: appends `size` bytes at `offset`, which must be the file's current size
@@ -110,13 +111,8 @@ export async function appendFile(
   size: number,
   offset: number,
 ): Promise<StoredFile> {
-  let lock = appendLocks.get(workspaceId);
-  if (!lock) {
-    lock = new Mutex();
-    appendLocks.set(workspaceId, lock);
-  }
-  return lock.run(async () => {
-    await requireWorkspaceVolume(services.docker, workspaceId);
+  return appendLocks.run(workspaceId, async () => {
+    await requireWorkspaceVolume(services, workspaceId);
     const helper = await openWorkspaceHelper(services, workspaceId);
     let current: PathStat | null;
     try {
@@ -137,10 +133,14 @@ export async function appendFile(
         written += bytes.length;
         if (written > size) throw new ProvisionerError("validation_failed", "the body is longer than Content-Length");
         hash.update(bytes);
-        if (!appender.stdin.write(bytes)) await once(appender.stdin, "drain");
+        await appender.write(bytes);
       }
       if (written !== size) throw new ProvisionerError("validation_failed", "the body is shorter than Content-Length");
       await appender.finish();
+    } catch (error) {
+      // A write that broke: cat stopped first (a full disk, say) and tells why.
+      if (error instanceof ProvisionerError) throw error;
+      throw (await appender.failure()) ?? error;
     } finally {
       await appender.release();
     }
@@ -179,7 +179,7 @@ export async function openFileDownload(
   segments: readonly string[],
   range?: ByteRange,
 ): Promise<FileDownload> {
-  await requireWorkspaceVolume(services.docker, workspaceId);
+  await requireWorkspaceVolume(services, workspaceId);
   const helper = await openWorkspaceHelper(services, workspaceId);
   let archive: Readable | undefined;
   try {

@@ -1,55 +1,102 @@
+import { once } from "node:events";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import type Docker from "dockerode";
-import { LABELS, WORKSPACE_MOUNT, workspaceVolumeName } from "../containers/spec.ts";
+import { LABELS, WORKSPACE_GID, WORKSPACE_UID, WORKSPACE_USER, workspaceMount, workspaceVolumeName } from "../containers/spec.ts";
 import { dockerStatus, ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
+import { createDisk, deleteDisk, diskDirOf, diskPaths, diskUsedBytes, openDisk } from "./disks.ts";
 
-/** A workspace is one Docker named volume; its labels say which workspace and tenant it is. */
-export async function ensureWorkspaceVolume(docker: Docker, workspaceId: string, tenantId?: string): Promise<void> {
-  const name = workspaceVolumeName(workspaceId);
-  try {
-    const volume = await docker.getVolume(name).inspect();
-    const owner = volume.Labels?.[LABELS.tenant];
-    // A volume restored by an archive import before its first session has no tenant yet.
-    if (tenantId && owner && owner !== tenantId) throw new ProvisionerError("workspace_conflict");
-    return;
-  } catch (error) {
-    if (dockerStatus(error) !== 404) throw error;
-  }
-  await docker.createVolume({
-    Name: name,
-    Driver: "local",
-    Labels: { [LABELS.workspace]: workspaceId, ...(tenantId ? { [LABELS.tenant]: tenantId } : {}) },
-  });
-}
+/** A workspace whose create request names no size (an older Worker, a plain import). */
+export const DEFAULT_WORKSPACE_MB = 10 * 1024;
 
-export async function requireWorkspaceVolume(docker: Docker, workspaceId: string): Promise<void> {
+async function findVolume(docker: Docker, workspaceId: string): Promise<Docker.VolumeInspectInfo | null> {
   try {
-    await docker.getVolume(workspaceVolumeName(workspaceId)).inspect();
+    return await docker.getVolume(workspaceVolumeName(workspaceId)).inspect();
   } catch (error) {
-    if (dockerStatus(error) === 404) throw new ProvisionerError("workspace_not_found");
+    if (dockerStatus(error) === 404) return null;
     throw error;
   }
 }
 
 /**
- * The size of every workspace on this host, from one `docker system df` (it walks every volume,
- * so the Worker asks once a minute for all of them, never once per request). A size Docker could
- * not measure is null. The provisioner never reads the files themselves (policy §3).
+ * The host's uid and gid for the workspace user. With user-namespace remapping (`userns-remap`,
+ * docs/deploy.md) container ids are shifted by the remap base, which Docker names its root
+ * directory after (`/var/lib/docker/100000.100000`); the archive API shifts what it writes itself.
  */
-export async function workspaceSizes(docker: Docker): Promise<{ workspaceId: string; sizeBytes: number | null }[]> {
-  const usage = (await docker.df()) as { Volumes?: { Name: string; Labels?: Record<string, string> | null; UsageData?: { Size?: number } }[] };
-  return (usage.Volumes ?? []).flatMap((volume) => {
-    const workspaceId = volume.Labels?.[LABELS.workspace];
-    if (!workspaceId || volume.Name !== workspaceVolumeName(workspaceId)) return [];
-    const size = volume.UsageData?.Size;
-    return [{ workspaceId, sizeBytes: typeof size === "number" && size >= 0 ? size : null }];
-  });
+export function workspaceOwnerOnHost(info: { SecurityOptions?: string[]; DockerRootDir?: string }): { uid: number; gid: number } {
+  const remapped = info.SecurityOptions?.some((option) => option.split(",").includes("name=userns"));
+  const base = remapped ? /\/(\d+)\.(\d+)$/.exec(info.DockerRootDir ?? "") : null;
+  if (remapped && !base) throw new Error("Docker remaps users but its root directory does not name the remap base");
+  return { uid: WORKSPACE_UID + Number(base?.[1] ?? 0), gid: WORKSPACE_GID + Number(base?.[2] ?? 0) };
 }
 
-/** Deletes the volume; refused while any container (session or transfer helper) mounts it. */
-export async function deleteWorkspace(docker: Docker, workspaceId: string): Promise<void> {
+/** The volume's disk (disks.ts); null for a volume made before workspaces had disks, which Docker keeps on its own disk. */
+const diskOf = (volume: Docker.VolumeInspectInfo) => diskDirOf(volume.Options?.device);
+
+/**
+ * A workspace is one Docker named volume; its labels say which workspace and tenant it is. The
+ * volume binds the workspace directory of the workspace's disk, which bounds its size; the disk is
+ * mounted before the volume is used, and grown when `sizeMb` asks for more than it has.
+ */
+export async function ensureWorkspaceVolume(services: Services, workspaceId: string, options: { tenantId?: string; sizeMb?: number | undefined } = {}): Promise<void> {
+  const { tenantId, sizeMb } = options;
+  const volume = await findVolume(services.docker, workspaceId);
+  if (volume) {
+    const owner = volume.Labels?.[LABELS.tenant];
+    // A volume restored by an archive import before its first session has no tenant yet.
+    if (tenantId && owner && owner !== tenantId) throw new ProvisionerError("workspace_conflict");
+    const disk = diskOf(volume);
+    if (disk) await openDisk(disk, sizeMb);
+    return;
+  }
+  const disk = join(services.config.workspaceDir, workspaceId);
+  await createDisk(disk, sizeMb ?? DEFAULT_WORKSPACE_MB, workspaceOwnerOnHost(await services.docker.info()));
+  try {
+    await services.docker.createVolume({
+      Name: workspaceVolumeName(workspaceId),
+      Driver: "local",
+      DriverOpts: { type: "none", o: "bind", device: diskPaths(disk).root },
+      Labels: { [LABELS.workspace]: workspaceId, ...(tenantId ? { [LABELS.tenant]: tenantId } : {}) },
+    });
+  } catch (error) {
+    await deleteDisk(disk).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The workspace must exist; its disk is mounted for whatever comes next. */
+export async function requireWorkspaceVolume(services: Services, workspaceId: string): Promise<void> {
+  const volume = await findVolume(services.docker, workspaceId);
+  if (!volume) throw new ProvisionerError("workspace_not_found");
+  const disk = diskOf(volume);
+  if (disk) await openDisk(disk);
+}
+
+/**
+ * The size of every workspace on this host: the bytes used on each one's disk, as its file system
+ * counts them, without walking any file (the provisioner never reads them: policy §3). Null for a
+ * disk not mounted since the host started (its size has not changed since) and for a volume
+ * without a disk; the Worker keeps the last size it had then.
+ */
+export async function workspaceSizes(services: Services): Promise<{ workspaceId: string; sizeBytes: number | null }[]> {
+  const { Volumes } = await services.docker.listVolumes({ filters: { label: [LABELS.workspace] } });
+  const sizes: { workspaceId: string; sizeBytes: number | null }[] = [];
+  for (const volume of Volumes ?? []) {
+    const workspaceId = volume.Labels?.[LABELS.workspace];
+    if (!workspaceId || volume.Name !== workspaceVolumeName(workspaceId)) continue;
+    const disk = diskOf(volume);
+    sizes.push({ workspaceId, sizeBytes: disk ? await diskUsedBytes(disk) : null });
+  }
+  return sizes;
+}
+
+/** Deletes the volume, then its disk; refused while any container (session or transfer helper) mounts it. */
+export async function deleteWorkspace(services: Services, workspaceId: string): Promise<void> {
+  const { docker } = services;
   const name = workspaceVolumeName(workspaceId);
-  await requireWorkspaceVolume(docker, workspaceId);
+  const volume = await findVolume(docker, workspaceId);
+  if (!volume) throw new ProvisionerError("workspace_not_found");
   const users = await docker.listContainers({ all: true, filters: { volume: [name] } });
   if (users.length > 0) throw new ProvisionerError("workspace_in_use");
   try {
@@ -60,6 +107,8 @@ export async function deleteWorkspace(docker: Docker, workspaceId: string): Prom
     if (status === 409) throw new ProvisionerError("workspace_in_use");
     throw error;
   }
+  const disk = diskOf(volume);
+  if (disk) await deleteDisk(disk);
 }
 
 export type WorkspaceHelper = { container: Docker.Container; release: () => Promise<void> };
@@ -85,7 +134,7 @@ async function createWorkspaceContainer(
         NetworkMode: "none",
         CapDrop: ["ALL"],
         SecurityOpt: ["no-new-privileges:true"],
-        Mounts: [{ Type: "volume", Source: workspaceVolumeName(workspaceId), Target: WORKSPACE_MOUNT }],
+        Mounts: [workspaceMount(workspaceId)],
         LogConfig: { Type: "none", Config: {} },
         ...hostConfig,
       },
@@ -116,16 +165,19 @@ export function openWorkspaceHelper(services: Services, workspaceId: string): Pr
 }
 
 export type WorkspaceAppender = {
-  /** The bytes to append. */
-  stdin: NodeJS.WritableStream & { write(chunk: Buffer): boolean };
+  /** Appends bytes, waiting while `cat` is behind; throws once the stream to it broke. */
+  write: (bytes: Buffer) => Promise<void>;
   /** Ends the input and waits for the append to be on disk; throws if it failed. */
   finish: () => Promise<void>;
+  /** Why `cat` stopped, when it stopped with an error within a moment: a write that broke asks this. */
+  failure: () => Promise<ProvisionerError | null>;
   release: () => Promise<void>;
 };
 
 /**
  * A container that appends its standard input to one file of the workspace (`cat >>`), for
- * resumable uploads: the archive API only writes whole files. It runs as root on a read-only root
+ * resumable uploads: the archive API only writes whole files. It runs as the workspace user (whose
+ * files they are; root without capabilities could not write them) on a read-only root
  * file system with no capability, no network and a few processes; the workspace is its only
  * writable mount, so a link planted in the path can only lead into the workspace or to nothing
  * writable. The path is an argument, never shell text.
@@ -134,28 +186,50 @@ export async function openWorkspaceAppender(services: Services, workspaceId: str
   const { container, release } = await createWorkspaceContainer(
     services,
     workspaceId,
-    { Cmd: ["sh", "-c", 'exec cat >> "$1"', "append", path], User: "0:0", OpenStdin: true, StdinOnce: true, AttachStdin: true },
+    { Cmd: ["sh", "-c", 'exec cat >> "$1"', "append", path], User: WORKSPACE_USER, OpenStdin: true, StdinOnce: true, AttachStdin: true },
     { ReadonlyRootfs: true, PidsLimit: 8, Memory: 64 * 1024 * 1024 },
   );
   try {
     const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream & {
       write(chunk: Buffer): boolean;
-      resume(): void;
       end(): void;
     };
-    stream.resume(); // cat writes nothing; drained all the same
+    // cat writes nothing but its error; the start of it is kept to tell a full disk (never logged:
+    // it names the file, policy §3).
+    let said = "";
+    stream.on("data", (chunk: Buffer) => {
+      if (said.length < 1024) said += chunk.toString("latin1");
+    });
+    const drained = new Promise<void>((resolve) => {
+      stream.once("end", resolve);
+      stream.once("close", resolve);
+    });
+    // A write after cat exited fails (EPIPE) or finds the stream closed: never waits for a drain.
+    const broken = new Promise<never>((_, reject) => {
+      stream.once("error", reject);
+      stream.once("close", () => reject(new Error("the append stream closed")));
+    });
+    broken.catch(() => undefined);
     // "next-exit": the default ("not-running") can answer at once for a container not started
     // yet, and an append would then be reported done before `cat` wrote it.
-    const exited = container.wait({ condition: "next-exit" });
+    const outcome = container.wait({ condition: "next-exit" }).then(async ({ StatusCode }: { StatusCode: number }) => {
+      if (StatusCode === 0) return null;
+      await Promise.race([drained, delay(1000)]); // the error may trail the exit
+      return /no space left on device/i.test(said) ? new ProvisionerError("workspace_full") : new ProvisionerError("not_a_file", "the file could not be appended to");
+    });
+    outcome.catch(() => undefined); // awaited by finish or failure, or by nobody when the caller gives up
     await container.start();
     return {
-      stdin: stream,
+      write: async (bytes) => {
+        if (!stream.write(bytes)) await Promise.race([once(stream, "drain"), broken]);
+      },
       release,
       finish: async () => {
         stream.end(); // EOF on stdin: cat finishes and the container exits
-        const { StatusCode } = (await exited) as { StatusCode: number };
-        if (StatusCode !== 0) throw new ProvisionerError("not_a_file", "the file could not be appended to");
+        const failed = await outcome;
+        if (failed) throw failed;
       },
+      failure: () => Promise.race([outcome.catch(() => null), delay(2000).then(() => null)]),
     };
   } catch (error) {
     await release();

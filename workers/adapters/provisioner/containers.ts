@@ -17,7 +17,7 @@ export function containerCalls(t: Transport, workspaceImage: string) {
   return {
     async createContainer(input: CreateContainerInput): Promise<Container> {
       const path = "/v1/containers";
-      const { gpuType, gpuCount, cpus, memoryMb, pidsLimit } = input.plan;
+      const { gpuType, gpuCount, cpus, memoryMb, pidsLimit, workspaceMb } = input.plan;
       const reply = await t.request("POST", path, {
         timeoutMs: t.timeouts.create,
         body: {
@@ -25,7 +25,7 @@ export function containerCalls(t: Transport, workspaceImage: string) {
           workspaceId: input.workspaceId,
           tenantId: input.tenantId,
           image: workspaceImage,
-          plan: { gpuCount, ...(gpuType ? { gpuType } : {}), cpus, memoryMb, pidsLimit },
+          plan: { gpuCount, ...(gpuType ? { gpuType } : {}), cpus, memoryMb, pidsLimit, workspaceMb },
           start: true,
         },
       });

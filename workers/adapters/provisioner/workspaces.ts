@@ -2,7 +2,7 @@
  * Workspaces on a host: their size and deletion, files streamed in and out, the whole workspace as
  * a tar, and its verified restore from cold storage. Bytes pass through as streams, never held.
  */
-import { type HostErrorCode, type StoredFile, StoredFileSchema, WorkspaceSizesSchema } from "../../../contract/provisioner";
+import { type HostErrorCode, type StoredFile, StoredFileSchema, WORKSPACE_MB_HEADER, WorkspaceSizesSchema } from "../../../contract/provisioner";
 import { AppError } from "../../domain/errors";
 import { pathId, type Reply, type Transport } from "./transport";
 
@@ -18,6 +18,7 @@ const FILE_FAULTS: Partial<Record<HostErrorCode, () => AppError>> = {
   upload_offset_mismatch: () => new AppError("upload_offset_mismatch", "The file's size is not the offset you sent; ask for its size (HEAD) and resume from there."),
   length_required: () => new AppError("length_required"),
   validation_failed: () => new AppError("validation_failed", "The body did not match its Content-Length."),
+  workspace_full: () => new AppError("workspace_full"),
 };
 
 export function workspaceCalls(t: Transport) {
@@ -100,14 +101,16 @@ export function workspaceCalls(t: Transport) {
     },
 
     /**
-     * Restores a workspace from a tar stream into a volume that must not exist yet. The host hashes
+     * Restores a workspace from a tar stream into a volume that must not exist yet, of `workspaceMb`
+     * (the plan's: the archive must fit). The host hashes
      * the body as it imports it: another SHA-256 than `sha256` (or a body that is not a safe tar)
      * leaves no volume and is `cold_storage_unavailable`.
      */
-    async putArchive(workspaceId: string, body: ReadableStream<Uint8Array>, sha256: string, signal?: AbortSignal): Promise<void> {
+    async putArchive(workspaceId: string, body: ReadableStream<Uint8Array>, sha256: string, workspaceMb: number, signal?: AbortSignal): Promise<void> {
       const path = `/v1/workspaces/${pathId(workspaceId)}/archive`;
+      const headers = { "Content-Type": "application/x-tar", "X-Archive-Sha256": sha256, [WORKSPACE_MB_HEADER]: String(workspaceMb) };
       // No timeout: a restore takes as long as the workspace is large.
-      const response = await t.send("PUT", path, { headers: { "Content-Type": "application/x-tar", "X-Archive-Sha256": sha256 }, body, timeoutMs: null, signal });
+      const response = await t.send("PUT", path, { headers, body, timeoutMs: null, signal });
       const reply = await t.readReply(`PUT ${path}`, response);
       if (reply.status === 200) return;
       if (reply.code === "archive_checksum_mismatch" || reply.code === "unsafe_archive") {

@@ -12,6 +12,7 @@ const PlanSchema = z
     gpuCount: z.number().int(),
     cpus: z.number(),
     memoryMb: z.number().int(),
+    workspaceMb: z.number().int().openapi({ description: "The most your workspace may hold, in MiB" }),
     pricePerHourCents: z.number().int(),
     purchasable: z.boolean().openapi({ description: "Sold through Stripe Checkout on this deployment" }),
     stripePrices: z.object({ base: z.string(), usage: z.string() }).nullable().openapi({ description: "Stripe price ids: the subscription and its metered GPU time" }),

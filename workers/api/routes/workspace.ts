@@ -64,7 +64,7 @@ const uploadDoc = createRoute({
   },
   responses: {
     201: jsonResponse(StoredFileSchema, "Stored"),
-    ...errorResponses(...FILE_FAULTS, "upload_offset_mismatch", "length_required", "payload_too_large"),
+    ...errorResponses(...FILE_FAULTS, "upload_offset_mismatch", "length_required", "payload_too_large", "workspace_full"),
   },
 });
 

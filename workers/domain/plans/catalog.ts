@@ -20,14 +20,16 @@ export interface Plan {
   cpus: number;
   memoryMb: number;
   pidsLimit: number;
+  /** The most the workspace may hold, in MiB: the size of its disk on the host (a larger plan grows it). */
+  workspaceMb: number;
   pricePerHourCents: number;
 }
 
 export const PLANS: readonly Plan[] = [
   // CPU only: local development and tests on machines without NVIDIA GPUs.
-  { id: "cpu-small", name: "CPU small", gpuType: null, gpuCount: 0, cpus: 1, memoryMb: 512, pidsLimit: 256, pricePerHourCents: 5 },
-  { id: "h100-1", name: "1 × H100", gpuType: "H100", gpuCount: 1, cpus: 16, memoryMb: 128 * 1024, pidsLimit: 4096, pricePerHourCents: 250 },
-  { id: "h100-8", name: "8 × H100", gpuType: "H100", gpuCount: 8, cpus: 128, memoryMb: 1024 * 1024, pidsLimit: 32_768, pricePerHourCents: 1900 },
+  { id: "cpu-small", name: "CPU small", gpuType: null, gpuCount: 0, cpus: 1, memoryMb: 512, pidsLimit: 256, workspaceMb: 10 * 1024, pricePerHourCents: 5 },
+  { id: "h100-1", name: "1 × H100", gpuType: "H100", gpuCount: 1, cpus: 16, memoryMb: 128 * 1024, pidsLimit: 4096, workspaceMb: 500 * 1024, pricePerHourCents: 250 },
+  { id: "h100-8", name: "8 × H100", gpuType: "H100", gpuCount: 8, cpus: 128, memoryMb: 1024 * 1024, pidsLimit: 32_768, workspaceMb: 4 * 1024 * 1024, pricePerHourCents: 1900 },
 ];
 
 export const findPlan = (id: string | null | undefined): Plan | undefined => (id ? PLANS.find((plan) => plan.id === id) : undefined);

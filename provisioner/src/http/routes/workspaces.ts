@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { ProvisionerError } from "../../errors.ts";
-import { StageExportSchema } from "../../../../contract/provisioner.ts";
+import { StageExportSchema, WORKSPACE_MB_HEADER, WorkspaceMbSchema } from "../../../../contract/provisioner.ts";
 import type { Services } from "../../services.ts";
 import { importArchive, openArchiveExport } from "../../workspaces/archive.ts";
 import { discardExport, openExportPart, stageExport } from "../../workspaces/exports.ts";
@@ -41,15 +41,22 @@ export const STAGE_WAIT_MS = 10_000;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+function workspaceMb(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const parsed = WorkspaceMbSchema.safeParse(/^\d{1,12}$/.test(header) ? Number(header) : Number.NaN);
+  if (!parsed.success) throw new ProvisionerError("validation_failed", `${WORKSPACE_MB_HEADER} is a size in MiB`);
+  return parsed.data;
+}
+
 export function workspacesRoutes(services: Services) {
   const router = newRouter();
 
-  router.get("/", async (c) => c.json({ workspaces: await workspaceSizes(services.docker) }));
+  router.get("/", async (c) => c.json({ workspaces: await workspaceSizes(services) }));
 
   router.delete("/:id", async (c) => {
     const workspaceId = idParam(c.req.param("id"));
     await discardExport(services, workspaceId); // a staged copy goes with the workspace
-    await deleteWorkspace(services.docker, workspaceId);
+    await deleteWorkspace(services, workspaceId);
     return c.body(null, 204);
   });
 
@@ -101,7 +108,8 @@ export function workspacesRoutes(services: Services) {
     // Cold storage restores announce the archive's SHA-256: a body that does not match leaves no workspace.
     const sha256 = c.req.header("x-archive-sha256");
     if (sha256 !== undefined && !SHA256_HEX.test(sha256)) throw new ProvisionerError("validation_failed", "X-Archive-Sha256 is 64 lowercase hex digits");
-    return c.json(await importArchive(services, workspaceId, c.env.incoming, { sha256 }));
+    const sizeMb = workspaceMb(c.req.header(WORKSPACE_MB_HEADER));
+    return c.json(await importArchive(services, workspaceId, c.env.incoming, { sha256, sizeMb }));
   });
 
   // Cold storage (src/workspaces/exports.ts): stage a snapshot, read it part by part, drop it.
