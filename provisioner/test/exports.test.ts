@@ -225,7 +225,7 @@ describe("verified import (restore)", () => {
     const { archive } = await archiveOf(200_000);
     const target = made.workspace();
     const path = `/v1/workspaces/${target}/archive`;
-    const token = await provisioner.token("PUT", path);
+    const token = await provisioner.token("PUT", path, { length: archive.length, sha256: sha256(archive) });
     // The head and a first chunk; the connection drops once the volume exists, while the host is
     // still making the helper container, before the import reads a byte.
     const socket = connect(provisioner.address.port, "127.0.0.1");

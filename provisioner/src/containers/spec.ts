@@ -17,20 +17,12 @@ export const containerName = (sessionId: string) => `ozk-session-${sessionId}`;
 export const tenantNetworkName = (tenantId: string) => `ozk-tenant-${tenantId}`;
 export const workspaceVolumeName = (workspaceId: string) => `ozk-ws-${workspaceId}`;
 
-/** Tenant variables named NVIDIA_* (any case) could widen GPU access through the NVIDIA runtime: dropped. */
-export function tenantEnv(env: Readonly<Record<string, string>> | undefined): string[] {
-  return Object.entries(env ?? {})
-    .filter(([name]) => !/^nvidia_/i.test(name))
-    .map(([name, value]) => `${name}=${value}`);
-}
-
 export type ContainerSpecInput = {
   sessionId: string;
   workspaceId: string;
   tenantId: string;
   image: string;
   plan: Plan;
-  env?: Readonly<Record<string, string>> | undefined;
   /** GPU ids (UUIDs) already allocated to this session; empty for a CPU-only plan. */
   gpuIds: readonly string[];
 };
@@ -46,12 +38,10 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
   return {
     name: containerName(sessionId),
     Image: image,
-    Env: [
-      ...tenantEnv(input.env),
-      // Our own value last: it overrides an image that ships NVIDIA_VISIBLE_DEVICES=all (the CUDA
-      // images do), so a runtime configured to read it never exposes more than the allocated GPUs.
-      `NVIDIA_VISIBLE_DEVICES=${gpuIds.length > 0 ? gpuIds.join(",") : "void"}`,
-    ],
+    // The only variable a container is given: it overrides an image that ships
+    // NVIDIA_VISIBLE_DEVICES=all (the CUDA images do), so a runtime configured to read it never
+    // exposes more than the allocated GPUs. Requests carry no environment at all.
+    Env: [`NVIDIA_VISIBLE_DEVICES=${gpuIds.length > 0 ? gpuIds.join(",") : "void"}`],
     WorkingDir: WORKSPACE_MOUNT,
     Tty: false,
     OpenStdin: false,
