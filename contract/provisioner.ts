@@ -1,17 +1,10 @@
 /**
  * The Worker ↔ provisioner contract (ARCHITECTURE "Worker ↔ provisioner", docs/provisioner.md):
- * the request tokens' issuer and audience, the bodies each side sends, and the host's error codes.
- * The Worker, the provisioner and the tests import this one module, so the two sides cannot drift.
- * No imports but zod: the provisioner runs this file under Node as it is.
+ * the bodies each side sends and the host's error codes; the request tokens are
+ * `provisioner-token.ts`. The Worker, the provisioner and the tests import this one module, so the
+ * two sides cannot drift. No imports but zod: the provisioner runs this file under Node as it is.
  */
 import { z } from "zod";
-
-// ── Request tokens ──────────────────────────────────────────────────────────────────────────────
-
-export const PROVISIONER_AUDIENCE = "ozekai-provisioner";
-export const PROVISIONER_ISSUER = "ozekai-api";
-/** The provisioner refuses a token that lives longer; the Worker signs for less (one request). */
-export const MAX_TOKEN_LIFETIME_SECONDS = 60;
 
 // ── Ids and resources ───────────────────────────────────────────────────────────────────────────
 
@@ -24,8 +17,6 @@ const ImageSchema = z
   .string()
   .max(255)
   .regex(/^[a-z0-9][a-z0-9._/:@-]*$/i, "must be a Docker image reference");
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 /** The most a workspace may hold, in MiB: the size of its disk on the host. */
 export const WorkspaceMbSchema = z.number().int().min(64).max(64 * 1024 * 1024);
@@ -62,12 +53,9 @@ export const CreateContainerSchema = z
     sessionId: IdSchema,
     workspaceId: IdSchema,
     tenantId: IdSchema,
+    /** One of the host's own PROVISIONER_IMAGES: a host runs only images its operator allowed. */
     image: ImageSchema,
     plan: PlanSchema,
-    env: z
-      .record(z.string().regex(ENV_NAME, "must be a shell variable name"), z.string().max(32 * 1024).refine((v) => !v.includes("\0"), "must not contain NUL"))
-      .refine((env) => Object.keys(env).length <= 256, "at most 256 variables")
-      .optional(),
     /** false: create only. A GPU host starts every container; tests on hosts without NVIDIA create only. */
     start: z.boolean().default(true),
   })
@@ -178,9 +166,11 @@ export const HOST_ERROR_CODES = {
   upgrade_required: { status: 426, title: "This endpoint is a WebSocket" },
   image_unavailable: { status: 422, title: "The image is not present on this host" },
   workspace_full: { status: 507, title: "The workspace's disk is full: its plan's size is reached" },
+  image_not_allowed: { status: 422, title: "The image is not one this host is configured to run" },
   archive_checksum_mismatch: { status: 422, title: "The archive's SHA-256 is not the one announced; the workspace was deleted" },
   container_start_failed: { status: 502, title: "The container could not be started" },
   docker_unavailable: { status: 503, title: "The Docker engine is not reachable" },
+  too_many_tokens: { status: 503, title: "The host remembers too many unexpired request tokens to accept another; try again shortly" },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 export type HostErrorCode = keyof typeof HOST_ERROR_CODES;

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { exportJWK, generateKeyPair } from "jose";
+import { configuredHostId } from "../contract/provisioner-token.ts";
 
 const PORT = process.env.PORT ?? "8787";
 const PROVISIONER_PORT = process.env.PROVISIONER_PORT ?? "8790";
@@ -70,7 +71,7 @@ function run(command: string, args: string[]) {
  * sudo, build the workspace image; the script says what it did). Without it the API still runs
  * and GPU sessions answer 503.
  */
-function startProvisioner(vars: Map<string, string>): ChildProcess | null {
+async function startProvisioner(vars: Map<string, string>): Promise<ChildProcess | null> {
   if (spawnSync("bash", ["scripts/ensure-docker.sh"], { stdio: "inherit", env }).status !== 0) {
     console.warn(
       "\n!! Docker could not be installed or started here (needs root or sudo): GPU sessions are unavailable locally (connect answers 503).\n" +
@@ -78,17 +79,19 @@ function startProvisioner(vars: Map<string, string>): ChildProcess | null {
     );
     return null;
   }
-  // The provisioner holds only the public half of the Worker's key.
+  // The provisioner holds only the public half of the Worker's key (its kid kept), and knows the
+  // id the Worker registers PROVISIONER_URL under: the audience of the tokens it accepts.
   const { d: _private, ...publicJwk } = JSON.parse(vars.get("PROVISIONER_PRIVATE_KEY")!) as Record<string, string>;
+  const hostId = await configuredHostId(vars.get("PROVISIONER_URL")!);
   return spawn("node", ["provisioner/src/main.ts"], {
     stdio: "inherit",
-    env: { ...env, PORT: PROVISIONER_PORT, PROVISIONER_PUBLIC_JWK: JSON.stringify(publicJwk) },
+    env: { ...env, PORT: PROVISIONER_PORT, PROVISIONER_HOST_ID: hostId, PROVISIONER_PUBLIC_JWK: JSON.stringify(publicJwk) },
   });
 }
 
 const vars = await ensureDevVars();
 run("wrangler", ["d1", "migrations", "apply", "DB", "--local"]);
-const provisioner = startProvisioner(vars);
+const provisioner = await startProvisioner(vars);
 
 console.log(`
 Ozekai is starting on http://localhost:${PORT}

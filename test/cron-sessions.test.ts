@@ -9,7 +9,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { configuredHostId } from "../workers/domain/hosts";
+import { configuredHostId } from "../contract/provisioner-token";
 import worker from "../workers/index";
 import { call, outbox, randomId, testEnv } from "./harness";
 import { commandsOf, connect, containersOf, entitledUser, provisioner, sessionRowsOf, volumeExists } from "./provisioner-harness";
@@ -46,7 +46,7 @@ const sessionRow = async (sessionId: string) => db.prepare("select * from sessio
 /** A container made straight on the host, behind D1's back. */
 async function hostContainer(input: { sessionId: string; workspaceId: string; tenantId: string }) {
   const body = { ...input, image: env.WORKSPACE_IMAGE, plan: { gpuCount: 0, cpus: 0.5, memoryMb: 128, pidsLimit: 64 }, start: true };
-  const res = await provisioner("POST", "/v1/containers", new Blob([JSON.stringify(body)], { type: "application/json" }));
+  const res = await provisioner("POST", "/v1/containers", JSON.stringify(body));
   expect(res.status, res.text).toBe(201);
 }
 const hostHas = async (sessionId: string) => (await provisioner("GET", `/v1/containers/${sessionId}`)).status === 200;
@@ -57,7 +57,7 @@ const removeOnHost = async (sessionId: string, workspaceId?: string) => {
 
 /** Registers the test provisioner as connect would (for tests that write their rows directly). */
 async function registerTestHost() {
-  const id = configuredHostId(env.PROVISIONER_URL!);
+  const id = await configuredHostId(env.PROVISIONER_URL!);
   await db
     .prepare("insert or ignore into gpu_hosts (id, name, transport, base_url, gpu_count, status, registered_at) values (?, 'test', 'url', ?, 0, 'active', ?)")
     .bind(id, env.PROVISIONER_URL!, Date.now())
@@ -74,7 +74,7 @@ describe("usage-metrics", () => {
     expect(sample).toMatchObject({ user_id: user.id, at: firstMinute, gpu_count: 0, gpu_utilization_percent: null, gpu_utilization_max_percent: null, gpu_memory_used_mb: null, gpu_memory_total_mb: null, shells_attached: 0 });
     expect(typeof sample!.cpu_percent).toBe("number");
     expect(sample!.memory_used_bytes as number).toBeGreaterThan(0);
-    const host = await db.prepare("select last_seen_at from gpu_hosts where id = ?").bind(configuredHostId(env.PROVISIONER_URL!)).first<{ last_seen_at: number }>();
+    const host = await db.prepare("select last_seen_at from gpu_hosts where id = ?").bind(await configuredHostId(env.PROVISIONER_URL!)).first<{ last_seen_at: number }>();
     expect(host!.last_seen_at).toBeGreaterThanOrEqual(firstMinute);
   });
 
@@ -253,7 +253,7 @@ describe("account deletion", () => {
 
   it("with the host down the account is deleted anyway, and reconcile removes the session and workspace once it is back", async () => {
     const { user, sessionId, workspaceId, firstMinute } = await connectedUser();
-    const hostId = configuredHostId(env.PROVISIONER_URL!);
+    const hostId = await configuredHostId(env.PROVISIONER_URL!);
     await db.prepare("update gpu_hosts set base_url = 'http://127.0.0.1:9' where id = ?").bind(hostId).run();
     try {
       const res = await call("DELETE", "/v1/account", { ip: user.ip, token: user.accessToken, body: { password: user.password } });

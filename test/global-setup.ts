@@ -1,18 +1,20 @@
 /**
  * Runs in Node before the Worker tests (typechecked with tsconfig.node.json): a REAL provisioner
- * (provisioner/src) on 127.0.0.1, port 0, driving this machine's Docker Engine and trusting a fresh
- * Ed25519 key whose private half the Worker gets as PROVISIONER_PRIVATE_KEY (vitest.config.ts
- * injects the URL and the key into the Worker's bindings).
+ * (provisioner/src) on a free 127.0.0.1 port, driving this machine's Docker Engine and trusting a
+ * fresh Ed25519 key whose private half the Worker gets as PROVISIONER_PRIVATE_KEY (vitest.config.ts
+ * injects the URL and the key into the Worker's bindings). Its PROVISIONER_HOST_ID is the id the
+ * Worker registers that URL under, so the port is chosen before it starts.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Socket } from "node:net";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { exportJWK, generateKeyPair } from "jose";
 import type { TestProject } from "vitest/node";
+import { configuredHostId } from "../contract/provisioner-token.ts";
 import { loadConfig } from "../provisioner/src/config.ts";
 import { startProvisioner } from "../provisioner/src/server.ts";
 import { removeWorkspacesIn } from "../provisioner/test/harness.ts";
@@ -26,10 +28,13 @@ export default async function setup(project: TestProject) {
     throw new Error(`Worker session tests need Docker and the workspace image: ${error instanceof Error ? error.message : String(error)}`);
   });
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const kid = "provisioner-test";
   const stateDir = await mkdtemp(join(tmpdir(), "ozekai-provisioner-test-"));
+  const port = await freePort();
   const config = await loadConfig({
-    PORT: "0",
-    PROVISIONER_PUBLIC_JWK: JSON.stringify(await exportJWK(publicKey)),
+    PORT: String(port),
+    PROVISIONER_HOST_ID: await configuredHostId(`http://127.0.0.1:${port}`),
+    PROVISIONER_PUBLIC_JWK: JSON.stringify({ ...(await exportJWK(publicKey)), kid }),
     // No GPU here: nvidia-smi is absent on purpose, so the host reports none.
     NVIDIA_SMI: "/nonexistent/nvidia-smi",
     WORKSPACE_HELPER_IMAGE: WORKSPACE_IMAGE,
@@ -39,7 +44,7 @@ export default async function setup(project: TestProject) {
   const provisioner = await startProvisioner(config);
   project.provide("provisionerUrl", provisioner.url);
   project.provide("hangingProvisionerUrl", await hangingServer());
-  project.provide("provisionerPrivateKey", JSON.stringify({ ...(await exportJWK(privateKey)), kid: "provisioner-test" }));
+  project.provide("provisionerPrivateKey", JSON.stringify({ ...(await exportJWK(privateKey)), kid }));
   // Stripe's API, faked locally: one that answers, one that fails after creating the customer.
   const fakeStripe = await startFakeStripe();
   const failingStripe = await startFakeStripe({ failing: true });
@@ -54,6 +59,15 @@ export default async function setup(project: TestProject) {
     await closeHangingServer?.();
     await rm(stateDir, { recursive: true, force: true });
   };
+}
+
+/** A port free on 127.0.0.1 now (the provisioner takes it a moment later). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 let closeHangingServer: (() => Promise<void>) | undefined;

@@ -3,8 +3,8 @@
  * straight (signed like the Worker signs) to see what really exists on Docker, and to clean up.
  */
 import { env } from "cloudflare:workers";
-import { type CryptoKey, importJWK, type JWK, SignJWT } from "jose";
-import { PROVISIONER_AUDIENCE, PROVISIONER_ISSUER } from "../contract/provisioner";
+import { type CryptoKey, importJWK, type JWK } from "jose";
+import { configuredHostId, isStreamedUpload, type ProvisionerSigningKey, signProvisionerRequest } from "../contract/provisioner-token";
 import { afterEach, expect } from "vitest";
 import { call, createUser, type TestUser } from "./harness";
 
@@ -13,20 +13,29 @@ export async function grantPlan(userId: string, planId = "cpu-small") {
   await env.DB.prepare("update users set plan_id = ? where id = ?").bind(planId, userId).run();
 }
 
-let key: Promise<CryptoKey> | undefined;
+let key: Promise<ProvisionerSigningKey> | undefined;
 
-/** A request to the test provisioner with a fresh token bound to its method and path. */
-export async function provisioner(method: string, path: string, body?: BodyInit) {
-  key ??= importJWK(JSON.parse(env.PROVISIONER_PRIVATE_KEY!) as JWK, "EdDSA") as Promise<CryptoKey>;
-  const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ htm: method, htu: path })
-    .setProtectedHeader({ alg: "EdDSA", typ: "JWT" })
-    .setIssuer(PROVISIONER_ISSUER)
-    .setAudience(PROVISIONER_AUDIENCE)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 30)
-    .sign(await key);
-  const response = await fetch(`${env.PROVISIONER_URL}${path}`, { method, headers: { Authorization: `Bearer ${token}` }, body });
+async function signingKey(): Promise<ProvisionerSigningKey> {
+  const jwk = JSON.parse(env.PROVISIONER_PRIVATE_KEY!) as JWK & { kid: string };
+  return { kid: jwk.kid, privateKey: (await importJWK(jwk, "EdDSA")) as CryptoKey };
+}
+
+/**
+ * A request to the test provisioner, signed as the Worker signs it (for the configured host's id),
+ * with a body: JSON text, or the bytes of a streamed upload (bound by their length).
+ */
+export async function provisioner(method: string, path: string, body?: string | Uint8Array) {
+  key ??= signingKey();
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  const streamed = isStreamedUpload(method, path.split("?")[0]!);
+  const token = await signProvisionerRequest(await key, {
+    hostId: await configuredHostId(env.PROVISIONER_URL!),
+    method,
+    target: path,
+    body: bytes && streamed ? { length: bytes.length } : bytes,
+  });
+  const headers = { Authorization: `Bearer ${token}`, ...(bytes ? { "Content-Type": streamed ? "application/octet-stream" : "application/json" } : {}) };
+  const response = await fetch(`${env.PROVISIONER_URL}${path}`, { method, headers, body: bytes });
   // Files come back as octet streams: decoded here, not by text(), which warns on them.
   const text = new TextDecoder().decode(await response.arrayBuffer());
   // biome-ignore lint/suspicious/noExplicitAny: test bodies are asserted field by field

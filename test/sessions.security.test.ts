@@ -74,10 +74,27 @@ describe("Worker → provisioner trust", () => {
   it("a host that does not trust the Worker's key starts nothing (503 not_configured), and it is logged", async () => {
     const user = await entitledUser();
     const { privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
-    const untrusted = { ...testEnv(), PROVISIONER_PRIVATE_KEY: JSON.stringify(await exportJWK(privateKey)) } as Cloudflare.Env;
+    // Under the trusted key's kid: the host picks its key by kid, and the signature does not verify.
+    const { kid } = JSON.parse(env.PROVISIONER_PRIVATE_KEY!) as { kid: string };
+    const untrusted = { ...testEnv(), PROVISIONER_PRIVATE_KEY: JSON.stringify({ ...(await exportJWK(privateKey)), kid }) } as Cloudflare.Env;
     const res = await connect(user, { env: untrusted });
     expectProblem(res, 503, "not_configured");
     expect(await liveSessionsOf(user.id)).toEqual([]);
+    expect(await containersOf(user.id)).toEqual([]);
+    const logged = await env.DB.prepare("select code from error_logs where request_id = ? and source = 'provisioner'").bind(res.headers.get("X-Request-Id")).all<{ code: string }>();
+    expect(logged.results.map((r) => r.code)).toContain("provisioner_401");
+  });
+
+  it("a token is for the host the Worker means to call: a registry row with another id at the same address is refused by the host", async () => {
+    const user = await entitledUser();
+    const now = Date.now();
+    const hostId = `gpu-elsewhere-${crypto.randomUUID().slice(0, 8)}`;
+    await env.DB.batch([
+      env.DB.prepare("insert into gpu_hosts (id, name, transport, base_url, gpu_count, status, registered_at) values (?, 'x', 'url', ?, 0, 'active', ?)").bind(hostId, env.PROVISIONER_URL!, now),
+      env.DB.prepare("insert into workspaces (id, user_id, host_id, state, created_at, last_used_at) values (?, ?, ?, 'hot', ?, ?)").bind(crypto.randomUUID(), user.id, hostId, now, now),
+    ]);
+    const res = await connect(user);
+    expectProblem(res, 503, "not_configured");
     expect(await containersOf(user.id)).toEqual([]);
     const logged = await env.DB.prepare("select code from error_logs where request_id = ? and source = 'provisioner'").bind(res.headers.get("X-Request-Id")).all<{ code: string }>();
     expect(logged.results.map((r) => r.code)).toContain("provisioner_401");

@@ -12,7 +12,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { SIGN_IN_CACHE_MS } from "../workers/domain/accounts";
 import { coldObjectKey } from "../workers/domain/cold-storage";
-import { configuredHostId } from "../workers/domain/hosts";
+import { configuredHostId } from "../contract/provisioner-token";
 import { DELETION_WARNING_DAYS, WORKSPACE_RETENTION_DAYS } from "../workers/domain/workspaces";
 import worker from "../workers/index";
 import { call, expectProblem, outbox, testEnv, type TestUser } from "./harness";
@@ -66,7 +66,7 @@ async function inactiveHotWorkspace(daysAgo: number) {
  */
 async function coldWorkspace(user: TestUser, lastUsedAt: number, bytes = new TextEncoder().encode(`tar of ${user.id}`)) {
   const workspaceId = `ws${crypto.randomUUID().slice(0, 12)}`;
-  const hostId = configuredHostId(env.PROVISIONER_URL!);
+  const hostId = await configuredHostId(env.PROVISIONER_URL!);
   await env.WORKSPACES.put(coldObjectKey(workspaceId), bytes);
   await db.batch([
     db.prepare("update users set last_active_at = ? where id = ?").bind(lastUsedAt, user.id),
@@ -88,7 +88,7 @@ async function archiveStarted(user: TestUser, workspaceId: string, at: number) {
     db.prepare("update workspaces set state = 'archiving', transfer_bytes = 0 where id = ?").bind(workspaceId),
     db
       .prepare("insert into workspace_archives (workspace_id, user_id, host_id, object_key, upload_id, phase, part_size, parts, attempts, started_at, updated_at) values (?, ?, ?, ?, ?, 'uploading', ?, '[]', 1, ?, ?)")
-      .bind(workspaceId, user.id, configuredHostId(env.PROVISIONER_URL!), coldObjectKey(workspaceId), upload.uploadId, 8 * 1024 * 1024, at, at),
+      .bind(workspaceId, user.id, await configuredHostId(env.PROVISIONER_URL!), coldObjectKey(workspaceId), upload.uploadId, 8 * 1024 * 1024, at, at),
   ]);
   return upload;
 }

@@ -19,7 +19,7 @@ export interface Env {
   PASSWORD_PEPPER?: string;
   /** Image every session container runs (present on each host; no registry is pulled from). */
   WORKSPACE_IMAGE: string;
-  /** Secret: the Ed25519 private JWK that signs requests to provisioners (they hold the public key). */
+  /** Secret: the Ed25519 private JWK, with its kid, that signs requests to provisioners (they hold the public key). */
   PROVISIONER_PRIVATE_KEY?: string;
   /**
    * A provisioner to register as a host from configuration (local dev and tests: loopback http;

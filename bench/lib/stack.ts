@@ -1,5 +1,6 @@
 /** The session stack: the Worker bundle under wrangler dev, the provisioner on local Docker, one bench user. */
 import { join } from "node:path";
+import { configuredHostId } from "../../contract/provisioner-token.ts";
 import { trackLabel } from "./docker.ts";
 import { type Api, expect } from "./http.ts";
 import { freePort, type Started, startProcess, waitHealthy } from "./processes.ts";
@@ -34,13 +35,15 @@ export async function startSessionStack(
   const provisionerKey = await privateJwk("bench-provisioner");
   const { d: _private, ...provisionerPublic } = provisionerKey;
   const provisionerPort = await freePort();
-  const envFile = await writeEnvFile(tmp, [`PROVISIONER_PRIVATE_KEY='${JSON.stringify(provisionerKey)}'`, `PROVISIONER_URL=http://${HOST}:${provisionerPort}`, ...(options.env ?? [])]);
+  const provisionerUrl = `http://${HOST}:${provisionerPort}`;
+  const envFile = await writeEnvFile(tmp, [`PROVISIONER_PRIVATE_KEY='${JSON.stringify(provisionerKey)}'`, `PROVISIONER_URL=${provisionerUrl}`, ...(options.env ?? [])]);
   const persist = await migrateLocalD1(tmp);
 
   log(`starting the provisioner on http://${HOST}:${provisionerPort} …`);
   const provisioner = startProcess(process.execPath, ["--no-warnings", join(ROOT, "provisioner/src/main.ts")], {
     ...process.env,
     PORT: String(provisionerPort),
+    PROVISIONER_HOST_ID: await configuredHostId(provisionerUrl),
     PROVISIONER_PUBLIC_JWK: JSON.stringify(provisionerPublic),
     ...options.provisionerEnv,
   });

@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { importProvisionerPublicKey, type VerifyingKey } from "./auth.ts";
+import { importProvisionerPublicKeys, type TrustedKeys } from "./auth.ts";
 
 /**
  * The provisioner listens on loopback only (policy §5: no exposed inbound ports; cloudflared
@@ -11,8 +11,12 @@ export const LISTEN_HOST = "127.0.0.1";
 export type ProvisionerConfig = {
   /** 0 picks a free port (tests). */
   port: number;
-  /** The Worker's Ed25519 public key; the provisioner never holds the private one. */
-  publicKey: VerifyingKey;
+  /** This host's id in the Worker's registry (gpu_hosts.id): the audience of every token it accepts. */
+  hostId: string;
+  /** The Worker's Ed25519 public keys by kid; the provisioner never holds a private one. */
+  publicKeys: TrustedKeys;
+  /** The only images session containers may run, whatever a request names. */
+  images: readonly string[];
   /** nvidia-smi binary; when it is missing or fails, the host reports no GPU. */
   nvidiaSmi: string;
   dockerSocket: string;
@@ -37,18 +41,32 @@ export type ProvisionerConfig = {
 };
 
 export const DEFAULT_PORT = 8790;
-export const DEFAULT_HELPER_IMAGE = "ozekai/workspace:local";
+/** What provisioner/scripts/build-workspace-image.sh builds. */
+export const DEFAULT_WORKSPACE_IMAGE = "ozekai/workspace:local";
+
+/** Registry ids as operators write them (`gpu-1`) and as the Worker derives them (`cfg-…`). */
+const HOST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<ProvisionerConfig> {
   const port = env.PORT === undefined || env.PORT === "" ? DEFAULT_PORT : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error("PORT must be an integer between 0 and 65535");
   const stateDir = env.PROVISIONER_STATE_DIR || join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "ozekai-provisioner");
+  const hostId = env.PROVISIONER_HOST_ID;
+  if (!hostId) throw new Error("PROVISIONER_HOST_ID is not set: the host's id in the Worker's registry (gpu_hosts.id)");
+  if (!HOST_ID.test(hostId)) throw new Error("PROVISIONER_HOST_ID must be 1-64 characters of A-Z a-z 0-9 . _ -");
+  const images = (env.PROVISIONER_IMAGES || DEFAULT_WORKSPACE_IMAGE)
+    .split(",")
+    .map((image) => image.trim())
+    .filter(Boolean);
+  if (images.length === 0) throw new Error("PROVISIONER_IMAGES names no image");
   return {
     port,
-    publicKey: await importProvisionerPublicKey(env.PROVISIONER_PUBLIC_JWK),
+    hostId,
+    publicKeys: await importProvisionerPublicKeys(env.PROVISIONER_PUBLIC_JWK),
+    images,
     nvidiaSmi: env.NVIDIA_SMI || "nvidia-smi",
     dockerSocket: env.DOCKER_SOCKET || "/var/run/docker.sock",
-    helperImage: env.WORKSPACE_HELPER_IMAGE || DEFAULT_HELPER_IMAGE,
+    helperImage: env.WORKSPACE_HELPER_IMAGE || DEFAULT_WORKSPACE_IMAGE,
     stateDir,
     workspaceDir: env.PROVISIONER_WORKSPACE_DIR || join(stateDir, "workspaces"),
     allowOpenNetwork: env.PROVISIONER_ALLOW_OPEN_NETWORK === "1",

@@ -1,4 +1,5 @@
 import Docker from "dockerode";
+import { AcceptedTokens, type TokenCheck } from "./auth.ts";
 import type { ProvisionerConfig } from "./config.ts";
 import { Mutex } from "./mutex.ts";
 
@@ -35,6 +36,8 @@ export type Services = {
   /** Serializes GPU allocation and tenant-network bookkeeping: a GPU is never given twice. */
   allocation: Mutex;
   shells: ShellRegistry;
+  /** The request tokens this process accepts, and the ones it already has (single use). */
+  tokens: TokenCheck;
 };
 
 export function createServices(config: ProvisionerConfig, docker?: Docker): Services {
@@ -43,5 +46,6 @@ export function createServices(config: ProvisionerConfig, docker?: Docker): Serv
     docker: docker ?? new Docker({ socketPath: config.dockerSocket }),
     allocation: new Mutex(),
     shells: new ShellRegistry(),
+    tokens: { hostId: config.hostId, keys: config.publicKeys, accepted: new AcceptedTokens() },
   };
 }

@@ -6,7 +6,7 @@ import { findSessionContainer } from "./containers/sessions.ts";
 import { WORKSPACE_MOUNT, WORKSPACE_USER } from "./containers/spec.ts";
 import { isDockerUnreachable, ProvisionerError } from "./errors.ts";
 import { logUnexpected, problemBody } from "./http/problem.ts";
-import { signedPath } from "./http/router.ts";
+import { signedPath, signedTarget } from "./http/router.ts";
 import { ShellResizeSchema } from "../../contract/provisioner.ts";
 import type { Services } from "./services.ts";
 
@@ -35,8 +35,10 @@ export function attachShell(server: Server, services: Services): WebSocketServer
     const requestId = crypto.randomUUID();
     socket.on("error", () => socket.destroy());
     void (async () => {
-      const path = signedPath(new URL(request.url ?? "/", "http://127.0.0.1").href);
-      await verifyProvisionerRequest(services.config.publicKey, request.headers.authorization, request.method ?? "GET", path);
+      const url = new URL(request.url ?? "/", "http://127.0.0.1").href;
+      const path = signedPath(url);
+      // An upgrade carries no body to bind.
+      await verifyProvisionerRequest(services.tokens, request.headers.authorization, { method: request.method ?? "GET", target: signedTarget(url), body: async () => undefined });
       const match = SHELL_PATH.exec(path);
       if (!match?.[1]) throw new ProvisionerError("not_found");
       const sessionId = match[1];

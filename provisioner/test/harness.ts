@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { exportJWK, generateKeyPair } from "jose";
-import { importProvisionerPublicKey, signProvisionerRequest } from "../src/auth.ts";
+import { isStreamedUpload, type ProvisionerSigningKey, type SignedBody, signProvisionerRequest } from "../../contract/provisioner-token.ts";
+import { importProvisionerPublicKeys } from "../src/auth.ts";
 import type { Iptables } from "../src/containers/network-guard.ts";
 import { LABELS, tenantNetworkName, workspaceVolumeName } from "../src/containers/spec.ts";
 import { type RunningProvisioner, startProvisioner } from "../src/server.ts";
@@ -15,6 +16,10 @@ import { deleteDisk, diskDirOf } from "../src/workspaces/disks.ts";
 export const WORKSPACE_IMAGE = "ozekai/workspace:local";
 /** An image whose containers are created but cannot start (a file where Docker mounts its init). */
 export const BROKEN_IMAGE = "ozekai/test-unstartable:no-sbin";
+/** Allowed by the test hosts' PROVISIONER_IMAGES, and never present. */
+export const MISSING_IMAGE = "ozekai/not-on-this-host:none";
+/** The registry id every test provisioner is started with (PROVISIONER_HOST_ID). */
+export const HOST_ID = "gpu-test-1";
 
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 export const FAKE_NVIDIA_SMI_8X_H100 = fixture("nvidia-smi/fake-h100-8x.sh");
@@ -30,33 +35,49 @@ export const uid = (prefix: string) => `t-${prefix}-${randomBytes(6).toString("h
 
 export type TestProvisioner = RunningProvisioner & {
   privateKey: CryptoKey;
-  /** Signed request to the provisioner (a fresh token bound to this method and path). */
+  /**
+   * Signed request to the provisioner (a fresh token bound to this method, path, query and body).
+   * `headers` are lower case; a streamed upload is bound by its `content-length` (the raw body's
+   * size when not given) and `x-archive-sha256`.
+   */
   request: (method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: BodyInit; duplex?: boolean }) => Promise<Response>;
-  token: (method: string, path: string) => Promise<string>;
+  /** A token for this host, as the Worker mints it. */
+  token: (method: string, target: string, body?: SignedBody) => Promise<string>;
 };
 
-const keyPairs: { privateKey: CryptoKey; publicJwk: string }[] = [];
+const keyPairs: { privateKey: CryptoKey; publicJwk: string; signingKey: ProvisionerSigningKey }[] = [];
 
-/** One Ed25519 key pair per test file; every provisioner started by the file trusts it. */
+/** One Ed25519 key pair per test file (kid `worker-test`); every provisioner started by the file trusts it. */
 export async function workerKeys() {
   if (!keyPairs[0]) {
     const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
-    keyPairs.push({ privateKey, publicJwk: JSON.stringify(await exportJWK(publicKey)) });
+    const kid = "worker-test";
+    keyPairs.push({ privateKey, publicJwk: JSON.stringify({ ...(await exportJWK(publicKey)), kid }), signingKey: { kid, privateKey } });
   }
-  return keyPairs[0] as { privateKey: CryptoKey; publicJwk: string };
+  return keyPairs[0]!;
 }
 
-/** Starts a provisioner in this process on an ephemeral loopback port. */
+/** What a raw body binds: bytes by their digest; a streamed upload by its length and announced hash. */
+function signedBodyOf(method: string, path: string, raw: BodyInit | undefined, headers: Record<string, string>): SignedBody | undefined {
+  const bytes = typeof raw === "string" ? Buffer.from(raw) : raw instanceof Uint8Array ? raw : undefined;
+  if (!isStreamedUpload(method, path)) return bytes;
+  const length = headers["content-length"] ?? bytes?.length;
+  return { length: length === undefined ? undefined : Number(length), sha256: headers["x-archive-sha256"] };
+}
+
+/** Starts a provisioner in this process on an ephemeral loopback port; `publicJwk` replaces the file's key (one JWK or a JWK Set). */
 export async function startTestProvisioner(
-  options: { nvidiaSmi?: string; stateDir?: string; iptables?: Iptables; allowOpenNetwork?: boolean } = {},
+  options: { nvidiaSmi?: string; stateDir?: string; publicJwk?: string; iptables?: Iptables; allowOpenNetwork?: boolean } = {},
 ): Promise<TestProvisioner> {
-  const { privateKey, publicJwk } = await workerKeys();
+  const { privateKey, publicJwk, signingKey } = await workerKeys();
   // Its own state directory unless a test restarts a provisioner on the same one.
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), "ozk-provisioner-")));
   const running = await startProvisioner(
     {
       port: 0,
-      publicKey: await importProvisionerPublicKey(publicJwk),
+      hostId: HOST_ID,
+      publicKeys: await importProvisionerPublicKeys(options.publicJwk ?? publicJwk),
+      images: [WORKSPACE_IMAGE, BROKEN_IMAGE, MISSING_IMAGE],
       nvidiaSmi: options.nvidiaSmi ?? NO_NVIDIA_SMI,
       dockerSocket: "/var/run/docker.sock",
       helperImage: WORKSPACE_IMAGE,
@@ -67,15 +88,15 @@ export async function startTestProvisioner(
     // The real iptables unless a test fakes it: the network guard's rules are installed on this host.
     options.iptables ? { iptables: options.iptables } : {},
   );
-  const token = (method: string, path: string) => signProvisionerRequest(privateKey, method, path);
+  const token: TestProvisioner["token"] = (method, target, body) => signProvisionerRequest(signingKey, { hostId: HOST_ID, method, target, body });
   const request: TestProvisioner["request"] = async (method, path, init = {}) => {
-    const pathOnly = path.split("?")[0] ?? path;
-    const headers: Record<string, string> = { authorization: `Bearer ${await token(method, pathOnly)}`, ...init.headers };
+    const headers: Record<string, string> = { ...init.headers };
     let body: BodyInit | undefined = init.raw;
     if (init.body !== undefined) {
       body = JSON.stringify(init.body);
       headers["content-type"] = "application/json";
     }
+    headers.authorization = `Bearer ${await token(method, path, signedBodyOf(method, path.split("?")[0]!, body, headers))}`;
     return fetch(`${running.url}${path}`, { method, headers, body, ...(init.duplex ? { duplex: "half" } : {}) } as RequestInit);
   };
   return { ...running, privateKey, request, token };

@@ -141,6 +141,8 @@ export type CreateResult = { created: boolean; container: SessionContainerDetail
 export async function createSessionContainer(services: Services, input: CreateContainerInput): Promise<CreateResult> {
   const { docker } = services;
   const workspaceOptions = { tenantId: input.tenantId, sizeMb: input.plan.workspaceMb };
+  // The host's operator decides what runs here; a Worker (or a stolen token) cannot pick another image.
+  if (!services.config.images.includes(input.image)) throw new ProvisionerError("image_not_allowed");
   const { created, containerId } = await services.allocation.run(async () => {
     const existing = await findSessionContainer(docker, input.sessionId);
     if (existing) {

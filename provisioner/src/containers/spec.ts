@@ -47,20 +47,12 @@ export const workspaceMount = (workspaceId: string) =>
     VolumeOptions: { NoCopy: true },
   }) as Docker.MountSettings; // the typings require VolumeOptions fields that Docker treats as optional
 
-/** Tenant variables named NVIDIA_* (any case) could widen GPU access through the NVIDIA runtime: dropped. */
-export function tenantEnv(env: Readonly<Record<string, string>> | undefined): string[] {
-  return Object.entries(env ?? {})
-    .filter(([name]) => !/^nvidia_/i.test(name))
-    .map(([name, value]) => `${name}=${value}`);
-}
-
 export type ContainerSpecInput = {
   sessionId: string;
   workspaceId: string;
   tenantId: string;
   image: string;
   plan: Plan;
-  env?: Readonly<Record<string, string>> | undefined;
   /** GPU ids (UUIDs) already allocated to this session; empty for a CPU-only plan. */
   gpuIds: readonly string[];
 };
@@ -80,14 +72,11 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     name: containerName(sessionId),
     Image: image,
     User: WORKSPACE_USER,
-    Env: [
-      // The only writable place that persists (the root file system is not the user's).
-      `HOME=${WORKSPACE_MOUNT}`,
-      ...tenantEnv(input.env),
-      // Our own value last: it overrides an image that ships NVIDIA_VISIBLE_DEVICES=all (the CUDA
-      // images do), so a runtime configured to read it never exposes more than the allocated GPUs.
-      `NVIDIA_VISIBLE_DEVICES=${gpuIds.length > 0 ? gpuIds.join(",") : "void"}`,
-    ],
+    // The only variables a container is given (requests carry no environment): HOME is the only
+    // writable place that persists (the root file system is not the user's), and our
+    // NVIDIA_VISIBLE_DEVICES overrides an image that ships =all (the CUDA images do), so a runtime
+    // configured to read it never exposes more than the allocated GPUs.
+    Env: [`HOME=${WORKSPACE_MOUNT}`, `NVIDIA_VISIBLE_DEVICES=${gpuIds.length > 0 ? gpuIds.join(",") : "void"}`],
     WorkingDir: WORKSPACE_MOUNT,
     Tty: false,
     OpenStdin: false,

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type HonoRequest } from "hono";
 import type { z } from "zod";
 import { ProvisionerError } from "../errors.ts";
 import { ID_PATTERN } from "../../../contract/provisioner.ts";
@@ -12,8 +12,17 @@ export function newRouter() {
 /** The request path as signed by the Worker: the URL path (percent-encoded as sent), no query. */
 export const signedPath = (url: string) => new URL(url).pathname;
 
-/** Parses a JSON body with a schema; failures become `validation_failed` with the fields named. */
-export async function readJson<T extends z.ZodType>(request: Request, schema: T): Promise<z.infer<T>> {
+/** The path and the query as the request's token binds them. */
+export function signedTarget(url: string): string {
+  const { pathname, search } = new URL(url);
+  return `${pathname}${search}`;
+}
+
+/**
+ * Parses a JSON body with a schema; failures become `validation_failed` with the fields named.
+ * Read through Hono's request, which keeps the bytes the token check already read and hashed.
+ */
+export async function readJson<T extends z.ZodType>(request: HonoRequest, schema: T): Promise<z.infer<T>> {
   let body: unknown;
   try {
     body = await request.json();

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { type Readable, Transform } from "node:stream";
+import { pipeline, type Readable, Transform } from "node:stream";
+import { finished } from "node:stream/promises";
 import tar from "tar-stream";
 import { WORKSPACE_GID, WORKSPACE_MOUNT, WORKSPACE_UID } from "../containers/spec.ts";
 import { ProvisionerError } from "../errors.ts";
@@ -74,9 +75,12 @@ async function restoreArchive(services: Services, workspaceId: string, body: Rea
       done();
     },
   });
-  body.once("error", (error) => hashed.destroy(error));
+  // pipeline, not pipe: the hash stream has an error listener from the start. A client gone while
+  // the volume and its helper are still being made would otherwise be an unhandled 'error' (the
+  // process dies), and the import would wait forever for a body that already failed.
+  pipeline(body, hashed, () => undefined);
   try {
-    const result = await extractArchive(services, workspaceId, body.pipe(hashed), sizeMb);
+    const result = await extractArchive(services, workspaceId, hashed, sizeMb);
     // The extraction ends once the body has ended, so every byte is hashed by now.
     if (digest !== sha256) throw new ProvisionerError("archive_checksum_mismatch");
     return result;
@@ -101,7 +105,8 @@ async function extractArchive(services: Services, workspaceId: string, body: Rea
 
   const copying = (async () => {
     body.pipe(extract as unknown as NodeJS.WritableStream);
-    body.once("error", (error) => extract.destroy(error));
+    // finished(), not an error listener: it also reports a body that failed before this point.
+    finished(body).catch((error: unknown) => extract.destroy(error instanceof Error ? error : new Error("the body failed")));
     for await (const entry of extract) {
       const header = entry.header;
       const segments = archiveEntryPath(header.name);

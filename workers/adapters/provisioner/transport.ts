@@ -1,23 +1,32 @@
 /**
- * One signed request to one registered host. Every request carries a fresh EdDSA JWT bound to its
- * method and path (audience and issuer from the contract, ≤ 60 s), goes only to a host of the
- * registry, and fails as a problem the user can act on: a host that is down, slow or failing is
- * `provisioner_unavailable` (503, Retry-After), never a hang.
+ * One signed request to one registered host. Every request carries a fresh EdDSA JWT for that host
+ * (`aud` = its registry id), bound to its method, path, query and body, used once, ≤ 60 s
+ * (contract/provisioner-token.ts); it goes only to a host of the registry, and fails as a problem
+ * the user can act on: a host that is down, slow or failing is `provisioner_unavailable` (503,
+ * Retry-After), never a hang.
  */
-import { SignJWT } from "jose";
 import type { z } from "zod";
-import { type HostErrorCode, PROVISIONER_AUDIENCE, PROVISIONER_ISSUER } from "../../../contract/provisioner";
+import type { HostErrorCode } from "../../../contract/provisioner";
+import { ARCHIVE_SHA256_HEADER, signProvisionerRequest } from "../../../contract/provisioner-token";
 import { type ProvisionerConfig, serviceOrigin } from "../../domain/config";
-import { newId } from "../../domain/db";
 import { AppError } from "../../domain/errors";
 import type { Log } from "../log";
 
-/** Short: a token only has to survive one request (the provisioner refuses more than 60 s). */
-const TOKEN_LIFETIME_S = 30;
-
 export interface HostTarget {
+  /** The registry id: the audience of its tokens, which the host checks against its PROVISIONER_HOST_ID. */
   id: string;
   baseUrl: string;
+}
+
+/**
+ * A streamed request body of exactly `length` bytes (a FixedLengthStream's, so fetch sends
+ * Content-Length); `sha256`, when the host checks the stream against one, goes out as
+ * X-Archive-Sha256. Its token binds both, since the bytes cannot be hashed before they are sent.
+ */
+export interface Upload {
+  stream: ReadableStream<Uint8Array>;
+  length: number;
+  sha256?: string;
 }
 
 export interface Reply {
@@ -37,14 +46,14 @@ export interface Transport {
    * Sends one request and returns the host's response with its body unread (streams pass
    * through). `timeoutMs` bounds the wait for the response head only, never a body in flight.
    */
-  send(method: string, path: string, init?: { headers?: Record<string, string>; body?: BodyInit; timeoutMs?: number | null; signal?: AbortSignal }): Promise<Response>;
+  send(method: string, path: string, init?: { headers?: Record<string, string>; body?: string | Upload; timeoutMs?: number | null; signal?: AbortSignal }): Promise<Response>;
   /** A JSON request and its JSON (or problem) answer. */
   request(method: string, path: string, options?: { body?: unknown; timeoutMs?: number }): Promise<Reply>;
   /** Reads a JSON (or problem) answer; a 5xx or a redirect is the host being unavailable. */
   readReply(what: string, response: Response): Promise<Reply>;
   /** The body as `schema` says, or the host is unavailable (a reply we cannot read is logged). */
   parse<T extends z.ZodType>(what: string, schema: T, body: unknown): z.infer<T>;
-  /** A failure the Worker caused: a key the host does not trust (misconfiguration), or a bad request (a bug). */
+  /** A failure the Worker caused: a key, host id or image the host does not accept (misconfiguration), or a bad request (a bug). */
   unexpected(what: string, reply: Reply): AppError;
   /** Logs a fault of this host (its id, the request, a code; never a body or a file name). */
   fault(what: string, code: string, message: string): void;
@@ -67,21 +76,6 @@ function problemCode(body: unknown): HostErrorCode | undefined {
   return typeof body.code === "string" ? (body.code.slice(0, 64) as HostErrorCode) : undefined;
 }
 
-/** The token for one request: bound to the method and the exact path the provisioner will see. */
-async function sign(settings: ProvisionerConfig, method: string, path: string): Promise<string> {
-  // Wall-clock time, not ctx.clock: the host checks the token against its own clock, and a test
-  // or a cron job that moves the domain's clock must still be able to reach it.
-  const iat = Math.floor(Date.now() / 1000);
-  return new SignJWT({ htm: method.toUpperCase(), htu: path })
-    .setProtectedHeader({ alg: "EdDSA", typ: "JWT", ...(settings.signingKey.kid ? { kid: settings.signingKey.kid } : {}) })
-    .setIssuer(PROVISIONER_ISSUER)
-    .setAudience(PROVISIONER_AUDIENCE)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + TOKEN_LIFETIME_S)
-    .setJti(newId())
-    .sign(settings.signingKey.privateKey);
-}
-
 export function transport(settings: ProvisionerConfig, host: HostTarget, log: Log, requestId: string): Transport {
   const timeouts = { create: settings.timeoutMs, stop: settings.timeoutMs / 2, default: settings.timeoutMs / 4 };
   // Outbound calls only go to a registry host with an acceptable address (checked again here:
@@ -90,16 +84,23 @@ export function transport(settings: ProvisionerConfig, host: HostTarget, log: Lo
 
   const fault = (what: string, code: string, message: string) => log.error({ source: "provisioner", code, message: `${host.id} ${routeOf(what)}: ${message}` });
 
-  /** The signed headers of one request (its token is bound to `method` and `path`, query excluded). */
-  async function signedHeaders(method: string, path: string): Promise<Record<string, string>> {
+  /** The signed headers of one request to `path` (with its query) carrying `body`. */
+  async function signedHeaders(method: string, path: string, body: string | Upload | undefined): Promise<Record<string, string>> {
     if (!baseUrl) {
       fault(`${method} ${path}`, "provisioner_host_invalid", "the registered base URL is not an https origin (or http on loopback)");
       throw new AppError("not_configured", "A GPU host is registered with an address the Worker may not call.");
     }
-    const headers: Record<string, string> = {
-      Authorization: `Bearer ${await sign(settings, method, path.split("?")[0]!)}`,
-      "X-Request-Id": requestId,
-    };
+    const upload = typeof body === "object" ? body : undefined;
+    // The signer's wall-clock time, not ctx.clock: the host checks the token against its own
+    // clock, and a test or a cron job that moves the domain's clock must still be able to reach it.
+    const token = await signProvisionerRequest(settings.signingKey, {
+      hostId: host.id,
+      method,
+      target: path,
+      body: upload ? { length: upload.length, sha256: upload.sha256 } : body,
+    });
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}`, "X-Request-Id": requestId };
+    if (upload?.sha256) headers[ARCHIVE_SHA256_HEADER] = upload.sha256;
     if (settings.access) {
       headers["CF-Access-Client-Id"] = settings.access.clientId;
       headers["CF-Access-Client-Secret"] = settings.access.clientSecret;
@@ -113,13 +114,14 @@ export function transport(settings: ProvisionerConfig, host: HostTarget, log: Lo
     fault,
 
     async send(method, path, init = {}) {
-      const headers = { ...(await signedHeaders(method, path)), ...init.headers };
+      const headers = { ...init.headers, ...(await signedHeaders(method, path, init.body)) };
+      const body = typeof init.body === "object" ? init.body.stream : init.body;
       const abort = new AbortController();
       init.signal?.addEventListener("abort", () => abort.abort(init.signal?.reason), { once: true });
       const timeoutMs = init.timeoutMs === undefined ? timeouts.default : init.timeoutMs;
       const timer = timeoutMs === null ? undefined : setTimeout(() => abort.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
       try {
-        return await fetch(`${baseUrl}${path}`, { method, headers, body: init.body, redirect: "manual", signal: abort.signal });
+        return await fetch(`${baseUrl}${path}`, { method, headers, body, redirect: "manual", signal: abort.signal });
       } catch (error) {
         // Refused, reset, DNS, TLS, or the timeout above: the host is unreachable or too slow.
         fault(`${method} ${path}`, "provisioner_unreachable", error instanceof Error ? error.name : "unknown");
@@ -167,6 +169,8 @@ export function transport(settings: ProvisionerConfig, host: HostTarget, log: Lo
     unexpected(what, reply) {
       fault(what, `provisioner_${reply.status}`, reply.code ?? "no problem code");
       if (reply.status === 401) return new AppError("not_configured", "The GPU host does not trust this service's key.");
+      // The host's operator allows images by PROVISIONER_IMAGES; WORKSPACE_IMAGE is not among them.
+      if (reply.code === "image_not_allowed") return new AppError("not_configured", "The GPU host is not configured to run this service's workspace image.");
       return new AppError("internal", "The GPU host refused the request.");
     },
   };

@@ -4,7 +4,7 @@
  */
 import { type HostErrorCode, type StoredFile, StoredFileSchema, WORKSPACE_MB_HEADER, WorkspaceSizesSchema } from "../../../contract/provisioner";
 import { AppError } from "../../domain/errors";
-import { pathId, type Reply, type Transport } from "./transport";
+import { pathId, type Reply, type Transport, type Upload } from "./transport";
 
 /** What the host says about a file transfer, in the API's words (its own codes never reach users). */
 const FILE_FAULTS: Partial<Record<HostErrorCode, () => AppError>> = {
@@ -20,6 +20,20 @@ const FILE_FAULTS: Partial<Record<HostErrorCode, () => AppError>> = {
   validation_failed: () => new AppError("validation_failed", "The body did not match its Content-Length."),
   workspace_full: () => new AppError("workspace_full"),
 };
+
+/**
+ * `body` as a stream of exactly `length` bytes: fetch sends Content-Length (which the request's
+ * token binds), and the stream fails if the source has more or fewer. `piped` is false when the
+ * source failed or did not match the length.
+ */
+function fixedLength(body: ReadableStream<Uint8Array>, length: number): Upload & { piped: Promise<boolean> } {
+  const fixed = new FixedLengthStream(length);
+  const piped = body.pipeTo(fixed.writable).then(
+    () => true,
+    () => false,
+  );
+  return { stream: fixed.readable, length, piped };
+}
 
 export function workspaceCalls(t: Transport) {
   /** A failed transfer: the host's reason in the API's words, or `unexpected`. */
@@ -57,23 +71,18 @@ export function workspaceCalls(t: Transport) {
     async putFile(workspaceId: string, path: string, body: ReadableStream<Uint8Array>, length: number, offset?: number): Promise<StoredFile> {
       const target = `/v1/workspaces/${pathId(workspaceId)}/files/${path}${offset === undefined ? "" : `?offset=${offset}`}`;
       const what = `PUT ${target.split("?")[0]}`;
-      // The host needs the length before the first byte (a tar header carries the file): a fixed
-      // length stream sends Content-Length, and fails if the client sends more or less.
-      const fixed = new FixedLengthStream(length);
-      let clientFault = false;
-      const piping = body.pipeTo(fixed.writable).catch(() => {
-        clientFault = true;
-      });
+      // The host needs the length before the first byte (a tar header carries the file).
+      const upload = fixedLength(body, length);
       let response: Response;
       try {
         // No timeout: a file of many GB takes as long as the client's link does.
-        response = await t.send("PUT", target, { headers: { "Content-Type": "application/octet-stream" }, body: fixed.readable, timeoutMs: null });
+        response = await t.send("PUT", target, { headers: { "Content-Type": "application/octet-stream" }, body: upload, timeoutMs: null });
       } catch (error) {
-        await Promise.race([piping, new Promise((resolve) => setTimeout(resolve, 100))]);
-        if (clientFault) throw FILE_FAULTS.validation_failed!();
+        const piped = await Promise.race([upload.piped, new Promise((resolve) => setTimeout(() => resolve(true), 100))]);
+        if (!piped) throw FILE_FAULTS.validation_failed!();
         throw error;
       }
-      await piping;
+      await upload.piped;
       const answer = await t.readReply(what, response);
       if (answer.status === 200 || answer.status === 201) return t.parse(what, StoredFileSchema, answer.body);
       throw fileFault(what, answer);
@@ -102,15 +111,17 @@ export function workspaceCalls(t: Transport) {
 
     /**
      * Restores a workspace from a tar stream into a volume that must not exist yet, of `workspaceMb`
-     * (the plan's: the archive must fit). The host hashes
-     * the body as it imports it: another SHA-256 than `sha256` (or a body that is not a safe tar)
-     * leaves no volume and is `cold_storage_unavailable`.
+     * (the plan's: the archive must fit). The host hashes the body as it imports it: another
+     * SHA-256 than `archive.sha256` (or a body that is not a safe tar) leaves no volume and is
+     * `cold_storage_unavailable`.
      */
-    async putArchive(workspaceId: string, body: ReadableStream<Uint8Array>, sha256: string, workspaceMb: number, signal?: AbortSignal): Promise<void> {
+    async putArchive(workspaceId: string, body: ReadableStream<Uint8Array>, archive: { size: number; sha256: string }, workspaceMb: number, signal?: AbortSignal): Promise<void> {
       const path = `/v1/workspaces/${pathId(workspaceId)}/archive`;
-      const headers = { "Content-Type": "application/x-tar", "X-Archive-Sha256": sha256, [WORKSPACE_MB_HEADER]: String(workspaceMb) };
+      // A source that fails shows as the restore's own failure (restore.ts reads it too).
+      const upload = { ...fixedLength(body, archive.size), sha256: archive.sha256 };
+      const headers = { "Content-Type": "application/x-tar", [WORKSPACE_MB_HEADER]: String(workspaceMb) };
       // No timeout: a restore takes as long as the workspace is large.
-      const response = await t.send("PUT", path, { headers, body, timeoutMs: null, signal });
+      const response = await t.send("PUT", path, { headers, body: upload, timeoutMs: null, signal });
       const reply = await t.readReply(`PUT ${path}`, response);
       if (reply.status === 200) return;
       if (reply.code === "archive_checksum_mismatch" || reply.code === "unsafe_archive") {

@@ -83,7 +83,7 @@ async function restoreWorkspace(ctx: DomainContext, workspace: Workspace, plan: 
       throw new AppError("cold_storage_unavailable", "The cold copy of your workspace did not match its checksum; it is kept as it is and nothing was restored.");
     }
     transfer = restoreBody(ctx, archive, object.body, lease);
-    await client.putArchive(workspaceId, transfer.body, archive.sha256, plan.workspaceMb, transfer.signal);
+    await client.putArchive(workspaceId, transfer.body, { size: archive.sizeBytes, sha256: archive.sha256 }, plan.workspaceMb, transfer.signal);
     await transfer.done; // the last progress written; a lease lost meanwhile is caught by the commit below
   } catch (error) {
     void transfer?.stop();

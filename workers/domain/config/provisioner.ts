@@ -1,12 +1,13 @@
 import { type CryptoKey, importJWK, type JWK } from "jose";
 import { z } from "zod";
+import type { ProvisionerSigningKey } from "../../../contract/provisioner-token";
 import type { Env } from "../../env";
 import { invalid, jwkSchema, parseEnv, serviceOrigin } from "./env";
 
 /** Settings of the Worker ↔ provisioner link (ARCHITECTURE "Worker ↔ provisioner"). */
 export interface ProvisionerConfig {
-  /** Signs every request; provisioners hold only the public half. */
-  signingKey: { kid: string | undefined; privateKey: CryptoKey };
+  /** Signs every request; provisioners hold only the public half, and pick it by this kid. */
+  signingKey: ProvisionerSigningKey;
   workspaceImage: string;
   /** The host registered from configuration (local dev, tests, a single-host deployment); null: registry only. */
   configuredHost: { baseUrl: string; gpuType: string | null; gpuCount: number } | null;
@@ -31,7 +32,7 @@ export async function parseProvisionerConfig(env: Env): Promise<ProvisionerConfi
   const e = parseEnv(provisionerEnvSchema, env);
   let signingKey: ProvisionerConfig["signingKey"];
   try {
-    const jwk = jwkSchema.extend({ kid: z.string().min(1).optional() }).parse(JSON.parse(e.PROVISIONER_PRIVATE_KEY));
+    const jwk = jwkSchema.parse(JSON.parse(e.PROVISIONER_PRIVATE_KEY));
     signingKey = { kid: jwk.kid, privateKey: (await importJWK({ ...jwk, alg: "EdDSA" } as JWK, "EdDSA")) as CryptoKey };
   } catch {
     throw invalid("PROVISIONER_PRIVATE_KEY");

@@ -3,9 +3,8 @@
  * the plan's type. Free GPUs are counted from D1 (live sessions per host); the host itself is the
  * final judge and answers `gpus_unavailable` when D1 was wrong.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { configuredHostId } from "../../../contract/provisioner-token";
 import { gpuHosts, LIVE_SESSION_STATES, sessions } from "../../../schema";
 import type { ProvisionerConfig } from "../config";
 import type { DomainContext } from "../context";
@@ -14,12 +13,9 @@ import type { Plan } from "../plans";
 
 export type GpuHost = typeof gpuHosts.$inferSelect;
 
-/** The configured host's id follows its address: pointing the Worker elsewhere registers another host. */
-export const configuredHostId = (baseUrl: string) => `cfg-${bytesToHex(sha256(utf8ToBytes(baseUrl))).slice(0, 12)}`;
-
 /** Local dev and tests: the one host named by PROVISIONER_URL, registered (or refreshed) in D1. */
 async function registerConfiguredHost(ctx: DomainContext, configured: NonNullable<ProvisionerConfig["configuredHost"]>): Promise<GpuHost> {
-  const id = configuredHostId(configured.baseUrl);
+  const id = await configuredHostId(configured.baseUrl);
   const [host] = await ctx.db
     .insert(gpuHosts)
     .values({

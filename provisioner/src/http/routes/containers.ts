@@ -14,7 +14,7 @@ export function containersRoutes(services: Services) {
   const router = newRouter();
 
   router.post("/", async (c) => {
-    const input = await readJson(c.req.raw, CreateContainerSchema);
+    const input = await readJson(c.req, CreateContainerSchema);
     const { created, container } = await createSessionContainer(services, input);
     return c.json(container, created ? 201 : 200);
   });

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { ProvisionerError } from "../../errors.ts";
 import { StageExportSchema, WORKSPACE_MB_HEADER, WorkspaceMbSchema } from "../../../../contract/provisioner.ts";
+import { ARCHIVE_SHA256_HEADER } from "../../../../contract/provisioner-token.ts";
 import type { Services } from "../../services.ts";
 import { importArchive, openArchiveExport } from "../../workspaces/archive.ts";
 import { discardExport, openExportPart, stageExport } from "../../workspaces/exports.ts";
@@ -106,7 +107,7 @@ export function workspacesRoutes(services: Services) {
   router.put("/:id/archive", async (c) => {
     const workspaceId = idParam(c.req.param("id"));
     // Cold storage restores announce the archive's SHA-256: a body that does not match leaves no workspace.
-    const sha256 = c.req.header("x-archive-sha256");
+    const sha256 = c.req.header(ARCHIVE_SHA256_HEADER);
     if (sha256 !== undefined && !SHA256_HEX.test(sha256)) throw new ProvisionerError("validation_failed", "X-Archive-Sha256 is 64 lowercase hex digits");
     const sizeMb = workspaceMb(c.req.header(WORKSPACE_MB_HEADER));
     return c.json(await importArchive(services, workspaceId, c.env.incoming, { sha256, sizeMb }));
@@ -115,7 +116,7 @@ export function workspacesRoutes(services: Services) {
   // Cold storage (src/workspaces/exports.ts): stage a snapshot, read it part by part, drop it.
   router.post("/:id/exports", async (c) => {
     const workspaceId = idParam(c.req.param("id"));
-    const input = await readJson(c.req.raw, StageExportSchema);
+    const input = await readJson(c.req, StageExportSchema);
     const answer = await stageExport(services, workspaceId, input, STAGE_WAIT_MS);
     return c.json(answer, answer.status === "staged" ? 200 : 202);
   });
