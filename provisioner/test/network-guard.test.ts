@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { GUARD_RULES, type GuardLog, guardTenantNetworks, type Iptables } from "../src/containers/network-guard.ts";
 import { tenantBridgeName, tenantNetworkName } from "../src/containers/spec.ts";
-import { docker, execIn, startSession, startTestProvisioner, type TestProvisioner, tracker, uid, WORKSPACE_IMAGE, workerKeys } from "./harness.ts";
+import { docker, execIn, HOST_ID, startSession, startTestProvisioner, type TestProvisioner, tracker, uid, WORKSPACE_IMAGE, workerKeys } from "./harness.ts";
 
 /** iptables as chains of rule texts, for the guard's logic; `readOnly`: every change refused, as for a user who is not root. */
 function fakeIptables(initial: Record<string, string[]>, options: { readOnly?: boolean } = {}) {
@@ -97,7 +97,7 @@ describe("the guard's rules", () => {
   });
 
   it("reads PROVISIONER_ALLOW_OPEN_NETWORK as 1 only", async () => {
-    const base = { PROVISIONER_PUBLIC_JWK: (await workerKeys()).publicJwk };
+    const base = { PROVISIONER_PUBLIC_JWK: (await workerKeys()).publicJwk, PROVISIONER_HOST_ID: HOST_ID };
     expect((await loadConfig(base)).allowOpenNetwork).toBe(false);
     for (const value of ["true", "yes", "0", ""]) expect((await loadConfig({ ...base, PROVISIONER_ALLOW_OPEN_NETWORK: value })).allowOpenNetwork, value).toBe(false);
     expect((await loadConfig({ ...base, PROVISIONER_ALLOW_OPEN_NETWORK: "1" })).allowOpenNetwork).toBe(true);
