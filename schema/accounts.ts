@@ -25,6 +25,8 @@ export const users = sqliteTable(
     /** The UTC month ("YYYY-MM") of the last usage-limit email, and the highest threshold (percent) it reported. */
     usageAlertMonth: text("usage_alert_month"),
     usageAlertPercent: integer("usage_alert_percent"),
+    /** When the user objected to aggregate analysis (policy §7 objection): excluded from operator statistics; null = no objection. */
+    analysisObjectedAt: timestamp("analysis_objected_at"),
   },
   (t) => [
     uniqueIndex("users_username_unique").on(t.username),

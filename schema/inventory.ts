@@ -296,6 +296,7 @@ export const inventory: readonly TableEntry[] = [
       usage_limit_hours: { category: "account", purpose: "monthly GPU-hour limit the user set, for the usage billing notification (policy §2)" },
       usage_alert_month: { category: "derived", purpose: "month of the last usage-limit email: sent once per threshold and month" },
       usage_alert_percent: { category: "derived", purpose: "highest usage-limit threshold emailed that month" },
+      analysis_objected_at: { category: "account", purpose: "objection to aggregate analysis: the account is left out of operator statistics (policy §2, §7)" },
     },
   },
   {

@@ -107,6 +107,7 @@ describe("deleting an account with a subscription and usage (fake Stripe)", () =
       usage_limit_hours: null,
       usage_alert_month: null,
       usage_alert_percent: null,
+      analysis_objected_at: null,
     });
     // Billing keeps the Stripe references only, closed at the deletion.
     expect(rows.billing_accounts!.find((r) => r.user_id === user.id)).toMatchObject({

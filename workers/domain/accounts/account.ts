@@ -227,6 +227,7 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
         usageLimitHours: null,
         usageAlertMonth: null,
         usageAlertPercent: null,
+        analysisObjectedAt: null,
       })
       .where(and(eq(users.id, userId), isNull(users.deletedAt))),
     revokeSignIns(ctx, eq(loginSessions.userId, userId), "account_deleted", now),

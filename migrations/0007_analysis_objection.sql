@@ -1,0 +1,1 @@
+ALTER TABLE `users` ADD `analysis_objected_at` integer;
