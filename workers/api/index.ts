@@ -21,17 +21,18 @@ import type { HonoEnv } from "./types";
 export const api = newApp();
 
 api.use("*", requestMiddleware);
-api.use("/v1/*", servicesMiddleware, async (c, next) => {
-  const origins = c.get("domain").config.corsOrigins;
-  return cors({
-    origin: (origin) => (origins.includes(origin) ? origin : null),
+api.use(
+  "/v1/*",
+  servicesMiddleware,
+  cors({
+    origin: (origin, c) => (c.get("domain").config.corsOrigins.includes(origin) ? origin : null),
     allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
     allowHeaders: ["Authorization", "Content-Type", "Range", "Want-Repr-Digest"],
     exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Range", "Accept-Ranges", "Repr-Digest", "Ozekai-Sha256"],
     maxAge: 600,
     credentials: false,
-  })(c, next);
-});
+  }),
+);
 api.use("/v1/*", jsonBodyChecks);
 
 api.route("/", metaRoutes);

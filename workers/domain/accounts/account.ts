@@ -4,7 +4,7 @@ import { accountEmails } from "../../adapters/email";
 import { auditEvent, auditEventWhere } from "../audit";
 import { closeBillingAccount } from "../billing";
 import type { DomainContext } from "../context";
-import { isUniqueViolation } from "../db";
+import { isUniqueViolation, preparedQuery } from "../db";
 import { AppError, fieldError } from "../errors";
 import { findUser, noUser, type User } from "../owned";
 import { type Entitlement, type SubscriptionStanding, entitlementOf } from "../plans";
@@ -33,14 +33,21 @@ export interface AccountView {
 }
 
 /** One statement: the live account, its pending address change and its subscription standing. */
-export async function getAccount(ctx: DomainContext, userId: string): Promise<AccountView> {
-  const pending = ctx.db
+const accountQuery = preparedQuery((db) => {
+  const pending = db
     .select({ newEmail: singleUseTokens.newEmail })
     .from(singleUseTokens)
-    .where(and(eq(singleUseTokens.userId, userId), eq(singleUseTokens.purpose, "change_email"), isNull(singleUseTokens.usedAt), gt(singleUseTokens.expiresAt, ctx.clock.now())))
+    .where(
+      and(
+        eq(singleUseTokens.userId, sql.placeholder("userId")),
+        eq(singleUseTokens.purpose, "change_email"),
+        isNull(singleUseTokens.usedAt),
+        gt(singleUseTokens.expiresAt, sql.placeholder("now")),
+      ),
+    )
     .orderBy(sql`${singleUseTokens.createdAt} desc`)
     .limit(1);
-  const [row] = await ctx.db
+  return db
     .select({
       user: users,
       pendingEmail: sql<string | null>`(${pending})`,
@@ -48,8 +55,12 @@ export async function getAccount(ctx: DomainContext, userId: string): Promise<Ac
     })
     .from(users)
     .leftJoin(billingAccounts, eq(billingAccounts.userId, users.id))
-    .where(and(eq(users.id, userId), isNull(users.deletedAt)))
-    .limit(1);
+    .where(and(eq(users.id, sql.placeholder("userId")), isNull(users.deletedAt)))
+    .prepare();
+});
+
+export async function getAccount(ctx: DomainContext, userId: string): Promise<AccountView> {
+  const row = await accountQuery(ctx.db).get({ userId, now: ctx.clock.now().getTime() });
   if (!row) throw noUser();
   const subscription = row.billing ? { status: row.billing.status, planId: row.billing.planId, pastDueSince: row.billing.pastDueSince } : null;
   return toView(row.user, row.pendingEmail, entitlementOf(ctx, row.user, subscription));
