@@ -499,6 +499,20 @@ describe("a verified sign-in is remembered for a few seconds, and a revocation s
     }
   });
 
+  it("a token verified a moment ago (remembered in this isolate) is still refused once it expires", async () => {
+    const user = await createUser();
+    expect((await me(user.accessToken, user.ip)).status).toBe(200);
+    const { exp } = JSON.parse(atob(user.accessToken.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as { exp: number };
+    vi.useFakeTimers({ now: exp * 1000, toFake: ["Date"] });
+    try {
+      const res = await me(user.accessToken, user.ip);
+      expectProblem(res, 401, "unauthorized");
+      expect(res.json.detail).toMatch(/expired/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("an account deleted straight in D1 is refused after the same window", async () => {
     const user = await createUser();
     expect((await me(user.accessToken, user.ip)).status).toBe(200);

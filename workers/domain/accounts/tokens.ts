@@ -42,8 +42,35 @@ export async function signAccessToken(config: Config, claims: AccessClaims, now:
 
 const unauthorized = (detail: string) => new AppError("unauthorized", detail);
 
+/** Bounds the isolate's memory; when full the map starts over rather than evicting one by one. */
+const MAX_VERIFIED = 10_000;
+
+/**
+ * Tokens whose signature and claims were verified in this isolate, per parsed configuration (a
+ * key rotation parses a new one): a token comes back on every request of its 15 minutes, and its
+ * signature cannot change, so only the clock is checked again.
+ */
+const verified = new WeakMap<Config, Map<string, AccessClaims & { expiresAtMs: number }>>();
+
 /** Pinned algorithm and `typ`, known `kid`, required `iss`, `aud`, `exp`; anything else is a 401. */
 export async function verifyAccessToken(config: Config, token: string, now: Date): Promise<AccessClaims> {
+  let known = verified.get(config);
+  const hit = known?.get(token);
+  if (hit) {
+    if (now.getTime() < hit.expiresAtMs) return { userId: hit.userId, loginSessionId: hit.loginSessionId };
+    throw unauthorized("The access token has expired; refresh it.");
+  }
+  const claims = await verifySignedAccessToken(config, token, now);
+  if (!known) {
+    known = new Map();
+    verified.set(config, known);
+  }
+  if (known.size >= MAX_VERIFIED) known.clear();
+  known.set(token, claims);
+  return { userId: claims.userId, loginSessionId: claims.loginSessionId };
+}
+
+async function verifySignedAccessToken(config: Config, token: string, now: Date): Promise<AccessClaims & { expiresAtMs: number }> {
   let kid: string | undefined;
   try {
     const header = decodeProtectedHeader(token);
@@ -65,8 +92,10 @@ export async function verifyAccessToken(config: Config, token: string, now: Date
       currentDate: now,
       maxTokenAge: ACCESS_TOKEN_TTL_S + 60,
     });
-    if (typeof payload.sid !== "string" || typeof payload.sub !== "string") throw new Error("claims");
-    return { userId: payload.sub, loginSessionId: payload.sid };
+    if (typeof payload.sid !== "string" || typeof payload.sub !== "string" || typeof payload.exp !== "number" || typeof payload.iat !== "number") throw new Error("claims");
+    // maxTokenAge bounds a token by its iat too: the earlier of the two ends it.
+    const expiresAtMs = Math.min(payload.exp, payload.iat + ACCESS_TOKEN_TTL_S + 60) * 1000;
+    return { userId: payload.sub, loginSessionId: payload.sid, expiresAtMs };
   } catch (error) {
     const expired = error instanceof Error && "code" in error && error.code === "ERR_JWT_EXPIRED";
     throw unauthorized(expired ? "The access token has expired; refresh it." : "The access token is not valid.");
