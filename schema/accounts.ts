@@ -18,6 +18,8 @@ export const users = sqliteTable(
     emailVerifiedAt: timestamp("email_verified_at"),
     lastActiveAt: timestamp("last_active_at").notNull(),
     policyVersion: text("policy_version").notNull(),
+    /** When policy_version was accepted by POST /v1/policy/accept; null = at signup (created_at). */
+    policyAcceptedAt: timestamp("policy_accepted_at"),
     ageConfirmedAt: timestamp("age_confirmed_at").notNull(),
     deletedAt: timestamp("deleted_at"),
     /** A monthly GPU-hour limit the user set (policy §2 billing notifications); null = none. */

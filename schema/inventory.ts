@@ -12,8 +12,9 @@ import { gpuHosts } from "./hosts";
 import { sessions } from "./sessions";
 import { workspaceArchives, workspaces } from "./workspaces";
 import { usageRecords, usageSamples } from "./usage";
+import { policyNotices, policyVersions } from "./policy";
 
-/** `infrastructure`: the platform's own machines, not personal data (only in tables without a subject). */
+/** `infrastructure`: the platform's own machines and documents (the policy text), not personal data (only in tables without a subject). */
 export type Category = "account" | "payment_reference" | "usage" | "technical_log" | "security" | "derived" | "infrastructure";
 
 export interface ColumnEntry {
@@ -290,7 +291,8 @@ export const inventory: readonly TableEntry[] = [
       created_at: { category: "account", purpose: "account creation date (policy §1)" },
       email_verified_at: { category: "account", purpose: "GPU sessions require a verified email" },
       last_active_at: { category: "derived", purpose: "workspace retention counts from last activity (policy §6)" },
-      policy_version: { category: "account", purpose: "privacy policy version accepted at signup (policy §11)" },
+      policy_version: { category: "account", purpose: "privacy policy version accepted at signup or later (policy §11)" },
+      policy_accepted_at: { category: "account", purpose: "when a later policy version was accepted (policy §11)" },
       age_confirmed_at: { category: "account", purpose: "18+ confirmation instead of a date of birth (policy §10)" },
       deleted_at: { category: "account", purpose: "when deletion was requested (policy §7)" },
       usage_limit_hours: { category: "account", purpose: "monthly GPU-hour limit the user set, for the usage billing notification (policy §2)" },
@@ -394,6 +396,31 @@ export const inventory: readonly TableEntry[] = [
       code: { category: "technical_log", purpose: "error class" },
       message: { category: "technical_log", purpose: "diagnostic message; never bodies, tokens or secrets" },
       user_id: { category: "technical_log", purpose: "affected account, when known" },
+    },
+  },
+  {
+    table: policyVersions,
+    subject: null,
+    onDeletion: null,
+    retention: { kind: "registry", rule: "every published version is kept: users accepted it (policy §11)" },
+    columns: {
+      version: { category: "infrastructure", purpose: "the version's \"Last updated\" date" },
+      published_at: { category: "infrastructure", purpose: "when an admin published it" },
+      material: { category: "infrastructure", purpose: "whether the change is emailed to every verified address (policy §11)" },
+      summary: { category: "infrastructure", purpose: "summary of changes, sent in the notice email" },
+      text: { category: "infrastructure", purpose: "the policy text served at /privacy" },
+    },
+  },
+  {
+    table: policyNotices,
+    subject: "user_id",
+    onDeletion: "erase",
+    retention: { kind: "account", rule: "while the account is active: the record that a material policy change was emailed once; deleted with the account" },
+    columns: {
+      user_id: { category: "account", purpose: "the account told of the change" },
+      version: { category: "account", purpose: "the policy version it was told of" },
+      claimed_at: { category: "derived", purpose: "when a cron tick took the email on: a second tick skips it" },
+      sent_at: { category: "account", purpose: "when the notice email was sent (policy §11)" },
     },
   },
 ];

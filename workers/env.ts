@@ -33,6 +33,8 @@ export interface Env {
   PROVISIONER_ACCESS_CLIENT_ID?: string;
   /** Secret, with PROVISIONER_ACCESS_CLIENT_ID. */
   PROVISIONER_ACCESS_CLIENT_SECRET?: string;
+  /** Policy-change notices (policy §11) emailed per cron minute; default 100. */
+  POLICY_NOTICE_BATCH?: string;
   /** The largest file one upload may make, in bytes (413 past it); default 50 GiB. */
   WORKSPACE_FILE_MAX_BYTES?: string;
   /** The longest a provisioner call (a container create) may take; default 60. */

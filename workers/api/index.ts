@@ -1,5 +1,6 @@
 import { cors } from "hono/cors";
 import { AppError } from "../domain/errors";
+import { POLICY_PATH } from "../domain/privacy";
 import { newApp } from "./app";
 import { renderDocs } from "./docs";
 import { jsonBodyChecks } from "./middleware/body";
@@ -34,6 +35,8 @@ api.use(
   }),
 );
 api.use("/v1/*", jsonBodyChecks);
+// The policy text reads the current version from D1.
+api.use(POLICY_PATH, servicesMiddleware);
 
 api.route("/", metaRoutes);
 api.route("/v1/auth", authRoutes);

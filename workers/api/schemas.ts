@@ -30,6 +30,14 @@ export const AccountSchema = z
     createdAt: z.string(),
     lastActiveAt: z.string(),
     policyVersion: z.string(),
+    policy: z
+      .object({
+        acceptedVersion: z.string(),
+        acceptedAt: z.string().openapi({ description: "When it was accepted: at signup, or with POST /v1/policy/accept" }),
+        currentVersion: z.string(),
+        newerAvailable: z.boolean().openapi({ description: "A newer version than the one accepted is in force (policy §11); read it at GET /v1/policy" }),
+      })
+      .openapi({ description: "The privacy policy version you last accepted (policy §11)" }),
     canStartSessions: z.boolean(),
     restrictions: z.array(z.string()).openapi({ description: "Why GPU sessions are refused: email_unverified, no_plan, subscription_past_due, subscription_canceled" }),
     usageLimitHours: z.number().int().nullable().openapi({

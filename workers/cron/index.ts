@@ -7,6 +7,7 @@ import { archiveJob } from "./cold-storage-archive";
 import { idleDisconnectJob } from "./idle-disconnect";
 import type { Job } from "./job";
 import { meteringJob } from "./metering";
+import { policyNoticesJob } from "./policy-notices";
 import { reconcileJob } from "./reconcile";
 import { retentionJob } from "./retention";
 import { stripeErasureJob } from "./stripe-erasure";
@@ -24,8 +25,9 @@ export const CRON_JOBS: Record<string, Job[]> = {
   // reads this minute's sample. The usage-limit check after the jobs that end sessions: it reads
   // their end times. A deleted account's Stripe erasure every minute: its subscription must stop
   // soon, and a failed attempt is first retried a minute later. Cold storage last: it works until
-  // its own time budget runs out.
-  "* * * * *": [usageMetricsJob, reconcileJob, workspaceSizesJob, idleDisconnectJob, billingEnforcementJob, usageLimitJob, stripeErasureJob, archiveJob],
+  // its own time budget runs out. Policy-change notices every minute in bounded batches: a
+  // material change reaches every account within hours without one tick sending thousands.
+  "* * * * *": [usageMetricsJob, reconcileJob, workspaceSizesJob, idleDisconnectJob, billingEnforcementJob, usageLimitJob, stripeErasureJob, policyNoticesJob, archiveJob],
 };
 
 /**

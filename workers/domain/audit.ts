@@ -22,7 +22,9 @@ export type AccountEventType =
   | "plan_granted"
   | "plan_revoked"
   | "usage_limit_changed"
-  | "workspace_deleted_inactive";
+  | "workspace_deleted_inactive"
+  | "policy_accepted"
+  | "policy_published";
 
 type AuditDetail = Record<string, string | number | boolean | null>;
 

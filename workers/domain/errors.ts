@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   email_taken: { status: 409, title: "That email address belongs to another account" },
   session_busy: { status: 409, title: "The session is starting or stopping; try again shortly", retryAfterS: 5 },
   workspace_busy: { status: 409, title: "The workspace is being deleted, archived or restored", retryAfterS: 30 },
+  policy_version_exists: { status: 409, title: "That policy version, or a newer one, is already published" },
   not_connected: { status: 409, title: "Connect first: this needs your running session" },
   not_a_file: { status: 409, title: "The path is a directory or another kind of non-regular file" },
   upload_offset_mismatch: { status: 409, title: "The upload offset is not the file's current size" },

@@ -2,7 +2,7 @@
 import type { Log } from "../log";
 import type { Email } from "./templates";
 
-export { accountEmails, billingEmails, type Email, type EmailKind } from "./templates";
+export { accountEmails, billingEmails, type Email, type EmailKind, noticeEmails } from "./templates";
 
 export interface Mailer {
   /** Sends after the response (waitUntil): the answer's timing never depends on whether mail went out. */

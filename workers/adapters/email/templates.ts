@@ -1,8 +1,9 @@
 /**
- * Policy §2: only account and billing emails exist. There is no marketing kind, so no code path
+ * Policy §2: only account, billing and service-notice emails exist; a notice tells of a material
+ * policy change (§11) or a business transfer (§4). There is no marketing kind, so no code path
  * can send one. Policy §4: they leave through Cloudflare's send_email binding, no third party.
  */
-export type EmailKind = "account" | "billing";
+export type EmailKind = "account" | "billing" | "notice";
 
 export interface Email {
   kind: EmailKind;
@@ -94,5 +95,14 @@ export const billingEmails = {
     kind: "billing",
     subject: percent === 100 ? "You have reached your monthly GPU-time limit" : "You have used 80% of your monthly GPU-time limit",
     text: `Your Ozekai GPU sessions have run for ${usage.usedHours.toFixed(1)} hours in ${usage.month} (UTC), ${percent === 100 ? "reaching" : "80% of"} the ${usage.limitHours}-hour monthly limit you set.\n\nThis is a notice only: sessions are not disconnected at your limit, and GPU time keeps being billed while they run. Disconnect when you are done, or change the limit in your account settings.${sign}`,
+  }),
+};
+
+/** Service notices every account with a verified address receives: a material policy change (§11), a business transfer (§4). */
+export const noticeEmails = {
+  policyChanged: (version: string, summary: string, url: string): Email => ({
+    kind: "notice",
+    subject: "Our privacy policy changed",
+    text: `We updated the Ozekai privacy policy (version ${version}). What changed:\n\n${summary}\n\nRead it here: ${url}\n\nContinuing to use the Services after this change means you accept it; you can also accept it from your account.${sign}`,
   }),
 };

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getPlanGrant, setPlanGrant } from "../../domain/accounts";
 import { PLANS } from "../../domain/plans";
+import { listPolicyVersions, type PolicyVersion, publishPolicyVersion } from "../../domain/privacy";
 import { newApp } from "../app";
 import { requireUser } from "../middleware/auth";
 import { errorResponses } from "../problem";
@@ -50,6 +51,42 @@ const putRoute = createRoute({
   responses: { 200: jsonResponse(PlanGrantSchema, "The grant as it now is (unchanged when it already was)"), ...errorResponses("validation_failed", "unauthorized", "forbidden", "not_found") },
 });
 
+// --- Policy versions (policy §11): publish a new version; a material one is emailed by cron. ---
+
+const PolicyVersionSchema = z
+  .object({ version: z.string(), publishedAt: z.string(), material: z.boolean(), summary: z.string(), text: z.string() })
+  .openapi("PolicyVersion");
+
+const policyVersionView = (v: PolicyVersion) => ({ ...v, publishedAt: v.publishedAt.toISOString() });
+
+const listPolicyVersionsRoute = createRoute({
+  ...adminRoute,
+  method: "get",
+  path: "/policy-versions",
+  summary: "Admins: every published privacy policy version, newest first",
+  responses: { 200: jsonResponse(z.object({ versions: z.array(PolicyVersionSchema) }), "The versions"), ...errorResponses("unauthorized", "forbidden") },
+});
+
+const publishPolicyVersionRoute = createRoute({
+  ...adminRoute,
+  method: "post",
+  path: "/policy-versions",
+  summary: "Admins: publish a new privacy policy version, newer than the current one; a material one is emailed to every verified address once; audited",
+  request: {
+    body: jsonBody(
+      z.strictObject({
+        version: z.iso.date().openapi({ description: 'Its "Last updated" date, YYYY-MM-DD; after the current version' }),
+        material: z.boolean(),
+        summary: z.string().trim().min(1).max(2000).openapi({ description: "What changed; the notice email says it" }),
+        text: z.string().min(1).max(100_000),
+      }),
+    ),
+  },
+  responses: { 201: jsonResponse(PolicyVersionSchema, "Published"), ...errorResponses("validation_failed", "unauthorized", "forbidden", "policy_version_exists") },
+});
+
 export const adminRoutes = newApp()
+  .openapi(listPolicyVersionsRoute, async (c) => c.json({ versions: (await listPolicyVersions(c.get("domain"))).map(policyVersionView) }, 200))
+  .openapi(publishPolicyVersionRoute, async (c) => c.json(policyVersionView(await publishPolicyVersion(c.get("domain"), c.req.valid("json"))), 201))
   .openapi(getRoute, async (c) => c.json(await getPlanGrant(c.get("domain"), c.req.valid("param").userId), 200))
   .openapi(putRoute, async (c) => c.json(await setPlanGrant(c.get("domain"), c.req.valid("param").userId, c.req.valid("json").planId), 200));

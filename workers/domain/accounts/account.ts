@@ -1,5 +1,5 @@
 import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
-import { accessLogs, accountEvents, billingAccounts, loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
+import { accessLogs, accountEvents, billingAccounts, loginSessions, policyNotices, type Role, singleUseTokens, users, workspaces } from "../../../schema";
 import { accountEmails } from "../../adapters/email";
 import { auditEvent, auditEventWhere } from "../audit";
 import { closeBillingAccount } from "../billing";
@@ -8,6 +8,7 @@ import { isUniqueViolation, preparedQuery } from "../db";
 import { AppError, fieldError } from "../errors";
 import { findUser, noUser, type User } from "../owned";
 import { type Entitlement, type SubscriptionStanding, entitlementOf } from "../plans";
+import { currentPolicy } from "../privacy";
 import { setUsageLimit } from "../usage";
 import { destroyWorkspace } from "../workspaces";
 import { verifyPassword } from "./passwords";
@@ -26,6 +27,7 @@ export interface AccountView {
   createdAt: string;
   lastActiveAt: string;
   policyVersion: string;
+  policy: { acceptedVersion: string; acceptedAt: string; currentVersion: string; newerAvailable: boolean };
   /** Unverified accounts may sign in but not start GPU sessions: the state is visible here. */
   canStartSessions: boolean;
   restrictions: string[];
@@ -63,10 +65,10 @@ export async function getAccount(ctx: DomainContext, userId: string): Promise<Ac
   const row = await accountQuery(ctx.db).get({ userId, now: ctx.clock.now().getTime() });
   if (!row) throw noUser();
   const subscription = row.billing ? { status: row.billing.status, planId: row.billing.planId, pastDueSince: row.billing.pastDueSince } : null;
-  return toView(row.user, row.pendingEmail, entitlementOf(ctx, row.user, subscription));
+  return toView(row.user, row.pendingEmail, entitlementOf(ctx, row.user, subscription), (await currentPolicy(ctx)).version);
 }
 
-function toView(user: User, pendingEmail: string | null, { plan, restrictions, subscription }: Entitlement & { subscription: SubscriptionStanding | null }): AccountView {
+function toView(user: User, pendingEmail: string | null, { plan, restrictions, subscription }: Entitlement & { subscription: SubscriptionStanding | null }, currentVersion: string): AccountView {
   return {
     id: user.id,
     username: user.username,
@@ -79,6 +81,13 @@ function toView(user: User, pendingEmail: string | null, { plan, restrictions, s
     createdAt: user.createdAt.toISOString(),
     lastActiveAt: user.lastActiveAt.toISOString(),
     policyVersion: user.policyVersion,
+    policy: {
+      acceptedVersion: user.policyVersion,
+      acceptedAt: (user.policyAcceptedAt ?? user.createdAt).toISOString(),
+      currentVersion,
+      // Versions are ISO dates: string order is date order.
+      newerAvailable: currentVersion > user.policyVersion,
+    },
     canStartSessions: restrictions.length === 0,
     restrictions,
     usageLimitHours: user.usageLimitHours,
@@ -239,10 +248,12 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
         usageAlertMonth: null,
         usageAlertPercent: null,
         analysisObjectedAt: null,
+        policyAcceptedAt: null,
       })
       .where(and(eq(users.id, userId), isNull(users.deletedAt))),
     revokeSignIns(ctx, eq(loginSessions.userId, userId), "account_deleted", now),
     ctx.db.delete(singleUseTokens).where(eq(singleUseTokens.userId, userId)),
+    ctx.db.delete(policyNotices).where(eq(policyNotices.userId, userId)),
     // Nothing of a deleted account keeps running or stays on a host: the workspace is marked for
     // deletion with the account, so if the host cannot be reached now (or this Worker stops
     // midway) the reconcile job finishes it. A workspace in cold storage or in transfer is

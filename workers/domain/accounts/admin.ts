@@ -24,10 +24,10 @@ export interface PlanGrant {
  * accounts exist. The role is read from D1 here, not from the sign-in a request may reuse for a
  * few seconds, so a demotion applies at once.
  */
-async function requireAdmin(ctx: DomainContext): Promise<void> {
+export async function requireAdmin(ctx: DomainContext): Promise<void> {
   const actorId = actingUserId(ctx.actor);
   const actor = actorId === undefined ? undefined : await liveUserQuery(ctx, actorId);
-  if (actorId === undefined || actor?.role !== "admin") throw new AppError("forbidden", "Only an administrator may manage plan grants.");
+  if (actorId === undefined || actor?.role !== "admin") throw new AppError("forbidden", "Only an administrator may do this.");
   ctx.actor = { kind: "admin", userId: actorId };
 }
 

@@ -6,7 +6,7 @@ import { auditEvent } from "../audit";
 import { afterResponse, type DomainContext } from "../context";
 import { isUniqueViolation, newId } from "../db";
 import { fieldError } from "../errors";
-import { CURRENT_POLICY_VERSION } from "../privacy";
+import { currentPolicy } from "../privacy";
 import { checkNewPassword, hashPassword } from "./passwords";
 import { link, singleUseToken, VERIFY_TTL_MS } from "./single-use";
 
@@ -22,9 +22,8 @@ export interface SignupInput {
  * told to the mailbox owner by email, and a password is hashed on every path so timing matches.
  */
 export async function signup(ctx: DomainContext, input: SignupInput): Promise<void> {
-  if (input.policyVersion !== CURRENT_POLICY_VERSION) {
-    throw fieldError("policyVersion", `Accept the current privacy policy (version ${CURRENT_POLICY_VERSION}).`);
-  }
+  const { version } = await currentPolicy(ctx);
+  if (input.policyVersion !== version) throw fieldError("policyVersion", `Accept the current privacy policy (version ${version}).`);
   checkNewPassword(input.password, "password", input);
   const passwordHash = await hashPassword(input.password, ctx.config);
   const existing = await ctx.db

@@ -20,6 +20,8 @@ export interface AppConfig {
   bcryptCost: number;
   pepper: Uint8Array;
   accessKeys: SigningKey[];
+  /** Policy-change notices (policy §11) one cron minute sends: bounded, so a tick stays within its limits. */
+  policyNoticeBatch: number;
 }
 
 const envSchema = z.object({
@@ -32,6 +34,7 @@ const envSchema = z.object({
   BCRYPT_COST: z.coerce.number().int().min(10).max(15),
   ACCESS_TOKEN_KEYS: z.string().min(1),
   PASSWORD_PEPPER: z.string().min(1),
+  POLICY_NOTICE_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 async function importKeys(raw: string): Promise<SigningKey[]> {
@@ -65,6 +68,7 @@ export async function parseAppConfig(env: Env): Promise<AppConfig> {
     bcryptCost: e.BCRYPT_COST,
     pepper,
     accessKeys,
+    policyNoticeBatch: e.POLICY_NOTICE_BATCH,
   };
 }
 
