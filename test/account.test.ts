@@ -15,6 +15,7 @@ const ACCOUNT_FIELDS = [
   "createdAt",
   "lastActiveAt",
   "policyVersion",
+  "policy",
   "canStartSessions",
   "restrictions",
   "usageLimitHours",
@@ -62,6 +63,7 @@ describe("GET /v1/account", () => {
       role: "user",
       planId: null,
       policyVersion: POLICY_VERSION,
+      policy: { acceptedVersion: POLICY_VERSION, currentVersion: POLICY_VERSION, newerAvailable: false },
       // Verified, but no plan granted or bought yet.
       canStartSessions: false,
       restrictions: ["no_plan"],

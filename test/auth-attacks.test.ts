@@ -32,6 +32,7 @@ const protectedOps = operations.filter((op) => op.isProtected);
 const PUBLIC_OPERATIONS = [
   "GET /healthz",
   "GET /v1/policy",
+  "GET /privacy",
   "POST /v1/auth/signup",
   "POST /v1/auth/verify-email",
   "POST /v1/auth/revert-email",

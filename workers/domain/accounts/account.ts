@@ -8,7 +8,7 @@ import { isUniqueViolation, preparedQuery } from "../db";
 import { AppError, fieldError } from "../errors";
 import { findUser, noUser, type User } from "../owned";
 import { type Entitlement, type SubscriptionStanding, entitlementOf } from "../plans";
-import { currentPolicy } from "../privacy";
+import { currentPolicyVersion, newestPolicyVersion } from "../privacy";
 import { setUsageLimit } from "../usage";
 import { destroyWorkspace } from "../workspaces";
 import { verifyPassword } from "./passwords";
@@ -34,7 +34,7 @@ export interface AccountView {
   usageLimitHours: number | null;
 }
 
-/** One statement: the live account, its pending address change and its subscription standing. */
+/** One statement: the live account, its pending address change, its subscription standing and the newest policy version. */
 const accountQuery = preparedQuery((db) => {
   const pending = db
     .select({ newEmail: singleUseTokens.newEmail })
@@ -53,6 +53,7 @@ const accountQuery = preparedQuery((db) => {
     .select({
       user: users,
       pendingEmail: sql<string | null>`(${pending})`,
+      newestPolicyVersion,
       billing: { userId: billingAccounts.userId, status: billingAccounts.subscriptionStatus, planId: billingAccounts.planId, pastDueSince: billingAccounts.pastDueSince },
     })
     .from(users)
@@ -65,7 +66,7 @@ export async function getAccount(ctx: DomainContext, userId: string): Promise<Ac
   const row = await accountQuery(ctx.db).get({ userId, now: ctx.clock.now().getTime() });
   if (!row) throw noUser();
   const subscription = row.billing ? { status: row.billing.status, planId: row.billing.planId, pastDueSince: row.billing.pastDueSince } : null;
-  return toView(row.user, row.pendingEmail, entitlementOf(ctx, row.user, subscription), (await currentPolicy(ctx)).version);
+  return toView(row.user, row.pendingEmail, entitlementOf(ctx, row.user, subscription), currentPolicyVersion(row.newestPolicyVersion));
 }
 
 function toView(user: User, pendingEmail: string | null, { plan, restrictions, subscription }: Entitlement & { subscription: SubscriptionStanding | null }, currentVersion: string): AccountView {

@@ -6,11 +6,11 @@
 import { and, desc, eq, isNotNull, isNull, lt, notExists, sql } from "drizzle-orm";
 import { policyNotices, policyVersions, users } from "../../../schema";
 import { noticeEmails } from "../../adapters/email";
-import { requireAdmin } from "../accounts/admin";
 import { auditEvent, auditEventWhere } from "../audit";
 import { actingUserId, type DomainContext } from "../context";
 import { isUniqueViolation } from "../db";
 import { AppError, fieldError } from "../errors";
+import { requireAdmin } from "../owned";
 import { CURRENT_POLICY_VERSION } from "./policy";
 import { CURRENT_POLICY_TEXT } from "./policy-text";
 
@@ -41,6 +41,13 @@ export async function currentPolicy(ctx: DomainContext): Promise<PolicyVersion> 
   const [newest] = await ctx.db.select().from(policyVersions).orderBy(desc(policyVersions.version)).limit(1);
   return newest && newest.version >= BUILT_IN.version ? newest : BUILT_IN;
 }
+
+/** The newest published version as a subquery, for a caller that reads it in its own statement. */
+export const newestPolicyVersion = sql<string | null>`(select max(${policyVersions.version}) from ${policyVersions})`;
+
+/** The current version given the newest published one (currentPolicy without the read). */
+export const currentPolicyVersion = (newestPublished: string | null) =>
+  newestPublished !== null && newestPublished >= BUILT_IN.version ? newestPublished : BUILT_IN.version;
 
 /** Newest first, the built-in version included. */
 export async function listPolicyVersions(ctx: DomainContext): Promise<PolicyVersion[]> {
