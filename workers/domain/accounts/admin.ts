@@ -8,8 +8,8 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { users } from "../../../schema";
 import { auditEventWhere } from "../audit";
-import { actingUserId, type DomainContext } from "../context";
-import { AppError, fieldError } from "../errors";
+import type { DomainContext } from "../context";
+import { fieldError } from "../errors";
 import { findUser, requireAdmin } from "../owned";
 import { findPlan } from "../plans";
 
