@@ -22,7 +22,8 @@ export type AccountEventType =
   | "plan_granted"
   | "plan_revoked"
   | "usage_limit_changed"
-  | "workspace_deleted_inactive";
+  | "workspace_deleted_inactive"
+  | "privacy_export";
 
 type AuditDetail = Record<string, string | number | boolean | null>;
 
