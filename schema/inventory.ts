@@ -20,6 +20,8 @@ export type Category = "account" | "payment_reference" | "usage" | "technical_lo
 export interface ColumnEntry {
   category: Category;
   purpose: string;
+  /** A credential (a password or token hash): never leaves the database, not even in the subject's own export. */
+  secret?: true;
 }
 
 /**
@@ -47,7 +49,7 @@ export type OnDeletion = "erase" | "keep";
 
 export interface TableEntry {
   table: SQLiteTable;
-  /** The column that ties a row to a user, for export and erasure; null for a table with no personal data. */
+  /** The column that ties a row to a user, for export and erasure; null for a table with no personal data. Every table with one is in the privacy export. */
   subject: string | null;
   retention: Retention;
   /** Null exactly for a table without a subject. */
@@ -285,7 +287,7 @@ export const inventory: readonly TableEntry[] = [
       id: { category: "account", purpose: "opaque account identifier" },
       username: { category: "account", purpose: "sign-in name shown to the user (policy §1)" },
       email: { category: "account", purpose: "sign-in, verification, account and billing emails (policy §1, §2)" },
-      password_hash: { category: "security", purpose: "bcrypt hash of the peppered password; never plaintext (policy §1, §5)" },
+      password_hash: { category: "security", secret: true, purpose: "bcrypt hash of the peppered password; never plaintext (policy §1, §5)" },
       role: { category: "account", purpose: "authorization: user or admin" },
       plan_id: { category: "account", purpose: "plan selection (policy §1)" },
       created_at: { category: "account", purpose: "account creation date (policy §1)" },
@@ -307,7 +309,7 @@ export const inventory: readonly TableEntry[] = [
     onDeletion: "erase",
     retention: { kind: "time", columns: ["expires_at", "used_at"], days: 0, rule: "deleted once used or expired" },
     columns: {
-      token_hash: { category: "security", purpose: "SHA-256 of a verification or reset token" },
+      token_hash: { category: "security", secret: true, purpose: "SHA-256 of a verification or reset token" },
       user_id: { category: "security", purpose: "account the token acts on" },
       purpose: { category: "security", purpose: "what the token may do" },
       new_email: { category: "account", purpose: "address awaiting verification for an email change" },
@@ -322,7 +324,7 @@ export const inventory: readonly TableEntry[] = [
     onDeletion: "erase",
     retention: { kind: "time", columns: ["expires_at"], days: 0, rule: "deleted once expired (kept used until then for reuse detection)" },
     columns: {
-      token_hash: { category: "security", purpose: "SHA-256 of an opaque refresh token" },
+      token_hash: { category: "security", secret: true, purpose: "SHA-256 of an opaque refresh token" },
       login_session_id: { category: "security", purpose: "token family, revoked together on reuse" },
       user_id: { category: "security", purpose: "account the token belongs to" },
       created_at: { category: "security", purpose: "issue time" },

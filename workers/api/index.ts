@@ -13,6 +13,7 @@ import { authRoutes } from "./routes/auth";
 import { billingRoutes } from "./routes/billing";
 import { metaRoutes } from "./routes/meta";
 import { planRoutes } from "./routes/plans";
+import { privacyExportRoutes } from "./routes/privacy-export";
 import { sessionRoutes } from "./routes/sessions";
 import { shellRoutes } from "./routes/shell";
 import { usageRoutes } from "./routes/usage";
@@ -47,6 +48,7 @@ api.route("/v1/workspace", workspaceRoutes);
 api.route("/v1/plans", planRoutes);
 api.route("/v1/billing", billingRoutes);
 api.route("/v1/usage", usageRoutes);
+api.route("/v1/privacy", privacyExportRoutes);
 api.route("/v1/admin", adminRoutes);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -24,7 +24,8 @@ export type AccountEventType =
   | "usage_limit_changed"
   | "workspace_deleted_inactive"
   | "policy_accepted"
-  | "policy_published";
+  | "policy_published"
+  | "privacy_export";
 
 type AuditDetail = Record<string, string | number | boolean | null>;
 
