@@ -206,9 +206,19 @@ export async function revertEmailChange(ctx: DomainContext, token: string): Prom
  * subscription and delete the customer. The id stays as a pseudonym for what billing law
  * requires us to keep (policy §6; the inventory's `onDeletion: "keep"` tables).
  */
+/** Self-service deletion: the account's own password stands for the user's consent. */
 export async function deleteAccount(ctx: DomainContext, userId: string, password: string): Promise<void> {
   const user = await findUser(ctx, userId);
   if (!(await verifyPassword(password, user.passwordHash, ctx.config))) throw new AppError("current_password_incorrect");
+  await eraseAccount(ctx, user);
+}
+
+/**
+ * The one deletion path, whoever asks for it (the user, or an admin for an account that must not
+ * exist, such as a minor's): callers decide whether the deletion is allowed.
+ */
+export async function eraseAccount(ctx: DomainContext, user: User): Promise<void> {
+  const userId = user.id;
   const now = ctx.clock.now();
   await ctx.db.batch([
     ctx.db
