@@ -2,7 +2,7 @@ import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import { accessLogs, accountEvents, billingAccounts, loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
 import { accountEmails, type Email } from "../../adapters/email";
 import { type AccountEventType, auditEvent, auditEventWhere } from "../audit";
-import { closeBillingAccount } from "../billing";
+import { closeBillingAccount, queueCustomerEmailUpdate } from "../billing";
 import type { DomainContext } from "../context";
 import { isUniqueViolation } from "../db";
 import { AppError, fieldError } from "../errors";
@@ -143,6 +143,8 @@ export async function verifyEmail(ctx: DomainContext, token: string): Promise<vo
         .set(isChange ? { email: row.newEmail, emailVerifiedAt: now } : { emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` })
         .where(and(eq(users.id, row.userId), applies)),
       ...(revert ? [revert.insert] : []),
+      // Correction (policy §7) reaches Stripe, which holds the address (§4).
+      ...(isChange && row.newEmail ? [queueCustomerEmailUpdate(ctx, row.userId, row.newEmail, applies)] : []),
       auditEvent(ctx, row.userId, isChange ? "email_changed" : "email_verified"),
     ]);
     if (consumed.length === 0) throw new AppError("token_invalid");
@@ -188,6 +190,7 @@ export async function revertEmailChange(ctx: DomainContext, token: string): Prom
       // Links the other address asked for (a reset, a further change) die with the change.
       discardTokens(ctx, row.userId, ["change_email", "reset_password", "verify_email"], applies),
       reset.insert,
+      queueCustomerEmailUpdate(ctx, row.userId, row.restored, applies),
       auditEventWhere(ctx, row.userId, "email_change_reverted", {}, and(eq(users.id, row.userId), applies)),
     ]);
     if (consumed.length === 0) throw new AppError("token_invalid");
