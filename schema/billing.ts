@@ -53,15 +53,24 @@ export const checkoutClaims = sqliteTable(
   (t) => [index("checkout_claims_expires_at_idx").on(t.expiresAt)],
 );
 
+/** What the outbox has Stripe do for an account. */
+export const STRIPE_OUTBOX_OPERATIONS = ["delete", "update_email"] as const;
+
 /**
- * The Stripe side of an account deletion, written in the deletion's own batch and worked off by
- * the `stripe-erasure` cron job until Stripe confirms: the subscription canceled, then the
- * customer (our id and the email address) deleted. The row goes when both are done.
+ * Stripe work that must happen once the change that asked for it is committed, written in that
+ * change's own batch and worked off by the `stripe-erasure` cron job until Stripe confirms. For an
+ * account deletion: the subscription canceled, then the customer (our id and the email address)
+ * deleted. For a confirmed email correction: the customer's email replaced (and nothing else).
+ * One row per account: a later correction replaces a pending one, a deletion replaces either.
+ * The row goes when Stripe confirmed.
  */
 export const deletionOutbox = sqliteTable(
   "deletion_outbox",
   {
     userId: text("user_id").primaryKey(),
+    operation: text("operation", { enum: STRIPE_OUTBOX_OPERATIONS }).notNull().default("delete"),
+    /** The corrected address Stripe's customer gets (update_email only; null for a deletion). */
+    email: text("email"),
     stripeCustomerId: text("stripe_customer_id").notNull(),
     /** Null: no subscription to cancel (deleting the customer still ends any Stripe made). */
     stripeSubscriptionId: text("stripe_subscription_id"),

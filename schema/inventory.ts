@@ -239,9 +239,14 @@ export const inventory: readonly TableEntry[] = [
     table: deletionOutbox,
     subject: "user_id",
     onDeletion: "keep",
-    retention: { kind: "lifecycle", rule: "written by the account's deletion; removed once Stripe confirmed the subscription canceled and the customer deleted (policy §7)" },
+    retention: {
+      kind: "lifecycle",
+      rule: "written by the account's deletion (or a confirmed email correction); removed once Stripe confirmed the subscription canceled and the customer deleted (or the customer's email replaced) (policy §7)",
+    },
     columns: {
-      user_id: { category: "payment_reference", purpose: "the deleted account (pseudonymous id)" },
+      user_id: { category: "payment_reference", purpose: "the account (pseudonymous id once deleted)" },
+      operation: { category: "technical_log", purpose: "what Stripe is to do: delete the customer, or replace its email with the corrected one" },
+      email: { category: "account", purpose: "the corrected address sent to Stripe's customer (policy §7 correction, §4); null on deletion rows: the deletion clears it" },
       stripe_customer_id: { category: "payment_reference", purpose: "the Stripe customer to delete: it holds the email address and our id (policy §4)" },
       stripe_subscription_id: { category: "payment_reference", purpose: "the subscription to cancel, so a deleted account is billed no further" },
       subscription_canceled_at: { category: "payment_reference", purpose: "when Stripe confirmed the cancellation: a retry goes on with the customer" },

@@ -108,6 +108,7 @@ describe("deleting an account with a subscription and usage (fake Stripe)", () =
       usage_alert_month: null,
       usage_alert_percent: null,
       analysis_objected_at: null,
+      policy_accepted_at: null,
     });
     // Billing keeps the Stripe references only, closed at the deletion.
     expect(rows.billing_accounts!.find((r) => r.user_id === user.id)).toMatchObject({
@@ -122,7 +123,7 @@ describe("deleting an account with a subscription and usage (fake Stripe)", () =
     });
     expect(rows.checkout_claims!.filter((r) => r.user_id === user.id)).toEqual([]);
     expect(rows.deletion_outbox!.filter((r) => r.user_id === user.id)).toEqual([
-      { user_id: user.id, stripe_customer_id: customerId, stripe_subscription_id: subscriptionId, subscription_canceled_at: null, attempts: 0, next_attempt_at: deletedAt, last_error_code: null, created_at: deletedAt },
+      { user_id: user.id, operation: "delete", email: null, stripe_customer_id: customerId, stripe_subscription_id: subscriptionId, subscription_canceled_at: null, attempts: 0, next_attempt_at: deletedAt, last_error_code: null, created_at: deletedAt },
     ]);
     // Nothing went to Stripe in the request itself: the outbox does it.
     expect(await stripeCallsFor(customerId, subscriptionId)).toEqual([]);

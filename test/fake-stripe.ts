@@ -4,7 +4,8 @@
  * the few calls billing makes, keeping Stripe's rules that the code relies on: a POST repeated
  * with the same Idempotency-Key gets the first answer again; a meter event identifier is accepted
  * once (GET /__meter_events lists those accepted); customers and subscriptions exist until
- * deleted or canceled, then answer 404 (as Stripe does for a canceled subscription).
+ * deleted or canceled, then answer 404 (as Stripe does for a canceled subscription); a customer's
+ * email can be updated (POST) until then.
  * Subscriptions are put in place by tests (POST /__subscriptions with the object as JSON), which
  * is how a test says what Stripe's current state is. `failing: true` answers customer creation
  * (and the test paths) but fails everything else (502 tests). GET /__requests returns what was
@@ -68,6 +69,10 @@ export async function startFakeStripe(options: { failing?: boolean } = {}): Prom
     if (customer && method === "DELETE") {
       if (!customers.delete(customer)) return missing("customer", customer);
       return { status: 200, body: { id: customer, object: "customer", deleted: true } };
+    }
+    if (customer && method === "POST") {
+      if (!customers.has(customer)) return missing("customer", customer);
+      return { status: 200, body: { id: customer, object: "customer", email: form.email ?? null } };
     }
     return { status: 404, body: { error: { type: "invalid_request_error", message: `fake Stripe has no ${method} ${path}` } } };
   }

@@ -44,11 +44,11 @@ export async function stripeCall<T>(log: Log, operation: string, call: () => Pro
 }
 
 /**
- * A deletion that may be repeated (a retry, an overlapping run, one done at Stripe's dashboard):
+ * A deletion (or a customer update: a deleted customer has nothing left to correct) that may be repeated (a retry, an overlapping run, one done at Stripe's dashboard):
  * Stripe answers 404 for a customer already deleted and for a subscription already canceled,
  * which is the outcome asked for, so it counts as done. Other failures as `stripeCall`.
  */
-export async function stripeDelete(log: Log, operation: string, call: () => Promise<unknown>): Promise<void> {
+export async function stripeUnlessGone(log: Log, operation: string, call: () => Promise<unknown>): Promise<void> {
   try {
     await call();
   } catch (error) {

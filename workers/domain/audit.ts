@@ -17,6 +17,8 @@ export type AccountEventType =
   | "password_changed"
   | "username_changed"
   | "account_deleted"
+  | "account_deleted_minor"
+  | "stripe_customer_updated"
   | "billing_customer_created"
   | "stripe_customer_deleted"
   | "plan_granted"

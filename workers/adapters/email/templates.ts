@@ -71,6 +71,12 @@ export const accountEmails = {
     subject: "Your account was deleted",
     text: `Your Ozekai account was deleted as you asked. Personal data is erased except what billing law requires us to keep (policy §6).${sign}`,
   }),
+  /** Policy §10: the Services are not for anyone under 18; an admin closed the account. */
+  accountDeletedMinor: (): Email => ({
+    kind: "account",
+    subject: "Your account was closed",
+    text: `Your Ozekai account was closed because it appears to belong to someone under 18: the Services are not directed to anyone under 18 (policy §10). The account, its sessions and its workspace are deleted, and personal data is erased except what billing law requires us to keep (policy §6).\n\nIf this is a mistake, write to privacy@ozekai.dev.${sign}`,
+  }),
 };
 
 /** Policy §2 "billing notifications": about the user's own subscription, sent from Stripe's webhooks. */

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { getPlanGrant, setPlanGrant } from "../../domain/accounts";
+import { deleteMinorAccount, getPlanGrant, setPlanGrant } from "../../domain/accounts";
 import { PLANS } from "../../domain/plans";
 import { listPolicyVersions, type PolicyVersion, publishPolicyVersion } from "../../domain/privacy";
 import { newApp } from "../app";
@@ -85,8 +85,29 @@ const publishPolicyVersionRoute = createRoute({
   responses: { 201: jsonResponse(PolicyVersionSchema, "Published"), ...errorResponses("validation_failed", "unauthorized", "forbidden", "policy_version_exists") },
 });
 
+// --- Minors (policy §10): an account of someone under 18 is deleted. ---
+
+const minorRoute = createRoute({
+  ...adminRoute,
+  method: "post",
+  path: "/users/{userId}/minor",
+  summary: "Admins: the account belongs to someone under 18 (policy §10): deleted at once through the self-deletion path, audited with the reason, the address told",
+  request: {
+    params: UserIdParams,
+    body: jsonBody(z.strictObject({ reason: z.string().trim().min(1).max(500).openapi({ description: "Why the account appears to belong to a minor; kept in the audit row" }) })),
+  },
+  responses: {
+    202: jsonResponse(z.object({ status: z.literal("deleted") }), "Deleted; the workspace and the Stripe customer go in the background"),
+    ...errorResponses("validation_failed", "unauthorized", "forbidden", "not_found"),
+  },
+});
+
 export const adminRoutes = newApp()
   .openapi(listPolicyVersionsRoute, async (c) => c.json({ versions: (await listPolicyVersions(c.get("domain"))).map(policyVersionView) }, 200))
   .openapi(publishPolicyVersionRoute, async (c) => c.json(policyVersionView(await publishPolicyVersion(c.get("domain"), c.req.valid("json"))), 201))
   .openapi(getRoute, async (c) => c.json(await getPlanGrant(c.get("domain"), c.req.valid("param").userId), 200))
-  .openapi(putRoute, async (c) => c.json(await setPlanGrant(c.get("domain"), c.req.valid("param").userId, c.req.valid("json").planId), 200));
+  .openapi(putRoute, async (c) => c.json(await setPlanGrant(c.get("domain"), c.req.valid("param").userId, c.req.valid("json").planId), 200))
+  .openapi(minorRoute, async (c) => {
+    await deleteMinorAccount(c.get("domain"), c.req.valid("param").userId, c.req.valid("json").reason);
+    return c.json({ status: "deleted" as const }, 202);
+  });

@@ -1,8 +1,8 @@
 import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import { accessLogs, accountEvents, billingAccounts, loginSessions, policyNotices, type Role, singleUseTokens, users, workspaces } from "../../../schema";
-import { accountEmails } from "../../adapters/email";
-import { auditEvent, auditEventWhere } from "../audit";
-import { closeBillingAccount } from "../billing";
+import { accountEmails, type Email } from "../../adapters/email";
+import { type AccountEventType, auditEvent, auditEventWhere } from "../audit";
+import { closeBillingAccount, queueCustomerEmailUpdate } from "../billing";
 import type { DomainContext } from "../context";
 import { isUniqueViolation, preparedQuery } from "../db";
 import { AppError, fieldError } from "../errors";
@@ -164,6 +164,8 @@ export async function verifyEmail(ctx: DomainContext, token: string): Promise<vo
         .set(isChange ? { email: row.newEmail, emailVerifiedAt: now } : { emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` })
         .where(and(eq(users.id, row.userId), applies)),
       ...(revert ? [revert.insert] : []),
+      // Correction (policy §7) reaches Stripe, which holds the address (§4).
+      ...(isChange && row.newEmail ? [queueCustomerEmailUpdate(ctx, row.userId, row.newEmail, applies)] : []),
       auditEvent(ctx, row.userId, isChange ? "email_changed" : "email_verified"),
     ]);
     if (consumed.length === 0) throw new AppError("token_invalid");
@@ -209,6 +211,7 @@ export async function revertEmailChange(ctx: DomainContext, token: string): Prom
       // Links the other address asked for (a reset, a further change) die with the change.
       discardTokens(ctx, row.userId, ["change_email", "reset_password", "verify_email"], applies),
       reset.insert,
+      queueCustomerEmailUpdate(ctx, row.userId, row.restored, applies),
       auditEventWhere(ctx, row.userId, "email_change_reverted", {}, and(eq(users.id, row.userId), applies)),
     ]);
     if (consumed.length === 0) throw new AppError("token_invalid");
@@ -220,16 +223,34 @@ export async function revertEmailChange(ctx: DomainContext, token: string): Prom
   ctx.email.send(row.restored, accountEmails.emailChangeReverted(link(ctx, "/reset-password", reset.token)));
 }
 
+export interface ErasureReason {
+  audit: Extract<AccountEventType, "account_deleted" | "account_deleted_minor">;
+  detail?: Record<string, string>;
+  notice: Email;
+}
+
+const SELF_DELETION: ErasureReason = { audit: "account_deleted", notice: accountEmails.accountDeleted() };
+
+/** Self-service deletion: the account's own password stands for the user's consent. */
+export async function deleteAccount(ctx: DomainContext, userId: string, password: string): Promise<void> {
+  const user = await findUser(ctx, userId);
+  if (!(await verifyPassword(password, user.passwordHash, ctx.config))) throw new AppError("current_password_incorrect");
+  await eraseAccount(ctx, user);
+}
+
 /**
  * Deletion (policy §7): revokes every sign-in at once and erases the personal fields — of the
  * account (its dates become the deletion time), of the access logs it can be tied to (IP, user
  * agent), and of billing — all in one batch with the outbox row that makes Stripe cancel the
  * subscription and delete the customer. The id stays as a pseudonym for what billing law
  * requires us to keep (policy §6; the inventory's `onDeletion: "keep"` tables).
+ *
+ * The one deletion path, whoever asks for it (the user, or an admin for an account that must not
+ * exist, such as a minor's): callers decide whether the deletion is allowed, and say how it is
+ * audited and which notice the address gets (sent before the address is erased).
  */
-export async function deleteAccount(ctx: DomainContext, userId: string, password: string): Promise<void> {
-  const user = await findUser(ctx, userId);
-  if (!(await verifyPassword(password, user.passwordHash, ctx.config))) throw new AppError("current_password_incorrect");
+export async function eraseAccount(ctx: DomainContext, user: User, reason: ErasureReason = SELF_DELETION): Promise<void> {
+  const userId = user.id;
   const now = ctx.clock.now();
   await ctx.db.batch([
     ctx.db
@@ -274,9 +295,9 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
           inArray(accessLogs.requestId, ctx.db.select({ requestId: accountEvents.requestId }).from(accountEvents).where(eq(accountEvents.userId, userId))),
         ),
       ),
-    auditEvent(ctx, userId, "account_deleted"),
+    auditEvent(ctx, userId, reason.audit, reason.detail),
   ]);
-  if (user.email) ctx.email.send(user.email, accountEmails.accountDeleted());
+  if (user.email) ctx.email.send(user.email, reason.notice);
   // The live session ends and the volume goes now when the host answers; the account's deletion
   // never waits on, or fails with, a GPU host.
   ctx.waitUntil(

@@ -1,7 +1,7 @@
 /**
  * Operator actions on another account, audited: an admin grants a
  * plan to operators and comp accounts (`users.plan_id`, which entitlement prefers to any
- * subscription) or revokes it. An admin manages plans only and never reaches a workspace or its
+ * subscription) or revokes it, and deletes the account of a person under 18 (policy §10). An admin manages plans only and never reaches a workspace or its
  * content (policy §3): nothing here talks to a host. The first admin is made by an operator in SQL
  * (README); no route makes an admin.
  */
@@ -12,6 +12,8 @@ import type { DomainContext } from "../context";
 import { fieldError } from "../errors";
 import { findUser, requireAdmin } from "../owned";
 import { findPlan } from "../plans";
+import { eraseAccount } from "./account";
+import { accountEmails } from "../../adapters/email";
 
 export interface PlanGrant {
   userId: string;
@@ -43,4 +45,15 @@ export async function setPlanGrant(ctx: DomainContext, userId: string, planId: s
   ]);
   if (updated.length === 0) return setPlanGrant(ctx, userId, planId);
   return { userId, planId };
+}
+
+/**
+ * Policy §10: an account that appears to belong to someone under 18 is deleted promptly, through
+ * the same path as self-deletion (sign-ins ended, workspace destroyed, Stripe work queued) but
+ * without the user's password; audited with the admin and the reason, and the address told.
+ */
+export async function deleteMinorAccount(ctx: DomainContext, userId: string, reason: string): Promise<void> {
+  await requireAdmin(ctx);
+  const user = await findUser(ctx, userId);
+  await eraseAccount(ctx, user, { audit: "account_deleted_minor", detail: { reason }, notice: accountEmails.accountDeletedMinor() });
 }

@@ -3,5 +3,5 @@ export { signup } from "./signup";
 export { changePassword, confirmPasswordReset, login, logout, type Principal, refresh, requestPasswordReset, authenticate, type TokenPair } from "./auth";
 export { type AccountView, deleteAccount, getAccount, revertEmailChange, updateAccount, verifyEmail } from "./account";
 export { emailField, normalizeEmail, normalizeUsername, usageLimitField, usernameField } from "./fields";
-export { getPlanGrant, setPlanGrant } from "./admin";
+export { deleteMinorAccount, getPlanGrant, setPlanGrant } from "./admin";
 export { liveSignIn, SIGN_IN_CACHE_MS } from "./sign-ins";

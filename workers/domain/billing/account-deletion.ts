@@ -26,6 +26,8 @@ export function closeBillingAccount(ctx: DomainContext, userId: string, now: Dat
         ctx.db
           .select({
             userId: billingAccounts.userId,
+            operation: sql<"delete">`'delete'`.as("operation"),
+            email: sql<string | null>`null`.as("email"),
             stripeCustomerId: billingAccounts.stripeCustomerId,
             stripeSubscriptionId: billingAccounts.stripeSubscriptionId,
             subscriptionCanceledAt: sql<Date | null>`null`.as("subscription_canceled_at"),
@@ -37,7 +39,20 @@ export function closeBillingAccount(ctx: DomainContext, userId: string, now: Dat
           .from(billingAccounts)
           .where(open),
       )
-      .onConflictDoNothing(),
+      // An email correction still pending is superseded: the customer and its address go.
+      .onConflictDoUpdate({
+        target: deletionOutbox.userId,
+        set: {
+          operation: "delete",
+          email: null,
+          stripeSubscriptionId: sql`excluded.stripe_subscription_id`,
+          subscriptionCanceledAt: null,
+          attempts: 0,
+          nextAttemptAt: now,
+          lastErrorCode: null,
+          createdAt: now,
+        },
+      }),
     ctx.db
       .update(billingAccounts)
       .set({ subscriptionStatus: null, planId: null, currentPeriodEnd: null, pastDueSince: null, lastEventAt: null, updatedAt: now, closedAt: now })
