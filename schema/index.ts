@@ -6,3 +6,4 @@ export * from "./sessions";
 export * from "./workspaces";
 export * from "./usage";
 export * from "./billing";
+export * from "./privacy";

@@ -18,6 +18,7 @@ const ACCOUNT_FIELDS = [
   "canStartSessions",
   "restrictions",
   "usageLimitHours",
+  "privacy",
 ].sort();
 
 const newAddress = () => `new-${randomId()}@example.com`;

@@ -1,5 +1,5 @@
 import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
-import { accessLogs, accountEvents, billingAccounts, loginSessions, type Role, singleUseTokens, users, workspaces } from "../../../schema";
+import { accessLogs, accountEvents, billingAccounts, loginSessions, privacyRequests, type Role, singleUseTokens, users, workspaces } from "../../../schema";
 import { accountEmails } from "../../adapters/email";
 import { auditEvent, auditEventWhere } from "../audit";
 import { closeBillingAccount } from "../billing";
@@ -8,6 +8,7 @@ import { isUniqueViolation } from "../db";
 import { AppError, fieldError } from "../errors";
 import { findUser, noUser, type User } from "../owned";
 import { type Entitlement, type SubscriptionStanding, entitlementOf } from "../plans";
+import { completeOwnRequests } from "../privacy";
 import { setUsageLimit } from "../usage";
 import { destroyWorkspace } from "../workspaces";
 import { verifyPassword } from "./passwords";
@@ -30,6 +31,8 @@ export interface AccountView {
   canStartSessions: boolean;
   restrictions: string[];
   usageLimitHours: number | null;
+  /** Policy §7 objections in force. */
+  privacy: { aggregateAnalysisObjectedAt: string | null };
 }
 
 /** One statement: the live account, its pending address change and its subscription standing. */
@@ -71,6 +74,7 @@ function toView(user: User, pendingEmail: string | null, { plan, restrictions, s
     canStartSessions: restrictions.length === 0,
     restrictions,
     usageLimitHours: user.usageLimitHours,
+    privacy: { aggregateAnalysisObjectedAt: user.analysisObjectedAt?.toISOString() ?? null },
   };
 }
 
@@ -151,6 +155,7 @@ export async function verifyEmail(ctx: DomainContext, token: string): Promise<vo
     throw error;
   }
   if (revert && row.oldEmail) ctx.email.send(row.oldEmail, accountEmails.addressChanged(row.newEmail!, link(ctx, "/revert-email", revert.token)));
+  if (isChange) await completeOwnRequests(ctx, row.userId, ["correction"], row.newEmail);
 }
 
 /**
@@ -251,8 +256,11 @@ export async function deleteAccount(ctx: DomainContext, userId: string, password
           inArray(accessLogs.requestId, ctx.db.select({ requestId: accountEvents.requestId }).from(accountEvents).where(eq(accountEvents.userId, userId))),
         ),
       ),
+    // The free text may say anything about the person; the request itself stays as proof it was answered.
+    ctx.db.update(privacyRequests).set({ message: null }).where(eq(privacyRequests.userId, userId)),
     auditEvent(ctx, userId, "account_deleted"),
   ]);
+  await completeOwnRequests(ctx, userId, ["deletion"], user.email);
   if (user.email) ctx.email.send(user.email, accountEmails.accountDeleted());
   // The live session ends and the volume goes now when the host answers; the account's deletion
   // never waits on, or fails with, a GPU host.
