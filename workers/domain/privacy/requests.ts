@@ -148,6 +148,15 @@ export async function remindAdmins(ctx: DomainContext): Promise<{ dueSoon: numbe
   const now = ctx.clock.now().getTime();
   const soon = now + daysToMs(REMIND_BEFORE_DAYS);
   const stageOf = (row: Row): ReminderStage | null => (row.dueAt.getTime() <= now ? "overdue" : row.dueAt.getTime() <= soon ? "due_soon" : null);
+  const admins = await ctx.db
+    .select({ email: users.email })
+    .from(users)
+    .where(and(eq(users.role, "admin"), isNull(users.deletedAt), isNotNull(users.emailVerifiedAt), isNotNull(users.email)));
+  // Nobody to tell: nothing is claimed, so the first admin hears of every stage still due.
+  if (admins.length === 0) {
+    ctx.log.warn("privacy_reminders_no_admin", {});
+    return { dueSoon: 0, overdue: 0, admins: 0 };
+  }
   const candidates = await ctx.db
     .select()
     .from(privacyRequests)
@@ -161,11 +170,7 @@ export async function remindAdmins(ctx: DomainContext): Promise<{ dueSoon: numbe
     const won = await ctx.db.update(privacyRequests).set({ reminded: stage }).where(and(eq(privacyRequests.id, row.id), still)).returning({ id: privacyRequests.id });
     if (won.length > 0) claimed.push({ row, stage });
   }
-  if (claimed.length === 0) return { dueSoon: 0, overdue: 0, admins: 0 };
-  const admins = await ctx.db
-    .select({ email: users.email })
-    .from(users)
-    .where(and(eq(users.role, "admin"), isNull(users.deletedAt), isNotNull(users.emailVerifiedAt), isNotNull(users.email)));
+  if (claimed.length === 0) return { dueSoon: 0, overdue: 0, admins: admins.length };
   const email = accountEmails.privacyRequestsDue(claimed.map(({ row, stage }) => ({ id: row.id, kind: row.kind, dueOn: row.dueAt.toISOString().slice(0, 10), overdue: stage === "overdue" })));
   for (const admin of admins) ctx.email.send(admin.email!, email);
   const overdue = claimed.filter((c) => c.stage === "overdue").length;
