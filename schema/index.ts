@@ -7,3 +7,4 @@ export * from "./workspaces";
 export * from "./usage";
 export * from "./billing";
 export * from "./policy";
+export * from "./privacy";

@@ -13,6 +13,7 @@ import { sessions } from "./sessions";
 import { workspaceArchives, workspaces } from "./workspaces";
 import { usageRecords, usageSamples } from "./usage";
 import { policyNotices, policyVersions } from "./policy";
+import { privacyRequests } from "./privacy";
 
 /** `infrastructure`: the platform's own machines and documents (the policy text), not personal data (only in tables without a subject). */
 export type Category = "account" | "payment_reference" | "usage" | "technical_log" | "security" | "derived" | "infrastructure";
@@ -350,6 +351,26 @@ export const inventory: readonly TableEntry[] = [
       expires_at: { category: "security", purpose: "absolute sign-in lifetime" },
       revoked_at: { category: "security", purpose: "logout, password change, reuse detection or deletion" },
       revoked_reason: { category: "security", purpose: "why it was revoked" },
+    },
+  },
+  {
+    table: privacyRequests,
+    subject: "user_id",
+    // The record that a right was asked for and how it was answered is what shows the policy kept
+    // (§7); deleting the account erases its free-text message and keeps the rest pseudonymous.
+    onDeletion: "keep",
+    retention: { kind: "time", columns: ["created_at"], days: 1095, rule: "3 years after the request was made: proof of how a right was answered (policy §6 legal retention)" },
+    columns: {
+      id: { category: "account", purpose: "row identifier" },
+      user_id: { category: "account", purpose: "who made the request" },
+      kind: { category: "account", purpose: "the right asked for (policy §7)" },
+      message: { category: "account", purpose: "what the user wrote; erased when the account is deleted" },
+      state: { category: "account", purpose: "open, in progress, completed or rejected" },
+      reason: { category: "account", purpose: "why a request was rejected" },
+      created_at: { category: "account", purpose: "when it was made" },
+      due_at: { category: "account", purpose: "the 30-day deadline (policy §7)" },
+      updated_at: { category: "account", purpose: "last change of state" },
+      reminded: { category: "derived", purpose: "the last deadline reminder sent to the admins (due soon, overdue)" },
     },
   },
   {

@@ -19,6 +19,7 @@ const ACCOUNT_FIELDS = [
   "canStartSessions",
   "restrictions",
   "usageLimitHours",
+  "privacy",
 ].sort();
 
 const newAddress = () => `new-${randomId()}@example.com`;

@@ -9,6 +9,7 @@ import { servicesMiddleware } from "./middleware/services";
 import { onError, problemResponse } from "./problem";
 import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
+import { privacyRoutes } from "./routes/privacy";
 import { authRoutes } from "./routes/auth";
 import { billingRoutes } from "./routes/billing";
 import { metaRoutes } from "./routes/meta";
@@ -50,6 +51,7 @@ api.route("/v1/billing", billingRoutes);
 api.route("/v1/usage", usageRoutes);
 api.route("/v1/privacy", privacyExportRoutes);
 api.route("/v1/admin", adminRoutes);
+api.route("/v1/privacy", privacyRoutes);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 const documentConfig = {

@@ -43,6 +43,9 @@ export const AccountSchema = z
     usageLimitHours: z.number().int().nullable().openapi({
       description: "Your monthly GPU-time limit in session hours (UTC month): a billing email at 80% and at 100%; sessions are not disconnected at it",
     }),
+    privacy: z.object({
+      aggregateAnalysisObjectedAt: z.string().nullable().openapi({ description: "When you objected to aggregate analysis (PUT /v1/privacy/objections); null when you did not" }),
+    }),
   })
   .openapi("Account");
 

@@ -8,6 +8,7 @@ import { idleDisconnectJob } from "./idle-disconnect";
 import type { Job } from "./job";
 import { meteringJob } from "./metering";
 import { policyNoticesJob } from "./policy-notices";
+import { privacyRemindersJob } from "./privacy-reminders";
 import { reconcileJob } from "./reconcile";
 import { retentionJob } from "./retention";
 import { stripeErasureJob } from "./stripe-erasure";
@@ -20,6 +21,8 @@ export type { Job };
 
 /** Cron expression → the named jobs it runs. Keep in step with wrangler.toml `[triggers]`. */
 export const CRON_JOBS: Record<string, Job[]> = {
+  // Daily, in the operators' morning (UTC): the privacy requests whose 30-day deadline is near or past.
+  "0 8 * * *": [privacyRemindersJob],
   "17 * * * *": [retentionJob, meteringJob, workspaceRetentionJob],
   // Samples first, so reconcile knows when a vanished session was last seen and the idle check
   // reads this minute's sample. The usage-limit check after the jobs that end sessions: it reads

@@ -1,4 +1,5 @@
 import { sql, type SQL } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { accountEvents, type Command, commandLog, users } from "../../schema";
 import { actorLabel, type DomainContext } from "./context";
 
@@ -27,7 +28,10 @@ export type AccountEventType =
   | "workspace_deleted_inactive"
   | "policy_accepted"
   | "policy_published"
-  | "privacy_export";
+  | "privacy_export"
+  | "privacy_request_opened"
+  | "privacy_request_changed"
+  | "analysis_objection_changed";
 
 type AuditDetail = Record<string, string | number | boolean | null>;
 
@@ -36,11 +40,11 @@ export const auditEvent = (ctx: DomainContext, userId: string, type: AccountEven
   ctx.db.insert(accountEvents).values({ userId, type, actor: actorLabel(ctx.actor), at: ctx.clock.now(), requestId: ctx.requestId, detail: detail ?? null });
 
 /**
- * The audit row of a compare-and-set on the user's row: written only while `condition` (on
- * `users`) holds. Batch it BEFORE the change, under the same condition: a write that lost a race
+ * The audit row of a compare-and-set on the user's row (or another table's, `from`): written only
+ * while `condition` (on that table) holds. Batch it BEFORE the change, under the same condition: a write that lost a race
  * then leaves neither the change nor a row recording something that did not happen.
  */
-export const auditEventWhere = (ctx: DomainContext, userId: string, type: AccountEventType, detail: AuditDetail, condition: SQL | undefined) =>
+export const auditEventWhere = (ctx: DomainContext, userId: string, type: AccountEventType, detail: AuditDetail, condition: SQL | undefined, from: SQLiteTable = users) =>
   ctx.db.insert(accountEvents).select(
     ctx.db
       .select({
@@ -52,7 +56,7 @@ export const auditEventWhere = (ctx: DomainContext, userId: string, type: Accoun
         requestId: sql<string>`${ctx.requestId}`.as("request_id"),
         detail: sql<AuditDetail>`${JSON.stringify(detail)}`.as("detail"),
       })
-      .from(users)
+      .from(from)
       .where(condition),
   );
 

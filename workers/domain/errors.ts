@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   already_subscribed: { status: 409, title: "You already have a subscription; manage it in the billing portal" },
   checkout_in_progress: { status: 409, title: "A checkout for another plan is open for this account" },
+  request_closed: { status: 409, title: "The privacy request is completed or rejected; it cannot change" },
   username_taken: { status: 409, title: "That username is taken" },
   email_taken: { status: 409, title: "That email address belongs to another account" },
   session_busy: { status: 409, title: "The session is starting or stopping; try again shortly", retryAfterS: 5 },

@@ -45,9 +45,9 @@ export async function findUser(ctx: DomainContext, userId: string): Promise<User
 }
 
 /**
- * Checked before the target account is looked up, so a non-admin learns nothing about which
- * accounts exist. The role is read from D1 here, not from the sign-in a request may reuse for a
- * few seconds, so a demotion applies at once.
+ * Every admin verb starts here, before it looks up what it acts on, so a non-admin learns nothing
+ * about which accounts or requests exist. The role is read from D1, not from the sign-in a request
+ * may reuse for a few seconds, so a demotion applies at once.
  */
 export async function requireAdmin(ctx: DomainContext): Promise<void> {
   const actorId = actingUserId(ctx.actor);

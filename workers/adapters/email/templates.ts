@@ -66,6 +66,18 @@ export const accountEmails = {
     subject: "Your workspace will be deleted for inactivity",
     text: `Your Ozekai account has not been active since ${lastActiveOn}. As our privacy policy says (§6), workspace data may be deleted 60 days after an account was last active, so your workspace and its files will be deleted on ${deletesAt}.\n\nTo keep it, sign in or connect before then: any activity cancels the deletion. You can download your workspace while connected.${sign}`,
   }),
+  /** Policy §7: each change of the user's own privacy request, from its making to its answer. */
+  privacyRequestChanged: (request: { id: string; kind: string; state: string; dueOn: string; reason: string | null }): Email => ({
+    kind: "account",
+    subject: request.state === "open" ? "We received your privacy request" : `Your privacy request is ${request.state.replace("_", " ")}`,
+    text: `Your Ozekai privacy request ${request.id} (${request.kind}) is now ${request.state.replace("_", " ")}.${request.reason ? `\n\nReason: ${request.reason}` : ""}\n\nWe answer every request by ${request.dueOn} (30 days after it was made, policy §7). See it at GET /v1/privacy/requests/${request.id}.${sign}`,
+  }),
+  /** To the admins: privacy requests whose 30-day deadline is near or past; ids and dates only. */
+  privacyRequestsDue: (requests: { id: string; kind: string; dueOn: string; overdue: boolean }[]): Email => ({
+    kind: "account",
+    subject: "Privacy requests are due",
+    text: `These privacy requests need an answer (GET /v1/admin/privacy-requests):\n\n${requests.map((r) => `${r.id} (${r.kind}): ${r.overdue ? "OVERDUE since" : "due"} ${r.dueOn}`).join("\n")}${sign}`,
+  }),
   accountDeleted: (): Email => ({
     kind: "account",
     subject: "Your account was deleted",

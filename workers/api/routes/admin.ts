@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { deleteMinorAccount, getPlanGrant, setPlanGrant } from "../../domain/accounts";
 import { PLANS } from "../../domain/plans";
-import { listPolicyVersions, type PolicyVersion, publishPolicyVersion } from "../../domain/privacy";
+import { decideRequest, listPolicyVersions, listQueue, MESSAGE_MAX_CHARS, type PolicyVersion, publishPolicyVersion } from "../../domain/privacy";
 import { newApp } from "../app";
 import { requireUser } from "../middleware/auth";
 import { errorResponses } from "../problem";
 import { bearerAuth, jsonBody, jsonResponse } from "../schemas";
+import { PrivacyRequestSchema } from "./privacy";
 
 /**
  * Operator routes. Signed in like every protected route; the domain refuses anyone but an admin
@@ -102,6 +103,40 @@ const minorRoute = createRoute({
   },
 });
 
+// --- Privacy requests (policy §7): the admins' queue. ---
+
+const QueuedRequestSchema = PrivacyRequestSchema.extend({
+  userId: z.string(),
+  overdue: z.boolean().openapi({ description: "Past its 30-day deadline" }),
+}).openapi("QueuedPrivacyRequest");
+
+const queueRoute = createRoute({
+  ...adminRoute,
+  method: "get",
+  path: "/privacy-requests",
+  summary: "Admins: the open and in-progress privacy requests, overdue and soonest due first",
+  responses: { 200: jsonResponse(z.object({ requests: z.array(QueuedRequestSchema) }), "The queue"), ...errorResponses("unauthorized", "forbidden") },
+});
+
+const RequestIdParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
+
+const decideRoute = createRoute({
+  ...adminRoute,
+  method: "patch",
+  path: "/privacy-requests/{id}",
+  summary: "Admins: move a privacy request on (in progress, completed, or rejected with a reason); completed and rejected are final; audited, and the user is emailed",
+  request: {
+    params: RequestIdParams,
+    body: jsonBody(
+      z.strictObject({
+        state: z.enum(["in_progress", "completed", "rejected"]),
+        reason: z.string().max(MESSAGE_MAX_CHARS).optional().openapi({ description: "Required to reject: told to the user" }),
+      }),
+    ),
+  },
+  responses: { 200: jsonResponse(QueuedRequestSchema, "The request as it now is"), ...errorResponses("validation_failed", "unauthorized", "forbidden", "not_found", "request_closed") },
+});
+
 export const adminRoutes = newApp()
   .openapi(listPolicyVersionsRoute, async (c) => c.json({ versions: (await listPolicyVersions(c.get("domain"))).map(policyVersionView) }, 200))
   .openapi(publishPolicyVersionRoute, async (c) => c.json(policyVersionView(await publishPolicyVersion(c.get("domain"), c.req.valid("json"))), 201))
@@ -110,4 +145,6 @@ export const adminRoutes = newApp()
   .openapi(minorRoute, async (c) => {
     await deleteMinorAccount(c.get("domain"), c.req.valid("param").userId, c.req.valid("json").reason);
     return c.json({ status: "deleted" as const }, 202);
-  });
+  })
+  .openapi(queueRoute, async (c) => c.json({ requests: await listQueue(c.get("domain")) }, 200))
+  .openapi(decideRoute, async (c) => c.json(await decideRequest(c.get("domain"), c.req.valid("param").id, c.req.valid("json")), 200));

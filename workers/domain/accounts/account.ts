@@ -1,5 +1,5 @@
 import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
-import { accessLogs, accountEvents, billingAccounts, loginSessions, policyNotices, type Role, singleUseTokens, users, workspaces } from "../../../schema";
+import { accessLogs, accountEvents, billingAccounts, loginSessions, policyNotices, privacyRequests, type Role, singleUseTokens, users, workspaces } from "../../../schema";
 import { accountEmails, type Email } from "../../adapters/email";
 import { type AccountEventType, auditEvent, auditEventWhere } from "../audit";
 import { closeBillingAccount, queueCustomerEmailUpdate } from "../billing";
@@ -8,7 +8,7 @@ import { isUniqueViolation, preparedQuery } from "../db";
 import { AppError, fieldError } from "../errors";
 import { findUser, noUser, type User } from "../owned";
 import { type Entitlement, type SubscriptionStanding, entitlementOf } from "../plans";
-import { currentPolicyVersion, newestPolicyVersion } from "../privacy";
+import { completeOwnRequests, currentPolicyVersion, newestPolicyVersion } from "../privacy";
 import { setUsageLimit } from "../usage";
 import { destroyWorkspace } from "../workspaces";
 import { verifyPassword } from "./passwords";
@@ -32,6 +32,8 @@ export interface AccountView {
   canStartSessions: boolean;
   restrictions: string[];
   usageLimitHours: number | null;
+  /** Policy §7 objections in force. */
+  privacy: { aggregateAnalysisObjectedAt: string | null };
 }
 
 /** One statement: the live account, its pending address change, its subscription standing and the newest policy version. */
@@ -92,6 +94,7 @@ function toView(user: User, pendingEmail: string | null, { plan, restrictions, s
     canStartSessions: restrictions.length === 0,
     restrictions,
     usageLimitHours: user.usageLimitHours,
+    privacy: { aggregateAnalysisObjectedAt: user.analysisObjectedAt?.toISOString() ?? null },
   };
 }
 
@@ -174,6 +177,7 @@ export async function verifyEmail(ctx: DomainContext, token: string): Promise<vo
     throw error;
   }
   if (revert && row.oldEmail) ctx.email.send(row.oldEmail, accountEmails.addressChanged(row.newEmail!, link(ctx, "/revert-email", revert.token)));
+  if (isChange) await completeOwnRequests(ctx, row.userId, ["correction"], row.newEmail);
 }
 
 /**
@@ -295,8 +299,11 @@ export async function eraseAccount(ctx: DomainContext, user: User, reason: Erasu
           inArray(accessLogs.requestId, ctx.db.select({ requestId: accountEvents.requestId }).from(accountEvents).where(eq(accountEvents.userId, userId))),
         ),
       ),
+    // The free text may say anything about the person; the request itself stays as proof it was answered.
+    ctx.db.update(privacyRequests).set({ message: null }).where(eq(privacyRequests.userId, userId)),
     auditEvent(ctx, userId, reason.audit, reason.detail),
   ]);
+  await completeOwnRequests(ctx, userId, ["deletion"], user.email);
   if (user.email) ctx.email.send(user.email, reason.notice);
   // The live session ends and the volume goes now when the host answers; the account's deletion
   // never waits on, or fails with, a GPU host.

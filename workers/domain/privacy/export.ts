@@ -4,6 +4,8 @@ import { inventory, type TableEntry, tableName } from "../../../schema/inventory
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
+import { liveUserQuery } from "../owned";
+import { completeOwnRequests } from "./requests";
 
 /** Bumped when the document's shape changes (docs/decisions/0017-privacy-export.md). */
 export const EXPORT_SCHEMA_VERSION = 1;
@@ -58,6 +60,9 @@ function exportStream(ctx: DomainContext, userId: string, generatedAt: Date): Re
       if (!entry) {
         const workspace = { included: false, download: "GET /v1/workspace/archive (while connected)" };
         controller.enqueue(encoder.encode(`},"workspace":${JSON.stringify(workspace)}}`));
+        // The whole document was read: that answers the user's access and portability requests.
+        const user = await liveUserQuery(ctx, userId);
+        await completeOwnRequests(ctx, userId, ["access", "portability"], user?.email ?? null);
         controller.close();
         return;
       }

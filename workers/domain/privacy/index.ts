@@ -1,5 +1,21 @@
-/** Privacy: what the policy itself fixes (its versions, §11), the inventory-driven retention purge (§6) and the export (§7). */
+/** Privacy: what the policy itself fixes (its versions, §11), the inventory-driven retention purge (§6), the export and the rights' requests (§7). */
 export { CURRENT_POLICY_VERSION } from "./policy";
 export { PURGE_CHUNK_ROWS, PURGE_MAX_CHUNKS_PER_RULE, purgeExpired } from "./retention";
 export { acceptPolicy, currentPolicy, currentPolicyVersion, listPolicyVersions, newestPolicyVersion, type NewPolicyVersion, POLICY_PATH, type PolicyVersion, publishPolicyVersion, sendPolicyNotices } from "./policy-versions";
 export { EXPORT_PAGE_ROWS, EXPORT_SCHEMA_VERSION, EXPORTS_PER_HOUR, exportedColumns, exportedTables, exportPersonalData } from "./export";
+export {
+  ANSWER_WITHIN_DAYS,
+  completeOwnRequests,
+  createRequest,
+  decideRequest,
+  getOwnRequest,
+  listOwnRequests,
+  listQueue,
+  MESSAGE_MAX_CHARS,
+  type ObjectionResult,
+  type PrivacyRequestView,
+  type QueuedRequest,
+  REMIND_BEFORE_DAYS,
+  remindAdmins,
+  setObjections,
+} from "./requests";
