@@ -1,7 +1,7 @@
 /** The owner's rows every group reads: the live account and the current workspace (the owner is in every WHERE). */
 import { and, eq, isNull, ne } from "drizzle-orm";
 import { users, workspaces, type WorkspaceState } from "../../schema";
-import type { DomainContext } from "./context";
+import { actingUserId, type DomainContext } from "./context";
 import { AppError } from "./errors";
 
 export type Workspace = typeof workspaces.$inferSelect;
@@ -42,4 +42,16 @@ export async function findUser(ctx: DomainContext, userId: string): Promise<User
   const user = await liveUserQuery(ctx, userId);
   if (!user) throw noUser();
   return user;
+}
+
+/**
+ * For operator verbs: checked before anything the request names is looked up, so a non-admin
+ * learns nothing about which rows exist. The role is read from D1 here, not from the sign-in a
+ * request may reuse for a few seconds, so a demotion applies at once.
+ */
+export async function requireAdmin(ctx: DomainContext): Promise<void> {
+  const actorId = actingUserId(ctx.actor);
+  const actor = actorId === undefined ? undefined : await liveUserQuery(ctx, actorId);
+  if (actorId === undefined || actor?.role !== "admin") throw new AppError("forbidden", "Only an administrator may do this.");
+  ctx.actor = { kind: "admin", userId: actorId };
 }

@@ -8,27 +8,15 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { users } from "../../../schema";
 import { auditEventWhere } from "../audit";
-import { actingUserId, type DomainContext } from "../context";
-import { AppError, fieldError } from "../errors";
-import { findUser, liveUserQuery } from "../owned";
+import type { DomainContext } from "../context";
+import { fieldError } from "../errors";
+import { findUser, requireAdmin } from "../owned";
 import { findPlan } from "../plans";
 
 export interface PlanGrant {
   userId: string;
   /** The admin-granted plan; null when none (a subscription may still entitle the account). */
   planId: string | null;
-}
-
-/**
- * Checked before the target account is looked up, so a non-admin learns nothing about which
- * accounts exist. The role is read from D1 here, not from the sign-in a request may reuse for a
- * few seconds, so a demotion applies at once.
- */
-async function requireAdmin(ctx: DomainContext): Promise<void> {
-  const actorId = actingUserId(ctx.actor);
-  const actor = actorId === undefined ? undefined : await liveUserQuery(ctx, actorId);
-  if (actorId === undefined || actor?.role !== "admin") throw new AppError("forbidden", "Only an administrator may manage plan grants.");
-  ctx.actor = { kind: "admin", userId: actorId };
 }
 
 export async function getPlanGrant(ctx: DomainContext, userId: string): Promise<PlanGrant> {
