@@ -29,6 +29,10 @@ export interface Env {
   /** GPUs of the configured host, for placement (none when unset). */
   PROVISIONER_GPU_TYPE?: string;
   PROVISIONER_GPU_COUNT?: string;
+  /** The configured host's region (default us-east); outside HOST_REGIONS it gets no workspace. */
+  PROVISIONER_HOST_REGION?: string;
+  /** Regions placement may use, comma-separated, US only (policy §9); default us-east,us-central,us-west. */
+  HOST_REGIONS?: string;
   /** Cloudflare Access service token for a provisioner behind an Access-protected tunnel hostname. */
   PROVISIONER_ACCESS_CLIENT_ID?: string;
   /** Secret, with PROVISIONER_ACCESS_CLIENT_ID. */
