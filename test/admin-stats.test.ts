@@ -82,10 +82,11 @@ describe("k-anonymous buckets (k = 5 by default)", () => {
         sessions: 6,
         gpuHours: 10,
         utilization: { "0-25": 5, "25-50": 0, "50-75": 0, "75-100": 5 },
-        // One user on cpu-small: that cell is suppressed although the day has 5 users.
+        // One user on cpu-small: that cell is suppressed although the day has 5 users, and so is
+        // the h100-1 cell, or 6 sessions − 5 would give the one user's count away.
         planMix: [
           { planId: "cpu-small", suppressed: true },
-          { planId: "h100-1", suppressed: false, sessions: 5 },
+          { planId: "h100-1", suppressed: true },
         ],
       },
     ]);
@@ -119,19 +120,14 @@ describe("k-anonymous buckets (k = 5 by default)", () => {
       { start: iso(weekStart + DAY), suppressed: true },
       expect.objectContaining({ start: iso(weekStart + 3 * DAY), suppressed: false, sessions: 5, gpuHours: 0 }),
     ]);
+    // The week (6 users) is suppressed too: its totals minus the shown day would be the loner's.
     const weekly = await stats(admin, `period=week&from=${from}&to=${to}`);
-    expect(weekly.json.buckets).toEqual([
-      expect.objectContaining({
-        start: from,
-        suppressed: false,
-        planMix: [
-          { planId: "cpu-small", suppressed: false, sessions: 5 },
-          { planId: "h100-1", suppressed: true },
-        ],
-      }),
-    ]);
-    // The week's GPU hours include the loner's 64 GPU-hours: in a 6-user total, never alone.
-    expect(weekly.json.buckets[0].gpuHours).toBe(64);
+    expect(weekly.json.buckets).toEqual([{ start: from, suppressed: true }]);
+    // A week whose every day has 5 users is shown: the plan mix too, when every cell has 5.
+    const nextWeek = weekStart + 7 * DAY;
+    for (const p of others) await insertSession(p.id, { start: nextWeek + HOUR, end: nextWeek + 2 * HOUR, planId: "h100-1", gpuCount: 2 });
+    const shown = await stats(admin, `period=week&from=${iso(nextWeek)}&to=${iso(nextWeek + 6 * DAY)}`);
+    expect(shown.json.buckets).toEqual([expect.objectContaining({ start: iso(nextWeek), suppressed: false, sessions: 5, gpuHours: 10, planMix: [{ planId: "h100-1", suppressed: false, sessions: 5 }] })]);
     for (const answer of [daily.text, weekly.text]) {
       for (const p of [loner, ...others]) for (const value of [p.id, p.username, p.email]) expect(answer).not.toContain(value);
     }
@@ -139,14 +135,15 @@ describe("k-anonymous buckets (k = 5 by default)", () => {
 
   it("no answer names a user: ids, usernames and emails appear nowhere in the JSON", async () => {
     const admin = await createAdmin();
-    const day = freshDay();
+    const day0 = freshDay();
+    const day = day0 - ((new Date(day0).getUTCDay() + 6) % 7) * DAY; // a Monday
     const people = await Promise.all(Array.from({ length: 6 }, () => person()));
     for (const p of people) {
       const session = await insertSession(p.id, { start: day + HOUR, end: null, planId: "h100-1", gpuCount: 1 });
       await sample(session, p.id, day + 2 * HOUR, 50);
     }
     for (const period of ["day", "week"]) {
-      const res = await stats(admin, `period=${period}&from=${iso(day - 7 * DAY)}&to=${iso(day + 7 * DAY)}`);
+      const res = await stats(admin, `period=${period}&from=${iso(day - 7 * DAY)}&to=${iso(day + 13 * DAY)}`);
       expect(res.status, res.text).toBe(200);
       expect(res.json.buckets.length).toBeGreaterThan(0);
       for (const p of [...people, { id: admin.id, username: admin.username, email: admin.email }]) for (const value of [p.id, p.username, p.email]) expect(res.text).not.toContain(value);
@@ -168,6 +165,8 @@ describe("who may ask, and with what", () => {
     ["to before from", "period=day&from=2031-02-01&to=2031-01-31"],
     ["more than 366 days", "period=day&from=2031-01-01&to=2032-01-03"],
     ["no range", "period=day"],
+    ["a week from a day other than Monday", "period=week&from=2031-01-07&to=2031-01-19"],
+    ["a week to a day other than Sunday", "period=week&from=2031-01-06&to=2031-01-18"],
   ])("%s is 400", async (_name, query) => {
     const admin = await createAdmin();
     expectProblem(await stats(admin, query), 400, "validation_failed");

@@ -65,7 +65,7 @@ const StatsSchema = z
       z.union([
         SuppressedSchema.extend({ start: z.string() }),
         z.object({
-          start: z.string().openapi({ description: "The day, or the Monday of the ISO week (UTC); a week's figures count only sessions within from…to" }),
+          start: z.string().openapi({ description: "The day, or the Monday of the ISO week (UTC)" }),
           suppressed: z.literal(false),
           sessions: z.number().int(),
           gpuHours: z.number().openapi({ description: "GPUs × hours of the sessions that started in the bucket (a running one up to now)" }),
@@ -85,8 +85,8 @@ const statsRoute = createRoute({
   request: {
     query: z.object({
       period: z.enum(STATS_PERIODS).default("day"),
-      from: isoDate.openapi({ description: "First day, inclusive (UTC)" }),
-      to: isoDate.openapi({ description: `Last day, inclusive (UTC); at most ${STATS_MAX_DAYS} days in all` }),
+      from: isoDate.openapi({ description: "First day, inclusive (UTC); a Monday for weeks" }),
+      to: isoDate.openapi({ description: `Last day, inclusive (UTC); at most ${STATS_MAX_DAYS} days in all; a Sunday for weeks` }),
     }),
   },
   responses: { 200: jsonResponse(StatsSchema, "The buckets that have sessions, oldest first"), ...errorResponses("validation_failed", "unauthorized", "forbidden", "not_configured") },

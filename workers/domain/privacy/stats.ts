@@ -2,7 +2,7 @@
  * The one analysis operators get (policy §2 "Service improvement: aggregate, anonymized usage
  * patterns"; §3: never workspace content): sessions, GPU hours, the GPU utilization distribution
  * and the plan mix per day or week. Every figure is a count or a sum over a bucket, never a row;
- * a bucket drawn from fewer than k distinct users (and a plan-mix cell with fewer than k) is
+ * a bucket drawn from fewer than k distinct users (and a plan mix with a cell of fewer than k) is
  * reported as suppressed with no numbers, so no figure can be traced back to one person. Users who
  * objected to this analysis (policy §7) and deleted accounts are left out entirely.
  */
@@ -78,6 +78,9 @@ export async function aggregateStats(ctx: DomainContext, query: StatsQuery): Pro
   const toMs = dateMs("to", query.to) + DAY_MS;
   if (toMs <= fromMs) throw fieldError("to", "Must not be before `from`.");
   if (toMs - fromMs > STATS_MAX_DAYS * DAY_MS) throw fieldError("to", `At most ${STATS_MAX_DAYS} days from \`from\`.`);
+  // Whole weeks only: a week cut short by the range would let two ranges be subtracted into one day.
+  if (query.period === "week" && new Date(fromMs).getUTCDay() !== 1) throw fieldError("from", "A week starts on a Monday.");
+  if (query.period === "week" && new Date(toMs).getUTCDay() !== 1) throw fieldError("to", "A week ends on a Sunday.");
   const { minUsers } = ctx.config.stats;
   const now = ctx.clock.now().getTime();
   const bucket = bucketDay(query.period);
@@ -87,7 +90,8 @@ export async function aggregateStats(ctx: DomainContext, query: StatsQuery): Pro
     lt(sessions.startedAt, new Date(toMs)),
     sql`${sessions.userId} in (select ${users.id} from ${users} where ${isNull(users.analysisObjectedAt)} and ${isNull(users.deletedAt)})`,
   );
-  const [totals, plans, bins] = await ctx.db.batch([
+  const dayBucket = bucketDay("day");
+  const [totals, plans, bins, dayUsers, dayPlanUsers] = await ctx.db.batch([
     ctx.db
       .select({
         day: bucket,
@@ -107,24 +111,38 @@ export async function aggregateStats(ctx: DomainContext, query: StatsQuery): Pro
       .groupBy(bucket, sessions.planId)
       .orderBy(sessions.planId),
     ctx.db
-      .select({
-        day: bucket,
-        bin: utilizationBin,
-        samples: sql<number>`count(*)`,
-      })
+      .select({ day: bucket, bin: utilizationBin, samples: sql<number>`count(*)` })
       .from(usageSamples)
       .innerJoin(sessions, sql`${sessions.id} = ${usageSamples.sessionId}`)
       .where(and(counted, isNotNull(usageSamples.gpuUtilizationPercent)))
       .groupBy(bucket, utilizationBin),
+    ctx.db.select({ day: dayBucket, users: sql<number>`count(distinct ${sessions.userId})` }).from(sessions).where(counted).groupBy(dayBucket),
+    ctx.db
+      .select({ day: dayBucket, users: sql<number>`count(distinct ${sessions.userId})` })
+      .from(sessions)
+      .where(counted)
+      .groupBy(dayBucket, sessions.planId),
   ]);
+  /*
+   * Figures that could be subtracted from one another must not reveal what suppression hid: a
+   * week is a sum of its days, and a bucket's sessions the sum of its plan cells. So a week with a
+   * suppressed day is suppressed; a plan mix with any small cell (in the bucket or, for a week, in
+   * any of its days) is suppressed cell by cell; weeks are whole (Monday to Sunday, see above).
+   */
+  const weekOf = (day: number) => (query.period === "day" ? day : Math.floor((day + 3) / 7) * 7 - 3);
+  const hidden = new Set<number>();
+  const mixHidden = new Set<number>();
+  for (const d of dayUsers) if (Number(d.users) < minUsers) hidden.add(weekOf(Number(d.day)));
+  for (const d of [...dayPlanUsers, ...plans.map((p) => ({ day: p.day, users: p.users }))]) if (Number(d.users) < minUsers) mixHidden.add(weekOf(Number(d.day)));
   const buckets = totals.map((row): StatsBucket => {
-    const start = isoDay(Number(row.day));
-    if (Number(row.users) < minUsers) return { start, suppressed: true };
+    const day = Number(row.day);
+    const start = isoDay(day);
+    if (Number(row.users) < minUsers || hidden.has(day)) return { start, suppressed: true };
     const utilization = Object.fromEntries(UTILIZATION_BINS.map((bin) => [bin, 0])) as Record<(typeof UTILIZATION_BINS)[number], number>;
-    for (const b of bins) if (Number(b.day) === Number(row.day)) utilization[UTILIZATION_BINS[Number(b.bin)]!] = Number(b.samples);
+    for (const b of bins) if (Number(b.day) === day) utilization[UTILIZATION_BINS[Number(b.bin)]!] = Number(b.samples);
     const planMix = plans
-      .filter((p) => Number(p.day) === Number(row.day))
-      .map((p): PlanMixCell => (Number(p.users) < minUsers ? { planId: p.planId, suppressed: true } : { planId: p.planId, suppressed: false, sessions: Number(p.sessions) }));
+      .filter((p) => Number(p.day) === day)
+      .map((p): PlanMixCell => (mixHidden.has(day) ? { planId: p.planId, suppressed: true } : { planId: p.planId, suppressed: false, sessions: Number(p.sessions) }));
     return { start, suppressed: false, sessions: Number(row.sessions), gpuHours: Math.round(Number(row.gpuMs) / 36_000) / 100, utilization, planMix };
   });
   return { period: query.period, from: query.from, to: query.to, minUsers, buckets };
