@@ -133,6 +133,17 @@ describe("k-anonymous buckets (k = 5 by default)", () => {
     }
   });
 
+  it("one GPU user among five: the day is shown, but its GPU hours and utilization (that user's alone) are not", async () => {
+    const admin = await createAdmin();
+    const day = freshDay();
+    const gpuUser = await person();
+    const session = await insertSession(gpuUser.id, { start: day + HOUR, end: day + 4 * HOUR, planId: "h100-1", gpuCount: 1 });
+    await sample(session, gpuUser.id, day + 2 * HOUR, 90);
+    for (let i = 0; i < 4; i++) await insertSession((await person()).id, { start: day + HOUR, end: day + 2 * HOUR });
+    const res = await stats(admin, `period=day&from=${iso(day)}&to=${iso(day)}`);
+    expect(res.json.buckets).toEqual([expect.objectContaining({ suppressed: false, sessions: 5, gpuHours: null, utilization: null })]);
+  });
+
   it("no answer names a user: ids, usernames and emails appear nowhere in the JSON", async () => {
     const admin = await createAdmin();
     const day0 = freshDay();

@@ -38,9 +38,10 @@ export type StatsBucket =
       start: string;
       suppressed: false;
       sessions: number;
-      gpuHours: number;
-      /** Per-minute usage samples of these sessions, by the GPUs' mean utilization. */
-      utilization: Record<(typeof UTILIZATION_BINS)[number], number>;
+      /** Null (suppressed) when fewer than k users had GPU sessions in the bucket. */
+      gpuHours: number | null;
+      /** Per-minute usage samples of these sessions, by the GPUs' mean utilization; null with gpuHours. */
+      utilization: Record<(typeof UTILIZATION_BINS)[number], number> | null;
       planMix: PlanMixCell[];
     };
 
@@ -96,6 +97,7 @@ export async function aggregateStats(ctx: DomainContext, query: StatsQuery): Pro
       .select({
         day: bucket,
         users: sql<number>`count(distinct ${sessions.userId})`,
+        gpuUsers: sql<number>`count(distinct case when ${sessions.gpuCount} > 0 then ${sessions.userId} end)`,
         sessions: sql<number>`count(*)`,
         // A session still running counts up to now.
         gpuMs: sql<number>`coalesce(sum(${sessions.gpuCount} * (coalesce(${sessions.endedAt}, ${now}) - ${sessions.startedAt})), 0)`,
@@ -116,7 +118,11 @@ export async function aggregateStats(ctx: DomainContext, query: StatsQuery): Pro
       .innerJoin(sessions, sql`${sessions.id} = ${usageSamples.sessionId}`)
       .where(and(counted, isNotNull(usageSamples.gpuUtilizationPercent)))
       .groupBy(bucket, utilizationBin),
-    ctx.db.select({ day: dayBucket, users: sql<number>`count(distinct ${sessions.userId})` }).from(sessions).where(counted).groupBy(dayBucket),
+    ctx.db
+      .select({ day: dayBucket, users: sql<number>`count(distinct ${sessions.userId})`, gpuUsers: sql<number>`count(distinct case when ${sessions.gpuCount} > 0 then ${sessions.userId} end)` })
+      .from(sessions)
+      .where(counted)
+      .groupBy(dayBucket),
     ctx.db
       .select({ day: dayBucket, users: sql<number>`count(distinct ${sessions.userId})` })
       .from(sessions)
@@ -132,7 +138,12 @@ export async function aggregateStats(ctx: DomainContext, query: StatsQuery): Pro
   const weekOf = (day: number) => (query.period === "day" ? day : Math.floor((day + 3) / 7) * 7 - 3);
   const hidden = new Set<number>();
   const mixHidden = new Set<number>();
-  for (const d of dayUsers) if (Number(d.users) < minUsers) hidden.add(weekOf(Number(d.day)));
+  // GPU hours and utilization come from GPU sessions only: fewer than k GPU users hide them.
+  const gpuHidden = new Set<number>();
+  for (const d of dayUsers) {
+    if (Number(d.users) < minUsers) hidden.add(weekOf(Number(d.day)));
+    if (Number(d.gpuUsers) > 0 && Number(d.gpuUsers) < minUsers) gpuHidden.add(weekOf(Number(d.day)));
+  }
   for (const d of [...dayPlanUsers, ...plans.map((p) => ({ day: p.day, users: p.users }))]) if (Number(d.users) < minUsers) mixHidden.add(weekOf(Number(d.day)));
   const buckets = totals.map((row): StatsBucket => {
     const day = Number(row.day);
@@ -143,7 +154,8 @@ export async function aggregateStats(ctx: DomainContext, query: StatsQuery): Pro
     const planMix = plans
       .filter((p) => Number(p.day) === day)
       .map((p): PlanMixCell => (mixHidden.has(day) ? { planId: p.planId, suppressed: true } : { planId: p.planId, suppressed: false, sessions: Number(p.sessions) }));
-    return { start, suppressed: false, sessions: Number(row.sessions), gpuHours: Math.round(Number(row.gpuMs) / 36_000) / 100, utilization, planMix };
+    const gpu = Number(row.gpuUsers) > 0 && (Number(row.gpuUsers) < minUsers || gpuHidden.has(day)) ? { gpuHours: null, utilization: null } : { gpuHours: Math.round(Number(row.gpuMs) / 36_000) / 100, utilization };
+    return { start, suppressed: false, sessions: Number(row.sessions), ...gpu, planMix };
   });
   return { period: query.period, from: query.from, to: query.to, minUsers, buckets };
 }
