@@ -1,4 +1,4 @@
-import { integer, sqliteTable, text, } from "drizzle-orm/sqlite-core";
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { timestamp } from "./columns";
 
 /** How the Worker reaches a host's provisioner (docs/provisioner.md). Only `url` exists so far. */
@@ -16,6 +16,12 @@ export const gpuHosts = sqliteTable("gpu_hosts", {
   gpuType: text("gpu_type"),
   gpuCount: integer("gpu_count").notNull(),
   status: text("status", { enum: HOST_STATUSES }).notNull(),
+  /**
+   * Where the machine stands (policy §9: the Services are hosted in the United States): placement
+   * uses only hosts in the allowed regions (HOST_REGIONS). Rows from before regions were recorded
+   * were all US hosts, hence the default; an operator names the region of every new row.
+   */
+  region: text("region").notNull().default("us-east"),
   registeredAt: timestamp("registered_at").notNull(),
   lastSeenAt: timestamp("last_seen_at"),
 });

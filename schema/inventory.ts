@@ -207,6 +207,7 @@ export const inventory: readonly TableEntry[] = [
       gpu_type: { category: "infrastructure", purpose: "placement: GPU model offered" },
       gpu_count: { category: "infrastructure", purpose: "placement: GPUs installed" },
       status: { category: "infrastructure", purpose: "placement: active, draining or offline" },
+      region: { category: "infrastructure", purpose: "placement: only hosts in the allowed US regions get workspaces (policy §9)" },
       registered_at: { category: "infrastructure", purpose: "when the host was registered" },
       last_seen_at: { category: "infrastructure", purpose: "last successful contact" },
     },

@@ -29,6 +29,10 @@ export interface Env {
   /** GPUs of the configured host, for placement (none when unset). */
   PROVISIONER_GPU_TYPE?: string;
   PROVISIONER_GPU_COUNT?: string;
+  /** The configured host's region (default us-east); outside HOST_REGIONS it gets no workspace. */
+  PROVISIONER_HOST_REGION?: string;
+  /** Regions placement may use, comma-separated, US only (policy §9); default us-east,us-central,us-west. */
+  HOST_REGIONS?: string;
   /** Cloudflare Access service token for a provisioner behind an Access-protected tunnel hostname. */
   PROVISIONER_ACCESS_CLIENT_ID?: string;
   /** Secret, with PROVISIONER_ACCESS_CLIENT_ID. */
@@ -54,6 +58,8 @@ export interface Env {
   IDLE_GPU_UTIL_PERCENT?: string;
   /** 100 = one core busy; used for plans without GPUs. */
   IDLE_CPU_PERCENT?: string;
+  /** Operator statistics: a figure drawn from fewer distinct users is suppressed (k, at least 5; default 5). */
+  STATS_MIN_USERS?: string;
   /** Secret: Stripe API key. Without it, billing routes answer 503 billing_not_configured. */
   STRIPE_SECRET_KEY?: string;
   /** Secret: the webhook endpoint's signing secret (whsec_…). Without it, webhooks answer 503. */

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { deleteMinorAccount, getPlanGrant, setPlanGrant } from "../../domain/accounts";
 import { PLANS } from "../../domain/plans";
-import { decideRequest, listPolicyVersions, listQueue, MESSAGE_MAX_CHARS, type PolicyVersion, publishPolicyVersion } from "../../domain/privacy";
+import { aggregateStats, decideRequest, listPolicyVersions, listQueue, MESSAGE_MAX_CHARS, type PolicyVersion, publishPolicyVersion, STATS_MAX_DAYS, STATS_PERIODS, UTILIZATION_BINS } from "../../domain/privacy";
 import { newApp } from "../app";
 import { requireUser } from "../middleware/auth";
 import { errorResponses } from "../problem";
@@ -137,6 +137,49 @@ const decideRoute = createRoute({
   responses: { 200: jsonResponse(QueuedRequestSchema, "The request as it now is"), ...errorResponses("validation_failed", "unauthorized", "forbidden", "not_found", "request_closed") },
 });
 
+// --- Aggregate statistics (policy §2): the only analysis operators get. ---
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD");
+
+const SuppressedSchema = z.object({ suppressed: z.literal(true) });
+
+const StatsSchema = z
+  .object({
+    period: z.enum(STATS_PERIODS),
+    from: z.string(),
+    to: z.string(),
+    minUsers: z.number().int().openapi({ description: "k: a bucket or plan-mix cell drawn from fewer distinct users is suppressed (no numbers)" }),
+    buckets: z.array(
+      z.union([
+        SuppressedSchema.extend({ start: z.string() }),
+        z.object({
+          start: z.string().openapi({ description: "The day, or the Monday of the ISO week (UTC)" }),
+          suppressed: z.literal(false),
+          sessions: z.number().int(),
+          gpuHours: z.number().nullable().openapi({ description: "GPUs × hours of the sessions that started in the bucket (a running one up to now); null when fewer than k users had GPU sessions" }),
+          utilization: z.object(Object.fromEntries(UTILIZATION_BINS.map((bin) => [bin, z.number().int()]))).nullable().openapi({ description: "Per-minute usage samples of those sessions by mean GPU utilization, in percent bins" }),
+          planMix: z.array(z.union([SuppressedSchema.extend({ planId: z.string() }), z.object({ planId: z.string(), suppressed: z.literal(false), sessions: z.number().int() })])),
+        }),
+      ]),
+    ),
+  })
+  .openapi("Stats");
+
+const statsRoute = createRoute({
+  ...adminRoute,
+  method: "get",
+  path: "/stats",
+  summary: "Admins: aggregate usage per day or week (policy §2): no user appears, small buckets are suppressed, objectors are left out",
+  request: {
+    query: z.object({
+      period: z.enum(STATS_PERIODS).default("day"),
+      from: isoDate.openapi({ description: "First day, inclusive (UTC); a Monday for weeks" }),
+      to: isoDate.openapi({ description: `Last day, inclusive (UTC); at most ${STATS_MAX_DAYS} days in all; a Sunday for weeks` }),
+    }),
+  },
+  responses: { 200: jsonResponse(StatsSchema, "The buckets that have sessions, oldest first"), ...errorResponses("validation_failed", "unauthorized", "forbidden", "not_configured") },
+});
+
 export const adminRoutes = newApp()
   .openapi(listPolicyVersionsRoute, async (c) => c.json({ versions: (await listPolicyVersions(c.get("domain"))).map(policyVersionView) }, 200))
   .openapi(publishPolicyVersionRoute, async (c) => c.json(policyVersionView(await publishPolicyVersion(c.get("domain"), c.req.valid("json"))), 201))
@@ -147,4 +190,5 @@ export const adminRoutes = newApp()
     return c.json({ status: "deleted" as const }, 202);
   })
   .openapi(queueRoute, async (c) => c.json({ requests: await listQueue(c.get("domain")) }, 200))
-  .openapi(decideRoute, async (c) => c.json(await decideRequest(c.get("domain"), c.req.valid("param").id, c.req.valid("json")), 200));
+  .openapi(decideRoute, async (c) => c.json(await decideRequest(c.get("domain"), c.req.valid("param").id, c.req.valid("json")), 200))
+  .openapi(statsRoute, async (c) => c.json(await aggregateStats(c.get("domain"), c.req.valid("query")), 200));

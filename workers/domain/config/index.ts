@@ -12,8 +12,9 @@ import { type FilesConfig, parseFilesConfig } from "./files";
 import { type IdleConfig, parseIdleConfig } from "./idle";
 import { parseProvisionerConfig, type ProvisionerConfig } from "./provisioner";
 import { parseShellConfig, type ShellConfig } from "./shell";
+import { parseStatsConfig, type StatsConfig } from "./stats";
 
-export type { AppConfig, BillingConfig, ColdStorageConfig, FilesConfig, IdleConfig, ProvisionerConfig, ShellConfig };
+export type { AppConfig, BillingConfig, ColdStorageConfig, FilesConfig, IdleConfig, ProvisionerConfig, ShellConfig, StatsConfig };
 export type { SigningKey } from "./app";
 export type { StripeApiConfig } from "./billing";
 export { serviceOrigin } from "./env";
@@ -26,6 +27,7 @@ export interface Config extends AppConfig {
   readonly files: FilesConfig;
   readonly billing: BillingConfig;
   readonly shell: ShellConfig;
+  readonly stats: StatsConfig;
 }
 
 /** A section's value, or the error it failed with, thrown again at every read. */
@@ -42,13 +44,14 @@ async function section<T>(parse: () => T | Promise<T>): Promise<() => T> {
 
 async function parse(env: Env): Promise<Config> {
   const app = await parseAppConfig(env);
-  const [provisioner, coldStorage, idle, files, billing, shell] = await Promise.all([
+  const [provisioner, coldStorage, idle, files, billing, shell, stats] = await Promise.all([
     section(() => parseProvisionerConfig(env)),
     section(() => parseColdStorageConfig(env)),
     section(() => parseIdleConfig(env)),
     section(() => parseFilesConfig(env)),
     section(() => parseBillingConfig(env)),
     section(() => parseShellConfig(env)),
+    section(() => parseStatsConfig(env)),
   ]);
   return {
     ...app,
@@ -69,6 +72,9 @@ async function parse(env: Env): Promise<Config> {
     },
     get shell() {
       return shell();
+    },
+    get stats() {
+      return stats();
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The GPU host registry and placement (ARCHITECTURE "Many GPU hosts"): a host with free GPUs of
- * the plan's type. Free GPUs are counted from D1 (live sessions per host); the host itself is the
+ * the plan's type, in an allowed US region (policy §9). Free GPUs are counted from D1 (live sessions per host); the host itself is the
  * final judge and answers `gpus_unavailable` when D1 was wrong.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
@@ -26,10 +26,11 @@ async function registerConfiguredHost(ctx: DomainContext, configured: NonNullabl
       gpuType: configured.gpuType,
       gpuCount: configured.gpuCount,
       status: "active",
+      region: configured.region,
       registeredAt: ctx.clock.now(),
     })
-    // An operator's status (draining, offline) is kept; the GPUs follow the configuration.
-    .onConflictDoUpdate({ target: gpuHosts.id, set: { gpuType: configured.gpuType, gpuCount: configured.gpuCount } })
+    // An operator's status (draining, offline) is kept; the GPUs and the region follow the configuration.
+    .onConflictDoUpdate({ target: gpuHosts.id, set: { gpuType: configured.gpuType, gpuCount: configured.gpuCount, region: configured.region } })
     .returning();
   return host!;
 }
@@ -53,12 +54,19 @@ async function hostLoad(ctx: DomainContext, hostIds: string[]): Promise<Map<stri
 
 const offers = (host: GpuHost, plan: Plan) => plan.gpuCount === 0 || (host.gpuType?.toLowerCase() === plan.gpuType?.toLowerCase() && host.gpuCount >= plan.gpuCount);
 
+/** Policy §9: the Services are hosted in the United States; a host elsewhere gets no session, and says so in the log. */
+function inAllowedRegion(ctx: DomainContext, host: GpuHost): boolean {
+  if (ctx.config.provisioner.allowedRegions.includes(host.region)) return true;
+  ctx.log.warn("host_region_refused", { hostId: host.id, region: host.region });
+  return false;
+}
+
 /**
  * Whether `host` can take one more session of `plan` now (as far as D1 knows). A draining host
  * still runs the workspaces it holds; only new workspaces go elsewhere.
  */
 export async function hostHasRoom(ctx: DomainContext, host: GpuHost, plan: Plan): Promise<boolean> {
-  if (host.status === "offline" || !offers(host, plan)) return false;
+  if (host.status === "offline" || !offers(host, plan) || !inAllowedRegion(ctx, host)) return false;
   const used = (await hostLoad(ctx, [host.id])).get(host.id)?.gpus ?? 0;
   return host.gpuCount - used >= plan.gpuCount;
 }
@@ -68,13 +76,14 @@ export const noCapacity = () => new AppError("no_capacity", "No GPU host has roo
 /**
  * Picks the host for a new workspace. With a configured host (local dev, tests) that host is the
  * only candidate; otherwise every active registry host is. Most free GPUs first, then fewest sessions.
+ * Capacity outside the allowed regions is never used: with none left inside, `no_capacity`.
  */
 export async function placeWorkspace(ctx: DomainContext, plan: Plan): Promise<GpuHost> {
   const { configuredHost } = ctx.config.provisioner;
   const candidates = configuredHost
     ? [await registerConfiguredHost(ctx, configuredHost)]
     : await ctx.db.query.gpuHosts.findMany({ where: eq(gpuHosts.status, "active") });
-  const offering = candidates.filter((host) => host.status === "active" && offers(host, plan));
+  const offering = candidates.filter((host) => host.status === "active" && offers(host, plan) && inAllowedRegion(ctx, host));
   const load = await hostLoad(
     ctx,
     offering.map((h) => h.id),

@@ -1,4 +1,4 @@
-/** Privacy: what the policy itself fixes (its versions, §11), the inventory-driven retention purge (§6), the export and the rights' requests (§7). */
+/** Privacy: what the policy itself fixes (its versions, §11), the inventory-driven retention purge (§6), the export and the rights' requests (§7), and the only operator analysis, aggregate and k-anonymous (§2). */
 export { CURRENT_POLICY_VERSION } from "./policy";
 export { PURGE_CHUNK_ROWS, PURGE_MAX_CHUNKS_PER_RULE, purgeExpired } from "./retention";
 export { acceptPolicy, currentPolicy, currentPolicyVersion, listPolicyVersions, newestPolicyVersion, type NewPolicyVersion, POLICY_PATH, type PolicyVersion, publishPolicyVersion, sendPolicyNotices } from "./policy-versions";
@@ -19,3 +19,4 @@ export {
   remindAdmins,
   setObjections,
 } from "./requests";
+export { aggregateStats, STATS_MAX_DAYS, STATS_PERIODS, type Stats, UTILIZATION_BINS } from "./stats";

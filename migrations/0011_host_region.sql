@@ -1,0 +1,1 @@
+ALTER TABLE `gpu_hosts` ADD `region` text DEFAULT 'us-east' NOT NULL;
