@@ -81,6 +81,18 @@ describe("the guard's rules", () => {
     expect(lines.some((line) => line.level === "warn" && line.fields.state === "missing")).toBe(true);
   });
 
+  it("serves when Docker was only moving its jump back to the top (another rule first for a moment, as while it creates a network)", async () => {
+    const host = fakeIptables({ ...dockerHost(), FORWARD: ["-i ozk1 ! -o ozk1 -j ACCEPT", "-j DOCKER-ISOLATION-STAGE-1"] });
+    let listings = 0;
+    const iptables: Iptables = async (args) => {
+      // Docker puts the jump back after the guard's first look at FORWARD.
+      if (args[0] === "-S" && args[1] === "FORWARD" && ++listings === 2) host.chains.get("FORWARD")!.unshift("-j DOCKER-USER");
+      return host.iptables(args);
+    };
+    await expect(guard(iptables, logged().log)).resolves.toBe(true);
+    expect(listings).toBeGreaterThanOrEqual(2);
+  });
+
   it("refuses to serve when another rule comes before Docker's jump to DOCKER-USER", async () => {
     const host = fakeIptables({ ...dockerHost(), FORWARD: ["-j ACCEPT", "-j DOCKER-USER"] });
     await expect(guard(host.iptables, logged().log)).rejects.toThrow(/FORWARD sends tenant traffic through DOCKER-USER first \(the first FORWARD rule is -A FORWARD -j ACCEPT\)/);

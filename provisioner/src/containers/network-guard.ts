@@ -65,11 +65,24 @@ async function ensureRule(iptables: Iptables, rule: Rule): Promise<GuardCheck> {
   return { what: rule.what, state: "missing", reason: (inserted.stderr || checked.stderr).trim() || `iptables exited ${inserted.status}` };
 }
 
-/** Docker sends forwarded traffic through DOCKER-USER first; another rule above that jump could bypass it. */
+/** How often, and how far apart, the DOCKER-USER jump is looked for before it counts as missing. */
+const JUMP_CHECKS = 5;
+const JUMP_RECHECK_MS = 200;
+
+/**
+ * Docker sends forwarded traffic through DOCKER-USER first; another rule above that jump could
+ * bypass it. Docker moves its jump back to the top whenever it creates a network (delete, then
+ * insert), so a look in between sees a bridge's rule first: only a jump still missing a moment
+ * later is missing.
+ */
 async function checkDockerUserJump(iptables: Iptables): Promise<GuardCheck> {
   const what = "FORWARD sends tenant traffic through DOCKER-USER first";
-  const forward = await listChain(iptables, "FORWARD");
-  if (forward?.[0]?.trim() === "-A FORWARD -j DOCKER-USER") return { what, state: "present" };
+  let forward: string[] | null = null;
+  for (let check = 1; check <= JUMP_CHECKS; check++) {
+    forward = await listChain(iptables, "FORWARD");
+    if (forward?.[0]?.trim() === "-A FORWARD -j DOCKER-USER") return { what, state: "present" };
+    if (check < JUMP_CHECKS) await new Promise((resolve) => setTimeout(resolve, JUMP_RECHECK_MS));
+  }
   return { what, state: "missing", reason: forward ? `the first FORWARD rule is ${forward[0] ?? "none"}` : "FORWARD cannot be read" };
 }
 
