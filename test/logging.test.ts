@@ -78,12 +78,14 @@ describe("access log rows", () => {
     expect(dump).not.toContain("203.0.113.9");
   });
 
-  it("an anonymous or refused request has no user; the status is the one answered", async () => {
+  it("an anonymous request has no user, one about an account (a failed sign-in) is that account's; the status is the one answered", async () => {
     const user = await createUser();
     const anonymous = await call("GET", "/v1/account");
     expect(await accessLog(anonymous.headers.get("X-Request-Id"))).toMatchObject({ status: 401, user_id: null, path: "/v1/account" });
     const failed = await call("POST", "/v1/auth/login", { ip: user.ip, body: { login: user.username, password: `${user.password}!` } });
-    expect(await accessLog(failed.headers.get("X-Request-Id"))).toMatchObject({ method: "POST", status: 401, user_id: null, ip: user.ip });
+    expect(await accessLog(failed.headers.get("X-Request-Id"))).toMatchObject({ method: "POST", status: 401, user_id: user.id, ip: user.ip });
+    const unknown = await call("POST", "/v1/auth/login", { body: { login: `nobody${randomId()}`, password: user.password } });
+    expect(await accessLog(unknown.headers.get("X-Request-Id"))).toMatchObject({ status: 401, user_id: null });
     const missing = await call("DELETE", "/v1/nothing-here");
     expect(await accessLog(missing.headers.get("X-Request-Id"))).toMatchObject({ method: "DELETE", path: "/v1/nothing-here", status: 404 });
     const wrongMethod = await call("GET", "/v1/auth/login");

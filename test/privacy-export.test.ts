@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { EXPORTS_PER_HOUR, exportedColumns, exportedTables } from "../workers/domain/privacy";
 import { tableName } from "../schema/inventory";
-import { call, createUser, expectProblem } from "./harness";
+import { call, createUser, expectProblem, randomIp, signup, tokenFromEmail } from "./harness";
 
 interface ColumnInfo {
   name: string;
@@ -116,6 +116,24 @@ describe("GET /v1/privacy/export", () => {
     const doc = (await exportOf(user.accessToken)).json;
     const paged = doc.tables.access_logs.filter((r: { request_id: string }) => r.request_id.startsWith("r-"));
     expect(paged.map((r: { request_id: string }) => r.request_id)).toEqual(rows.map((_, i) => `r-${i}`));
+  });
+
+  it("includes the lines of the requests made before signing in — sign-up, verification, a failed and a good sign-in — with their IPs", async () => {
+    const u = await signup();
+    const verify = await call("POST", "/v1/auth/verify-email", { ip: u.ip, body: { token: tokenFromEmail(u.email, /Verify/) } });
+    const guesserIp = randomIp();
+    const failed = await call("POST", "/v1/auth/login", { ip: guesserIp, body: { login: u.username, password: "not the password at all" } });
+    expect(failed.status).toBe(401);
+    const login = await call("POST", "/v1/auth/login", { ip: u.ip, body: { login: u.username, password: u.password } });
+    const stranger = await signup();
+    const doc = (await exportOf(login.json.accessToken)).json;
+    const lines = new Map(doc.tables.access_logs.map((r: { request_id: string }) => [r.request_id, r]));
+    const lineOf = (res: { headers: Headers }) => lines.get(res.headers.get("X-Request-Id")!);
+    expect(lineOf(u.res)).toMatchObject({ path: "/v1/auth/signup", ip: u.ip, status: 202 });
+    expect(lineOf(verify)).toMatchObject({ path: "/v1/auth/verify-email", ip: u.ip, status: 200 });
+    expect(lineOf(failed)).toMatchObject({ path: "/v1/auth/login", ip: guesserIp, status: 401 });
+    expect(lineOf(login)).toMatchObject({ path: "/v1/auth/login", ip: u.ip, status: 200 });
+    expect(lineOf(stranger.res)).toBeUndefined();
   });
 
   it("records each export and refuses more than the hourly budget with 429 problem+json", async () => {

@@ -36,16 +36,24 @@ export type AccountEventType =
 type AuditDetail = Record<string, string | number | boolean | null>;
 
 /** The audit row for a change; put it in the same `db.batch()` as the change itself. */
-export const auditEvent = (ctx: DomainContext, userId: string, type: AccountEventType, detail?: AuditDetail) =>
-  ctx.db.insert(accountEvents).values({ userId, type, actor: actorLabel(ctx.actor), at: ctx.clock.now(), requestId: ctx.requestId, detail: detail ?? null });
+export const auditEvent = (ctx: DomainContext, userId: string, type: AccountEventType, detail?: AuditDetail) => {
+  concerns(ctx, userId);
+  return ctx.db.insert(accountEvents).values({ userId, type, actor: actorLabel(ctx.actor), at: ctx.clock.now(), requestId: ctx.requestId, detail: detail ?? null });
+};
+
+/** A request nobody is signed in to belongs to the account its audit row names (DomainContext.subjectUserId). */
+const concerns = (ctx: DomainContext, userId: string) => {
+  if (ctx.actor.kind === "anonymous") ctx.subjectUserId ??= userId;
+};
 
 /**
  * The audit row of a compare-and-set on the user's row (or another table's, `from`): written only
  * while `condition` (on that table) holds. Batch it BEFORE the change, under the same condition: a write that lost a race
  * then leaves neither the change nor a row recording something that did not happen.
  */
-export const auditEventWhere = (ctx: DomainContext, userId: string, type: AccountEventType, detail: AuditDetail, condition: SQL | undefined, from: SQLiteTable = users) =>
-  ctx.db.insert(accountEvents).select(
+export const auditEventWhere = (ctx: DomainContext, userId: string, type: AccountEventType, detail: AuditDetail, condition: SQL | undefined, from: SQLiteTable = users) => {
+  concerns(ctx, userId);
+  return ctx.db.insert(accountEvents).select(
     ctx.db
       .select({
         id: sql<number>`null`.as("id"),
@@ -59,6 +67,7 @@ export const auditEventWhere = (ctx: DomainContext, userId: string, type: Accoun
       .from(from)
       .where(condition),
   );
+};
 
 /** Policy §1: a CLI-level command issued to the API, with time, user and session; batched with what it did. */
 export const commandEvent = (ctx: DomainContext, userId: string, command: Command, sessionId: string | null) =>

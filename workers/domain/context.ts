@@ -53,6 +53,12 @@ export interface DomainContext {
   /** Becomes the signed-in user once a request is authenticated. */
   actor: Actor;
   requestId: string;
+  /**
+   * The account a request made without a sign-in (sign-up, sign-in, verification, reset) turned
+   * out to concern, set by its audit row: the request's access-log line is then that account's
+   * too, so the export hands it out and the deletion clears it like the account's other lines.
+   */
+  subjectUserId?: string;
   /** Work that must finish but not delay the answer (emails, logs). */
   waitUntil(promise: Promise<unknown>): void;
   log: Log;

@@ -49,6 +49,6 @@ export const requestMiddleware = createMiddleware<HonoEnv>(async (c, next) => {
     path: loggedPath(new URL(c.req.url).pathname),
     status: c.res.status,
     durationMs: Date.now() - startedAt,
-    userId: c.get("principal")?.user.id ?? null,
+    userId: c.get("principal")?.user.id ?? c.get("domain")?.subjectUserId ?? null,
   });
 });
