@@ -26,8 +26,9 @@ export interface ContextOptions {
 export async function createDomainContext(env: Env, options: ContextOptions): Promise<DomainContext> {
   const config = await loadConfig(env);
   const { requestId, waitUntil } = options;
-  // The actor is read when a line is written: it becomes the user once the request is authenticated.
-  const log = createLog(env.DB, { waitUntil }, requestId, () => actingUserId(ctx.actor));
+  // The actor is read when a line is written: it becomes the user once the request is authenticated
+  // (or, signed out, the account the request turned out to concern).
+  const log = createLog(env.DB, { waitUntil }, requestId, () => actingUserId(ctx.actor) ?? ctx.subjectUserId);
   const ctx: DomainContext = {
     db: openDb(env.DB),
     config,
