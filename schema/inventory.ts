@@ -438,6 +438,7 @@ export const inventory: readonly TableEntry[] = [
       material: { category: "infrastructure", purpose: "whether the change is emailed to every verified address (policy §11)" },
       summary: { category: "infrastructure", purpose: "summary of changes, sent in the notice email" },
       text: { category: "infrastructure", purpose: "the policy text served at /privacy" },
+      transfer: { category: "infrastructure", purpose: "the business transfer the version announces, told in the notice email (policy §4)" },
     },
   },
   {

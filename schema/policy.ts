@@ -10,6 +10,8 @@ export const policyVersions = sqliteTable("policy_versions", {
   material: integer("material", { mode: "boolean" }).notNull(),
   summary: text("summary").notNull(),
   text: text("text").notNull(),
+  /** The merger, acquisition or sale of assets this version announces (policy §4); its notice says so. */
+  transfer: text("transfer"),
 });
 
 /**

@@ -130,6 +130,26 @@ describe("a material change is emailed", () => {
     expect(outbox.slice(before).filter((m) => m.subject === "Our privacy policy changed")).toHaveLength(0);
     expect((await env.DB.prepare("select count(*) as n from policy_notices").first<{ n: number }>())?.n).toBe(0);
   });
+
+  it("a business transfer (policy §4) is told to every verified account in its own notice, and only with a material version", async () => {
+    const admin = await createAdmin();
+    const user = await createUser();
+    const transfer = "Ozekai is being acquired by Example Compute Inc.; the service goes on under the same terms.";
+    const refused = await publish(admin, { ...version("2026-06-01", false), transfer });
+    expectProblem(refused, 400, "validation_failed");
+    expect(refused.json.errors.map((e: { field: string }) => e.field)).toEqual(["material"]);
+
+    const published = await publish(admin, { ...version("2026-06-01", true), transfer });
+    expect(published.status).toBe(201);
+    expect(published.json).toMatchObject({ version: "2026-06-01", transfer });
+    await runCron(MINUTE, Date.now());
+    const told = outbox.filter((m) => m.to === user.email && m.subject === "Ozekai is changing hands: what it means for your data");
+    expect(told).toHaveLength(1);
+    expect(told[0]!.headers?.["X-Ozekai-Email-Kind"]).toBe("notice");
+    expect(told[0]!.text).toContain(transfer);
+    expect(told[0]!.text).toContain("Changes of 2026-06-01.");
+    expect(noticesTo(user)).toHaveLength(0);
+  });
 });
 
 describe("POST /v1/policy/accept and the account view", () => {

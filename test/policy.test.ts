@@ -35,6 +35,7 @@ describe("policy §2: account and billing emails only", () => {
       subscriptionEnded: [],
       usageLimit: [80, { month: "2026-12", usedHours: 32, limitHours: 40 }],
       policyChanged: ["2026-12-03", "What changed", "https://ozekai.test/privacy"],
+      businessTransfer: ["2026-12-03", "Ozekai is being acquired by Example Corp.", "What changed", "https://ozekai.test/privacy"],
     };
     const templates = { ...accountEmails, ...billingEmails, ...noticeEmails } as Record<string, (...a: unknown[]) => { kind: string; text: string }>;
     expect(Object.keys(templates).sort()).toEqual(Object.keys(args).sort());

@@ -123,4 +123,10 @@ export const noticeEmails = {
     subject: "Our privacy policy changed",
     text: `We updated the Ozekai privacy policy (version ${version}). What changed:\n\n${summary}\n\nRead it here: ${url}\n\nContinuing to use the Services after this change means you accept it; you can also accept it from your account.${sign}`,
   }),
+  /** Policy §4: a merger, acquisition or sale of assets moves users' information; every account is told. */
+  businessTransfer: (version: string, transfer: string, summary: string, url: string): Email => ({
+    kind: "notice",
+    subject: "Ozekai is changing hands: what it means for your data",
+    text: `${transfer}\n\nAs our privacy policy says, in a merger, acquisition or sale of assets your information may be transferred, and we tell you when that happens. The privacy policy was updated with it (version ${version}). What changed:\n\n${summary}\n\nRead it here: ${url}\n\nYou can export your data or delete your account at any time from your account settings.${sign}`,
+  }),
 };

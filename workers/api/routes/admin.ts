@@ -55,7 +55,7 @@ const putRoute = createRoute({
 // --- Policy versions (policy §11): publish a new version; a material one is emailed by cron. ---
 
 const PolicyVersionSchema = z
-  .object({ version: z.string(), publishedAt: z.string(), material: z.boolean(), summary: z.string(), text: z.string() })
+  .object({ version: z.string(), publishedAt: z.string(), material: z.boolean(), summary: z.string(), text: z.string(), transfer: z.string().nullable() })
   .openapi("PolicyVersion");
 
 const policyVersionView = (v: PolicyVersion) => ({ ...v, publishedAt: v.publishedAt.toISOString() });
@@ -80,6 +80,14 @@ const publishPolicyVersionRoute = createRoute({
         material: z.boolean(),
         summary: z.string().trim().min(1).max(2000).openapi({ description: "What changed; the notice email says it" }),
         text: z.string().min(1).max(100_000),
+        transfer: z
+          .string()
+          .trim()
+          .min(1)
+          .max(2000)
+          .nullable()
+          .default(null)
+          .openapi({ description: "The merger, acquisition or sale of assets this version announces (policy §4): the notice email opens with it. Needs material: true" }),
       }),
     ),
   },

@@ -26,6 +26,8 @@ export interface PolicyVersion {
   material: boolean;
   summary: string;
   text: string;
+  /** The merger, acquisition or sale of assets this version announces (policy §4), or null. */
+  transfer: string | null;
 }
 
 /** The version users accepted before any was published to D1: the policy the code was written to. */
@@ -35,6 +37,7 @@ const BUILT_IN: PolicyVersion = {
   material: false,
   summary: "The first published version.",
   text: CURRENT_POLICY_TEXT,
+  transfer: null,
 };
 
 export async function currentPolicy(ctx: DomainContext): Promise<PolicyVersion> {
@@ -56,12 +59,7 @@ export async function listPolicyVersions(ctx: DomainContext): Promise<PolicyVers
   return rows.some((r) => r.version === BUILT_IN.version) ? rows : [...rows, BUILT_IN].sort((a, b) => b.version.localeCompare(a.version));
 }
 
-export interface NewPolicyVersion {
-  version: string;
-  material: boolean;
-  summary: string;
-  text: string;
-}
+export type NewPolicyVersion = Omit<PolicyVersion, "publishedAt">;
 
 /** A version is newer than the current one or refused: publishing one twice is a conflict, never two email rounds. */
 export async function publishPolicyVersion(ctx: DomainContext, input: NewPolicyVersion): Promise<PolicyVersion> {
@@ -69,9 +67,11 @@ export async function publishPolicyVersion(ctx: DomainContext, input: NewPolicyV
   const current = await currentPolicy(ctx);
   if (input.version === current.version) throw new AppError("policy_version_exists", `Version ${input.version} is already published.`);
   if (input.version < current.version) throw new AppError("policy_version_exists", `Version ${input.version} is older than the current version ${current.version}.`);
+  // Policy §4 promises every user is told of a business transfer: the notice goes only with a material version.
+  if (input.transfer !== null && !input.material) throw fieldError("material", "A version announcing a business transfer is a material change: it is emailed to every account.");
   const row = { ...input, publishedAt: ctx.clock.now() };
   try {
-    await ctx.db.batch([ctx.db.insert(policyVersions).values(row), auditEvent(ctx, actingUserId(ctx.actor)!, "policy_published", { version: input.version, material: input.material })]);
+    await ctx.db.batch([ctx.db.insert(policyVersions).values(row), auditEvent(ctx, actingUserId(ctx.actor)!, "policy_published", { version: input.version, material: input.material, transfer: input.transfer !== null })]);
   } catch (error) {
     // Two admins publishing the same version at once: one wins.
     if (isUniqueViolation(error)) throw new AppError("policy_version_exists", `Version ${input.version} is already published.`);
@@ -136,7 +136,9 @@ export async function sendPolicyNotices(ctx: DomainContext): Promise<{ version: 
     .select({ id: users.id, email: users.email })
     .from(users)
     .where(and(sql`${users.id} in (select value from json_each(${JSON.stringify(claimed)}))`, isNull(users.deletedAt), isNotNull(users.emailVerifiedAt)));
-  const email = noticeEmails.policyChanged(current.version, current.summary, `${ctx.config.appUrl}${POLICY_PATH}`);
+  const url = `${ctx.config.appUrl}${POLICY_PATH}`;
+  const email =
+    current.transfer === null ? noticeEmails.policyChanged(current.version, current.summary, url) : noticeEmails.businessTransfer(current.version, current.transfer, current.summary, url);
   for (const r of recipients) if (r.email) ctx.email.send(r.email, email);
   await ctx.db
     .update(policyNotices)
