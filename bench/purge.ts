@@ -22,12 +22,13 @@
  * Settings: BENCH_PURGE_EXPIRED (default 1,000,000), BENCH_PURGE_LARGE (table size, default 5,000,000).
  * The two database files live in a temp dir removed at the end, also on error or Ctrl-C.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import { fmt, table } from "./lib/report.ts";
 import { log, makeTempDir, runBench } from "./lib/run-bench.ts";
 import { positiveInt, ROOT } from "./lib/settings.ts";
+import { migratedDb } from "./lib/sqlite.ts";
 
 const EXPIRED = positiveInt("BENCH_PURGE_EXPIRED", 1_000_000);
 const LARGE = positiveInt("BENCH_PURGE_LARGE", 5_000_000);
@@ -43,21 +44,6 @@ function purgeChunkRows(): number {
   const match = /export const PURGE_CHUNK_ROWS = (\d+);/.exec(source);
   if (!match) throw new Error("PURGE_CHUNK_ROWS not found in workers/cron/retention.ts");
   return Number(match[1]);
-}
-
-/** A database file with every migration applied, in order. */
-function migratedDb(path: string): DatabaseSync {
-  const db = new DatabaseSync(path);
-  db.exec("pragma journal_mode = wal");
-  const dir = join(ROOT, "migrations");
-  for (const file of readdirSync(dir)
-    .filter((f) => f.endsWith(".sql"))
-    .sort()) {
-    for (const statement of readFileSync(join(dir, file), "utf8").split("--> statement-breakpoint")) {
-      if (statement.trim()) db.exec(statement);
-    }
-  }
-  return db;
 }
 
 /** `rows` access-log rows, in time order: `expired` of them before the cutoff, the rest after it. */
