@@ -1,5 +1,6 @@
 /**
- * `npm run dev`: the platform on http://localhost:8787 with local D1 (migrations applied), local R2,
+ * `npm run dev`: the platform on http://localhost:8787 — the website (web/, rebuilt on change) and the
+ * API — with local D1 (migrations applied), local R2,
  * the local email outbox, and — when Docker is reachable — a local GPU provisioner on 127.0.0.1:8790
  * with a locally built workspace image. Secrets for local use are generated once into .dev.vars
  * (git-ignored); a deployed Worker never reads that file.
@@ -91,10 +92,14 @@ async function startProvisioner(vars: Map<string, string>): Promise<ChildProcess
 
 const vars = await ensureDevVars();
 run("wrangler", ["d1", "migrations", "apply", "DB", "--local"]);
+// wrangler dev serves web/dist (wrangler.toml [assets]): built once now, then rebuilt on every change.
+run("vite", ["build", "web", "--logLevel", "warn"]);
+const website = spawn("vite", ["build", "web", "--watch", "--logLevel", "warn"], { stdio: "inherit", env });
 const provisioner = await startProvisioner(vars);
 
 console.log(`
 Ozekai is starting on http://localhost:${PORT}
+  Website:       http://localhost:${PORT}/ (web/, rebuilt on change: reload the page)
   API docs:      http://localhost:${PORT}/docs
   Local D1/R2:   .wrangler/state (delete it to start from scratch)
   Email outbox:  .wrangler/tmp/email/ — nothing is really sent locally; each email is written
@@ -105,12 +110,12 @@ Ozekai is starting on http://localhost:${PORT}
   Cron jobs:     curl "http://localhost:${PORT}/cdn-cgi/local/scheduled?cron=17+*+*+*+*"
 `);
 const worker = spawn("wrangler", ["dev", "--port", PORT, "--ip", "127.0.0.1"], { stdio: "inherit", env });
-const children = [worker, provisioner].filter((child): child is ChildProcess => child !== null);
+const children = [worker, website, provisioner].filter((child): child is ChildProcess => child !== null);
 const stopAll = (signal: NodeJS.Signals) => {
   for (const child of children) child.kill(signal);
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stopAll(signal));
-// One half stopping stops the other: a Worker without its provisioner would only answer 503s.
+// One part stopping stops the others: a Worker without its provisioner would only answer 503s.
 for (const child of children) {
   child.on("exit", (code) => {
     stopAll("SIGTERM");

@@ -7,7 +7,9 @@ bash scripts/ensure-install.sh || exit 1
 export PATH="$PWD/node_modules/.bin:$PATH" # Node 22 from the `node` devDependency
 node --version
 bash scripts/ensure-docker.sh || exit 1
-tsc -p . && tsc -p tsconfig.node.json && tsc -p provisioner || exit 1
+tsc -p . && tsc -p tsconfig.node.json && tsc -p provisioner && tsc -p web || exit 1
+# wrangler serves the website from web/dist (wrangler.toml [assets]): every suite that starts it needs the build.
+vite build web --logLevel warn || exit 1
 biome lint || exit 1
 status=0
 vitest run "$@" || status=1

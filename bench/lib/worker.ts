@@ -2,6 +2,7 @@
  * The Worker as it would be deployed, served locally: its dry-run bundle, generated throwaway
  * secrets, a migrated local D1, and `wrangler dev` of that bundle on free 127.0.0.1 ports.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair } from "jose";
@@ -14,12 +15,19 @@ import { startWrangler, wrangler } from "./wrangler.ts";
  * its .js files and the entry script.
  */
 export async function dryRunBundle(tmp: string, extraArgs: string[] = []) {
+  buildWebsite();
   const outdir = join(tmp, "dist");
   const output = await wrangler(["deploy", "--dry-run", "--outdir", outdir, ...extraArgs], tmp);
   const files = readdirSync(outdir).filter((f) => f.endsWith(".js") || f.endsWith(".mjs"));
   if (files.length === 0) throw new Error(`no .js in ${outdir}:\n${output.slice(-2000)}`);
   const entry = join(outdir, files.includes("index.js") ? "index.js" : files[0]!);
   return { outdir, output, files, entry };
+}
+
+/** The website's build (web/dist), which wrangler.toml's [assets] names: wrangler refuses to start without it. */
+export function buildWebsite() {
+  const result = spawnSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", join(ROOT, "web"), "--logLevel", "warn"], { cwd: ROOT, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`vite build web failed:\n${result.stderr || result.stdout}`);
 }
 
 /** A generated, throwaway Ed25519 private JWK. */
