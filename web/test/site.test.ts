@@ -1,0 +1,94 @@
+/**
+ * The website served by the Worker (Workers Static Assets), in Chromium: every page at desktop
+ * and phone widths passes the audit (policy §3, §4, §8: nothing from another origin, no cookies,
+ * only the storage the cookie policy names; a strict CSP never violated; no console error; no
+ * serious or critical accessibility finding), and the API still answers beside it.
+ */
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { LOCAL_KEYS, SESSION_KEYS } from "../src/storage.ts";
+import { audit, clean, launch, VIEWPORTS, watchedPage } from "./browser.ts";
+
+const base = inject("webBaseUrl");
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const PAGES = [
+  { path: "/", heading: "GPU containers with a workspace that stays" },
+  { path: "/cookies", heading: "Cookie policy" },
+  { path: "/no-such-page", heading: "Page not found" },
+];
+
+describe("every page, at desktop and phone widths", () => {
+  for (const { path, heading } of PAGES) {
+    for (const [width, viewport] of Object.entries(VIEWPORTS)) {
+      it(`${path} (${width}): loads, names itself, and passes the audit`, async () => {
+        const watched = await watchedPage(browser, base, viewport);
+        try {
+          const res = await watched.page.goto(`${base}${path}`, { waitUntil: "networkidle" });
+          expect(res?.status()).toBe(200);
+          await expect.poll(() => watched.page.getByRole("heading", { level: 1 }).textContent()).toBe(heading);
+          expect(await watched.page.title()).toMatch(/ — Ozekai$|^Ozekai/);
+          const name = `${path === "/" ? "home" : path.slice(1)}-${width}`;
+          expect(await audit(watched, name)).toEqual(clean);
+        } finally {
+          await watched.context.close();
+        }
+      });
+    }
+  }
+});
+
+describe("how the Worker serves the website", () => {
+  it("pages and their files carry the strict CSP and no cookie; the API keeps its own headers", async () => {
+    const html = await fetch(`${base}/cookies`);
+    expect(html.headers.get("content-type")).toMatch(/^text\/html/);
+    const csp = html.headers.get("content-security-policy") ?? "";
+    for (const directive of ["default-src 'self'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "object-src 'none'"]) expect(csp).toContain(directive);
+    expect(csp).not.toContain("unsafe-inline");
+    expect(csp).not.toContain("unsafe-eval");
+    expect(html.headers.get("set-cookie")).toBeNull();
+    const script = /<script type="module" crossorigin src="(\/assets\/[^"]+\.js)"/.exec(await html.text())?.[1];
+    expect(script).toBeDefined();
+    const js = await fetch(`${base}${script}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get("content-security-policy")).toBe(csp);
+
+    const api = await fetch(`${base}/v1/nothing-here`);
+    expect(api.status).toBe(404);
+    expect(api.headers.get("content-type")).toBe("application/problem+json");
+    expect(api.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it("the cookie policy lists every key the website may store, from the code that stores them", async () => {
+    const watched = await watchedPage(browser, base, VIEWPORTS.desktop);
+    try {
+      await watched.page.goto(`${base}/cookies`, { waitUntil: "networkidle" });
+      const listed = await watched.page.locator("dt code").allTextContents();
+      expect(listed.sort()).toEqual([...Object.values(LOCAL_KEYS), ...Object.values(SESSION_KEYS)].map((k) => k.key).sort());
+      expect(await watched.page.getByText("no cookies").count()).toBeGreaterThan(0);
+    } finally {
+      await watched.context.close();
+    }
+  });
+
+  it("the keyboard reaches the content first: the skip link moves focus to the main region", async () => {
+    const watched = await watchedPage(browser, base, VIEWPORTS.desktop);
+    try {
+      await watched.page.goto(`${base}/`, { waitUntil: "networkidle" });
+      await watched.page.keyboard.press("Tab");
+      expect(await watched.page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+      await watched.page.keyboard.press("Enter");
+      expect(await watched.page.evaluate(() => document.activeElement?.id)).toBe("main");
+    } finally {
+      await watched.context.close();
+    }
+  });
+});
