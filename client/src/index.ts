@@ -84,7 +84,7 @@ export function createOzekaiClient(options: OzekaiClientOptions): OzekaiClient {
       const current = await store.read();
       if (!current) return undefined;
       if (current.accessToken !== rejected) return { token: current.accessToken };
-      const { data, response } = await anonymous.POST("/v1/auth/refresh", { body: { refreshToken: current.refreshToken } });
+      const { data, error, response } = await anonymous.POST("/v1/auth/refresh", { body: { refreshToken: current.refreshToken } });
       if (data) {
         await store.write({ accessToken: data.accessToken, refreshToken: data.refreshToken });
         return { token: data.accessToken };
@@ -92,7 +92,10 @@ export function createOzekaiClient(options: OzekaiClientOptions): OzekaiClient {
       // 401: the sign-in has ended (expired, revoked, password changed); anything else is
       // transient (rate limited, unavailable) and the tokens are kept for the next try.
       if (response.status === 401) await store.write(undefined);
-      return { response };
+      // The caller gets the refresh's answer (its body was read here: it is sent on as parsed).
+      const headers = new Headers(response.headers);
+      for (const name of ["Content-Length", "Content-Encoding"]) headers.delete(name);
+      return { response: new Response(JSON.stringify(error ?? null), { status: response.status, statusText: response.statusText, headers }) };
     });
   }
 
