@@ -54,7 +54,8 @@ api.route("/v1/admin", adminRoutes);
 api.route("/v1/privacy", privacyRoutes);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
-const documentConfig = {
+/** The OpenAPI document's header: served at /openapi.json and read by client/ to generate its types. */
+export const documentConfig = {
   openapi: "3.1.0",
   info: {
     title: "Ozekai",

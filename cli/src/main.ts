@@ -1,0 +1,47 @@
+/** The `ozekai` program: global options, the commands, and usage errors as exit code 2. */
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { registerAccountCommands } from "./commands/account.ts";
+import { registerBillingCommands } from "./commands/billing.ts";
+import { registerCompletionCommand } from "./commands/completion.ts";
+import { registerDoctorCommand } from "./commands/doctor.ts";
+import { CliError, EXIT } from "./errors.ts";
+import { Output } from "./output.ts";
+import type { Program } from "./run.ts";
+import { VERSION } from "./version.ts";
+
+export function buildProgram(): Program {
+  const program = new Command()
+    .name("ozekai")
+    .description("Isolated GPU containers with a persistent workspace, from your terminal.")
+    .version(VERSION)
+    .option("--api-url <url>", "the Ozekai API (default: $OZEKAI_API_URL, else https://api.ozekai.dev)")
+    .option("--json", "print one JSON document on stdout and nothing else there")
+    .showHelpAfterError("(run `ozekai --help` for the commands)")
+    .exitOverride();
+  registerAccountCommands(program);
+  registerBillingCommands(program);
+  registerCompletionCommand(program);
+  registerDoctorCommand(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    // --help and --version end with code 0; anything else commander refuses is a usage error
+    // (its message is on stderr already).
+    if (error.exitCode === 0) {
+      process.exitCode = EXIT.ok;
+      return;
+    }
+    if (argv.includes("--json")) {
+      const command = program.commands.find((c) => argv.includes(c.name()))?.name() ?? "ozekai";
+      new Output(true, command).failure(new CliError("usage", error.message.replace(/^error: /, "")));
+    }
+    process.exitCode = EXIT.usage;
+  }
+}

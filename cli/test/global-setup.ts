@@ -1,0 +1,51 @@
+/**
+ * One real stack for every CLI test file: the Worker's deployable bundle under `wrangler dev`
+ * with a migrated local D1 and generated secrets (bench/lib/worker.ts), billing against the local
+ * fake Stripe (test/fake-stripe.ts). Stopped when the run ends.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { stopChild, waitHealthy } from "../../bench/lib/processes.ts";
+import { dryRunBundle, migrateLocalD1, startWranglerDev, writeEnvFile } from "../../bench/lib/worker.ts";
+import { startFakeStripe } from "../../test/fake-stripe.ts";
+
+export const TEST_PRICE_IDS = { "cpu-small": { base: "price_cpusmall_base", usage: "price_cpusmall_usage" } };
+
+export default async function setup(project: TestProject) {
+  const tmp = mkdtempSync(join(tmpdir(), "ozekai-cli-test-"));
+  const stripe = await startFakeStripe();
+  let stop = async () => {
+    await stripe.close();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    const { entry } = await dryRunBundle(tmp);
+    const webhookSecret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url")}`;
+    const envFile = await writeEnvFile(tmp, [
+      "STRIPE_SECRET_KEY=sk_test_ozekai_fake",
+      `STRIPE_WEBHOOK_SECRET=${webhookSecret}`,
+      `STRIPE_API_BASE=${stripe.url}`,
+      `STRIPE_PRICE_IDS='${JSON.stringify(TEST_PRICE_IDS)}'`,
+    ]);
+    const accessKeys = /^ACCESS_TOKEN_KEYS='(.*)'$/m.exec(readFileSync(envFile, "utf8"))?.[1];
+    if (!accessKeys) throw new Error(`no ACCESS_TOKEN_KEYS in ${envFile}`);
+    const persist = await migrateLocalD1(tmp);
+    const { base, dev } = await startWranglerDev(tmp, entry, persist, envFile);
+    const stopStack = stop;
+    stop = async () => {
+      await stopChild(dev.child);
+      await stopStack();
+    };
+    await waitHealthy(`${base}/healthz`, dev, "wrangler dev");
+    project.provide("apiUrl", base);
+    project.provide("persistDir", persist);
+    project.provide("wranglerTmp", tmp);
+    project.provide("accessKey", JSON.stringify((JSON.parse(accessKeys) as unknown[])[0]));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return () => stop();
+}

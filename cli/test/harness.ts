@@ -1,0 +1,128 @@
+/** Runs `ozekai` as a user would (the installed bin, a subprocess) against the stack global-setup.ts started. */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { decodeJwt, importJWK, SignJWT } from "jose";
+import { inject } from "vitest";
+import { wrangler } from "../../bench/lib/wrangler.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+/** node_modules/.bin/ozekai, the link `npm ci` makes: its `#!/usr/bin/env node` finds Node 22 there. */
+const BIN = join(ROOT, "node_modules/.bin/ozekai");
+
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Its own config dir (profiles): each test user gets one. */
+  configDir: string;
+  stdin?: string;
+  env?: Record<string, string | undefined>;
+}
+
+/** `ozekai …args` to completion (killed after 60 s), with OZEKAI_API_URL at the test Worker. */
+export function ozekai(args: string[], options: RunOptions): Promise<Ran> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const name of Object.keys(env)) if (name.startsWith("OZEKAI_")) delete env[name];
+  Object.assign(env, {
+    PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+    OZEKAI_API_URL: inject("apiUrl"),
+    OZEKAI_CONFIG_DIR: options.configDir,
+    NO_COLOR: "1",
+    ...options.env,
+  });
+  const child = spawn(BIN, args, { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  child.stdin.end(options.stdin ?? "");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The one JSON document a `--json` run printed on stdout (fails if there is anything else). */
+export function jsonOf(ran: Ran): { ok: boolean; command: string; data?: Record<string, unknown>; error?: Record<string, unknown> } {
+  const lines = ran.stdout.split("\n").filter((line) => line !== "");
+  if (lines.length !== 1) throw new Error(`expected one JSON line on stdout, got:\n${ran.stdout}\nstderr:\n${ran.stderr}`);
+  return JSON.parse(lines[0]!);
+}
+
+/** What a run shows about itself, for assertion messages. */
+export const shown = (ran: Ran) => `exit ${ran.code}\nstdout: ${ran.stdout}\nstderr: ${ran.stderr}`;
+
+export const newConfigDir = () => mkdtempSync(join(tmpdir(), "ozekai-cli-config-"));
+
+export interface TestUser {
+  username: string;
+  email: string;
+  password: string;
+  configDir: string;
+}
+
+/** A new account, signed up through the CLI itself (not verified, no plan). */
+export async function signUp(): Promise<TestUser> {
+  const id = crypto.randomUUID().slice(0, 8);
+  const user = { username: `cli${id}`, email: `u-${id}@example.com`, password: `violet harbor lantern ${id} sequence`, configDir: newConfigDir() };
+  const ran = await ozekai(["signup", "--user", user.username, "--email", user.email, "--password-stdin", "--confirm-age", "--accept-policy", "--json"], {
+    configDir: user.configDir,
+    stdin: `${user.password}\n`,
+  });
+  if (ran.code !== 0) throw new Error(`signup failed: ${shown(ran)}`);
+  return user;
+}
+
+/** `ozekai login --password-stdin` of `user`, which must succeed. */
+export async function logIn(user: TestUser): Promise<void> {
+  const ran = await ozekai(["login", "--user", user.username, "--password-stdin"], { configDir: user.configDir, stdin: `${user.password}\n` });
+  if (ran.code !== 0) throw new Error(`login failed: ${shown(ran)}`);
+}
+
+/** A new account, signed in from its own config dir. */
+export async function signedInUser(): Promise<TestUser> {
+  const user = await signUp();
+  await logIn(user);
+  return user;
+}
+
+/** The profile file of the test API in `configDir` (cli/src/session.ts names it by the URL). */
+export const profileFile = (configDir: string) => join(configDir, "profiles", `${inject("apiUrl").replace(/[^A-Za-z0-9.-]+/g, "_")}.json`);
+
+export const readProfile = (configDir: string) => JSON.parse(readFileSync(profileFile(configDir), "utf8")) as { accessToken: string; refreshToken: string };
+
+/** An access token of the same sign-in as `token`, signed with the Worker's key, that expired 30 s ago. */
+export async function expiredCopyOf(token: string): Promise<string> {
+  const jwk = JSON.parse(inject("accessKey")) as { kid: string };
+  const key = await importJWK(jwk, "EdDSA");
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ ...decodeJwt(token), iat: now - 900, exp: now - 30 })
+    .setProtectedHeader({ alg: "EdDSA", kid: jwk.kid, typ: "at+jwt" })
+    .sign(key);
+}
+
+/** Replaces the stored access token with an expired one of the same sign-in; returns it. */
+export async function expireStoredAccessToken(configDir: string): Promise<string> {
+  const profile = readProfile(configDir);
+  const expired = await expiredCopyOf(profile.accessToken);
+  writeFileSync(profileFile(configDir), JSON.stringify({ ...profile, accessToken: expired }), { mode: 0o600 });
+  return expired;
+}
+
+/** Marks `username` verified in the local D1, as the emailed link would. */
+export async function verifyEmail(username: string): Promise<void> {
+  if (!/^[a-z0-9]+$/.test(username)) throw new Error("unexpected username");
+  await wrangler(
+    ["d1", "execute", "DB", "--local", "--persist-to", inject("persistDir"), "--command", `UPDATE users SET email_verified_at = ${Date.now()} WHERE username = '${username}'`],
+    inject("wranglerTmp"),
+  );
+}
