@@ -2647,6 +2647,11 @@ export interface paths {
                         /** @description What changed; the notice email says it */
                         summary: string;
                         text: string;
+                        /**
+                         * @description The merger, acquisition or sale of assets this version announces (policy §4): the notice email opens with it. Needs material: true
+                         * @default null
+                         */
+                        transfer?: string | null;
                     };
                 };
             };
@@ -3812,6 +3817,7 @@ export interface components {
             material: boolean;
             summary: string;
             text: string;
+            transfer: string | null;
         };
         PlanGrant: {
             userId: string;
