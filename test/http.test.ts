@@ -258,6 +258,20 @@ describe("/openapi.json", () => {
     "/v1/account/password",
   ];
 
+  it("a nullable named schema is documented as a union with null, never as allOf (which no null matches, and which the typed client would read as an object)", async () => {
+    const spec = (await call("GET", "/openapi.json")).json;
+    const found: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (!node || typeof node !== "object") return;
+      const allOf = (node as { allOf?: { type?: unknown }[] }).allOf;
+      if (allOf?.some((member) => member.type === "null" || (Array.isArray(member.type) && member.type.includes("null")))) found.push(path);
+      for (const [key, value] of Object.entries(node)) walk(value, `${path}/${key}`);
+    };
+    walk(spec, "");
+    expect(found).toEqual([]);
+    expect(spec.components.schemas.Workspace.properties.session.anyOf).toEqual([{ $ref: "#/components/schemas/Session" }, { type: "null" }]);
+  });
+
   it("is OpenAPI 3.1 listing every path of the auth/account map, errors as problem+json", async () => {
     const res = await call("GET", "/openapi.json");
     expect(res.status).toBe(200);

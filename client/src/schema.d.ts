@@ -3537,7 +3537,7 @@ export interface paths {
                             aggregateAnalysisObjectedAt: string | null;
                             /** @description What this call changed, in words; empty when nothing did */
                             changes: string[];
-                            request: components["schemas"]["PrivacyRequest"] & (Record<string, never> | null);
+                            request: components["schemas"]["PrivacyRequest"] | null;
                         };
                     };
                 };
@@ -3696,7 +3696,8 @@ export interface components {
             /** @description Last measured size in bytes (in cold storage: the archive's size) */
             sizeBytes: number | null;
             sizeMeasuredAt: string | null;
-            session: components["schemas"]["Session"] & (Record<string, never> | null);
+            /** @description The live session using the workspace */
+            session: components["schemas"]["Session"] | null;
             /** @description Policy §6: your account's last activity (sign-in, API use, connect, end of a session) */
             lastActivityAt: string;
             /** @description When the workspace will be deleted for inactivity (60 days after the last activity, at least 7 days after a warning email) unless there is activity first; null while a session is live or it is being deleted */

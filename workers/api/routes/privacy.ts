@@ -73,7 +73,7 @@ const objectionsRoute = createRoute({
       z.object({
         aggregateAnalysisObjectedAt: z.string().nullable(),
         changes: z.array(z.string()).openapi({ description: "What this call changed, in words; empty when nothing did" }),
-        request: PrivacyRequestSchema.nullable(),
+        request: z.union([PrivacyRequestSchema, z.null()]),
       }),
       "What changed",
     ),

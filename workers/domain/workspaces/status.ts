@@ -19,7 +19,8 @@ export const WorkspaceSchema = z
     deletedAt: z.string().nullable(),
     sizeBytes: z.number().int().nullable().openapi({ description: "Last measured size in bytes (in cold storage: the archive's size)" }),
     sizeMeasuredAt: z.string().nullable(),
-    session: SessionSchema.nullable().openapi({ description: "The live session using the workspace" }),
+    // A union, not .nullable(): on a named schema that documents as allOf [Session, null], which nothing null matches.
+    session: z.union([SessionSchema, z.null()]).openapi({ description: "The live session using the workspace" }),
     lastActivityAt: z.string().openapi({ description: "Policy §6: your account's last activity (sign-in, API use, connect, end of a session)" }),
     deletesAt: z
       .string()
