@@ -1,6 +1,10 @@
 import type { ComponentChildren } from "preact";
+import { useLocation } from "preact-iso";
+import { signOut, username } from "./api";
 
 export function Layout({ children }: { children: ComponentChildren }) {
+  const { route } = useLocation();
+  const name = username.value;
   return (
     <>
       <a class="skip" href="#main">
@@ -11,9 +15,23 @@ export function Layout({ children }: { children: ComponentChildren }) {
           Ozekai
         </a>
         <nav aria-label="Main">
+          {name ? <a href="/dashboard">Dashboard</a> : <a href="/login">Sign in</a>}
+          {!name && <a href="/signup">Create account</a>}
           <a href="/privacy">Privacy</a>
           <a href="/cookies">Cookies</a>
           <a href="/docs">API</a>
+          {name && (
+            <button
+              type="button"
+              class="link"
+              onClick={async () => {
+                await signOut();
+                route("/");
+              }}
+            >
+              Sign out {name}
+            </button>
+          )}
         </nav>
       </header>
       <main id="main" tabIndex={-1}>

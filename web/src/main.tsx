@@ -2,8 +2,13 @@ import { render } from "preact";
 import { ErrorBoundary, LocationProvider, Route, Router } from "preact-iso";
 import { Layout } from "./layout";
 import { CookiesPage } from "./pages/cookies";
+import { DashboardPage } from "./pages/dashboard";
 import { HomePage } from "./pages/home";
+import { LoginPage } from "./pages/login";
 import { NotFoundPage } from "./pages/not-found";
+import { ResetPasswordPage } from "./pages/reset-password";
+import { SignupPage } from "./pages/signup";
+import { VerifyEmailPage } from "./pages/verify-email";
 
 function App() {
   return (
@@ -12,6 +17,11 @@ function App() {
         <Layout>
           <Router>
             <Route path="/" component={HomePage} />
+            <Route path="/signup" component={SignupPage} />
+            <Route path="/verify-email" component={VerifyEmailPage} />
+            <Route path="/login" component={LoginPage} />
+            <Route path="/reset-password" component={ResetPasswordPage} />
+            <Route path="/dashboard" component={DashboardPage} />
             <Route path="/cookies" component={CookiesPage} />
             <Route default component={NotFoundPage} />
           </Router>
