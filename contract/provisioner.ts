@@ -134,13 +134,11 @@ export const SOCKET_CLOSE = {
 
 /**
  * A TCP port of a container as a path segment: 1–65535 in plain decimal (no sign, leading zero,
- * exponent or hex). Any port: a forward reaches only the session's own container on its tenant network.
+ * exponent or hex), one pattern for the API, the host and the OpenAPI document. Any port: a
+ * forward reaches only the session's own container, on its tenant network.
  */
-export const PortSchema = z
-  .string()
-  .regex(/^[1-9][0-9]{0,4}$/, "must be a port number, 1-65535")
-  .transform(Number)
-  .pipe(z.number().int().max(65535, "must be a port number, 1-65535"));
+export const PORT_PATTERN = /^(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$/;
+export const PortSchema = z.string().regex(PORT_PATTERN, "must be a port number, 1-65535").transform(Number);
 
 // ── Workspaces: files and cold-storage exports ──────────────────────────────────────────────────
 
