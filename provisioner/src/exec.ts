@@ -109,7 +109,9 @@ export async function bridgeExec(services: Services, ws: WebSocket, containerId:
     sendPaced(ws, stream, Buffer.concat([Buffer.of(channel), payload]));
   });
   stream.on("data", (chunk: Buffer) => output.push(chunk));
+  let ended = false;
   stream.once("end", () => {
+    ended = true;
     output.flush();
     void exitStatus(exec).then(
       (exitCode) => {
@@ -124,6 +126,10 @@ export async function bridgeExec(services: Services, ws: WebSocket, containerId:
     );
   });
   stream.on("error", close);
+  // Docker's connection gone without an end: no exit status will come.
+  stream.once("close", () => {
+    if (!ended) close();
+  });
 
   let stdinOpen = true;
   const onMessage = (data: RawData, isBinary: boolean) => {
