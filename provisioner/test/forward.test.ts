@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type WebSocket from "ws";
 import { SOCKET_CLOSE } from "../../contract/provisioner.ts";
+import type { HostMetrics } from "../src/metrics.ts";
 import { closeSockets, docker, openSocket, startSession, startTestProvisioner, type TestProvisioner, tracker } from "./harness.ts";
 
 let provisioner: TestProvisioner;
@@ -111,6 +112,26 @@ describe("port forward: one TCP connection into the container", () => {
     const reply = received(ws);
     ws.send(Buffer.from("unread bytes\n"));
     expect(await reply.closed).toEqual({ code: SOCKET_CLOSE.upstreamFailed, reason: "the container reset the connection" });
+  });
+
+  it("an open forward and an open exec count as attached in the metrics, for the idle check", async () => {
+    const { sessionId, containerId } = await startSession(provisioner, made);
+    await serve(containerId, "httpd -f -p 8005 -h /tmp", 8005);
+    const attached = async () => {
+      const metrics = (await (await provisioner.request("GET", "/v1/metrics")).json()) as HostMetrics;
+      return metrics.containers.find((c) => c.sessionId === sessionId)?.shell.attached;
+    };
+    const forward = await openSocket(provisioner, portPath(sessionId, 8005), open);
+    const exec = await openSocket(provisioner, `/v1/containers/${sessionId}/exec`, open);
+    const started = new Promise((resolve) => exec.once("message", resolve));
+    exec.send(JSON.stringify({ type: "start", argv: ["sh", "-c", "echo up; sleep 30"] }));
+    await started;
+    expect(await attached()).toBe(2);
+    forward.close();
+    exec.close();
+    const deadline = Date.now() + 5_000;
+    while ((await attached()) !== 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await attached()).toBe(0);
   });
 
   it("validates the port, checks the token, refuses a container that does not run", async () => {
