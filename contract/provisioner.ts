@@ -84,6 +84,62 @@ export const ShellResizeSchema = z
   })
   .strict();
 
+// ── Exec and port forwards (docs/decisions/0022-exec-transport.md, 0023-port-forwarding.md) ────
+
+/**
+ * A command run without a terminal: `argv` as the program receives it (no shell reads it). Bounded
+ * below Linux's own limits (128 KiB per argument, 2 MiB with the environment); no NUL, which no
+ * argument can carry.
+ */
+export const EXEC_LIMITS = { args: 1024, argBytes: 32 * 1024, totalBytes: 128 * 1024 } as const;
+const utf8Length = (text: string) => new TextEncoder().encode(text).length;
+const ArgSchema = z
+  .string()
+  .refine((arg) => !arg.includes("\0"), "must not contain NUL")
+  .refine((arg) => utf8Length(arg) <= EXEC_LIMITS.argBytes, `must be at most ${EXEC_LIMITS.argBytes} bytes`);
+
+/** The first frame of an exec, a text frame: `{"type":"start","argv":["python","train.py"]}`. */
+export const ExecStartSchema = z
+  .object({
+    type: z.literal("start"),
+    argv: z
+      .array(ArgSchema)
+      .min(1)
+      .max(EXEC_LIMITS.args)
+      .refine((argv) => argv[0] !== "", "argv[0], the program, must not be empty")
+      .refine((argv) => argv.reduce((sum, arg) => sum + utf8Length(arg), 0) <= EXEC_LIMITS.totalBytes, `must be at most ${EXEC_LIMITS.totalBytes} bytes in all`),
+  })
+  .strict();
+
+/** `{"type":"eof"}` text frame: the client's side is done (an exec's stdin closes; a forward half-closes its TCP stream). */
+export const EofSchema = z.object({ type: z.literal("eof") }).strict();
+
+/** The exec's last frame before the close (1000): `{"type":"exit","exitCode":N}` (128 + n after signal n, as a shell reports it). */
+export const ExecExitSchema = z.object({ type: z.literal("exit"), exitCode: z.number().int() }).strict();
+
+/** The first byte of an exec's binary frames: which stream the rest of the frame belongs to. */
+export const EXEC_CHANNEL = { stdin: 0, stdout: 1, stderr: 2 } as const;
+
+/**
+ * Close codes of the session sockets (shell, exec, forward), the same on both hops: named after
+ * the HTTP status they resemble. The Worker adds 4401 (the sign-in ended) and 4408 (the maximum
+ * lifetime); 1000 is a normal end (the command exited, the connection closed).
+ */
+export const SOCKET_CLOSE = {
+  /** A frame that breaks the protocol: a bad or missing start frame, an unknown control frame. */
+  protocolError: 4400,
+  /** The container's end of a forwarded connection failed (reset, unreachable). */
+  upstreamFailed: 4502,
+} as const;
+
+/**
+ * A TCP port of a container as a path segment: 1–65535 in plain decimal (no sign, leading zero,
+ * exponent or hex), one pattern for the API, the host and the OpenAPI document. Any port: a
+ * forward reaches only the session's own container, on its tenant network.
+ */
+export const PORT_PATTERN = /^(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$/;
+export const PortSchema = z.string().regex(PORT_PATTERN, "must be a port number, 1-65535").transform(Number);
+
 // ── Workspaces: files and cold-storage exports ──────────────────────────────────────────────────
 
 const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
@@ -160,6 +216,7 @@ export const HOST_ERROR_CODES = {
   workspace_conflict: { status: 409, title: "The workspace belongs to another tenant" },
   workspace_exists: { status: 409, title: "A verified restore needs a workspace that does not exist yet" },
   gpus_unavailable: { status: 409, title: "Not enough free GPUs of the requested type" },
+  port_closed: { status: 409, title: "Nothing accepts connections on this port of the container" },
   upload_offset_mismatch: { status: 409, title: "The append offset is not the file's current size" },
   length_required: { status: 411, title: "Content-Length is required" },
   range_not_satisfiable: { status: 416, title: "The requested range is outside the file" },

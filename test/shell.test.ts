@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { SHELL_CLOSE } from "../workers/api/routes/shell";
+import { SESSION_SOCKET_CLOSE as SHELL_CLOSE } from "../workers/api/session-sockets";
 import { SIGN_IN_CACHE_MS } from "../workers/domain/accounts";
 import { call, createUser, expectProblem, testEnv } from "./harness";
 import { connect, entitledUser, track } from "./provisioner-harness";

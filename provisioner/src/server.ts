@@ -6,7 +6,7 @@ import { LISTEN_HOST, type ProvisionerConfig } from "./config.ts";
 import { guardTenantNetworks, type Iptables, runIptables } from "./containers/network-guard.ts";
 import { newApp } from "./http/app.ts";
 import { createServices, type Services } from "./services.ts";
-import { attachShell } from "./shell.ts";
+import { attachSessionSockets } from "./sockets.ts";
 import { pruneStaleHelpers } from "./workspaces/volumes.ts";
 
 export type RunningProvisioner = {
@@ -19,7 +19,7 @@ export type RunningProvisioner = {
 };
 
 /**
- * Starts the HTTP service on 127.0.0.1 (never another address) and the shell WebSocket on it,
+ * Starts the HTTP service on 127.0.0.1 (never another address) and the session sockets (shell, exec, port forwards) on it,
  * once tenant networks are guarded (network-guard.ts): it throws, and never listens, otherwise.
  */
 export async function startProvisioner(config: ProvisionerConfig, options: { docker?: Docker; iptables?: Iptables } = {}): Promise<RunningProvisioner> {
@@ -27,13 +27,13 @@ export async function startProvisioner(config: ProvisionerConfig, options: { doc
   const services = createServices(config, options.docker);
   await pruneStaleHelpers(services.docker).catch(() => undefined); // Docker may come up later
   const app = newApp(services);
-  // serve() calls listen() at once; the shell is attached before the first connection can arrive.
+  // serve() calls listen() at once; the session sockets are attached before the first connection can arrive.
   const server = serve({ fetch: app.fetch, hostname: LISTEN_HOST, port: config.port, overrideGlobalObjects: false }) as Server;
   const address = await new Promise<AddressInfo>((resolve, reject) => {
     server.once("listening", () => resolve(server.address() as AddressInfo));
     server.once("error", reject);
   });
-  const wss = attachShell(server, services);
+  const wss = attachSessionSockets(server, services);
   return {
     services,
     server,

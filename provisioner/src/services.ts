@@ -3,7 +3,10 @@ import { AcceptedTokens, type TokenCheck } from "./auth.ts";
 import type { ProvisionerConfig } from "./config.ts";
 import { Mutex } from "./mutex.ts";
 
-/** Shell attachments per session, kept in memory: the Worker's idle check asks whether one is open. */
+/**
+ * What is attached to each session, kept in memory: its open shells, execs and port forwards. The
+ * Worker's idle check asks whether one is open: someone is using the session through it.
+ */
 export class ShellRegistry {
   readonly #attached = new Map<string, number>();
   readonly #lastActivity = new Map<string, Date>();

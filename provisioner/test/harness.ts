@@ -1,9 +1,11 @@
 import { createHash, randomBytes, type webcrypto } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
+import WebSocket from "ws";
 import { exportJWK, generateKeyPair } from "jose";
 import { isStreamedUpload, type ProvisionerSigningKey, type SignedBody, signProvisionerRequest } from "../../contract/provisioner-token.ts";
 import { importProvisionerPublicKeys } from "../src/auth.ts";
@@ -207,4 +209,33 @@ export async function listedWorkspace(provisioner: TestProvisioner, workspaceId:
   if (response.status !== 200) throw new Error(`GET /v1/workspaces answered ${response.status}`);
   const { workspaces } = (await response.json()) as { workspaces: { workspaceId: string; sizeBytes: number | null }[] };
   return workspaces.find((w) => w.workspaceId === workspaceId);
+}
+
+/**
+ * Opens a session socket (`/v1/containers/:id/shell`, `…/exec`, `…/ports/:port`) with a token for
+ * it (a fresh one unless given); rejects with the HTTP status of a refusal. `sockets` collects it
+ * for the test's cleanup.
+ */
+export async function openSocket(provisioner: TestProvisioner, path: string, sockets: WebSocket[], token?: string): Promise<WebSocket> {
+  const authorization = `Bearer ${token ?? (await provisioner.token("GET", path))}`;
+  const ws = new WebSocket(`ws://127.0.0.1:${provisioner.address.port}${path}`, { headers: { authorization } });
+  sockets.push(ws);
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+    ws.once("unexpected-response", (_req, res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, body: Buffer.concat(chunks).toString("utf8") })));
+    });
+  });
+  return ws;
+}
+
+/** Terminates what a test left open. */
+export function closeSockets(sockets: WebSocket[]): void {
+  for (const ws of sockets.splice(0)) {
+    ws.on("error", () => undefined); // terminating a socket that never opened reports an error
+    ws.terminate();
+  }
 }

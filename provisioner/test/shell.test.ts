@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { HostMetrics } from "../src/metrics.ts";
-import { cpuPlan, docker, execIn, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
+import { closeSockets, cpuPlan, docker, execIn, openSocket, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
 
 let provisioner: TestProvisioner;
 const made = tracker();
@@ -12,10 +12,7 @@ beforeAll(async () => {
   provisioner = await startTestProvisioner();
 });
 afterEach(async () => {
-  for (const ws of open.splice(0)) {
-    ws.on("error", () => undefined); // terminating a socket that never opened reports an error
-    ws.terminate();
-  }
+  closeSockets(open);
   await made.cleanup();
 });
 afterAll(() => provisioner.close());
@@ -29,18 +26,7 @@ async function runningSession(start = true) {
 
 const shellPath = (sessionId: string) => `/v1/containers/${sessionId}/shell`;
 
-async function connect(sessionId: string, token?: string): Promise<WebSocket> {
-  const path = shellPath(sessionId);
-  const authorization = `Bearer ${token ?? (await provisioner.token("GET", path))}`;
-  const ws = new WebSocket(`ws://127.0.0.1:${provisioner.address.port}${path}`, { headers: { authorization } });
-  open.push(ws);
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => resolve());
-    ws.once("error", reject);
-    ws.once("unexpected-response", (_req, res: IncomingMessage) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
-  });
-  return ws;
-}
+const connect = (sessionId: string, token?: string) => openSocket(provisioner, shellPath(sessionId), open, token);
 
 /** Collects the terminal's output until it matches, or fails after a while. */
 function waitForOutput(ws: WebSocket, pattern: RegExp, timeoutMs = 15_000): Promise<string> {

@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   workspace_busy: { status: 409, title: "The workspace is being deleted, archived or restored", retryAfterS: 30 },
   policy_version_exists: { status: 409, title: "That policy version, or a newer one, is already published" },
   not_connected: { status: 409, title: "Connect first: this needs your running session" },
+  port_closed: { status: 409, title: "Nothing accepts connections on this port in your container; start the server first" },
+  too_many_ports: { status: 409, title: "This session has forwarded as many different ports as it may; connect a new session for others" },
   not_a_file: { status: 409, title: "The path is a directory or another kind of non-regular file" },
   upload_offset_mismatch: { status: 409, title: "The upload offset is not the file's current size" },
   length_required: { status: 411, title: "Content-Length is required" },

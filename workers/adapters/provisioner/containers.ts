@@ -1,6 +1,6 @@
-/** Session containers on a host: create, read, list, remove, and the shell WebSocket. */
+/** Session containers on a host: create, read, list, remove, and the session sockets (shell, exec, port forwards). */
 import { z } from "zod";
-import { type Container, ContainerSchema, type Plan } from "../../../contract/provisioner";
+import { type Container, ContainerSchema, type Plan, PORT_PATTERN } from "../../../contract/provisioner";
 import { AppError } from "../../domain/errors";
 import { pathId, type Transport } from "./transport";
 
@@ -63,15 +63,30 @@ export function containerCalls(t: Transport, workspaceImage: string) {
     },
 
     /** The session container's shell, a WebSocket not yet accepted. */
-    async openShell(sessionId: string): Promise<WebSocket> {
-      const target = `/v1/containers/${pathId(sessionId)}/shell`;
-      const response = await t.send("GET", target, { headers: { Upgrade: "websocket" } });
-      if (response.status === 101 && response.webSocket) return response.webSocket;
-      const answer = await t.readReply(`GET ${target}`, response);
-      if (answer.code === "container_not_found" || answer.code === "container_not_running") {
-        throw new AppError("not_connected", "The session's container is not running; connect again.");
-      }
-      throw t.unexpected(`GET ${target}`, answer);
-    },
+    openShell: (sessionId: string) => openSocket(`/v1/containers/${pathId(sessionId)}/shell`),
+
+    /** An exec in the session container (its command comes in the first frame), a WebSocket not yet accepted. */
+    openExec: (sessionId: string) => openSocket(`/v1/containers/${pathId(sessionId)}/exec`),
+
+    /** One TCP connection to `port` of the session container, a WebSocket not yet accepted; `port_closed` when nothing listens there. */
+    openPort: (sessionId: string, port: number) => openSocket(`/v1/containers/${pathId(sessionId)}/ports/${portSegment(port)}`, port),
   };
+
+  /** A session socket on the host: the shell, an exec or a forward (to `port`). */
+  async function openSocket(target: string, port?: number): Promise<WebSocket> {
+    const response = await t.send("GET", target, { headers: { Upgrade: "websocket" } });
+    if (response.status === 101 && response.webSocket) return response.webSocket;
+    const answer = await t.readReply(`GET ${target}`, response);
+    if (answer.code === "container_not_found" || answer.code === "container_not_running") {
+      throw new AppError("not_connected", "The session's container is not running; connect again.");
+    }
+    if (answer.code === "port_closed") throw new AppError("port_closed", `Nothing accepts connections on port ${port} in your container; start the server first.`);
+    throw t.unexpected(`GET ${target}`, answer);
+  }
+}
+
+/** Ports are checked by the route; anything else is a bug, not a path to send. */
+function portSegment(port: number): string {
+  if (!PORT_PATTERN.test(String(port))) throw new AppError("internal", "A port is not fit for a provisioner path.");
+  return String(port);
 }

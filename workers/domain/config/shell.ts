@@ -1,4 +1,4 @@
-/** The session shell: how long one WebSocket may live, and how often it re-checks the sign-in behind it. */
+/** The session sockets (shell, exec, port forwards): how long one WebSocket may live, and how often it re-checks the sign-in behind it (the SHELL_ settings cover all three). */
 import { z } from "zod";
 import type { Env } from "../../env";
 import { parseEnv } from "./env";

@@ -25,7 +25,10 @@ export const SessionSchema = z
       memoryMb: z.number().int(),
       pidsLimit: z.number().int(),
     }),
-    ports: z.array(z.object({ name: z.string(), port: z.number().int() })),
+    ports: z.array(z.object({ name: z.string().openapi({ description: "How the port was assigned: `forward`, carried by GET /v1/sessions/{id}/ports/{port}" }), port: z.number().int() })).openapi({
+      description:
+        "The container's ports this session has forwarded (policy §1 port assignments), each once, in the order first forwarded: a record of the session, not a list of connections open now",
+    }),
   })
   .openapi("Session");
 export type SessionView = z.infer<typeof SessionSchema>;

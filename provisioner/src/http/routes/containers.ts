@@ -30,10 +30,12 @@ export function containersRoutes(services: Services) {
     return c.body(null, 204);
   });
 
-  // The shell is served on the HTTP server's upgrade event (shell.ts); a plain GET lands here.
-  router.get("/:sessionId/shell", () => {
-    throw new ProvisionerError("upgrade_required");
-  });
+  // The session sockets are served on the HTTP server's upgrade event (sockets.ts); a plain GET lands here.
+  for (const socketPath of ["/:sessionId/shell", "/:sessionId/exec", "/:sessionId/ports/:port"]) {
+    router.get(socketPath, () => {
+      throw new ProvisionerError("upgrade_required");
+    });
+  }
 
   return router;
 }
