@@ -110,6 +110,10 @@ export const TreeEntrySchema = z.object({
 });
 export type TreeEntry = z.infer<typeof TreeEntrySchema>;
 
+/** `DELETE /v1/workspaces/{id}/files/{path}`: what was removed. */
+export const RemovedPathSchema = z.object({ path: z.string(), type: TreeEntrySchema.shape.type });
+export type RemovedPath = z.infer<typeof RemovedPathSchema>;
+
 /** A directory's entries in name order (UTF-16 code units, as JavaScript sorts), one page of them. */
 export const DirectoryListingSchema = z.object({
   path: z.string().describe("The directory listed, relative to the workspace root; empty for the root"),

@@ -1,11 +1,13 @@
 import { z } from "@hono/zod-openapi";
-import { StoredFileSchema as StoredFile } from "../../contract/provisioner";
+import { DirectoryListingSchema as DirectoryListing, RemovedPathSchema as RemovedPath, StoredFileSchema as StoredFile } from "../../contract/provisioner";
 
 export { SessionSchema } from "../domain/sessions";
 export { WorkspaceSchema } from "../domain/workspaces";
 
 /** The file a transfer wrote, as the host reports it (the Worker passes it on as it is). */
 export const StoredFileSchema = StoredFile.openapi("StoredFile");
+export const DirectoryListingSchema = DirectoryListing.openapi("DirectoryListing");
+export const RemovedPathSchema = RemovedPath.openapi("RemovedPath");
 
 export const TokenPairSchema = z
   .object({

@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   policy_version_exists: { status: 409, title: "That policy version, or a newer one, is already published" },
   not_connected: { status: 409, title: "Connect first: this needs your running session" },
   not_a_file: { status: 409, title: "The path is a directory or another kind of non-regular file" },
+  not_a_directory: { status: 409, title: "The path is not a directory" },
+  directory_not_empty: { status: 409, title: "The directory is not empty: remove it with ?recursive=true" },
   upload_offset_mismatch: { status: 409, title: "The upload offset is not the file's current size" },
   length_required: { status: 411, title: "Content-Length is required" },
   payload_too_large: { status: 413, title: "The request body is too large" },

@@ -5,7 +5,7 @@
  * way is refused, never followed. What the archive API cannot do (read a directory's names, unlink)
  * runs as a command in a helper container that mounts the workspace alone (volumes.ts).
  */
-import type { DirectoryListing, TreeEntry } from "../../../contract/provisioner.ts";
+import type { DirectoryListing, RemovedPath, TreeEntry } from "../../../contract/provisioner.ts";
 import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { isDirectory, isRegularFile, isSymlink, type PathStat, statPath } from "./docker-archive.ts";
@@ -143,7 +143,7 @@ exec rm -f -- "$1"`;
  * never empty: the workspace root cannot be removed. Every parent is walked as transfers walk
  * it; the last segment may be a link, and then the link is removed, not what it points to.
  */
-export async function removePath(services: Services, workspaceId: string, segments: readonly string[], recursive: boolean): Promise<{ path: string; type: TreeEntry["type"] }> {
+export async function removePath(services: Services, workspaceId: string, segments: readonly string[], recursive: boolean): Promise<RemovedPath> {
   if (segments.length === 0) throw new ProvisionerError("invalid_path", "the workspace root cannot be removed");
   await requireWorkspaceVolume(services, workspaceId);
   const command = await openWorkspaceCommand(services, workspaceId, ["sh", "-c", REMOVE_SCRIPT, "remove", absolute(segments), recursive ? "recursive" : "single"], { readOnly: false });
