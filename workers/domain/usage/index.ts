@@ -2,3 +2,4 @@
 export { collectUsage, lastSeenAt } from "./samples";
 export { type UsageReport, usageReport } from "./report";
 export { checkUsageLimits, setUsageLimit, USAGE_LIMIT_MAX_HOURS } from "./limit";
+export { METRICS_PAGE, type MetricsSeries, parseSince, sessionMetrics } from "./series";
