@@ -305,6 +305,7 @@ export const inventory: readonly TableEntry[] = [
       age_confirmed_at: { category: "account", purpose: "18+ confirmation instead of a date of birth (policy §10)" },
       deleted_at: { category: "account", purpose: "when deletion was requested (policy §7)" },
       usage_limit_hours: { category: "account", purpose: "monthly GPU-hour limit the user set, for the usage billing notification (policy §2)" },
+      usage_limit_action: { category: "account", purpose: "the user's choice at the monthly limit: a notice only, or the session disconnected and new ones refused (policy §2)" },
       usage_alert_month: { category: "derived", purpose: "month of the last usage-limit email: sent once per threshold and month" },
       usage_alert_percent: { category: "derived", purpose: "highest usage-limit threshold emailed that month" },
       analysis_objected_at: { category: "account", purpose: "objection to aggregate analysis: the account is left out of operator statistics (policy §2, §7)" },

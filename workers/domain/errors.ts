@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   current_password_incorrect: { status: 403, title: "The current password is not correct" },
   forbidden: { status: 403, title: "You are not allowed to do this" },
   email_unverified: { status: 403, title: "Verify your email address before starting GPU sessions" },
+  usage_limit_reached: { status: 403, title: "Your monthly usage limit is reached and you chose to be disconnected at it" },
   no_plan: { status: 402, title: "A plan is required to start GPU sessions" },
   subscription_past_due: { status: 402, title: "Your last payment failed and the grace period is over; update your payment method" },
   subscription_canceled: { status: 402, title: "Your subscription has ended; subscribe again to start GPU sessions" },

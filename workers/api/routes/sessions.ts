@@ -25,7 +25,7 @@ const connectRoute = createRoute({
     201: jsonResponse(SessionSchema, "Started: the container is running"),
     200: jsonResponse(SessionSchema, "Your session was already running"),
     202: jsonResponse(SessionSchema, "Another connect is still starting it: poll GET /v1/sessions/{id}"),
-    ...errorResponses("unauthorized", "email_unverified", "no_plan", "subscription_past_due", "subscription_canceled", "session_busy", "workspace_busy", "cold_storage_unavailable", ...HOST_FAULTS),
+    ...errorResponses("unauthorized", "email_unverified", "usage_limit_reached", "no_plan", "subscription_past_due", "subscription_canceled", "session_busy", "workspace_busy", "cold_storage_unavailable", ...HOST_FAULTS),
   },
 });
 

@@ -4,4 +4,5 @@ export { disconnect, disconnectForJob, endLiveSession } from "./disconnect";
 export { findLiveSession, getSession, listSessions, type Session, SessionSchema, type SessionView, toSessionView } from "./views";
 export { openSessionShell } from "./shell";
 export { disconnectIdleSessions } from "./idle";
+export { enforceUsageLimits } from "./usage-limit";
 export { reconcileHost } from "./reconcile";

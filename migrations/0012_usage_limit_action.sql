@@ -1,0 +1,1 @@
+ALTER TABLE `users` ADD `usage_limit_action` text DEFAULT 'notify' NOT NULL;
