@@ -1,6 +1,6 @@
 /** GPU sessions: connect, disconnect, the views of a session, its shell, and the jobs that look after live ones. */
 export { type ConnectResult, connect, STARTING_STALE_MS } from "./connect";
-export { disconnect, disconnectForJob, endLiveSession } from "./disconnect";
+export { disconnect, disconnectEachForJob, endLiveSession } from "./disconnect";
 export { findLiveSession, getSession, listSessions, type Session, SessionSchema, type SessionView, toSessionView } from "./views";
 export { openSessionShell } from "./shell";
 export { disconnectIdleSessions } from "./idle";

@@ -10,7 +10,7 @@ import { billingEmails } from "../../adapters/email";
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
 import { checkUsageLimits, sessionsAtUsageLimit } from "../usage";
-import { disconnectForJob } from "./disconnect";
+import { disconnectEachForJob } from "./disconnect";
 
 /** At most this many disconnects per tick (each calls a host); the rest go on the next tick. */
 export const MAX_LIMIT_DISCONNECTS_PER_TICK = 20;
@@ -20,13 +20,7 @@ const HOUR_MS = 3_600_000;
 /** Disconnects the running sessions of users past a limit they chose to be disconnected at. */
 export async function disconnectSessionsAtUsageLimit(ctx: DomainContext): Promise<{ disconnected: number; failed: number }> {
   const month = ctx.clock.now().toISOString().slice(0, 7);
-  let disconnected = 0;
-  let failed = 0;
-  for (const session of await sessionsAtUsageLimit(ctx, MAX_LIMIT_DISCONNECTS_PER_TICK)) {
-    const outcome = await disconnectForJob(ctx, session, "usage-limit");
-    if (outcome === "failed") failed++;
-    if (outcome !== "stopped") continue;
-    disconnected++;
+  return disconnectEachForJob(ctx, await sessionsAtUsageLimit(ctx, MAX_LIMIT_DISCONNECTS_PER_TICK), "usage-limit", async (session) => {
     await auditEvent(ctx, session.userId, "usage_limit_disconnect", {
       sessionId: session.id,
       month,
@@ -36,8 +30,7 @@ export async function disconnectSessionsAtUsageLimit(ctx: DomainContext): Promis
     const user = await ctx.db.query.users.findFirst({ where: eq(users.id, session.userId), columns: { email: true, deletedAt: true } });
     // policy §2: a billing notification about the user's own session.
     if (user?.email && !user.deletedAt) ctx.email.send(user.email, billingEmails.sessionStoppedAtLimit({ month, limitHours: session.limitHours }));
-  }
-  return { disconnected, failed };
+  });
 }
 
 /** The every-minute `usage-limit` job: the 80% and 100% emails, then the disconnects users chose. */
