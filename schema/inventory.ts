@@ -110,6 +110,7 @@ export const inventory: readonly TableEntry[] = [
       gpu_utilization_max_percent: { category: "usage", purpose: "busiest GPU's utilization: idle disconnect (resource management, policy §1)" },
       gpu_memory_used_mb: { category: "usage", purpose: "VRAM used, summed over the session's GPUs (policy §1)" },
       gpu_memory_total_mb: { category: "usage", purpose: "VRAM installed, summed over the session's GPUs (policy §1)" },
+      gpus: { category: "usage", purpose: "utilization and VRAM of each of the session's GPUs (policy §1), shown to the user per GPU" },
       cpu_percent: { category: "usage", purpose: "CPU use of the container (resource management; idle disconnect of CPU plans)" },
       memory_used_bytes: { category: "usage", purpose: "memory use of the container (resource management)" },
       shells_attached: { category: "usage", purpose: "interactive shells attached: a session with a shell is never idle-disconnected" },

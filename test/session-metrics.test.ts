@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { toSample } from "../workers/domain/usage/samples";
 import { call, createUser, expectProblem, insertSession, type TestUser } from "./harness";
 
 const MINUTE = 60_000;
@@ -13,14 +14,50 @@ const T0 = Date.UTC(2032, 0, 10, 12, 0);
 async function seed(user: TestUser, sessionId: string, count: number) {
   const statements = Array.from({ length: count }, (_, i) =>
     env.DB.prepare(
-      "insert into usage_samples (session_id, user_id, at, gpu_count, gpu_utilization_percent, gpu_utilization_max_percent, gpu_memory_used_mb, gpu_memory_total_mb, cpu_percent, memory_used_bytes, shells_attached) values (?, ?, ?, 2, ?, ?, ?, 163840, ?, ?, ?)",
-    ).bind(sessionId, user.id, T0 + i * MINUTE, i % 3 === 2 ? null : i, i % 3 === 2 ? null : i + 1, 1000 + i, 50 + i, 1_000_000 + i, i % 2),
+      "insert into usage_samples (session_id, user_id, at, gpu_count, gpu_utilization_percent, gpu_utilization_max_percent, gpu_memory_used_mb, gpu_memory_total_mb, gpus, cpu_percent, memory_used_bytes, shells_attached) values (?, ?, ?, 2, ?, ?, ?, 163840, ?, ?, ?, ?)",
+    ).bind(
+      sessionId,
+      user.id,
+      T0 + i * MINUTE,
+      i % 3 === 2 ? null : i,
+      i % 3 === 2 ? null : i + 1,
+      1000 + i,
+      // Per-GPU figures; the first samples predate them (null).
+      i < 5 ? null : JSON.stringify([gpu(i % 3 === 2 ? null : i - 1, 400 + i), gpu(i % 3 === 2 ? null : i + 1, 600)]),
+      50 + i,
+      1_000_000 + i,
+      i % 2,
+    ),
   );
   for (let i = 0; i < statements.length; i += 50) await env.DB.batch(statements.slice(i, i + 50));
 }
 
+const gpu = (utilizationPercent: number | null, memoryUsedMb: number) => ({ utilizationPercent, memoryUsedMb, memoryTotalMb: 81920 });
+
 const metrics = (user: TestUser, sessionId: string, query = "") => call("GET", `/v1/sessions/${sessionId}/metrics${query}`, { ip: user.ip, token: user.accessToken });
 const minutesOf = (json: { samples: { at: string }[] }) => json.samples.map((s) => (Date.parse(s.at) - T0) / MINUTE);
+
+describe("a usage sample keeps each GPU's figures", () => {
+  it("in the container's GPU order, unreadable ones null, beside the sums and the mean", () => {
+    const sample = toSample({ id: "s", userId: "u" }, new Date(T0), {
+      sessionId: "s",
+      tenantId: "u",
+      state: "running",
+      cpuPercent: 12.5,
+      memoryUsedBytes: 1e6,
+      gpus: [
+        { utilizationPercent: 90, memoryUsedMb: 1000.4, memoryTotalMb: 81920 },
+        { utilizationPercent: null, memoryUsedMb: 20, memoryTotalMb: 81920 },
+      ],
+      shell: { attached: 0 },
+    });
+    expect(sample).toMatchObject({ gpuCount: 2, gpuUtilizationPercent: null, gpuMemoryUsedMb: 1020, gpuMemoryTotalMb: 163840 });
+    expect(sample.gpus).toEqual([
+      { utilizationPercent: 90, memoryUsedMb: 1000, memoryTotalMb: 81920 },
+      { utilizationPercent: null, memoryUsedMb: 20, memoryTotalMb: 81920 },
+    ]);
+  });
+});
 
 describe("GET /v1/sessions/{id}/metrics", () => {
   it("without since: the latest samples, oldest first, with every figure the sample holds", async () => {
@@ -38,6 +75,7 @@ describe("GET /v1/sessions/{id}/metrics", () => {
       gpuUtilizationMaxPercent: 100,
       gpuMemoryUsedMb: 1099,
       gpuMemoryTotalMb: 163840,
+      gpus: [gpu(98, 499), gpu(100, 600)],
       cpuPercent: 149,
       memoryUsedBytes: 1_000_099,
       shellsAttached: 1,
@@ -45,6 +83,7 @@ describe("GET /v1/sessions/{id}/metrics", () => {
     // A figure the host could not read stays null.
     expect(res.json.samples.find((s: { at: string }) => s.at === new Date(T0 + 98 * MINUTE).toISOString())).toMatchObject({ gpuUtilizationPercent: null, gpuUtilizationMaxPercent: null });
     expect(minutesOf((await metrics(user, sessionId, "?limit=3")).json)).toEqual([97, 98, 99]);
+    expect((await metrics(user, sessionId, `?since=${T0 - 1}&limit=6`)).json.samples.map((s: { gpus: unknown }) => s.gpus)).toEqual([null, null, null, null, null, [gpu(null, 405), gpu(null, 600)]]);
   });
 
   it("with since (ISO or ms): only later samples, a bounded page at a time, and next to poll with", async () => {

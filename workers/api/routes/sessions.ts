@@ -76,6 +76,10 @@ const MetricsSeriesSchema = z
         gpuUtilizationMaxPercent: nullable("The busiest GPU's utilization, 0–100"),
         gpuMemoryUsedMb: nullable("VRAM used, summed over the session's GPUs"),
         gpuMemoryTotalMb: nullable("VRAM installed, summed over the session's GPUs"),
+        gpus: z
+          .array(z.object({ utilizationPercent: nullable("This GPU's utilization, 0–100"), memoryUsedMb: nullable("This GPU's VRAM used"), memoryTotalMb: nullable("This GPU's VRAM installed") }))
+          .nullable()
+          .openapi({ description: "Each GPU of the session, in order; null for samples taken before per-GPU figures were kept" }),
         cpuPercent: nullable("CPU, 100 = one core busy"),
         memoryUsedBytes: nullable("Memory used by the container"),
         shellsAttached: z.number().int(),

@@ -4,7 +4,7 @@
  * usage_samples_session_at (session_id, at) serves both the filter and the order.
  */
 import { and, asc, desc, eq, gt } from "drizzle-orm";
-import { sessions, usageSamples } from "../../../schema";
+import { type GpuSample, sessions, usageSamples } from "../../../schema";
 import type { DomainContext } from "../context";
 import { AppError, fieldError } from "../errors";
 
@@ -18,6 +18,8 @@ export interface MetricsSample {
   gpuUtilizationMaxPercent: number | null;
   gpuMemoryUsedMb: number | null;
   gpuMemoryTotalMb: number | null;
+  /** Each GPU's utilization and VRAM; null for a sample taken before they were kept. */
+  gpus: GpuSample[] | null;
   cpuPercent: number | null;
   memoryUsedBytes: number | null;
   shellsAttached: number;
@@ -66,6 +68,7 @@ export async function sessionMetrics(ctx: DomainContext, userId: string, session
       gpuUtilizationMaxPercent: r.gpuUtilizationMaxPercent,
       gpuMemoryUsedMb: r.gpuMemoryUsedMb,
       gpuMemoryTotalMb: r.gpuMemoryTotalMb,
+      gpus: r.gpus ?? null,
       cpuPercent: r.cpuPercent,
       memoryUsedBytes: r.memoryUsedBytes,
       shellsAttached: r.shellsAttached,

@@ -1,0 +1,1 @@
+ALTER TABLE `usage_samples` ADD `gpus` text;
