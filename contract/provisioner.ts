@@ -152,6 +152,34 @@ export const StoredFileSchema = z.object({
 });
 export type StoredFile = z.infer<typeof StoredFileSchema>;
 
+/** `GET /v1/workspaces/{id}/tree[/{path}]`: entries per answer, by default and at most (each is one stat on the host). */
+export const TREE_DEFAULT_LIMIT = 200;
+export const TREE_MAX_LIMIT = 1000;
+
+/** One entry of a directory; a symbolic link is reported as one (with where it points), never followed. */
+export const TreeEntrySchema = z.object({
+  name: z.string(),
+  type: z.enum(["file", "dir", "symlink", "other"]).describe("other: a device, pipe or socket"),
+  size: z.number().int().nonnegative().describe("Bytes, for a file; 0 for a directory"),
+  mtime: z.string().describe("Last modification, ISO 8601"),
+  target: z.string().optional().describe("Where a symbolic link points, as an absolute path inside the container (the workspace is /workspace); never followed"),
+});
+export type TreeEntry = z.infer<typeof TreeEntrySchema>;
+
+/** `DELETE /v1/workspaces/{id}/files/{path}`: what was removed. */
+export const RemovedPathSchema = z.object({ path: z.string(), type: TreeEntrySchema.shape.type });
+export type RemovedPath = z.infer<typeof RemovedPathSchema>;
+
+/** A directory's entries in name order (UTF-16 code units, as JavaScript sorts), one page of them. */
+export const DirectoryListingSchema = z.object({
+  path: z.string().describe("The directory listed, relative to the workspace root; empty for the root"),
+  entries: z.array(TreeEntrySchema),
+  total: z.number().int().nonnegative().describe("Entries in the directory"),
+  truncated: z.boolean().describe("More entries follow: ask again with after=next"),
+  next: z.string().nullable().describe("The last name of this page: the `after` of the next one; null when none follows"),
+});
+export type DirectoryListing = z.infer<typeof DirectoryListingSchema>;
+
 /** `POST /v1/workspaces/{id}/exports`: stage a snapshot tar for one archive attempt. */
 export const StageExportSchema = z.object({ stageId: IdSchema, partSize: z.number().int().min(64 * 1024).max(5 * 1024 ** 3) }).strict();
 
@@ -210,6 +238,9 @@ export const HOST_ERROR_CODES = {
   file_not_found: { status: 404, title: "No such file in the workspace" },
   export_not_found: { status: 404, title: "No staged export for this workspace; stage it first" },
   not_a_file: { status: 409, title: "The path is not a regular file" },
+  not_a_directory: { status: 409, title: "The path is not a directory" },
+  directory_not_empty: { status: 409, title: "The directory is not empty; remove it recursively" },
+  permission_denied: { status: 403, title: "The workspace's permissions do not let its user do this" },
   container_exists: { status: 409, title: "This session already has a container for another workspace or tenant" },
   container_not_running: { status: 409, title: "The session's container is not running" },
   workspace_in_use: { status: 409, title: "The workspace is used by a container" },

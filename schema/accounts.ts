@@ -4,6 +4,10 @@ import { timestamp } from "./columns";
 export const ROLES = ["user", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
+/** What happens when a user's monthly usage limit is reached (the user's choice). */
+export const USAGE_LIMIT_ACTIONS = ["notify", "disconnect"] as const;
+export type UsageLimitAction = (typeof USAGE_LIMIT_ACTIONS)[number];
+
 /** Policy §1 "Account information": exactly these personal fields, nothing more. */
 export const users = sqliteTable(
   "users",
@@ -24,6 +28,8 @@ export const users = sqliteTable(
     deletedAt: timestamp("deleted_at"),
     /** A monthly GPU-hour limit the user set (policy §2 billing notifications); null = none. */
     usageLimitHours: integer("usage_limit_hours"),
+    /** At the limit: "notify" emails only; "disconnect" also ends the running session and refuses new ones until the month ends or the limit is raised or removed. */
+    usageLimitAction: text("usage_limit_action", { enum: USAGE_LIMIT_ACTIONS }).notNull().default("notify"),
     /** The UTC month ("YYYY-MM") of the last usage-limit email, and the highest threshold (percent) it reported. */
     usageAlertMonth: text("usage_alert_month"),
     usageAlertPercent: integer("usage_alert_percent"),

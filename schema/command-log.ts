@@ -1,7 +1,7 @@
 import { index, integer, sqliteTable, text, } from "drizzle-orm/sqlite-core";
 import { timestamp } from "./columns";
 
-export const COMMANDS = ["connect", "disconnect", "destroy", "upload", "download"] as const;
+export const COMMANDS = ["connect", "disconnect", "destroy", "upload", "download", "delete"] as const;
 
 export type Command = (typeof COMMANDS)[number];
 

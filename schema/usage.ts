@@ -2,6 +2,13 @@ import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-or
 import { timestamp } from "./columns";
 import { sessions } from "./sessions";
 
+/** One GPU of a session in a usage sample; a figure the host could not read is null. */
+export interface GpuSample {
+  utilizationPercent: number | null;
+  memoryUsedMb: number | null;
+  memoryTotalMb: number | null;
+}
+
 /**
  * Policy §1 usage data: what a session's container used, sampled every minute by the
  * `usage-metrics` cron job from its host's provisioner. A number the host could not read is null,
@@ -26,6 +33,8 @@ export const usageSamples = sqliteTable(
     /** VRAM used and installed, summed over the session's GPUs. */
     gpuMemoryUsedMb: integer("gpu_memory_used_mb"),
     gpuMemoryTotalMb: integer("gpu_memory_total_mb"),
+    /** Each GPU's own figures, in the container's GPU order (null in samples taken before they were kept). */
+    gpus: text("gpus", { mode: "json" }).$type<GpuSample[]>(),
     /** 100 = one core busy (as `docker stats` shows it). */
     cpuPercent: real("cpu_percent"),
     memoryUsedBytes: integer("memory_used_bytes"),

@@ -19,6 +19,7 @@ const ACCOUNT_FIELDS = [
   "canStartSessions",
   "restrictions",
   "usageLimitHours",
+  "usageLimitAction",
   "privacy",
 ].sort();
 

@@ -110,9 +110,11 @@ describe("access log rows", () => {
   it("policy §3: a workspace file's name is not logged, only the endpoint it went to", async () => {
     const user = await createUser();
     const name = `secret-model-${randomId()}.safetensors`;
-    const res = await call("GET", `/v1/workspace/files/data/${name}`, { ip: user.ip, token: user.accessToken });
-    const row = await accessLog(res.headers.get("X-Request-Id"));
-    expect(row).toMatchObject({ method: "GET", path: "/v1/workspace/files/{path}", user_id: user.id });
+    for (const route of ["files", "tree"]) {
+      const res = await call("GET", `/v1/workspace/${route}/data/${name}`, { ip: user.ip, token: user.accessToken });
+      const row = await accessLog(res.headers.get("X-Request-Id"));
+      expect(row).toMatchObject({ method: "GET", path: `/v1/workspace/${route}/{path}`, user_id: user.id });
+    }
     const { results } = await env.DB.prepare("SELECT path FROM access_logs WHERE path LIKE ?").bind(`%${name}%`).all();
     expect(results).toEqual([]);
   });

@@ -33,7 +33,8 @@ describe("policy §2: account and billing emails only", () => {
       paymentFailed: ["the billing portal"],
       sessionStoppedUnpaid: [],
       subscriptionEnded: [],
-      usageLimit: [80, { month: "2026-12", usedHours: 32, limitHours: 40 }],
+      usageLimit: [80, { month: "2026-12", usedHours: 32, limitHours: 40, action: "notify" }],
+      sessionStoppedAtLimit: [{ month: "2026-12", limitHours: 40 }],
       policyChanged: ["2026-12-03", "What changed", "https://ozekai.test/privacy"],
       businessTransfer: ["2026-12-03", "Ozekai is being acquired by Example Corp.", "What changed", "https://ozekai.test/privacy"],
     };

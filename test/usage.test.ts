@@ -49,10 +49,10 @@ describe("GET /v1/usage", () => {
 
     const before = await usage(user, "?from=2020-01-01&to=2020-01-02");
     expect(before.status, before.text).toBe(200);
-    expect(before.json.thisMonth).toEqual({ month, usedSeconds: Math.floor((end - monthStart) / 1000), limitHours: null });
+    expect(before.json.thisMonth).toEqual({ month, usedSeconds: Math.floor((end - monthStart) / 1000), limitHours: null, limitAction: "notify", sessionsRefused: false });
     const set = await call("PATCH", "/v1/account", { ip: user.ip, token: user.accessToken, body: { usageLimitHours: 50 } });
     expect(set.status, set.text).toBe(200);
-    expect((await usage(user, "?from=2020-01-01&to=2020-01-02")).json.thisMonth).toEqual({ month, usedSeconds: Math.floor((end - monthStart) / 1000), limitHours: 50 });
+    expect((await usage(user, "?from=2020-01-01&to=2020-01-02")).json.thisMonth).toEqual({ month, usedSeconds: Math.floor((end - monthStart) / 1000), limitHours: 50, limitAction: "notify", sessionsRefused: false });
   });
 
   it("400 for missing, malformed, reversed or too long windows; 401 without a token", async () => {

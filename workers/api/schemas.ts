@@ -1,11 +1,13 @@
 import { z } from "@hono/zod-openapi";
-import { StoredFileSchema as StoredFile } from "../../contract/provisioner";
+import { DirectoryListingSchema as DirectoryListing, RemovedPathSchema as RemovedPath, StoredFileSchema as StoredFile } from "../../contract/provisioner";
 
 export { SessionSchema } from "../domain/sessions";
 export { WorkspaceSchema } from "../domain/workspaces";
 
 /** The file a transfer wrote, as the host reports it (the Worker passes it on as it is). */
 export const StoredFileSchema = StoredFile.openapi("StoredFile");
+export const DirectoryListingSchema = DirectoryListing.openapi("DirectoryListing");
+export const RemovedPathSchema = RemovedPath.openapi("RemovedPath");
 
 export const TokenPairSchema = z
   .object({
@@ -41,7 +43,10 @@ export const AccountSchema = z
     canStartSessions: z.boolean(),
     restrictions: z.array(z.string()).openapi({ description: "Why GPU sessions are refused: email_unverified, no_plan, subscription_past_due, subscription_canceled" }),
     usageLimitHours: z.number().int().nullable().openapi({
-      description: "Your monthly GPU-time limit in session hours (UTC month): a billing email at 80% and at 100%; sessions are not disconnected at it",
+      description: "Your monthly GPU-time limit in session hours (UTC month): a billing email at 80% and at 100%",
+    }),
+    usageLimitAction: z.enum(["notify", "disconnect"]).openapi({
+      description: "At the limit: `notify` emails only; `disconnect` also disconnects the running session and refuses new ones until the month ends or the limit is raised or removed",
     }),
     privacy: z.object({
       aggregateAnalysisObjectedAt: z.string().nullable().openapi({ description: "When you objected to aggregate analysis (PUT /v1/privacy/objections); null when you did not" }),

@@ -25,6 +25,8 @@ export type AccountEventType =
   | "plan_granted"
   | "plan_revoked"
   | "usage_limit_changed"
+  | "usage_limit_action_changed"
+  | "usage_limit_disconnect"
   | "workspace_deleted_inactive"
   | "policy_accepted"
   | "policy_published"

@@ -10,18 +10,19 @@ import { getArchive, isDirectory, isRegularFile, isSymlink, type PathStat, putAr
 import { KeyedMutex } from "../mutex.ts";
 import { openWorkspaceAppender, openWorkspaceHelper, requireWorkspaceVolume } from "./volumes.ts";
 
-const absolute = (segments: readonly string[]) => [WORKSPACE_MOUNT, ...segments].join("/");
+export const absolute = (segments: readonly string[]) => [WORKSPACE_MOUNT, ...segments].join("/");
 
 /**
  * Walks the path from the workspace root, one stat per segment, and refuses it as soon as a segment
  * is a symbolic link: a link is never followed, whether it points inside the workspace or out.
  * Returns how many leading segments exist and the stat of the last one when it exists.
+ * `lastMayBeLink`: the last segment may itself be a link (deleting removes the link, not its target).
  */
-async function walk(container: Docker.Container, segments: readonly string[]): Promise<{ existing: number; target: PathStat | null }> {
+export async function walk(container: Docker.Container, segments: readonly string[], options: { lastMayBeLink?: boolean } = {}): Promise<{ existing: number; target: PathStat | null }> {
   for (let depth = 1; depth <= segments.length; depth++) {
     const stat = await statPath(container, absolute(segments.slice(0, depth)));
     if (!stat) return { existing: depth - 1, target: null };
-    if (isSymlink(stat)) throw new ProvisionerError("symlink_refused");
+    if (isSymlink(stat) && !(options.lastMayBeLink && depth === segments.length)) throw new ProvisionerError("symlink_refused");
     if (depth < segments.length && !isDirectory(stat)) throw new ProvisionerError("invalid_path", "a parent of the path is not a directory");
     if (depth === segments.length) return { existing: depth, target: stat };
   }

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import type Docker from "dockerode";
 import { LABELS, WORKSPACE_GID, WORKSPACE_UID, WORKSPACE_USER, workspaceMount, workspaceVolumeName } from "../containers/spec.ts";
@@ -235,6 +236,55 @@ export async function openWorkspaceAppender(services: Services, workspaceId: str
     await release();
     throw error;
   }
+}
+
+export type WorkspaceCommand = {
+  container: Docker.Container;
+  /**
+   * Starts the command and streams its standard output to `onOutput` as it comes; resolves with
+   * its exit status once it exited and its output was read. Standard error is dropped: it names
+   * files, and nothing of a workspace is logged (policy §3).
+   */
+  run: (onOutput: (chunk: Buffer) => void) => Promise<number>;
+  release: () => Promise<void>;
+};
+
+/**
+ * A container that runs one command (an argument vector, never shell text) over the workspace as
+ * the workspace user, whose files they are, on a read-only root file system with no capability,
+ * no network and a few processes; `readOnly` mounts the workspace read-only too. The workspace is
+ * its only mount, so a link raced into a path between the caller's checks and the command can
+ * only lead into the same workspace or into the helper image, never to the host or another
+ * tenant. Created, not started: the archive API can stat paths through it first (`walk`).
+ */
+export async function openWorkspaceCommand(services: Services, workspaceId: string, cmd: string[], options: { readOnly: boolean }): Promise<WorkspaceCommand> {
+  const { container, release } = await createWorkspaceContainer(
+    services,
+    workspaceId,
+    { Cmd: cmd, User: WORKSPACE_USER, AttachStdout: true, AttachStderr: false, Tty: false },
+    { ReadonlyRootfs: true, PidsLimit: 8, Memory: 64 * 1024 * 1024, Mounts: [{ ...workspaceMount(workspaceId), ReadOnly: options.readOnly }] },
+  );
+  const run = async (onOutput: (chunk: Buffer) => void) => {
+    const stream = (await container.attach({ stream: true, stdout: true, stderr: false })) as NodeJS.ReadableStream;
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.once("end", resolve);
+      stream.once("close", resolve);
+      stream.once("error", reject);
+    });
+    // Without a TTY Docker frames the output (8-byte headers); the demuxer hands on stdout alone.
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        onOutput(chunk);
+        done();
+      },
+    });
+    services.docker.modem.demuxStream(stream, sink, new Writable({ write: (_chunk, _encoding, done) => done() }));
+    const exited = container.wait({ condition: "next-exit" }) as Promise<{ StatusCode: number }>;
+    await container.start();
+    const [{ StatusCode }] = await Promise.all([exited, Promise.race([ended, delay(5000)])]);
+    return StatusCode;
+  };
+  return { container, run, release };
 }
 
 /** Helpers left by a crash (a live transfer never lasts this long) would block workspace deletion. */

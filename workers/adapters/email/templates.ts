@@ -108,11 +108,24 @@ export const billingEmails = {
     subject: "Your subscription has ended",
     text: `Your Ozekai subscription has ended, so new GPU sessions cannot start. Your workspace is kept as our privacy policy describes (§6); subscribe again at any time to continue.${sign}`,
   }),
-  /** The monthly usage limit the user set: 80% ("approaching") or 100% ("reached") of it. A notice only. */
-  usageLimit: (percent: 80 | 100, usage: { month: string; usedHours: number; limitHours: number }): Email => ({
+  /**
+   * The monthly usage limit the user set: 80% ("approaching") or 100% ("reached") of it, worded for
+   * what the user chose to happen at it (a notice only, or the session disconnected).
+   */
+  usageLimit: (percent: 80 | 100, usage: { month: string; usedHours: number; limitHours: number; action: "notify" | "disconnect" }): Email => ({
     kind: "billing",
     subject: percent === 100 ? "You have reached your monthly GPU-time limit" : "You have used 80% of your monthly GPU-time limit",
-    text: `Your Ozekai GPU sessions have run for ${usage.usedHours.toFixed(1)} hours in ${usage.month} (UTC), ${percent === 100 ? "reaching" : "80% of"} the ${usage.limitHours}-hour monthly limit you set.\n\nThis is a notice only: sessions are not disconnected at your limit, and GPU time keeps being billed while they run. Disconnect when you are done, or change the limit in your account settings.${sign}`,
+    text: `Your Ozekai GPU sessions have run for ${usage.usedHours.toFixed(1)} hours in ${usage.month} (UTC), ${percent === 100 ? "reaching" : "80% of"} the ${usage.limitHours}-hour monthly limit you set.\n\n${
+      usage.action === "disconnect"
+        ? `You chose to be disconnected at your limit: ${percent === 100 ? "a running session is disconnected now" : "when it is reached, a running session is disconnected"} (your workspace is kept and billing stops), and new sessions are refused until the month ends, or until you raise or remove the limit in your account settings.`
+        : "This is a notice only: sessions are not disconnected at your limit, and GPU time keeps being billed while they run. Disconnect when you are done, or change the limit in your account settings."
+    }${sign}`,
+  }),
+  /** The session was disconnected at the monthly limit, as the user chose. */
+  sessionStoppedAtLimit: (usage: { month: string; limitHours: number }): Email => ({
+    kind: "billing",
+    subject: "Your GPU session was disconnected: your monthly limit is reached",
+    text: `Your Ozekai GPU session was disconnected because your GPU time in ${usage.month} (UTC) reached the ${usage.limitHours}-hour monthly limit you set, and you chose to be disconnected at it. Billing stopped when it was disconnected; your workspace is kept.\n\nNew sessions are refused until the month ends, or until you raise or remove the limit (or choose a notice only) in your account settings.${sign}`,
   }),
 };
 

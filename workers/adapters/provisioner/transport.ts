@@ -69,7 +69,11 @@ export function pathId(id: string): string {
  * A request as the error log may hold it (policy §3): workspace file names and query strings are
  * the tenant's, so only the route's shape is kept; ids are ours.
  */
-export const routeOf = (request: string) => request.replace(/\?\S*/, "").replace(/\/files\/\S*/, "/files/{path}");
+export const routeOf = (request: string) =>
+  request
+    .replace(/\?\S*/, "")
+    .replace(/\/files\/\S*/, "/files/{path}")
+    .replace(/\/tree\/\S*/, "/tree/{path}");
 
 function problemCode(body: unknown): HostErrorCode | undefined {
   if (typeof body !== "object" || body === null || !("code" in body)) return undefined;

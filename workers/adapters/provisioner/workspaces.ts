@@ -2,7 +2,17 @@
  * Workspaces on a host: their size and deletion, files streamed in and out, the whole workspace as
  * a tar, and its verified restore from cold storage. Bytes pass through as streams, never held.
  */
-import { type HostErrorCode, type StoredFile, StoredFileSchema, WORKSPACE_MB_HEADER, WorkspaceSizesSchema } from "../../../contract/provisioner";
+import {
+  type DirectoryListing,
+  DirectoryListingSchema,
+  type HostErrorCode,
+  type StoredFile,
+  StoredFileSchema,
+  type RemovedPath,
+  RemovedPathSchema,
+  WORKSPACE_MB_HEADER,
+  WorkspaceSizesSchema,
+} from "../../../contract/provisioner";
 import { AppError } from "../../domain/errors";
 import { pathId, type Reply, type Transport, type Upload } from "./transport";
 
@@ -19,6 +29,9 @@ const FILE_FAULTS: Partial<Record<HostErrorCode, () => AppError>> = {
   length_required: () => new AppError("length_required"),
   validation_failed: () => new AppError("validation_failed", "The body did not match its Content-Length."),
   workspace_full: () => new AppError("workspace_full"),
+  not_a_directory: () => new AppError("not_a_directory"),
+  directory_not_empty: () => new AppError("directory_not_empty"),
+  permission_denied: () => new AppError("forbidden", "The permissions inside your workspace keep its user from doing this (change them from your session)."),
 };
 
 /**
@@ -101,6 +114,25 @@ export function workspaceCalls(t: Transport) {
       const answer = await t.request("GET", target, { timeoutMs: t.timeouts.create });
       if (answer.status === 200) return t.parse(`GET ${target}`, StoredFileSchema, answer.body);
       throw fileFault(`GET ${target}`, answer);
+    },
+
+    /** One page of a directory's entries (`path`: checked, percent-encoded segments; "" for the root). */
+    async listDirectory(workspaceId: string, path: string, page: { limit: number; after?: string | undefined }): Promise<DirectoryListing> {
+      const query = new URLSearchParams({ limit: String(page.limit), ...(page.after === undefined ? {} : { after: page.after }) });
+      const target = `/v1/workspaces/${pathId(workspaceId)}/tree${path === "" ? "" : `/${path}`}`;
+      // A page is one stat per entry on the host: up to a thousand.
+      const answer = await t.request("GET", `${target}?${query}`, { timeoutMs: t.timeouts.create });
+      if (answer.status === 200) return t.parse(`GET ${target}`, DirectoryListingSchema, answer.body);
+      throw fileFault(`GET ${target}`, answer);
+    },
+
+    /** Removes a file, a link (never its target) or, with `recursive`, a directory and all in it. */
+    async removePath(workspaceId: string, path: string, recursive: boolean): Promise<RemovedPath> {
+      const target = `/v1/workspaces/${pathId(workspaceId)}/files/${path}`;
+      // A large tree takes a while to unlink.
+      const answer = await t.request("DELETE", `${target}${recursive ? "?recursive=1" : ""}`, { timeoutMs: t.timeouts.create });
+      if (answer.status === 200) return t.parse(`DELETE ${target}`, RemovedPathSchema, answer.body);
+      throw fileFault(`DELETE ${target}`, answer);
     },
 
     /** The whole workspace as a tar stream. */

@@ -15,13 +15,17 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 export const clientIp = (request: Request) => request.headers.get("CF-Connecting-IP");
 
-const WORKSPACE_FILES = "/v1/workspace/files/";
+/** Routes whose path tail is a name in the user's workspace. */
+const WORKSPACE_PATHS = ["/v1/workspace/files/", "/v1/workspace/tree/"];
 
 /**
  * The endpoint as logged: the path, cut to 512 characters, with a workspace file's name replaced
  * by the route's placeholder — file names are the workspace's, not ours to keep (policy §3).
  */
-export const loggedPath = (pathname: string) => (pathname.startsWith(WORKSPACE_FILES) ? `${WORKSPACE_FILES}{path}` : pathname.slice(0, 512));
+export const loggedPath = (pathname: string) => {
+  const prefix = WORKSPACE_PATHS.find((p) => pathname.startsWith(p));
+  return prefix ? `${prefix}{path}` : pathname.slice(0, 512);
+};
 
 /**
  * First middleware: request id, security headers, and the access log row (policy §1 technical

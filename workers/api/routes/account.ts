@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { changePassword, deleteAccount, emailField, getAccount, updateAccount, usageLimitField, usernameField } from "../../domain/accounts";
+import { changePassword, deleteAccount, emailField, getAccount, updateAccount, usageLimitActionField, usageLimitField, usernameField } from "../../domain/accounts";
 import { newApp } from "../app";
 import { principalOf, requireUser } from "../middleware/auth";
 import { limitByAccount } from "../middleware/rate-limit";
@@ -28,10 +28,17 @@ const patchRoute = createRoute({
         .strictObject({
           username: usernameField.optional(),
           email: emailField.optional(),
-          usageLimitHours: usageLimitField.optional().openapi({ description: "Monthly GPU-time limit in hours, 1–10000, or null for none: a billing email at 80% and 100%, no disconnect" }),
+          usageLimitHours: usageLimitField.optional().openapi({ description: "Monthly GPU-time limit in hours, 1–10000, or null for none: a billing email at 80% and 100%" }),
+          usageLimitAction: usageLimitActionField.optional().openapi({
+            description:
+              "What happens at the limit: `notify` (the default) emails only; `disconnect` also disconnects the running session (workspace kept, billing stops) and refuses new ones until the month ends or the limit is raised or removed",
+          }),
           currentPassword: passwordField.optional().openapi({ description: "Required to change username or email" }),
         })
-        .refine((b) => b.username !== undefined || b.email !== undefined || b.usageLimitHours !== undefined, "Send username, email, usageLimitHours or any of them.")
+        .refine(
+          (b) => b.username !== undefined || b.email !== undefined || b.usageLimitHours !== undefined || b.usageLimitAction !== undefined,
+          "Send username, email, usageLimitHours, usageLimitAction or any of them.",
+        )
         .refine((b) => (b.username === undefined && b.email === undefined) || b.currentPassword !== undefined, {
           path: ["currentPassword"],
           message: "Send your current password to change your username or email.",

@@ -52,7 +52,9 @@ const UsageSchema = z
       .object({
         month: z.string().openapi({ description: "The current UTC month, YYYY-MM" }),
         usedSeconds: z.number().int().openapi({ description: "Session time used this month so far, whatever the window" }),
-        limitHours: z.number().int().nullable().openapi({ description: "The monthly limit you set (PATCH /v1/account usageLimitHours): a notice by email at 80% and 100%, nothing is stopped" }),
+        limitHours: z.number().int().nullable().openapi({ description: "The monthly limit you set (PATCH /v1/account usageLimitHours): a notice by email at 80% and 100%" }),
+        limitAction: z.enum(["notify", "disconnect"]).openapi({ description: "What happens at the limit (PATCH /v1/account usageLimitAction): a notice only, or the session disconnected" }),
+        sessionsRefused: z.boolean().openapi({ description: "The limit is reached and you chose disconnect: new sessions are refused until the month ends or the limit is raised or removed" }),
       })
       .openapi({ description: "This month so far against your usage limit" }),
   })

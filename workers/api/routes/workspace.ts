@@ -1,11 +1,21 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "../../domain/errors";
-import { destroyWorkspace, downloadWorkspaceArchive, downloadWorkspaceFile, getWorkspace, uploadWorkspaceFile, wantsSha256 } from "../../domain/workspaces";
+import {
+  deleteWorkspacePath,
+  destroyWorkspace,
+  downloadWorkspaceArchive,
+  downloadWorkspaceFile,
+  getWorkspace,
+  listWorkspaceDirectory,
+  TREE_PAGE,
+  uploadWorkspaceFile,
+  wantsSha256,
+} from "../../domain/workspaces";
 import { newApp } from "../app";
 import { principalOf, requireUser } from "../middleware/auth";
 import { limitSignedInRoute } from "../middleware/rate-limit";
 import { errorResponses } from "../problem";
-import { bearerAuth, jsonResponse, StoredFileSchema, WorkspaceSchema } from "../schemas";
+import { bearerAuth, DirectoryListingSchema, jsonResponse, RemovedPathSchema, StoredFileSchema, WorkspaceSchema } from "../schemas";
 
 const protectedRoute = { tags: ["workspace"], security: bearerAuth, middleware: requireUser };
 
@@ -83,8 +93,78 @@ const downloadDoc = createRoute({
   },
 });
 
+const deleteDoc = createRoute({
+  ...protectedRoute,
+  method: "delete",
+  path: "/files/{path}",
+  summary: "Delete a file, a symbolic link (the link itself, never its target) or, with ?recursive=true, a directory and everything in it",
+  description:
+    "A directory that is not empty is refused with 409 `directory_not_empty` unless `recursive=true`. The workspace root has no path here: destroying the whole workspace is DELETE /v1/workspace. A path through a symbolic link is refused (400), as for every file route.",
+  request: {
+    params: FilePathParams,
+    query: z.object({ recursive: z.enum(["true", "false"]).optional().openapi({ description: "true: remove a directory with everything in it" }) }),
+  },
+  responses: {
+    200: jsonResponse(RemovedPathSchema, "Deleted"),
+    ...errorResponses("validation_failed", "unauthorized", "forbidden", "not_found", "directory_not_empty", "workspace_busy", "provisioner_unavailable", "not_configured", "rate_limited"),
+  },
+});
+
+// ── Listing: the root at /tree, a directory at /tree/{path} (same wildcard rule as the files). ──
+
+const TREE_PREFIX = "/v1/workspace/tree/";
+const TreeQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(TREE_PAGE.max).default(TREE_PAGE.default).openapi({ description: `Entries per page, 1–${TREE_PAGE.max}` }),
+  after: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((name) => !name.includes("/"), "one name, without '/'")
+    .optional()
+    .openapi({ description: "Continue after this name: the `next` of the previous page" }),
+});
+const TREE_FAULTS = ["validation_failed", "unauthorized", "forbidden", "not_found", "not_a_directory", "workspace_busy", "provisioner_unavailable", "not_configured", "rate_limited"] as const;
+const TREE_DESCRIPTION =
+  "Entries in name order, a page at a time: `truncated` says more follow, and `next` is the `after` of the next page. Symbolic links are reported as links (with where they point), never followed; a path through one is refused (400). While the workspace is hot (on its host), connected or not.";
+const limitTree = limitSignedInRoute("tree");
+
+const treeRootRoute = createRoute({
+  ...protectedRoute,
+  middleware: [requireUser, limitTree] as const,
+  method: "get",
+  path: "/tree",
+  summary: "List the top of your workspace",
+  description: TREE_DESCRIPTION,
+  request: { query: TreeQuery },
+  responses: { 200: jsonResponse(DirectoryListingSchema, "The directory's entries"), ...errorResponses(...TREE_FAULTS) },
+});
+
+const treeDoc = createRoute({
+  ...protectedRoute,
+  method: "get",
+  path: "/tree/{path}",
+  summary: "List a directory of your workspace",
+  description: TREE_DESCRIPTION,
+  request: { params: FilePathParams, query: TreeQuery },
+  responses: { 200: jsonResponse(DirectoryListingSchema, "The directory's entries"), ...errorResponses(...TREE_FAULTS) },
+});
+
+/** The query of a wildcard route, checked by the same schema the documented routes use. */
+function treeQuery(query: Record<string, string>): z.infer<typeof TreeQuery> {
+  const parsed = TreeQuery.safeParse(query);
+  if (parsed.success) return parsed.data;
+  const fields = parsed.error.issues.map((issue) => ({ field: issue.path.join(".") || "query", message: issue.message }));
+  throw new AppError("validation_failed", "The query is not valid.", { fields });
+}
+
 /** The path after the prefix, as sent (still percent-encoded): the domain decodes it segment by segment. */
-const rawFilePath = (url: string) => new URL(url).pathname.slice(FILES_PREFIX.length);
+const rawFilePath = (url: string, prefix = FILES_PREFIX) => new URL(url).pathname.slice(prefix.length);
+
+function recursiveOf(raw: string | undefined): boolean {
+  if (raw === undefined || raw === "false") return false;
+  if (raw === "true") return true;
+  throw new AppError("validation_failed", "recursive is true or false.", { fields: [{ field: "recursive", message: "true or false" }] });
+}
 
 function offsetOf(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -100,10 +180,26 @@ const router = newApp()
     return new Response(archive.body, {
       headers: { "Content-Type": "application/x-tar", "Content-Disposition": `attachment; filename="${archive.filename}"`, "Cache-Control": "no-store" },
     });
+  })
+  .openapi(treeRootRoute, async (c) => {
+    const { limit, after } = c.req.valid("query");
+    return c.json(await listWorkspaceDirectory(c.get("domain"), principalOf(c).user.id, { rawPath: "", limit, after }), 200);
   });
 
 router.openAPIRegistry.registerPath(uploadDoc);
 router.openAPIRegistry.registerPath(downloadDoc);
+router.openAPIRegistry.registerPath(deleteDoc);
+router.openAPIRegistry.registerPath(treeDoc);
+
+router.get("/tree/:path{.+}", requireUser, limitTree, async (c) => {
+  const { limit, after } = treeQuery(c.req.query());
+  return c.json(await listWorkspaceDirectory(c.get("domain"), principalOf(c).user.id, { rawPath: rawFilePath(c.req.url, TREE_PREFIX), limit, after }), 200);
+});
+
+router.delete("/files/:path{.+}", requireUser, limitSignedInRoute("delete"), async (c) => {
+  const removed = await deleteWorkspacePath(c.get("domain"), principalOf(c).user.id, { rawPath: rawFilePath(c.req.url), recursive: recursiveOf(c.req.query("recursive")) });
+  return c.json(removed, 200);
+});
 
 router.put("/files/:path{.+}", requireUser, async (c) => {
   const stored = await uploadWorkspaceFile(c.get("domain"), principalOf(c).user.id, {

@@ -1,5 +1,17 @@
 import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
-import { accessLogs, accountEvents, billingAccounts, loginSessions, policyNotices, privacyRequests, type Role, singleUseTokens, users, workspaces } from "../../../schema";
+import {
+  accessLogs,
+  accountEvents,
+  billingAccounts,
+  loginSessions,
+  policyNotices,
+  privacyRequests,
+  type Role,
+  singleUseTokens,
+  type UsageLimitAction,
+  users,
+  workspaces,
+} from "../../../schema";
 import { accountEmails, type Email } from "../../adapters/email";
 import { type AccountEventType, auditEvent, auditEventWhere } from "../audit";
 import { closeBillingAccount, queueCustomerEmailUpdate } from "../billing";
@@ -32,6 +44,7 @@ export interface AccountView {
   canStartSessions: boolean;
   restrictions: string[];
   usageLimitHours: number | null;
+  usageLimitAction: UsageLimitAction;
   /** Policy §7 objections in force. */
   privacy: { aggregateAnalysisObjectedAt: string | null };
 }
@@ -94,6 +107,7 @@ function toView(user: User, pendingEmail: string | null, { plan, restrictions, s
     canStartSessions: restrictions.length === 0,
     restrictions,
     usageLimitHours: user.usageLimitHours,
+    usageLimitAction: user.usageLimitAction,
     privacy: { aggregateAnalysisObjectedAt: user.analysisObjectedAt?.toISOString() ?? null },
   };
 }
@@ -102,6 +116,7 @@ export interface AccountPatch {
   username?: string;
   email?: string;
   usageLimitHours?: number | null;
+  usageLimitAction?: UsageLimitAction;
   /** Needed to change the username or the email: a stolen access token alone cannot take the account. */
   currentPassword?: string;
 }
@@ -133,7 +148,9 @@ export async function updateAccount(ctx: DomainContext, userId: string, patch: A
     await ctx.db.batch([discardTokens(ctx, userId, ["change_email"]), change.insert, auditEvent(ctx, userId, "email_change_requested")]);
     ctx.email.send(patch.email, accountEmails.changeAddress(link(ctx, "/verify-email", change.token)));
   }
-  if (patch.usageLimitHours !== undefined) await setUsageLimit(ctx, user, patch.usageLimitHours);
+  if (patch.usageLimitHours !== undefined || patch.usageLimitAction !== undefined) {
+    await setUsageLimit(ctx, user, { hours: patch.usageLimitHours, action: patch.usageLimitAction });
+  }
   return getAccount(ctx, userId);
 }
 
@@ -271,6 +288,7 @@ export async function eraseAccount(ctx: DomainContext, user: User, reason: Erasu
         lastActiveAt: now,
         ageConfirmedAt: now,
         usageLimitHours: null,
+        usageLimitAction: "notify",
         usageAlertMonth: null,
         usageAlertPercent: null,
         analysisObjectedAt: null,

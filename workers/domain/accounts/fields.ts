@@ -1,5 +1,6 @@
 /** Username and email rules, shared by the API schemas (and so by the OpenAPI document). */
 import { z } from "zod";
+import { USAGE_LIMIT_ACTIONS } from "../../../schema";
 import { USAGE_LIMIT_MAX_HOURS } from "../usage";
 
 export const USERNAME_PATTERN = /^[a-z][a-z0-9_-]{1,30}[a-z0-9]$/;
@@ -21,3 +22,5 @@ export const usernameField = z
 export const emailField = z.string().max(254).transform(normalizeEmail).pipe(z.email("Enter a valid email address"));
 
 export const usageLimitField = z.number().int().min(1).max(USAGE_LIMIT_MAX_HOURS).nullable();
+
+export const usageLimitActionField = z.enum(USAGE_LIMIT_ACTIONS);

@@ -2,6 +2,6 @@
 export { signup } from "./signup";
 export { changePassword, confirmPasswordReset, login, logout, type Principal, refresh, requestPasswordReset, authenticate, type TokenPair } from "./auth";
 export { type AccountView, deleteAccount, getAccount, revertEmailChange, updateAccount, verifyEmail } from "./account";
-export { emailField, normalizeEmail, normalizeUsername, usageLimitField, usernameField } from "./fields";
+export { emailField, normalizeEmail, normalizeUsername, usageLimitActionField, usageLimitField, usernameField } from "./fields";
 export { deleteMinorAccount, getPlanGrant, setPlanGrant } from "./admin";
 export { liveSignIn, SIGN_IN_CACHE_MS } from "./sign-ins";

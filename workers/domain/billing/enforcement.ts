@@ -3,7 +3,7 @@ import { sessions, users } from "../../../schema";
 import { billingEmails } from "../../adapters/email";
 import type { DomainContext } from "../context";
 import { type SessionRestriction, userEntitlement } from "../plans";
-import { disconnectForJob } from "../sessions";
+import { disconnectEachForJob } from "../sessions";
 
 /** Billing reasons that stop a running session; an unverified email only blocks new ones. */
 const STOPS_RUNNING: readonly SessionRestriction[] = ["subscription_past_due", "subscription_canceled", "no_plan"];
@@ -22,16 +22,12 @@ export async function disconnectUnentitledSessions(ctx: DomainContext): Promise<
     .where(inArray(sessions.state, ["running"]))
     .orderBy(sessions.startedAt)
     .limit(MAX_PER_TICK);
-  let disconnected = 0;
-  let failed = 0;
+  const unentitled = [];
   for (const session of running) {
     const { restrictions } = await userEntitlement(ctx, { id: session.userId, emailVerifiedAt: session.emailVerifiedAt, planId: session.planId });
-    if (!restrictions.some((r) => STOPS_RUNNING.includes(r))) continue;
-    const outcome = await disconnectForJob(ctx, session, "billing");
-    if (outcome === "failed") failed++;
-    if (outcome !== "stopped") continue;
-    disconnected++;
-    if (session.email) ctx.email.send(session.email, billingEmails.sessionStoppedUnpaid());
+    if (restrictions.some((r) => STOPS_RUNNING.includes(r))) unentitled.push(session);
   }
-  return { disconnected, failed };
+  return disconnectEachForJob(ctx, unentitled, "billing", (session) => {
+    if (session.email) ctx.email.send(session.email, billingEmails.sessionStoppedUnpaid());
+  });
 }

@@ -17,6 +17,7 @@ import { AppError, ERROR_CODES, type ErrorCode } from "../errors";
 import { findHost, type GpuHost, hostHasRoom, noCapacity, placeWorkspace } from "../hosts";
 import { currentWorkspace, findUser, workspaceBusy } from "../owned";
 import { findPlan, type Plan, userEntitlement } from "../plans";
+import { nextMonthStart, usageLimitRefusal } from "../usage";
 import { finishStopping } from "./disconnect";
 import { findLiveSession, ownedSession, type Session, type SessionView, toSessionView } from "./views";
 
@@ -49,6 +50,14 @@ export async function connect(ctx: DomainContext, userId: string): Promise<Conne
   if (restriction === "subscription_past_due") throw new AppError("subscription_past_due", "Your last payment failed and the grace period is over; update your payment method in the billing portal.");
   if (restriction === "subscription_canceled") throw new AppError("subscription_canceled", "Your subscription has ended; subscribe again to start GPU sessions.");
   if (restriction === "no_plan" || !plan) throw new AppError("no_plan", "Your account has no plan yet; choose one to start GPU sessions.");
+  const atLimit = await usageLimitRefusal(ctx, userId);
+  if (atLimit) {
+    const until = nextMonthStart(ctx.clock.now()).toISOString();
+    throw new AppError(
+      "usage_limit_reached",
+      `Your GPU time in ${atLimit.month} reached the ${atLimit.limitHours}-hour monthly limit you set, and you chose to be disconnected at it. Sessions start again from ${until}, or now if you raise or remove the limit, or choose a notice only (PATCH /v1/account).`,
+    );
+  }
 
   let polls = 0;
   /** The session another connect was starting while this one waited. */

@@ -80,3 +80,25 @@ export async function disconnectForJob(ctx: DomainContext, session: { id: string
   }
   return stopped ? "stopped" : "unchanged";
 }
+
+/**
+ * A job's disconnects, one after another: `onStopped` (the email, an audit row) runs only for the
+ * sessions this call stopped, so a repeated tick tells nobody twice.
+ */
+export async function disconnectEachForJob<T extends { id: string; userId: string }>(
+  ctx: DomainContext,
+  list: readonly T[],
+  reason: string,
+  onStopped: (session: T) => Promise<void> | void,
+): Promise<{ disconnected: number; failed: number }> {
+  let disconnected = 0;
+  let failed = 0;
+  for (const session of list) {
+    const outcome = await disconnectForJob(ctx, session, reason);
+    if (outcome === "failed") failed++;
+    if (outcome !== "stopped") continue;
+    disconnected++;
+    await onStopped(session);
+  }
+  return { disconnected, failed };
+}

@@ -10,7 +10,7 @@ import { sessions, usageSamples, users } from "../../../schema";
 import { accountEmails } from "../../adapters/email";
 import type { IdleConfig } from "../config";
 import type { DomainContext } from "../context";
-import { disconnectForJob } from "./disconnect";
+import { disconnectEachForJob } from "./disconnect";
 
 /** Samples are taken on the minute; this much lateness still counts as "at" a minute. */
 const SAMPLE_SLACK_MS = 59_000;
@@ -60,16 +60,9 @@ export async function findIdleSessions(ctx: DomainContext, settings: IdleConfig,
  */
 export async function disconnectIdleSessions(ctx: DomainContext): Promise<{ disconnected: number; failed: number }> {
   const settings = ctx.config.idle;
-  let disconnected = 0;
-  let failed = 0;
-  for (const idle of await findIdleSessions(ctx, settings)) {
-    const outcome = await disconnectForJob(ctx, idle, "idle");
-    if (outcome === "failed") failed++;
-    if (outcome !== "stopped") continue;
-    disconnected++;
+  return disconnectEachForJob(ctx, await findIdleSessions(ctx, settings), "idle", async (idle) => {
     const user = await ctx.db.query.users.findFirst({ where: eq(users.id, idle.userId), columns: { email: true, deletedAt: true } });
     // policy §2: an account email (about the user's own session), never marketing.
     if (user?.email && !user.deletedAt) ctx.email.send(user.email, accountEmails.sessionIdleDisconnected(settings.minutes));
-  }
-  return { disconnected, failed };
+  });
 }

@@ -34,6 +34,11 @@ export function toSample(session: Pick<Session, "id" | "userId">, at: Date, metr
     gpuUtilizationMaxPercent: known(utilization) ? Math.max(...utilization) : null,
     gpuMemoryUsedMb: known(used) ? Math.round(sum(used)) : null,
     gpuMemoryTotalMb: known(total) ? Math.round(sum(total)) : null,
+    gpus: gpus.map((g) => ({
+      utilizationPercent: g.utilizationPercent,
+      memoryUsedMb: g.memoryUsedMb === null ? null : Math.round(g.memoryUsedMb),
+      memoryTotalMb: g.memoryTotalMb === null ? null : Math.round(g.memoryTotalMb),
+    })),
     cpuPercent: metrics.cpuPercent,
     memoryUsedBytes: metrics.memoryUsedBytes === null ? null : Math.round(metrics.memoryUsedBytes),
     shellsAttached: metrics.shell.attached,

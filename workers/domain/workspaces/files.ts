@@ -6,8 +6,9 @@
  * uploads append at an offset that must be the file's current size (docs/decisions/0008).
  */
 import { and, eq } from "drizzle-orm";
+import { TREE_DEFAULT_LIMIT, TREE_MAX_LIMIT } from "../../../contract/provisioner";
 import { workspaces } from "../../../schema";
-import type { ProvisionerClient, StoredFile } from "../../adapters/provisioner";
+import type { DirectoryListing, ProvisionerClient, RemovedPath, StoredFile } from "../../adapters/provisioner";
 import { commandEvent } from "../audit";
 import type { DomainContext } from "../context";
 import { AppError, fieldError } from "../errors";
@@ -73,7 +74,7 @@ async function hotWorkspace(ctx: DomainContext, userId: string): Promise<HotWork
  * `last_used_at`: a transfer between sessions is use, so cold storage does not archive a
  * workspace someone is filling or reading (cold storage counts idleness from it).
  */
-const logTransfer = (ctx: DomainContext, { workspace, session }: HotWorkspace, command: "upload" | "download") =>
+const logTransfer = (ctx: DomainContext, { workspace, session }: HotWorkspace, command: "upload" | "download" | "delete") =>
   ctx.db.batch([
     commandEvent(ctx, workspace.userId, command, session?.id ?? null),
     ctx.db
@@ -169,4 +170,31 @@ export async function downloadWorkspaceArchive(ctx: DomainContext, userId: strin
   await commandEvent(ctx, userId, "download", session.id);
   const response = await client.getArchive(workspace.id);
   return { filename: `workspace-${workspace.id}.tar`, body: response.body };
+}
+
+/** Entries per page of a directory listing: by default, and at most (each is one stat on the host). */
+export const TREE_PAGE = { default: TREE_DEFAULT_LIMIT, max: TREE_MAX_LIMIT } as const;
+
+/**
+ * A directory of the user's workspace (the root for an empty path), one page of entries in name
+ * order after `after`. The names go to their owner only: never logged, never stored (policy §3).
+ * A read, like HEAD: no command is logged and the workspace's last use is not moved.
+ */
+export async function listWorkspaceDirectory(ctx: DomainContext, userId: string, input: { rawPath: string; limit: number; after: string | undefined }): Promise<DirectoryListing> {
+  const encoded = input.rawPath === "" ? "" : workspaceFilePath(input.rawPath).encoded;
+  const { workspace, client } = await hotWorkspace(ctx, userId);
+  return client.listDirectory(workspace.id, encoded, { limit: input.limit, after: input.after });
+}
+
+/**
+ * Deletes a file, a link (the link itself, never what it points to) or, with `recursive`, a
+ * directory and everything in it. The workspace root has no path, so it cannot be named here
+ * (destroying the workspace is DELETE /v1/workspace). Logged as the `delete` command, never
+ * with the name.
+ */
+export async function deleteWorkspacePath(ctx: DomainContext, userId: string, input: { rawPath: string; recursive: boolean }): Promise<RemovedPath> {
+  const { encoded } = workspaceFilePath(input.rawPath);
+  const hot = await hotWorkspace(ctx, userId);
+  await logTransfer(ctx, hot, "delete");
+  return hot.client.removePath(hot.workspace.id, encoded, input.recursive);
 }

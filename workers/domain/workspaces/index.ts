@@ -2,4 +2,12 @@
 export { getWorkspace, recordWorkspaceSizes, WorkspaceSchema, type WorkspaceView } from "./status";
 export { deleteInactiveWorkspaces, destroyWorkspace, finishLeftoverDeletions } from "./deletion";
 export { DELETION_WARNING_DAYS, WORKSPACE_RETENTION_DAYS, warnInactiveWorkspaces } from "./retention";
-export { downloadWorkspaceArchive, downloadWorkspaceFile, uploadWorkspaceFile, wantsSha256 } from "./files";
+export {
+  deleteWorkspacePath,
+  downloadWorkspaceArchive,
+  downloadWorkspaceFile,
+  listWorkspaceDirectory,
+  TREE_PAGE,
+  uploadWorkspaceFile,
+  wantsSha256,
+} from "./files";

@@ -1,17 +1,20 @@
 import { Readable } from "node:stream";
+import type { Context } from "hono";
 import { ProvisionerError } from "../../errors.ts";
-import { StageExportSchema, WORKSPACE_MB_HEADER, WorkspaceMbSchema } from "../../../../contract/provisioner.ts";
+import { StageExportSchema, TREE_DEFAULT_LIMIT, TREE_MAX_LIMIT, WORKSPACE_MB_HEADER, WorkspaceMbSchema } from "../../../../contract/provisioner.ts";
 import { ARCHIVE_SHA256_HEADER } from "../../../../contract/provisioner-token.ts";
 import type { Services } from "../../services.ts";
 import { importArchive, openArchiveExport } from "../../workspaces/archive.ts";
 import { discardExport, openExportPart, stageExport } from "../../workspaces/exports.ts";
 import { appendFile, type ByteRange, fileChecksum, openFileDownload, uploadFile } from "../../workspaces/files.ts";
 import { parseRawWorkspacePath } from "../../workspaces/paths.ts";
+import { listDirectory, removePath } from "../../workspaces/tree.ts";
 import { deleteWorkspace, workspaceSizes } from "../../workspaces/volumes.ts";
 import { idParam, newRouter, readJson, signedPath } from "../router.ts";
+import type { HonoEnv } from "../types.ts";
 
 /** The file path after `/v1/workspaces/:id/<kind>/`, still percent-encoded, then checked segment by segment. */
-function filePath(url: string, workspaceId: string, kind: "files" | "checksums"): string[] {
+function filePath(url: string, workspaceId: string, kind: "files" | "checksums" | "tree"): string[] {
   const prefix = `/v1/workspaces/${workspaceId}/${kind}/`;
   const path = signedPath(url);
   if (!path.startsWith(prefix)) throw new ProvisionerError("invalid_path");
@@ -93,6 +96,26 @@ export function workspacesRoutes(services: Services) {
       },
     });
   });
+
+  // ?recursive=1 removes a directory with everything in it; without it only an empty one.
+  router.delete("/:id/files/*", async (c) => {
+    const workspaceId = idParam(c.req.param("id"));
+    const recursive = c.req.query("recursive");
+    if (recursive !== undefined && recursive !== "1") throw new ProvisionerError("validation_failed", "recursive is 1 or absent");
+    return c.json(await removePath(services, workspaceId, filePath(c.req.url, workspaceId, "files"), recursive === "1"));
+  });
+
+  // The root's entries (`/tree`) or a directory's (`/tree/<path>`), a page at a time.
+  const tree = async (c: Context<HonoEnv>, segments: string[]) => {
+    const workspaceId = idParam(c.req.param("id"));
+    const limit = c.req.query("limit") ?? String(TREE_DEFAULT_LIMIT);
+    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > TREE_MAX_LIMIT) throw new ProvisionerError("validation_failed", `limit is 1 to ${TREE_MAX_LIMIT}`);
+    const after = c.req.query("after");
+    if (after !== undefined && (after === "" || after.includes("/") || Buffer.byteLength(after) > 255)) throw new ProvisionerError("validation_failed", "after is one name");
+    return c.json(await listDirectory(services, workspaceId, segments, { limit: Number(limit), after }));
+  };
+  router.get("/:id/tree", (c) => tree(c, []));
+  router.get("/:id/tree/*", (c) => tree(c, filePath(c.req.url, idParam(c.req.param("id")), "tree")));
 
   router.get("/:id/checksums/*", async (c) => {
     const workspaceId = idParam(c.req.param("id"));
