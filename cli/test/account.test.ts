@@ -122,8 +122,8 @@ describe("the API out of reach", () => {
     expect(jsonOf(ran).error?.message).toContain(closed);
   });
 
-  it("a URL that is not one is a usage error", async () => {
-    const ran = await ozekai(["plans", "--api-url", "ftp://example.com", "--json"], { configDir: newConfigDir() });
+  it.each(["ftp://example.com", "not a url", "http://example.com"])("%s is refused before any request: exit 2 (policy §5: TLS but on this machine)", async (url) => {
+    const ran = await ozekai(["plans", "--api-url", url, "--json"], { configDir: newConfigDir() });
     expect(ran.code, shown(ran)).toBe(2);
     expect(jsonOf(ran)).toMatchObject({ ok: false, error: { kind: "usage" } });
   });
