@@ -152,6 +152,20 @@ describe("usage errors", () => {
     const help = await ozekai(["--help"], { configDir: newConfigDir() });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("whoami");
+    // With --json stdout holds documents only: the help goes to stderr.
+    const jsonHelp = await ozekai(["whoami", "--help", "--json"], { configDir: newConfigDir() });
+    expect(jsonHelp.code).toBe(0);
+    expect(jsonHelp.stdout).toBe("");
+    expect(jsonHelp.stderr).toContain("Usage: ozekai whoami");
+  });
+
+  it("no command: the help on stderr, exit 2", async () => {
+    const ran = await ozekai([], { configDir: newConfigDir() });
+    expect(ran.code, shown(ran)).toBe(2);
+    expect(ran.stderr).toContain("Usage: ozekai");
+    const json = await ozekai(["--json"], { configDir: newConfigDir() });
+    expect(json.code).toBe(2);
+    expect(jsonOf(json)).toMatchObject({ ok: false, command: "ozekai", error: { kind: "usage", message: expect.stringContaining("ozekai --help") } });
   });
 });
 
