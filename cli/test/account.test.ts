@@ -1,5 +1,5 @@
 /** signup, login, whoami, logout, OZEKAI_TOKEN, and the exit codes of the ways they fail. */
-import { readdirSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../bench/lib/processes.ts";
@@ -166,6 +166,18 @@ describe("usage errors", () => {
     const json = await ozekai(["--json"], { configDir: newConfigDir() });
     expect(json.code).toBe(2);
     expect(jsonOf(json)).toMatchObject({ ok: false, command: "ozekai", error: { kind: "usage", message: expect.stringContaining("ozekai --help") } });
+  });
+});
+
+describe("a damaged profile", () => {
+  it("is named, with what to do: exit 1, no stack trace", async () => {
+    const configDir = newConfigDir();
+    mkdirSync(dirname(profileFile(configDir)), { recursive: true });
+    writeFileSync(profileFile(configDir), "{ not json", { mode: 0o600 });
+    const ran = await ozekai(["whoami"], { configDir });
+    expect(ran.code, shown(ran)).toBe(1);
+    expect(ran.stderr).toContain(`${profileFile(configDir)} does not hold a sign-in: delete it and sign in again`);
+    expectCleanFailure(ran);
   });
 });
 
