@@ -61,10 +61,10 @@ export async function migrateLocalD1(tmp: string): Promise<string> {
 /**
  * Serves `script` (the dryRunBundle entry) with `wrangler dev --local --no-bundle` on free
  * 127.0.0.1 ports, with the D1 at `persist`, the secrets of `envFile` and BCRYPT_COST at its
- * minimum, plus `extraArgs` (say, `--test-scheduled`); `startedAt` is performance.now() just before the
- * start. Not ready yet: see waitHealthy.
+ * minimum, plus `extraArgs` (say, `--test-scheduled`), under `config` (the project's wrangler.toml
+ * unless given); `startedAt` is performance.now() just before the start. Not ready yet: see waitHealthy.
  */
-export async function startWranglerDev(tmp: string, script: string, persist: string, envFile: string, extraArgs: string[] = []) {
+export async function startWranglerDev(tmp: string, script: string, persist: string, envFile: string, extraArgs: string[] = [], config = join(ROOT, "wrangler.toml")) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const base = `http://${HOST}:${port}`;
@@ -78,7 +78,7 @@ export async function startWranglerDev(tmp: string, script: string, persist: str
       script,
       "--no-bundle",
       "--config",
-      join(ROOT, "wrangler.toml"),
+      config,
       "--local",
       "--ip",
       HOST,

@@ -77,7 +77,13 @@ function networkCode(error: unknown): string | undefined {
 export function toCliError(error: unknown, apiUrl: string | undefined): CliError {
   if (error instanceof CliError) return error;
   const network = networkCode(error);
-  if (network) return new CliError("unavailable", `Cannot reach the Ozekai API at ${apiUrl ?? "its address"} (${network}). Check the address and your connection, then try again.`);
+  const where = apiUrl ?? "its address";
+  if (network) return new CliError("unavailable", `Cannot reach the Ozekai API at ${where} (${network}). Check the address and your connection, then try again.`);
+  // fetch refused the request itself (say, a port browsers never use): the address is wrong, retrying will not help.
+  if (error instanceof TypeError && error.message === "fetch failed") {
+    const reason = error.cause instanceof Error ? error.cause.message : "no reason given";
+    return new CliError("error", `Cannot reach the Ozekai API at ${where} (${reason}). Check the address.`);
+  }
   // Never a stack trace: the message only.
   return new CliError("error", error instanceof Error ? error.message : String(error));
 }

@@ -9,8 +9,10 @@ import { Output } from "./output.ts";
 import type { Program } from "./run.ts";
 import { VERSION } from "./version.ts";
 
-export function buildProgram(): Program {
+export function buildProgram(json = false): Program {
   const program = new Command()
+    // With --json, stdout is the one document: help and version go to stderr (inherited by every command).
+    .configureOutput({ writeOut: (text) => (json ? process.stderr : process.stdout).write(text) })
     .name("ozekai")
     .description("Isolated GPU containers with a persistent workspace, from your terminal.")
     .version(VERSION)
@@ -27,7 +29,8 @@ export function buildProgram(): Program {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const json = argv.includes("--json");
+  const program = buildProgram(json);
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -38,9 +41,11 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = EXIT.ok;
       return;
     }
-    if (argv.includes("--json")) {
+    if (json) {
       const command = program.commands.find((c) => argv.includes(c.name()))?.name() ?? "ozekai";
-      new Output(true, command).failure(new CliError("usage", error.message.replace(/^error: /, "")));
+      // No command at all: commander shows the help and says "(outputHelp)".
+      const message = error.code === "commander.help" ? "Name a command: `ozekai --help` lists them." : error.message.replace(/^error: /, "");
+      new Output(true, command).failure(new CliError("usage", message));
     }
     process.exitCode = EXIT.usage;
   }

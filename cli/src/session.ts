@@ -11,6 +11,8 @@ import { CliError, problemError } from "./errors.ts";
 
 export const PRODUCTION_API_URL = "https://api.ozekai.dev";
 
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
 export type GlobalOptions = {
   apiUrl?: string;
   json?: true;
@@ -25,7 +27,9 @@ export function resolveApiUrl(flag: string | undefined): string {
   } catch {
     throw new CliError("usage", `The API URL ${JSON.stringify(raw)} is not a URL (e.g. http://localhost:8787).`);
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new CliError("usage", `The API URL must be http:// or https://, not ${url.protocol}`);
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new CliError("usage", `The API URL must be https:// (or http:// on this machine), not ${url.protocol}`);
+  // Policy §5, every connection over TLS: passwords and tokens go in clear only to this machine (the dev server).
+  if (url.protocol === "http:" && !LOOPBACK.test(url.hostname)) throw new CliError("usage", `${url.origin} is not encrypted: use https:// (http:// only for localhost).`);
   return url.origin;
 }
 

@@ -1,5 +1,5 @@
 /** signup, login, whoami, logout, OZEKAI_TOKEN, and the exit codes of the ways they fail. */
-import { readdirSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../bench/lib/processes.ts";
@@ -122,8 +122,8 @@ describe("the API out of reach", () => {
     expect(jsonOf(ran).error?.message).toContain(closed);
   });
 
-  it("a URL that is not one is a usage error", async () => {
-    const ran = await ozekai(["plans", "--api-url", "ftp://example.com", "--json"], { configDir: newConfigDir() });
+  it.each(["ftp://example.com", "not a url", "http://example.com"])("%s is refused before any request: exit 2 (policy §5: TLS but on this machine)", async (url) => {
+    const ran = await ozekai(["plans", "--api-url", url, "--json"], { configDir: newConfigDir() });
     expect(ran.code, shown(ran)).toBe(2);
     expect(jsonOf(ran)).toMatchObject({ ok: false, error: { kind: "usage" } });
   });
@@ -152,6 +152,32 @@ describe("usage errors", () => {
     const help = await ozekai(["--help"], { configDir: newConfigDir() });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("whoami");
+    // With --json stdout holds documents only: the help goes to stderr.
+    const jsonHelp = await ozekai(["whoami", "--help", "--json"], { configDir: newConfigDir() });
+    expect(jsonHelp.code).toBe(0);
+    expect(jsonHelp.stdout).toBe("");
+    expect(jsonHelp.stderr).toContain("Usage: ozekai whoami");
+  });
+
+  it("no command: the help on stderr, exit 2", async () => {
+    const ran = await ozekai([], { configDir: newConfigDir() });
+    expect(ran.code, shown(ran)).toBe(2);
+    expect(ran.stderr).toContain("Usage: ozekai");
+    const json = await ozekai(["--json"], { configDir: newConfigDir() });
+    expect(json.code).toBe(2);
+    expect(jsonOf(json)).toMatchObject({ ok: false, command: "ozekai", error: { kind: "usage", message: expect.stringContaining("ozekai --help") } });
+  });
+});
+
+describe("a damaged profile", () => {
+  it("is named, with what to do: exit 1, no stack trace", async () => {
+    const configDir = newConfigDir();
+    mkdirSync(dirname(profileFile(configDir)), { recursive: true });
+    writeFileSync(profileFile(configDir), "{ not json", { mode: 0o600 });
+    const ran = await ozekai(["whoami"], { configDir });
+    expect(ran.code, shown(ran)).toBe(1);
+    expect(ran.stderr).toContain(`${profileFile(configDir)} does not hold a sign-in: delete it and sign in again`);
+    expectCleanFailure(ran);
   });
 });
 

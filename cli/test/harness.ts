@@ -126,3 +126,36 @@ export async function verifyEmail(username: string): Promise<void> {
     inject("wranglerTmp"),
   );
 }
+
+/**
+ * `ozekai …args` in a pseudo-terminal (util-linux `script`), as a person types: each step waits
+ * for its text to appear, then sends its keys. Returns the exit code and everything the terminal showed.
+ */
+export function ozekaiInTerminal(args: string[], steps: { after: string; send: string }[], options: RunOptions): Promise<{ code: number | null; screen: string }> {
+  const env: Record<string, string | undefined> = { ...process.env, TERM: "xterm-256color" };
+  for (const name of ["NO_COLOR", "FORCE_COLOR", ...Object.keys(env).filter((n) => n.startsWith("OZEKAI_"))]) delete env[name];
+  Object.assign(env, { PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`, OZEKAI_API_URL: inject("apiUrl"), OZEKAI_CONFIG_DIR: options.configDir, ...options.env });
+  const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const child = spawn("script", ["-qec", `stty cols 120 rows 40; exec ${BIN} ${quoted}`, "/dev/null"], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+  let screen = "";
+  let seen = 0;
+  const pending = [...steps];
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    screen += chunk;
+    const step = pending[0];
+    if (step && screen.indexOf(step.after, seen) !== -1) {
+      pending.shift();
+      seen = screen.length;
+      // A moment for the prompt to switch the terminal to raw mode before the keys arrive.
+      setTimeout(() => child.stdin.write(step.send), 150);
+    }
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, screen });
+    });
+  });
+}

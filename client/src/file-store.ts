@@ -19,9 +19,16 @@ export interface FileStoreOptions {
 
 const isErrno = (error: unknown, code: string) => error instanceof Error && "code" in error && error.code === code;
 
-function parseTokens(text: string): Tokens | undefined {
-  const value = JSON.parse(text) as Partial<Tokens>;
-  if (typeof value.accessToken !== "string" || typeof value.refreshToken !== "string") return undefined;
+function parseTokens(path: string, text: string): Tokens {
+  let value: Partial<Tokens> | null = null;
+  try {
+    value = JSON.parse(text) as Partial<Tokens> | null;
+  } catch {
+    // reported below
+  }
+  if (typeof value?.accessToken !== "string" || typeof value.refreshToken !== "string") {
+    throw new Error(`${path} does not hold a sign-in: delete it and sign in again`);
+  }
   return { accessToken: value.accessToken, refreshToken: value.refreshToken };
 }
 
@@ -74,7 +81,7 @@ export function fileCredentialStore(path: string, options: FileStoreOptions = {}
   return {
     async read() {
       try {
-        return parseTokens(await readFile(path, "utf8"));
+        return parseTokens(path, await readFile(path, "utf8"));
       } catch (error) {
         if (isErrno(error, "ENOENT")) return undefined;
         throw error;

@@ -22,7 +22,7 @@ export function registerAccountCommands(program: Program) {
         const policy = unwrap(await session.client.api.GET("/v1/policy"));
         const username = options.user ?? (await askText("Username", "--user"));
         const email = options.email ?? (await askText("Email address", "--email"));
-        const secret = await password(options.passwordStdin, "Password (at least a long passphrase)");
+        const secret = await password(options.passwordStdin, "Password (a long passphrase is best)");
         const adult = options.confirmAge === true || (await askConfirm("Are you 18 or older?", "--confirm-age"));
         if (!adult) throw new CliError("usage", "Ozekai is for people 18 or older.");
         out.note(`Privacy policy ${policy.version}: ${new URL(policy.url, session.apiUrl).href}`);

@@ -1,4 +1,0 @@
-#!/usr/bin/env node
-import { main } from "../src/main.ts";
-
-await main(process.argv);
