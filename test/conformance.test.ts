@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import matrix from "../docs/policy-conformance.md?raw";
 
 const sources = Object.fromEntries(
-  Object.entries(import.meta.glob<string>(["../test/**/*.ts", "../provisioner/test/**/*.ts", "../cli/test/**/*.ts"], { query: "?raw", import: "default", eager: true })).map(([path, text]) => [
+  Object.entries(import.meta.glob<string>(["../test/**/*.ts", "../provisioner/test/**/*.ts", "../cli/test/**/*.ts", "../web/test/**/*.ts"], { query: "?raw", import: "default", eager: true })).map(([path, text]) => [
     path.replace(/^\.\.\//, "").replace(/^\.\//, "test/"),
     text,
   ]),
@@ -27,8 +27,8 @@ function citations(): Citation[] {
     if (!line.startsWith("| ") || cells.length < 4) continue;
     const tests = cells.at(-1)!.replace(/ \|$/, "");
     const row = `§${cells[0]!.slice(2)} ${cells[1]}`;
-    for (const part of tests.split(/(?=`(?:provisioner\/|cli\/)?test\/)/)) {
-      const file = /^`((?:provisioner\/|cli\/)?test\/[^`]+)`/.exec(part)?.[1];
+    for (const part of tests.split(/(?=`(?:provisioner\/|cli\/|web\/)?test\/)/)) {
+      const file = /^`((?:provisioner\/|cli\/|web\/)?test\/[^`]+)`/.exec(part)?.[1];
       if (!file) continue;
       found.push({ row, file });
       for (const [, name] of part.matchAll(/"([^"]+)"/g)) found.push({ row, file, name: name! });

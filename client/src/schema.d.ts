@@ -935,8 +935,13 @@ export interface paths {
                     "application/json": {
                         username?: string;
                         email?: string;
-                        /** @description Monthly GPU-time limit in hours, 1–10000, or null for none: a billing email at 80% and 100%, no disconnect */
+                        /** @description Monthly GPU-time limit in hours, 1–10000, or null for none: a billing email at 80% and 100% */
                         usageLimitHours?: number | null;
+                        /**
+                         * @description What happens at the limit: `notify` (the default) emails only; `disconnect` also disconnects the running session (workspace kept, billing stops) and refuses new ones until the month ends or the limit is raised or removed
+                         * @enum {string}
+                         */
+                        usageLimitAction?: "notify" | "disconnect";
                         /**
                          * Format: password
                          * @description Required to change username or email
@@ -1230,7 +1235,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `email_unverified`: Verify your email address before starting GPU sessions */
+                /** @description `email_unverified`: Verify your email address before starting GPU sessions; `usage_limit_reached`: Your monthly usage limit is reached and you chose to be disconnected at it */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1467,6 +1472,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your session's per-minute usage samples (GPU utilization and VRAM, CPU, memory), oldest first; poll with since
+         * @description Without `since`: the latest `limit` samples. With `since` (ISO 8601 or milliseconds since the epoch): the samples after it, oldest first, up to `limit` (default 60, at most 1440). Samples are taken once a minute while the session runs.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only samples after this time: ISO 8601, or milliseconds since the epoch */
+                    since?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The samples */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SessionMetrics"];
+                    };
+                };
+                /** @description `validation_failed`: The request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: Authentication is required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal`: Something went wrong on our side */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{id}/shell": {
         parameters: {
             query?: never;
@@ -1476,7 +1571,7 @@ export interface paths {
         };
         /**
          * The session's shell: a WebSocket bridged to a terminal in its container
-         * @description Binary frames carry the terminal's bytes both ways; a text frame `{"type":"resize","cols":N,"rows":N}` resizes it. Send the access token as `Authorization: Bearer`, or from a browser as the subprotocols `["ozekai.v1", "bearer.<token>"]` (never in the URL). The Worker closes the shell with code 4401 when the sign-in behind it ends (logout, password change, deletion) and with 4408 when it reaches its maximum lifetime (SHELL_MAX_LIFETIME_SECONDS, 12 h by default): reconnect with a fresh access token.
+         * @description Binary frames carry the terminal's bytes both ways; a text frame `{"type":"resize","cols":N,"rows":N}` resizes it. Send the access token as `Authorization: Bearer`, or from a browser as the subprotocols `["ozekai.v1", "bearer.<token>"]` (never in the URL). The Worker closes the socket with code 4401 when the sign-in behind it ends (logout, password change, deletion) and with 4408 when it reaches its maximum lifetime (SHELL_MAX_LIFETIME_SECONDS, 12 h by default): reconnect with a fresh access token.
          */
         get: {
             parameters: {
@@ -1524,6 +1619,245 @@ export interface paths {
                     };
                 };
                 /** @description `not_connected`: Connect first: this needs your running session; `session_busy`: The session is starting or stopping; try again shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `upgrade_required`: This endpoint is a WebSocket */
+                426: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal`: Something went wrong on our side */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `provisioner_unavailable`: The GPU host is not reachable right now; `not_configured`: The service is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/exec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run one command in the session's container, without a terminal: a WebSocket
+         * @description The command runs as the session's user in `/workspace`, with no terminal; no shell reads its arguments (run `sh -c '…'` for one). Frames:
+         *
+         *     1. Client, first and once: a text frame `{"type":"start","argv":["python","train.py","--epochs","3"]}` — 1 to 1024 arguments, the first not empty, none with NUL, each at most 32768 bytes and 131072 bytes in all.
+         *     2. Client: binary frames whose first byte is 0 (stdin), the rest bytes for the command's stdin; then a text frame `{"type":"eof"}` closes its stdin (send it at once when there is no input; a command reading stdin waits until then).
+         *     3. Server: binary frames whose first byte is 1 (stdout) or 2 (stderr), the rest that stream's bytes.
+         *     4. Server, last: a text frame `{"type":"exit","exitCode":N}` (128 + n after signal n), then the close, code 1000.
+         *
+         *     Close codes: 4400 a frame that breaks these rules (the reason says which, never repeating the command); 1011 the host failed. Closing the socket before the exit ends the command (a hang-up: what it deliberately detached, nohup or setsid, lives on). The command line is never stored or logged.
+         *
+         *     Send the access token as `Authorization: Bearer`, or from a browser as the subprotocols `["ozekai.v1", "bearer.<token>"]` (never in the URL). The Worker closes the socket with code 4401 when the sign-in behind it ends (logout, password change, deletion) and with 4408 when it reaches its maximum lifetime (SHELL_MAX_LIFETIME_SECONDS, 12 h by default): reconnect with a fresh access token.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switched to the WebSocket protocol */
+                101: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description `validation_failed`: The request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: Authentication is required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_connected`: Connect first: this needs your running session */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `upgrade_required`: This endpoint is a WebSocket */
+                426: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal`: Something went wrong on our side */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `provisioner_unavailable`: The GPU host is not reachable right now; `not_configured`: The service is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/ports/{port}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One TCP connection to a port of the session's container: a WebSocket
+         * @description The host connects to the port on the container's own network (no port of the host is ever published) before the upgrade: nothing listening there is 409 `port_closed`. One WebSocket carries one TCP connection; open one per connection (a local forwarder opens one for each it accepts). Frames:
+         *
+         *     - Binary frames, both ways: the connection's bytes.
+         *     - Client: a text frame `{"type":"eof"}` half-closes it (the server reads EOF and may still answer).
+         *     - The server closes with 1000 when the container's side closes (after every byte it sent), with 4502 when it resets or fails, 4400 after a frame that breaks these rules. Closing the socket closes the connection.
+         *
+         *     The port joins the session's `ports` (a record of what the session forwarded, at most 32 different ports; another is 409 `too_many_ports`). Send the access token as `Authorization: Bearer`, or from a browser as the subprotocols `["ozekai.v1", "bearer.<token>"]` (never in the URL). The Worker closes the socket with code 4401 when the sign-in behind it ends (logout, password change, deletion) and with 4408 when it reaches its maximum lifetime (SHELL_MAX_LIFETIME_SECONDS, 12 h by default): reconnect with a fresh access token.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    /** @description A TCP port of the container, 1-65535 */
+                    port: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switched to the WebSocket protocol */
+                101: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description `validation_failed`: The request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: Authentication is required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_connected`: Connect first: this needs your running session; `port_closed`: Nothing accepts connections on this port in your container; start the server first; `too_many_ports`: This session has forwarded as many different ports as it may; connect a new session for others */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1826,6 +2160,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workspace/tree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the top of your workspace
+         * @description Entries in name order, a page at a time: `truncated` says more follow, and `next` is the `after` of the next page. Symbolic links are reported as links (with where they point), never followed; a path through one is refused (400). While the workspace is hot (on its host), connected or not.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Entries per page, 1–1000 */
+                    limit?: number;
+                    /** @description Continue after this name: the `next` of the previous page */
+                    after?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The directory's entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DirectoryListing"];
+                    };
+                };
+                /** @description `validation_failed`: The request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: Authentication is required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: You are not allowed to do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_a_directory`: The path is not a directory; `workspace_busy`: The workspace is being deleted, archived or restored */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal`: Something went wrong on our side */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `provisioner_unavailable`: The GPU host is not reachable right now; `not_configured`: The service is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/workspace/files/{path}": {
         parameters: {
             query?: never;
@@ -2065,6 +2515,226 @@ export interface paths {
                 };
             };
         };
+        post?: never;
+        /**
+         * Delete a file, a symbolic link (the link itself, never its target) or, with ?recursive=true, a directory and everything in it
+         * @description A directory that is not empty is refused with 409 `directory_not_empty` unless `recursive=true`. The workspace root has no path here: destroying the whole workspace is DELETE /v1/workspace. A path through a symbolic link is refused (400), as for every file route.
+         */
+        delete: {
+            parameters: {
+                query?: {
+                    /** @description true: remove a directory with everything in it */
+                    recursive?: "true" | "false";
+                };
+                header?: never;
+                path: {
+                    /** @description Path inside the workspace, '/'-separated, each segment percent-encoded */
+                    path: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RemovedPath"];
+                    };
+                };
+                /** @description `validation_failed`: The request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: Authentication is required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: You are not allowed to do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `directory_not_empty`: The directory is not empty: remove it with ?recursive=true; `workspace_busy`: The workspace is being deleted, archived or restored */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal`: Something went wrong on our side */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `provisioner_unavailable`: The GPU host is not reachable right now; `not_configured`: The service is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspace/tree/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a directory of your workspace
+         * @description Entries in name order, a page at a time: `truncated` says more follow, and `next` is the `after` of the next page. Symbolic links are reported as links (with where they point), never followed; a path through one is refused (400). While the workspace is hot (on its host), connected or not.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Entries per page, 1–1000 */
+                    limit?: number;
+                    /** @description Continue after this name: the `next` of the previous page */
+                    after?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Path inside the workspace, '/'-separated, each segment percent-encoded */
+                    path: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The directory's entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DirectoryListing"];
+                    };
+                };
+                /** @description `validation_failed`: The request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: Authentication is required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: You are not allowed to do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_a_directory`: The path is not a directory; `workspace_busy`: The workspace is being deleted, archived or restored */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal`: Something went wrong on our side */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `provisioner_unavailable`: The GPU host is not reachable right now; `not_configured`: The service is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -3607,7 +4277,7 @@ export interface components {
             status: number;
             detail?: string;
             /** @enum {string} */
-            code: "validation_failed" | "malformed_json" | "token_invalid" | "unauthorized" | "invalid_credentials" | "current_password_incorrect" | "forbidden" | "email_unverified" | "no_plan" | "subscription_past_due" | "subscription_canceled" | "webhook_invalid" | "not_found" | "method_not_allowed" | "already_subscribed" | "checkout_in_progress" | "request_closed" | "username_taken" | "email_taken" | "session_busy" | "workspace_busy" | "policy_version_exists" | "not_connected" | "not_a_file" | "upload_offset_mismatch" | "length_required" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "upgrade_required" | "workspace_full" | "rate_limited" | "internal" | "not_configured" | "billing_not_configured" | "stripe_unavailable" | "provisioner_unavailable" | "cold_storage_unavailable" | "no_capacity";
+            code: "validation_failed" | "malformed_json" | "token_invalid" | "unauthorized" | "invalid_credentials" | "current_password_incorrect" | "forbidden" | "email_unverified" | "usage_limit_reached" | "no_plan" | "subscription_past_due" | "subscription_canceled" | "webhook_invalid" | "not_found" | "method_not_allowed" | "already_subscribed" | "checkout_in_progress" | "request_closed" | "username_taken" | "email_taken" | "session_busy" | "workspace_busy" | "policy_version_exists" | "not_connected" | "port_closed" | "too_many_ports" | "not_a_file" | "not_a_directory" | "directory_not_empty" | "upload_offset_mismatch" | "length_required" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "upgrade_required" | "workspace_full" | "rate_limited" | "internal" | "not_configured" | "billing_not_configured" | "stripe_unavailable" | "provisioner_unavailable" | "cold_storage_unavailable" | "no_capacity";
             requestId: string;
             errors?: {
                 field: string;
@@ -3653,8 +4323,13 @@ export interface components {
             canStartSessions: boolean;
             /** @description Why GPU sessions are refused: email_unverified, no_plan, subscription_past_due, subscription_canceled */
             restrictions: string[];
-            /** @description Your monthly GPU-time limit in session hours (UTC month): a billing email at 80% and at 100%; sessions are not disconnected at it */
+            /** @description Your monthly GPU-time limit in session hours (UTC month): a billing email at 80% and at 100% */
             usageLimitHours: number | null;
+            /**
+             * @description At the limit: `notify` emails only; `disconnect` also disconnects the running session and refuses new ones until the month ends or the limit is raised or removed
+             * @enum {string}
+             */
+            usageLimitAction: "notify" | "disconnect";
             privacy: {
                 /** @description When you objected to aggregate analysis (PUT /v1/privacy/objections); null when you did not */
                 aggregateAnalysisObjectedAt: string | null;
@@ -3681,10 +4356,49 @@ export interface components {
                 memoryMb: number;
                 pidsLimit: number;
             };
+            /** @description The container's ports this session has forwarded (policy §1 port assignments), each once, in the order first forwarded: a record of the session, not a list of connections open now */
             ports: {
+                /** @description How the port was assigned: `forward`, carried by GET /v1/sessions/{id}/ports/{port} */
                 name: string;
                 port: number;
             }[];
+        };
+        SessionMetrics: {
+            sessionId: string;
+            /** @description The session's state now: a poll can stop once it is ended */
+            state: string;
+            samples: {
+                /** @description The minute it was sampled, ISO 8601 */
+                at: string;
+                /** @description GPUs the container held (0 on a CPU plan) */
+                gpuCount: number;
+                /** @description Mean utilization of the session's GPUs, 0–100; null when the host could not read it */
+                gpuUtilizationPercent: number | null;
+                /** @description The busiest GPU's utilization, 0–100; null when the host could not read it */
+                gpuUtilizationMaxPercent: number | null;
+                /** @description VRAM used, summed over the session's GPUs; null when the host could not read it */
+                gpuMemoryUsedMb: number | null;
+                /** @description VRAM installed, summed over the session's GPUs; null when the host could not read it */
+                gpuMemoryTotalMb: number | null;
+                /** @description Each GPU of the session, in order; null for samples taken before per-GPU figures were kept */
+                gpus: {
+                    /** @description This GPU's utilization, 0–100; null when the host could not read it */
+                    utilizationPercent: number | null;
+                    /** @description This GPU's VRAM used; null when the host could not read it */
+                    memoryUsedMb: number | null;
+                    /** @description This GPU's VRAM installed; null when the host could not read it */
+                    memoryTotalMb: number | null;
+                }[] | null;
+                /** @description CPU, 100 = one core busy; null when the host could not read it */
+                cpuPercent: number | null;
+                /** @description Memory used by the container; null when the host could not read it */
+                memoryUsedBytes: number | null;
+                shellsAttached: number;
+            }[];
+            /** @description More samples exist than this page holds: with since, after `next`; without, before the first */
+            truncated: boolean;
+            /** @description Poll again with since=next */
+            next: string | null;
         };
         Workspace: {
             id: string;
@@ -3710,12 +4424,44 @@ export interface components {
                 totalBytes: number | null;
             } | null;
         };
+        DirectoryListing: {
+            /** @description The directory listed, relative to the workspace root; empty for the root */
+            path: string;
+            entries: {
+                name: string;
+                /**
+                 * @description other: a device, pipe or socket
+                 * @enum {string}
+                 */
+                type: "file" | "dir" | "symlink" | "other";
+                /** @description Bytes, for a file; 0 for a directory */
+                size: number;
+                /** @description Last modification, ISO 8601 */
+                mtime: string;
+                /** @description Where a symbolic link points, as an absolute path inside the container (the workspace is /workspace); never followed */
+                target?: string;
+            }[];
+            /** @description Entries in the directory */
+            total: number;
+            /** @description More entries follow: ask again with after=next */
+            truncated: boolean;
+            /** @description The last name of this page: the `after` of the next one; null when none follows */
+            next: string | null;
+        };
         StoredFile: {
             path: string;
             /** @description The file's size in bytes after this request */
             size: number;
             /** @description SHA-256 (hex) of the bytes this request carried: the whole file unless appending */
             sha256: string;
+        };
+        RemovedPath: {
+            path: string;
+            /**
+             * @description other: a device, pipe or socket
+             * @enum {string}
+             */
+            type: "file" | "dir" | "symlink" | "other";
         };
         Plan: {
             id: string;
@@ -3783,8 +4529,15 @@ export interface components {
                 month: string;
                 /** @description Session time used this month so far, whatever the window */
                 usedSeconds: number;
-                /** @description The monthly limit you set (PATCH /v1/account usageLimitHours): a notice by email at 80% and 100%, nothing is stopped */
+                /** @description The monthly limit you set (PATCH /v1/account usageLimitHours): a notice by email at 80% and 100% */
                 limitHours: number | null;
+                /**
+                 * @description What happens at the limit (PATCH /v1/account usageLimitAction): a notice only, or the session disconnected
+                 * @enum {string}
+                 */
+                limitAction: "notify" | "disconnect";
+                /** @description The limit is reached and you chose disconnect: new sessions are refused until the month ends or the limit is raised or removed */
+                sessionsRefused: boolean;
             };
         };
         PrivacyExport: {
