@@ -1,10 +1,12 @@
 import { defineConfig } from "vitest/config";
 
-// The website in a real Chromium (Debian's, never a downloaded browser) against the real Worker.
+// The website in a real Chromium (Debian's, never a downloaded browser) against the real Worker,
+// started by the same stack setup as the CLI's tests (the Worker under wrangler dev, fake Stripe).
 export default defineConfig({
+  root: new URL(".", import.meta.url).pathname,
   test: {
-    include: ["web/test/**/*.test.ts"],
-    globalSetup: ["web/test/global-setup.ts"],
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["../cli/test/global-setup.ts"],
     environment: "node",
     testTimeout: 60_000,
     hookTimeout: 240_000,

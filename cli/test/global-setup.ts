@@ -24,7 +24,10 @@ function cliTestConfig(tmp: string): string {
   const raised = project.replace(/(name = "AUTH_IP_LIMITER"\n[^\n]*\nsimple = \{ limit = )\d+/, (_match, head: string) => `${head}1000`);
   if (raised === project) throw new Error("wrangler.toml: the AUTH_IP_LIMITER block is not where cli/test/global-setup.ts looks for it");
   // Paths in it are the project's: absolute from the copy's place.
-  const config = raised.replace(/^main = "(.*)"$/m, `main = "${join(ROOT, "$1")}"`).replace(/^migrations_dir = "(.*)"$/m, `migrations_dir = "${join(ROOT, "$1")}"`);
+  const config = raised
+    .replace(/^main = "(.*)"$/m, `main = "${join(ROOT, "$1")}"`)
+    .replace(/^migrations_dir = "(.*)"$/m, `migrations_dir = "${join(ROOT, "$1")}"`)
+    .replace(/^directory = "(.*)"$/m, `directory = "${join(ROOT, "$1")}"`);
   const path = join(tmp, "wrangler.toml");
   writeFileSync(path, config);
   return path;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LOCAL_KEYS, SESSION_KEYS } from "../src/storage.ts";
 import { audit, clean, launch, VIEWPORTS, watchedPage } from "./browser.ts";
 
-const base = inject("webBaseUrl");
+const base = inject("apiUrl");
 let browser: Browser;
 
 beforeAll(async () => {
@@ -22,6 +22,10 @@ afterAll(async () => {
 const PAGES = [
   { path: "/", heading: "GPU containers with a workspace that stays" },
   { path: "/cookies", heading: "Cookie policy" },
+  { path: "/signup", heading: "Create an account" },
+  { path: "/login", heading: "Sign in" },
+  { path: "/reset-password", heading: "Reset your password" },
+  { path: "/verify-email", heading: "Verify your email address" },
   { path: "/no-such-page", heading: "Page not found" },
 ];
 

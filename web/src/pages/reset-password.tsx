@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { ApiForm, Field, text } from "../components/form";
 import { takeFragmentToken } from "../fragment";
@@ -7,14 +7,16 @@ import { useTitle } from "../title";
 /** Without a token: ask for a reset link. From the emailed link (`#token=…`): choose the new password. */
 export function ResetPasswordPage() {
   useTitle("Reset your password");
-  const [token] = useState(takeFragmentToken);
+  // Read after the first render: the router settles the address first, and would put the fragment back.
+  const [token, setToken] = useState<string | null | undefined>(undefined);
+  useEffect(() => setToken(takeFragmentToken()), []);
   const [done, setDone] = useState<string | null>(null);
   return (
     <section aria-labelledby="reset-title">
       <h1 id="reset-title">Reset your password</h1>
       {done ? (
         <p role="status">{done}</p>
-      ) : token ? (
+      ) : token === undefined ? null : token ? (
         <ApiForm
           label="Set the new password"
           busyLabel="Saving…"
