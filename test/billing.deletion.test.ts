@@ -105,6 +105,7 @@ describe("deleting an account with a subscription and usage (fake Stripe)", () =
       age_confirmed_at: deletedAt,
       deleted_at: deletedAt,
       usage_limit_hours: null,
+      usage_limit_action: "notify",
       usage_alert_month: null,
       usage_alert_percent: null,
       analysis_objected_at: null,

@@ -24,6 +24,8 @@ describe("the API map (ARCHITECTURE.md) is a contract", () => {
         "GET /v1/sessions/{id}",
         "POST /v1/sessions/{id}/disconnect",
         "GET /v1/sessions/{id}/shell",
+        "GET /v1/sessions/{id}/exec",
+        "GET /v1/sessions/{id}/ports/{port}",
         "GET /v1/sessions/{id}/metrics",
         "GET /v1/workspace",
         "DELETE /v1/workspace",
