@@ -4,20 +4,12 @@
  * only the storage the cookie policy names; a strict CSP never violated; no console error; no
  * serious or critical accessibility finding), and the API still answers beside it.
  */
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { LOCAL_KEYS, SESSION_KEYS } from "../src/storage.ts";
-import { audit, clean, launch, VIEWPORTS, watchedPage } from "./browser.ts";
+import { audit, clean, useBrowser, VIEWPORTS, watchedPage } from "./browser.ts";
 
 const base = inject("apiUrl");
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const PAGES = [
   { path: "/", heading: "GPU containers with a workspace that stays" },
@@ -33,7 +25,7 @@ describe("every page, at desktop and phone widths", () => {
   for (const { path, heading } of PAGES) {
     for (const [width, viewport] of Object.entries(VIEWPORTS)) {
       it(`${path} (${width}): loads, names itself, and passes the audit`, async () => {
-        const watched = await watchedPage(browser, base, viewport);
+        const watched = await watchedPage(browser(), base, viewport);
         try {
           const res = await watched.page.goto(`${base}${path}`, { waitUntil: "networkidle" });
           expect(res?.status()).toBe(200);
@@ -72,7 +64,7 @@ describe("how the Worker serves the website", () => {
   });
 
   it("the cookie policy lists every key the website may store, from the code that stores them", async () => {
-    const watched = await watchedPage(browser, base, VIEWPORTS.desktop);
+    const watched = await watchedPage(browser(), base, VIEWPORTS.desktop);
     try {
       await watched.page.goto(`${base}/cookies`, { waitUntil: "networkidle" });
       const listed = await watched.page.locator("dt code").allTextContents();
@@ -84,7 +76,7 @@ describe("how the Worker serves the website", () => {
   });
 
   it("the keyboard reaches the content first: the skip link moves focus to the main region", async () => {
-    const watched = await watchedPage(browser, base, VIEWPORTS.desktop);
+    const watched = await watchedPage(browser(), base, VIEWPORTS.desktop);
     try {
       await watched.page.goto(`${base}/`, { waitUntil: "networkidle" });
       await watched.page.keyboard.press("Tab");

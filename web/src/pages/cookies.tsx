@@ -13,31 +13,29 @@ export function CookiesPage() {
       </p>
       <h2>localStorage</h2>
       <p>Kept in your browser until you sign out:</p>
-      <dl class="keys">
-        {Object.values(LOCAL_KEYS).map(({ key, why }) => (
-          <div key={key}>
-            <dt>
-              <code>{key}</code>
-            </dt>
-            <dd>{why}</dd>
-          </div>
-        ))}
-      </dl>
+      <KeyList keys={LOCAL_KEYS} />
       <h2>sessionStorage</h2>
       <p>Kept only while a checkout is under way, and only in this tab:</p>
-      <dl class="keys">
-        {Object.values(SESSION_KEYS).map(({ key, why }) => (
-          <div key={key}>
-            <dt>
-              <code>{key}</code>
-            </dt>
-            <dd>{why}</dd>
-          </div>
-        ))}
-      </dl>
+      <KeyList keys={SESSION_KEYS} />
       <p>
         Signing out removes all of it. See also our <a href="/privacy">privacy policy</a>.
       </p>
     </article>
+  );
+}
+
+/** Each key the browser holds, with why. */
+function KeyList({ keys }: { keys: Record<string, { key: string; why: string }> }) {
+  return (
+    <dl class="keys">
+      {Object.values(keys).map(({ key, why }) => (
+        <div key={key}>
+          <dt>
+            <code>{key}</code>
+          </dt>
+          <dd>{why}</dd>
+        </div>
+      ))}
+    </dl>
   );
 }

@@ -18,7 +18,7 @@ const minutesSince = (iso: string) => Math.max(0, Math.round((Date.now() - Date.
 const mb = (bytes: number | null) => (bytes === null ? "not measured yet" : `${(bytes / 1e6).toFixed(1)} MB`);
 
 /** The one line the user most needs: is anything costing money right now. */
-export function billingLine(session: Session | null): string {
+function billingLine(session: Session | null): string {
   if (session?.state === "running" && session.startedAt) return `Billing now: plan ${session.planId}, running for ${minutesSince(session.startedAt)} min. Disconnect to stop billing; your files are kept.`;
   if (session?.state === "starting") return "Starting: billing begins when the container runs.";
   if (session?.state === "stopping") return "Stopping: billing ends now.";
