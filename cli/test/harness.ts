@@ -133,7 +133,9 @@ export async function verifyEmail(username: string): Promise<void> {
  */
 export function ozekaiInTerminal(args: string[], steps: { after: string; send: string }[], options: RunOptions): Promise<{ code: number | null; screen: string }> {
   const env: Record<string, string | undefined> = { ...process.env, TERM: "xterm-256color" };
-  for (const name of ["NO_COLOR", "FORCE_COLOR", ...Object.keys(env).filter((n) => n.startsWith("OZEKAI_"))]) delete env[name];
+  // What makes Node's styleText plain besides NO_COLOR: CI=… (set on CI machines) among them.
+  const plain = ["NO_COLOR", "FORCE_COLOR", "NODE_DISABLE_COLORS", "CI"];
+  for (const name of [...plain, ...Object.keys(env).filter((n) => n.startsWith("OZEKAI_"))]) delete env[name];
   Object.assign(env, { PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`, OZEKAI_API_URL: inject("apiUrl"), OZEKAI_CONFIG_DIR: options.configDir, ...options.env });
   const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
   const child = spawn("script", ["-qec", `stty cols 120 rows 40; exec ${BIN} ${quoted}`, "/dev/null"], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });

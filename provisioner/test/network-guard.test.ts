@@ -10,18 +10,22 @@ import { GUARD_RULES, type GuardLog, guardTenantNetworks, type Iptables } from "
 import { tenantBridgeName, tenantNetworkName } from "../src/containers/spec.ts";
 import { docker, execIn, HOST_ID, startSession, startTestProvisioner, type TestProvisioner, tracker, uid, WORKSPACE_IMAGE, workerKeys } from "./harness.ts";
 
-/** iptables as chains of rule texts, for the guard's logic; `readOnly`: every change refused, as for a user who is not root. */
+/**
+ * iptables as chains of rule texts keyed "table chain", for the guard's logic; `readOnly`: every
+ * change refused, as for a user who is not root.
+ */
 function fakeIptables(initial: Record<string, string[]>, options: { readOnly?: boolean } = {}) {
   const chains = new Map(Object.entries(initial).map(([chain, rules]) => [chain, [...rules]]));
   const changes: string[][] = [];
-  const iptables: Iptables = async ([op = "", chain = "", ...rest]) => {
-    const rules = chains.get(chain);
+  const iptables: Iptables = async (args) => {
+    const [table = "", op = "", chain = "", ...rest] = args[0] === "-t" ? args.slice(1) : ["filter", ...args];
+    const rules = chains.get(`${table} ${chain}`);
     const answer = (status: number, stdout = "", stderr = "") => ({ status, stdout, stderr });
     if (!rules) return answer(1, "", "iptables: No chain/target/match by that name.");
     if (op === "-S") return answer(0, [`-N ${chain}`, ...rules.map((rule) => `-A ${chain} ${rule}`)].join("\n"));
     if (op === "-C") return answer(rules.includes(rest.join(" ")) ? 0 : 1);
     if (options.readOnly) return answer(4, "", "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)");
-    changes.push([op, chain, ...rest]);
+    changes.push([table, op, chain, ...rest]);
     if (op === "-D") rules.splice(rules.indexOf(rest.join(" ")), 1);
     if (op === "-I") rules.splice(Number(rest[0]) - 1, 0, rest.slice(1).join(" "));
     return answer(0);
@@ -29,8 +33,8 @@ function fakeIptables(initial: Record<string, string[]>, options: { readOnly?: b
   return { iptables, chains, changes };
 }
 
-/** A host as Docker leaves it: FORWARD jumps to DOCKER-USER first, which returns. */
-const dockerHost = () => ({ INPUT: ["-j ufw-before-input"], FORWARD: ["-j DOCKER-USER", "-j DOCKER-ISOLATION-STAGE-1"], "DOCKER-USER": ["-j RETURN"] });
+/** A host as Docker leaves it (its filter rules; the raw table empty). */
+const dockerHost = () => ({ "filter INPUT": ["-j ufw-before-input"], "filter FORWARD": ["-j DOCKER-USER", "-j DOCKER-ISOLATION-STAGE-1"], "raw PREROUTING": [] });
 
 function logged() {
   const lines: { level: string; fields: Record<string, string> }[] = [];
@@ -45,9 +49,10 @@ describe("the guard's rules", () => {
     const host = fakeIptables(dockerHost());
     const { lines, log } = logged();
     expect(await guard(host.iptables, log)).toBe(true);
-    expect(host.chains.get("INPUT")?.[0]).toContain("-i ozk+ -m conntrack ! --ctstate RELATED,ESTABLISHED -m comment --comment ozekai-tenant-to-host -j REJECT");
-    expect(host.chains.get("DOCKER-USER")).toEqual(["-i ozk+ -d 169.254.0.0/16 -m comment --comment ozekai-tenant-to-link-local -j REJECT", "-j RETURN"]);
-    expect(lines.map((line) => line.fields.state)).toEqual(["installed", "installed", "present"]);
+    expect(host.chains.get("filter INPUT")?.[0]).toContain("-i ozk+ -m conntrack ! --ctstate RELATED,ESTABLISHED -m comment --comment ozekai-tenant-to-host -j REJECT");
+    expect(host.chains.get("raw PREROUTING")).toEqual(["-i ozk+ -d 169.254.0.0/16 -m comment --comment ozekai-tenant-to-link-local -j DROP"]);
+    expect(host.chains.get("filter FORWARD")).toEqual(dockerHost()["filter FORWARD"]);
+    expect(lines.map((line) => line.fields.state)).toEqual(["installed", "installed"]);
   });
 
   it("changes nothing when the rules are in place", async () => {
@@ -63,39 +68,22 @@ describe("the guard's rules", () => {
   it("moves a rule back to the top when another was put above it (it could accept what the guard refuses)", async () => {
     const host = fakeIptables(dockerHost());
     await guard(host.iptables, logged().log);
-    host.chains.get("INPUT")?.unshift("-j ACCEPT");
+    host.chains.get("filter INPUT")?.unshift("-j ACCEPT");
     const { lines, log } = logged();
     expect(await guard(host.iptables, log)).toBe(true);
-    expect(host.chains.get("INPUT")?.[0]).toContain("ozekai-tenant-to-host");
-    expect(host.chains.get("INPUT")?.filter((rule) => rule.includes("ozekai"))).toHaveLength(1);
+    expect(host.chains.get("filter INPUT")?.[0]).toContain("ozekai-tenant-to-host");
+    expect(host.chains.get("filter INPUT")?.filter((rule) => rule.includes("ozekai"))).toHaveLength(1);
     expect(lines[0]?.fields.state).toBe("installed");
   });
 
   it.each([
     ["iptables refuses changes (not root)", fakeIptables(dockerHost(), { readOnly: true }).iptables],
     ["there is no iptables", (async () => ({ status: -1, stdout: "", stderr: "spawn iptables ENOENT" })) satisfies Iptables],
-    ["Docker made no DOCKER-USER chain (dockerd down, or run with --iptables=false)", fakeIptables({ INPUT: [], FORWARD: [] }).iptables],
+    ["the kernel has no raw table", fakeIptables({ "filter INPUT": [], "filter FORWARD": [] }).iptables],
   ])("refuses to serve when %s, naming what is missing", async (_label, iptables) => {
     const { lines, log } = logged();
     await expect(guard(iptables, log)).rejects.toThrow(/^refusing to serve: tenant containers would not be kept from: /);
     expect(lines.some((line) => line.level === "warn" && line.fields.state === "missing")).toBe(true);
-  });
-
-  it("serves when Docker was only moving its jump back to the top (another rule first for a moment, as while it creates a network)", async () => {
-    const host = fakeIptables({ ...dockerHost(), FORWARD: ["-i ozk1 ! -o ozk1 -j ACCEPT", "-j DOCKER-ISOLATION-STAGE-1"] });
-    let listings = 0;
-    const iptables: Iptables = async (args) => {
-      // Docker puts the jump back after the guard's first look at FORWARD.
-      if (args[0] === "-S" && args[1] === "FORWARD" && ++listings === 2) host.chains.get("FORWARD")!.unshift("-j DOCKER-USER");
-      return host.iptables(args);
-    };
-    await expect(guard(iptables, logged().log)).resolves.toBe(true);
-    expect(listings).toBeGreaterThanOrEqual(2);
-  });
-
-  it("refuses to serve when another rule comes before Docker's jump to DOCKER-USER", async () => {
-    const host = fakeIptables({ ...dockerHost(), FORWARD: ["-j ACCEPT", "-j DOCKER-USER"] });
-    await expect(guard(host.iptables, logged().log)).rejects.toThrow(/FORWARD sends tenant traffic through DOCKER-USER first \(the first FORWARD rule is -A FORWARD -j ACCEPT\)/);
   });
 
   it("serves without the rules only with PROVISIONER_ALLOW_OPEN_NETWORK=1 on loopback, and says so", async () => {
@@ -127,8 +115,8 @@ describe("the guard's rules", () => {
 const run = promisify(execFile);
 
 /** Packets the guard's rule with this comment refused so far. */
-async function refusedBy(comment: string, chain: string): Promise<number> {
-  const { stdout } = await run("iptables", ["-w", "-L", chain, "-v", "-x", "-n"]);
+async function refusedBy(comment: string, table: string, chain: string): Promise<number> {
+  const { stdout } = await run("iptables", ["-w", "-t", table, "-L", chain, "-v", "-x", "-n"]);
   const line = stdout.split("\n").find((row) => row.includes(comment));
   if (!line) throw new Error(`no ${comment} rule in ${chain}`);
   return Number(line.trim().split(/\s+/)[0]);
@@ -164,7 +152,7 @@ describe("on this host (real iptables, real containers)", () => {
   });
 
   it("has the rules in place, and names every tenant bridge so that they match it", async () => {
-    for (const rule of GUARD_RULES) expect((await run("iptables", ["-w", "-S", rule.chain])).stdout).toContain(rule.comment);
+    for (const rule of GUARD_RULES) expect((await run("iptables", ["-w", "-t", rule.table, "-S", rule.chain])).stdout).toContain(rule.comment);
     const { tenantId } = await startSession(provisioner, made);
     const network = await docker.getNetwork(tenantNetworkName(tenantId)).inspect();
     expect(network.Options?.["com.docker.network.bridge.name"]).toBe(tenantBridgeName(tenantId));
@@ -185,19 +173,32 @@ describe("on this host (real iptables, real containers)", () => {
 
       const { containerId, tenantId } = await startSession(provisioner, made);
       const gateway = (await docker.getNetwork(tenantNetworkName(tenantId)).inspect()).IPAM?.Config?.[0]?.Gateway ?? "";
-      const refusedToHost = await refusedBy("ozekai-tenant-to-host", "INPUT");
+      const refusedToHost = await refusedBy("ozekai-tenant-to-host", "filter", "INPUT");
       expect(await connect(containerId, gateway, port)).toBe("refused");
       if (hostAddress) expect(await connect(containerId, hostAddress, port)).toBe("refused");
       expect(await connect(containerId, plainGateway, port)).toBe("refused"); // docker0-like bridges are the host too
       expect(accepted).toBe(before);
-      expect(await refusedBy("ozekai-tenant-to-host", "INPUT")).toBeGreaterThan(refusedToHost);
+      expect(await refusedBy("ozekai-tenant-to-host", "filter", "INPUT")).toBeGreaterThan(refusedToHost);
 
-      const refusedToMetadata = await refusedBy("ozekai-tenant-to-link-local", "DOCKER-USER");
+      const refusedToMetadata = await refusedBy("ozekai-tenant-to-link-local", "raw", "PREROUTING");
       expect(await connect(containerId, "169.254.169.254", 80)).toBe("refused");
-      expect(await refusedBy("ozekai-tenant-to-link-local", "DOCKER-USER")).toBeGreaterThan(refusedToMetadata);
+      expect(await refusedBy("ozekai-tenant-to-link-local", "raw", "PREROUTING")).toBeGreaterThan(refusedToMetadata);
     } finally {
       await plain.remove({ force: true });
       await docker.getNetwork(plainNetwork).remove();
+    }
+  });
+
+  it("keeps 169.254.169.254 out of reach while Docker rebuilds FORWARD (its jump to DOCKER-USER gone, as for a moment whenever it creates a network)", async () => {
+    const { containerId } = await startSession(provisioner, made);
+    const jump = ["FORWARD", "-j", "DOCKER-USER"];
+    await run("iptables", ["-w", "-D", ...jump]);
+    try {
+      const refused = await refusedBy("ozekai-tenant-to-link-local", "raw", "PREROUTING");
+      expect(await connect(containerId, "169.254.169.254", 80)).toBe("refused");
+      expect(await refusedBy("ozekai-tenant-to-link-local", "raw", "PREROUTING")).toBeGreaterThan(refused);
+    } finally {
+      await run("iptables", ["-w", "-I", ...jump.slice(0, 1), "1", ...jump.slice(1)]);
     }
   });
 });

@@ -6,6 +6,10 @@
  * provisioner installs (or finds) iptables rules for every tenant bridge (`ozk+`, see
  * tenantBridgeName) and refuses to serve without them. Another tenant's bridge is already out of
  * reach: Docker isolates user-defined bridges from each other.
+ *
+ * The link-local rule lives in the raw table, which Docker never edits: in filter's FORWARD,
+ * Docker deletes and reinserts its jump to DOCKER-USER each time it creates a network, and a
+ * packet sent in that moment skipped any rule kept there.
  */
 import { execFile } from "node:child_process";
 
@@ -24,11 +28,12 @@ export const runIptables: Iptables = (args) =>
 /** The interface wildcard iptables matches every tenant bridge by. */
 const TENANT_BRIDGES = "ozk+";
 
-type Rule = { chain: string; comment: string; spec: string[]; what: string };
+type Rule = { table: "filter" | "raw"; chain: string; comment: string; spec: string[]; what: string };
 
 /** Each rule first in its chain, so nothing above it can accept what it refuses. */
 export const GUARD_RULES: readonly Rule[] = [
   {
+    table: "filter",
     chain: "INPUT",
     comment: "ozekai-tenant-to-host",
     // Replies to what the host itself opened still come back.
@@ -36,9 +41,12 @@ export const GUARD_RULES: readonly Rule[] = [
     what: "tenant containers → the host (every address, bridge gateways included)",
   },
   {
-    chain: "DOCKER-USER",
+    table: "raw",
+    chain: "PREROUTING",
     comment: "ozekai-tenant-to-link-local",
-    spec: ["-i", TENANT_BRIDGES, "-d", "169.254.0.0/16", "-j", "REJECT"],
+    // Before routing, conntrack and NAT: no DNAT can turn the address into another. The raw table
+    // cannot REJECT, so the sender waits out its own timeout.
+    spec: ["-i", TENANT_BRIDGES, "-d", "169.254.0.0/16", "-j", "DROP"],
     what: "tenant containers → 169.254.0.0/16 (cloud instance metadata)",
   },
 ];
@@ -48,42 +56,22 @@ const ruleArgs = (rule: Rule) => [...rule.spec.slice(0, -2), "-m", "comment", "-
 export type GuardCheck = { what: string; state: "present" | "installed" | "missing"; reason?: string };
 
 /** The rules of a chain as `iptables -S` lists them (null when it cannot be read). */
-async function listChain(iptables: Iptables, chain: string): Promise<string[] | null> {
-  const listed = await iptables(["-S", chain]);
+async function listChain(iptables: Iptables, table: string, chain: string): Promise<string[] | null> {
+  const listed = await iptables(["-t", table, "-S", chain]);
   return listed.status === 0 ? listed.stdout.split("\n").filter((line) => line.startsWith(`-A ${chain} `)) : null;
 }
 
 async function ensureRule(iptables: Iptables, rule: Rule): Promise<GuardCheck> {
   const args = ruleArgs(rule);
-  const first = async () => (await listChain(iptables, rule.chain))?.[0]?.includes(rule.comment) === true;
-  const checked = await iptables(["-C", rule.chain, ...args]);
+  const table = ["-t", rule.table];
+  const first = async () => (await listChain(iptables, rule.table, rule.chain))?.[0]?.includes(rule.comment) === true;
+  const checked = await iptables([...table, "-C", rule.chain, ...args]);
   if (checked.status === 0 && (await first())) return { what: rule.what, state: "present" };
   // Absent, or below another rule: (re)inserted at the top.
-  if (checked.status === 0) await iptables(["-D", rule.chain, ...args]);
-  const inserted = await iptables(["-I", rule.chain, "1", ...args]);
+  if (checked.status === 0) await iptables([...table, "-D", rule.chain, ...args]);
+  const inserted = await iptables([...table, "-I", rule.chain, "1", ...args]);
   if (inserted.status === 0 && (await first())) return { what: rule.what, state: "installed" };
   return { what: rule.what, state: "missing", reason: (inserted.stderr || checked.stderr).trim() || `iptables exited ${inserted.status}` };
-}
-
-/** How often, and how far apart, the DOCKER-USER jump is looked for before it counts as missing. */
-const JUMP_CHECKS = 5;
-const JUMP_RECHECK_MS = 200;
-
-/**
- * Docker sends forwarded traffic through DOCKER-USER first; another rule above that jump could
- * bypass it. Docker moves its jump back to the top whenever it creates a network (delete, then
- * insert), so a look in between sees a bridge's rule first: only a jump still missing a moment
- * later is missing.
- */
-async function checkDockerUserJump(iptables: Iptables): Promise<GuardCheck> {
-  const what = "FORWARD sends tenant traffic through DOCKER-USER first";
-  let forward: string[] | null = null;
-  for (let check = 1; check <= JUMP_CHECKS; check++) {
-    forward = await listChain(iptables, "FORWARD");
-    if (forward?.[0]?.trim() === "-A FORWARD -j DOCKER-USER") return { what, state: "present" };
-    if (check < JUMP_CHECKS) await new Promise((resolve) => setTimeout(resolve, JUMP_RECHECK_MS));
-  }
-  return { what, state: "missing", reason: forward ? `the first FORWARD rule is ${forward[0] ?? "none"}` : "FORWARD cannot be read" };
 }
 
 export const isLoopback = (host: string) => host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
@@ -102,7 +90,6 @@ export async function guardTenantNetworks(options: { iptables: Iptables; listenH
   const { iptables, listenHost, allowOpenNetwork, log = consoleLog } = options;
   const checks: GuardCheck[] = [];
   for (const rule of GUARD_RULES) checks.push(await ensureRule(iptables, rule));
-  checks.push(await checkDockerUserJump(iptables));
   for (const check of checks) log(check.state === "missing" ? "warn" : "info", { rule: check.what, state: check.state, ...(check.reason ? { reason: check.reason } : {}) });
   const missing = checks.filter((check) => check.state === "missing");
   if (missing.length === 0) return true;
@@ -112,5 +99,5 @@ export async function guardTenantNetworks(options: { iptables: Iptables; listenH
     return false;
   }
   const flag = allowOpenNetwork ? ` PROVISIONER_ALLOW_OPEN_NETWORK=1 is ignored: this provisioner listens on ${listenHost}, not on loopback.` : "";
-  throw new Error(`refusing to serve: tenant containers would not be kept from: ${what}. Run as root on a host with iptables and Docker's DOCKER-USER chain.${flag}`);
+  throw new Error(`refusing to serve: tenant containers would not be kept from: ${what}. Run as root on a host with iptables (its filter and raw tables).${flag}`);
 }
