@@ -2,7 +2,7 @@
  * Runs in Node before the Worker tests (typechecked with tsconfig.node.json): a REAL provisioner
  * (provisioner/src) on a free 127.0.0.1 port, driving this machine's Docker Engine and trusting a
  * fresh Ed25519 key whose private half the Worker gets as PROVISIONER_PRIVATE_KEY (vitest.config.ts
- * injects the URL and the key into the Worker's bindings). Its PROVISIONER_HOST_ID is the id the
+ * injects the URL and the key into the Worker's bindings), and two fake Stripes. Its PROVISIONER_HOST_ID is the id the
  * Worker registers that URL under, so the port is chosen before it starts.
  */
 import { execFile } from "node:child_process";
@@ -23,9 +23,14 @@ import { startFakeStripe } from "./fake-stripe.ts";
 /** The image the Worker asks for (WORKSPACE_IMAGE in wrangler.toml), built locally when missing. */
 export const WORKSPACE_IMAGE = "ozekai/workspace:local";
 
-export default async function setup(project: TestProject) {
+/**
+ * A real provisioner on a free 127.0.0.1 port, driving this machine's Docker (the workspace image
+ * built when missing), trusting a fresh key: `privateKey` is the Worker's PROVISIONER_PRIVATE_KEY
+ * and `url` its PROVISIONER_URL. The CLI and website suites start theirs with this too.
+ */
+export async function startLocalProvisioner(): Promise<{ url: string; privateKey: string; close: () => Promise<void> }> {
   await promisify(execFile)("bash", [fileURLToPath(new URL("../provisioner/scripts/build-workspace-image.sh", import.meta.url)), WORKSPACE_IMAGE]).catch((error: unknown) => {
-    throw new Error(`Worker session tests need Docker and the workspace image: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`session tests need Docker and the workspace image: ${error instanceof Error ? error.message : String(error)}`);
   });
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
   const kid = "provisioner-test";
@@ -42,9 +47,23 @@ export default async function setup(project: TestProject) {
     PROVISIONER_STATE_DIR: stateDir,
   });
   const provisioner = await startProvisioner(config);
+  return {
+    url: provisioner.url,
+    privateKey: JSON.stringify({ ...(await exportJWK(privateKey)), kid }),
+    close: async () => {
+      await provisioner.close();
+      // Workspace disks are loop mounts: unmounted (with their volumes) before the directory goes.
+      await removeWorkspacesIn(config.workspaceDir);
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export default async function setup(project: TestProject) {
+  const provisioner = await startLocalProvisioner();
   project.provide("provisionerUrl", provisioner.url);
   project.provide("hangingProvisionerUrl", await hangingServer());
-  project.provide("provisionerPrivateKey", JSON.stringify({ ...(await exportJWK(privateKey)), kid }));
+  project.provide("provisionerPrivateKey", provisioner.privateKey);
   // Stripe's API, faked locally: one that answers, one that fails after creating the customer.
   const fakeStripe = await startFakeStripe();
   const failingStripe = await startFakeStripe({ failing: true });
@@ -54,10 +73,7 @@ export default async function setup(project: TestProject) {
     await fakeStripe.close();
     await failingStripe.close();
     await provisioner.close();
-    // Workspace disks are loop mounts: unmounted (with their volumes) before the directory goes.
-    await removeWorkspacesIn(config.workspaceDir);
     await closeHangingServer?.();
-    await rm(stateDir, { recursive: true, force: true });
   };
 }
 

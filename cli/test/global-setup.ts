@@ -1,7 +1,8 @@
 /**
  * One real stack for every CLI test file: the Worker's deployable bundle under `wrangler dev`
- * with a migrated local D1 and generated secrets (bench/lib/worker.ts), billing against the local
- * fake Stripe (test/fake-stripe.ts). Stopped when the run ends.
+ * with a migrated local D1 and generated secrets (bench/lib/worker.ts), the real provisioner on
+ * this machine's Docker (test/global-setup.ts), billing against the local fake Stripe
+ * (test/fake-stripe.ts). Stopped when the run ends.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { stopChild, waitHealthy } from "../../bench/lib/processes.ts";
 import { ROOT } from "../../bench/lib/settings.ts";
 import { dryRunBundle, migrateLocalD1, startWranglerDev, writeEnvFile } from "../../bench/lib/worker.ts";
 import { startFakeStripe } from "../../test/fake-stripe.ts";
+import { startLocalProvisioner } from "../../test/global-setup.ts";
 
 export const TEST_PRICE_IDS = { "cpu-small": { base: "price_cpusmall_base", usage: "price_cpusmall_usage" } };
 
@@ -41,6 +43,12 @@ export default async function setup(project: TestProject) {
     rmSync(tmp, { recursive: true, force: true });
   };
   try {
+    const provisioner = await startLocalProvisioner();
+    const withoutProvisioner = stop;
+    stop = async () => {
+      await provisioner.close();
+      await withoutProvisioner();
+    };
     const { entry } = await dryRunBundle(tmp);
     const webhookSecret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url")}`;
     const envFile = await writeEnvFile(tmp, [
@@ -48,6 +56,8 @@ export default async function setup(project: TestProject) {
       `STRIPE_WEBHOOK_SECRET=${webhookSecret}`,
       `STRIPE_API_BASE=${stripe.url}`,
       `STRIPE_PRICE_IDS='${JSON.stringify(TEST_PRICE_IDS)}'`,
+      `PROVISIONER_URL=${provisioner.url}`,
+      `PROVISIONER_PRIVATE_KEY='${provisioner.privateKey}'`,
     ]);
     const accessKeys = /^ACCESS_TOKEN_KEYS='(.*)'$/m.exec(readFileSync(envFile, "utf8"))?.[1];
     if (!accessKeys) throw new Error(`no ACCESS_TOKEN_KEYS in ${envFile}`);

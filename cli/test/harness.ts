@@ -118,13 +118,30 @@ export async function expireStoredAccessToken(configDir: string): Promise<string
   return expired;
 }
 
+/** One statement on the test Worker's local D1, as an operator would run it. */
+const d1 = (sql: string) => wrangler(["d1", "execute", "DB", "--local", "--persist-to", inject("persistDir"), "--command", sql], inject("wranglerTmp"));
+
+const checkedName = (username: string) => {
+  if (!/^[a-z0-9]+$/.test(username)) throw new Error("unexpected username");
+  return username;
+};
+
 /** Marks `username` verified in the local D1, as the emailed link would. */
 export async function verifyEmail(username: string): Promise<void> {
-  if (!/^[a-z0-9]+$/.test(username)) throw new Error("unexpected username");
-  await wrangler(
-    ["d1", "execute", "DB", "--local", "--persist-to", inject("persistDir"), "--command", `UPDATE users SET email_verified_at = ${Date.now()} WHERE username = '${username}'`],
-    inject("wranglerTmp"),
-  );
+  await d1(`UPDATE users SET email_verified_at = ${Date.now()} WHERE username = '${checkedName(username)}'`);
+}
+
+/** Verifies `username` and puts it on `planId` without Stripe (what an admin does locally: README). */
+export async function grantPlan(username: string, planId = "cpu-small"): Promise<void> {
+  if (!/^[a-z0-9-]+$/.test(planId)) throw new Error("unexpected plan");
+  await d1(`UPDATE users SET plan_id = '${planId}', email_verified_at = ${Date.now()} WHERE username = '${checkedName(username)}'`);
+}
+
+/** A new account, signed in, verified and on a plan: it can connect. */
+export async function entitledUser(planId?: string): Promise<TestUser> {
+  const user = await signedInUser();
+  await grantPlan(user.username, planId);
+  return user;
 }
 
 /**
