@@ -25,7 +25,7 @@ function base64url(bytes: ArrayBuffer): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-const sha256 = (data: Uint8Array | string) => crypto.subtle.digest("SHA-256", typeof data === "string" ? new TextEncoder().encode(data) : data);
+const sha256 = (data: Uint8Array<ArrayBuffer> | string) => crypto.subtle.digest("SHA-256", typeof data === "string" ? new TextEncoder().encode(data) : data);
 
 /**
  * The registry id of the host configured by PROVISIONER_URL (local dev, tests, a single host). It
@@ -41,7 +41,7 @@ export async function configuredHostId(baseUrl: string): Promise<string> {
  * their digest (`bdh`); or a streamed upload, bound by its Content-Length (`bdl`) and, when the
  * host checks the stream against one, the announced SHA-256 (`bds`, the X-Archive-Sha256 header).
  */
-export type SignedBody = Uint8Array | string | { length?: number | undefined; sha256?: string | undefined };
+export type SignedBody = Uint8Array<ArrayBuffer> | string | { length?: number | undefined; sha256?: string | undefined };
 
 /** The claims that tie a token to one request: method, path, query, body. */
 export type RequestBinding = { htm: string; htu: string; htq: string; bdh?: string; bdl?: number; bds?: string };
