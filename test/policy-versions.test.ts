@@ -35,6 +35,17 @@ describe("GET /v1/policy and /privacy", () => {
     expect(text.text).toMatch(/^Privacy Policy\nLast updated: April 3, 2026/);
   });
 
+  it("a browser asking for HTML at /privacy gets the website's privacy page (which shows the text); anything else the text", async () => {
+    const page = await call("GET", "/privacy", { headers: { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(page.text).toContain('<div id="app">');
+    for (const accept of ["*/*", "text/plain"]) {
+      const text = await call("GET", "/privacy", { headers: { Accept: accept } });
+      expect(text.headers.get("Content-Type"), accept).toMatch(/^text\/plain/);
+    }
+  });
+
   it("after a publish, names the new version and serves the new text", async () => {
     const admin = await createAdmin();
     expect((await publish(admin, version("2026-06-01", false))).status).toBe(201);

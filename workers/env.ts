@@ -7,6 +7,8 @@ export interface Env {
   AUTH_ACCOUNT_LIMITER: RateLimit;
   /** Per account and route, for signed-in routes that make a host work (connect, the workspace view). */
   API_ACCOUNT_LIMITER: RateLimit;
+  /** The website's files (web/dist, wrangler.toml [assets]). */
+  ASSETS: Fetcher;
   APP_URL: string;
   API_ISSUER: string;
   API_AUDIENCE: string;

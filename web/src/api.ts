@@ -29,7 +29,8 @@ const store: CredentialStore = {
 /** Signed in as this username (null: signed out); kept in step with the stored tokens. */
 export const username = signal<string | null>(localStorage.getItem(LOCAL_KEYS.username.key));
 
-function forgetSignIn() {
+/** Forgets the sign-in here only (the API already ended it: sign-out, account deleted). */
+export function forgetSignIn() {
   for (const { key } of Object.values(LOCAL_KEYS)) localStorage.removeItem(key);
   username.value = null;
 }
@@ -38,6 +39,14 @@ function forgetSignIn() {
 addEventListener("storage", (event) => {
   if (event.key === LOCAL_KEYS.username.key || event.key === null) username.value = localStorage.getItem(LOCAL_KEYS.username.key);
 });
+
+/** Tokens the API handed this tab outside sign-in (a password change ends every other sign-in). */
+export const keepTokens = (tokens: Tokens) => store.write(tokens);
+
+export function rememberUsername(name: string) {
+  localStorage.setItem(LOCAL_KEYS.username.key, name);
+  username.value = name;
+}
 
 export const client = createOzekaiClient({ baseUrl: location.origin, credentials: store });
 export const api = client.api;
@@ -48,8 +57,7 @@ export async function signIn(login: string, password: string): Promise<Problem |
   if (error) return error;
   const { data, error: accountError } = await api.GET("/v1/account");
   if (accountError) return accountError;
-  localStorage.setItem(LOCAL_KEYS.username.key, data.username);
-  username.value = data.username;
+  rememberUsername(data.username);
   return undefined;
 }
 

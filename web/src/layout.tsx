@@ -15,7 +15,16 @@ export function Layout({ children }: { children: ComponentChildren }) {
           Ozekai
         </a>
         <nav aria-label="Main">
-          {name ? <a href="/dashboard">Dashboard</a> : <a href="/login">Sign in</a>}
+          {name ? (
+            <>
+              <a href="/dashboard">Dashboard</a>
+              <a href="/usage">Usage</a>
+              <a href="/billing">Billing</a>
+              <a href="/account">Account</a>
+            </>
+          ) : (
+            <a href="/login">Sign in</a>
+          )}
           {!name && <a href="/signup">Create account</a>}
           <a href="/privacy">Privacy</a>
           <a href="/cookies">Cookies</a>

@@ -1,13 +1,17 @@
 import { render } from "preact";
 import { ErrorBoundary, LocationProvider, Route, Router } from "preact-iso";
 import { Layout } from "./layout";
+import { AccountPage } from "./pages/account";
+import { BillingPage } from "./pages/billing";
 import { CookiesPage } from "./pages/cookies";
 import { DashboardPage } from "./pages/dashboard";
 import { HomePage } from "./pages/home";
 import { LoginPage } from "./pages/login";
 import { NotFoundPage } from "./pages/not-found";
+import { PrivacyPage } from "./pages/privacy";
 import { ResetPasswordPage } from "./pages/reset-password";
 import { SignupPage } from "./pages/signup";
+import { UsagePage } from "./pages/usage";
 import { VerifyEmailPage } from "./pages/verify-email";
 
 function App() {
@@ -22,6 +26,10 @@ function App() {
             <Route path="/login" component={LoginPage} />
             <Route path="/reset-password" component={ResetPasswordPage} />
             <Route path="/dashboard" component={DashboardPage} />
+            <Route path="/usage" component={UsagePage} />
+            <Route path="/billing" component={BillingPage} />
+            <Route path="/account" component={AccountPage} />
+            <Route path="/privacy" component={PrivacyPage} />
             <Route path="/cookies" component={CookiesPage} />
             <Route default component={NotFoundPage} />
           </Router>

@@ -36,13 +36,22 @@ export function ApiForm({ label, busyLabel, onSubmit, children }: { label: strin
   );
 }
 
-export function Field({ name, label, type = "text", autoComplete, hint, required = true, minLength }: { name: string; label: string; type?: "text" | "email" | "password"; autoComplete?: string; hint?: string; required?: boolean; minLength?: number }) {
+export function Field({
+  name,
+  label,
+  type = "text",
+  autoComplete,
+  hint,
+  required = true,
+  minLength,
+  defaultValue,
+}: { name: string; label: string; type?: "text" | "email" | "password"; autoComplete?: string; hint?: string; required?: boolean; minLength?: number; defaultValue?: string }) {
   const hintId = hint ? `${name}-hint` : undefined;
   return (
     <div class="field">
       <label for={name}>{label}</label>
       {/* Preact types an input by its literal type; this one is chosen by the caller. */}
-      <input {...({ id: name, name, type, autoComplete, required, minLength, "aria-describedby": hintId } as InputHTMLAttributes<HTMLInputElement>)} />
+      <input {...({ id: name, name, type, autoComplete, required, minLength, defaultValue, "aria-describedby": hintId } as InputHTMLAttributes<HTMLInputElement>)} />
       {hint && (
         <p id={hintId} class="hint">
           {hint}

@@ -36,8 +36,8 @@ const textRoute = createRoute({
   method: "get",
   path: POLICY_PATH,
   tags: ["meta"],
-  summary: "The text of the current privacy policy, as plain text",
-  responses: { 200: { description: "The policy text", content: { "text/plain": { schema: z.string() } } } },
+  summary: "The text of the current privacy policy, as plain text; a browser asking for HTML gets the website's privacy page, which shows it",
+  responses: { 200: { description: "The policy text", content: { "text/plain": { schema: z.string() }, "text/html": { schema: z.string() } } } },
 });
 
 const acceptRoute = createRoute({
@@ -57,7 +57,15 @@ export const metaRoutes = newApp()
     const p = await currentPolicy(c.get("domain"));
     return c.json({ version: p.version, publishedAt: p.publishedAt.toISOString(), material: p.material, summary: p.summary, url: POLICY_PATH }, 200);
   })
-  .openapi(textRoute, async (c) => c.text((await currentPolicy(c.get("domain"))).text, 200))
+  .openapi(textRoute, async (c) => {
+    // Emails and GET /v1/policy link here: people get the page with the version and their rights, programs the text.
+    if (c.req.header("accept")?.includes("text/html")) {
+      // A copy: the asset's headers are immutable, and every answer gets its request id.
+      const page = await c.env.ASSETS.fetch(new URL("/", c.req.url).href);
+      return new Response(page.body, page);
+    }
+    return c.text((await currentPolicy(c.get("domain"))).text, 200);
+  })
   .openapi(acceptRoute, async (c) => {
     await acceptPolicy(c.get("domain"), principalOf(c).user.id, c.req.valid("json").version);
     return c.body(null, 204);
