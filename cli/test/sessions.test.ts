@@ -76,10 +76,12 @@ describe("connect, status, disconnect", () => {
     expect((await api(user, `/v1/sessions/${id}`)).body.state).toBe("ended");
     const workspace = (await api(user, "/v1/workspace")).body;
     expect(disconnected.stdout).toContain(String(workspace.deletesAt).slice(0, 10));
+    expect(disconnected.stdout).toContain(`Unused until ${String(workspace.movesToColdStorageAt).slice(0, 16).replace("T", " ")} UTC, it may move to cold storage`);
 
     const after = await run(user, "status");
     expect(after.code, shown(after)).toBe(0);
     expect(after.stdout).toContain("Nothing is billing now.");
+    expect(after.stdout).toMatch(/cold storage\s+from \d{4}-\d\d-\d\d \d\d:\d\d UTC if unused/);
     expect(jsonOf(await run(user, "status", "--json")).data).toMatchObject({ billingNow: false, session: null, metrics: null });
     expect(jsonOf(await run(user, "disconnect", "--json")).error?.exitCode).toBe(4);
 

@@ -15,6 +15,8 @@ type Plan = Schemas["Plan"];
 const LIVE = new Set<ApiSession["state"]>(["starting", "running", "stopping"]);
 const DEFAULT_CONNECT_TIMEOUT_S = 300;
 const POLL_MS = 1000;
+/** GET /v1/workspace has a budget of 30 calls a minute per account: a restore's progress takes 20 of them. */
+const RESTORE_POLL_MS = 3000;
 const WATCH_MS = 5000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -48,7 +50,8 @@ const billedMs = (s: ApiSession, now = Date.now()) => s.durationMs ?? (s.started
 function keptLines(workspace: Workspace | null): string[] {
   if (!workspace) return [];
   const lines = [`Your workspace is kept (${bytes(workspace.sizeBytes)}).`];
-  lines.push("Unused, it may move to cold storage; the next `ozekai connect` brings it back (the first connect then takes longer).");
+  const cold = workspace.movesToColdStorageAt;
+  lines.push(`${cold ? `Unused until ${when(cold)}, it may move to cold storage from then on` : "Unused, it may move to cold storage"}; the next \`ozekai connect\` brings it back (that connect takes longer).`);
   if (workspace.deletesAt) lines.push(`Without any activity on your account, it will be deleted on ${when(workspace.deletesAt)}, after a warning email 7 days before.`);
   return lines;
 }
@@ -76,7 +79,7 @@ function watchRestore(session: Session, progress: Progress): { stop: () => void;
         if (line !== last) progress.note(line);
         last = line;
       }
-      await sleep(POLL_MS);
+      await sleep(RESTORE_POLL_MS);
     }
   })();
   return { stop: () => (stopped = true), restored: () => seenRestoring };
@@ -217,6 +220,7 @@ function statusLines(data: StatusData, plan: Plan | undefined): string[] {
     const rows: [string, string][] = [
       ["workspace", `${w.state} · ${bytes(w.sizeBytes)}${w.transfer ? ` · moved ${bytes(w.transfer.bytes)}${w.transfer.totalBytes ? ` of ${bytes(w.transfer.totalBytes)}` : ""}` : ""}`],
       ["last activity", when(w.lastActivityAt)],
+      ["cold storage", w.movesToColdStorageAt ? `from ${when(w.movesToColdStorageAt)} if unused until then` : w.state === "cold" ? "there now (the next connect restores it)" : "not while a session uses it"],
       ["deleted on", w.deletesAt ? `${when(w.deletesAt)} unless there is activity first` : "not while a session uses it"],
     ];
     lines.push(...table(rows));
