@@ -4,6 +4,8 @@ import { registerAccountCommands } from "./commands/account.ts";
 import { registerBillingCommands } from "./commands/billing.ts";
 import { registerCompletionCommand } from "./commands/completion.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
+import { registerSessionCommands } from "./commands/sessions.ts";
+import { registerUsageCommands } from "./commands/usage.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { Output } from "./output.ts";
 import type { Program } from "./run.ts";
@@ -24,6 +26,8 @@ export function buildProgram(json = false): Program {
   registerBillingCommands(program);
   registerCompletionCommand(program);
   registerDoctorCommand(program);
+  registerSessionCommands(program);
+  registerUsageCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

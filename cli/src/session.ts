@@ -47,13 +47,21 @@ export interface Session {
   tokenSource(): Promise<"OZEKAI_TOKEN" | "profile" | undefined>;
   /** Throws "not signed in" (exit 3) when no token is there at all, before any request. */
   requireSignIn(): Promise<void>;
+  /** The access token requests carry now (after a request, the refreshed one): for the session sockets. */
+  accessToken(): Promise<string | undefined>;
 }
 
-export function openSession(options: GlobalOptions, settings: { ignoreEnvToken?: boolean } = {}): Session {
+export interface SessionSettings {
+  ignoreEnvToken?: boolean;
+  /** Per request (the client's default is 30 s): a connect that restores a workspace may take longer. */
+  timeoutMs?: number;
+}
+
+export function openSession(options: GlobalOptions, settings: SessionSettings = {}): Session {
   const apiUrl = resolveApiUrl(options.apiUrl);
   const store = fileCredentialStore(profilePath(apiUrl));
   const envToken = settings.ignoreEnvToken ? undefined : process.env.OZEKAI_TOKEN || undefined;
-  const client = createOzekaiClient({ baseUrl: apiUrl, credentials: store, accessToken: envToken });
+  const client = createOzekaiClient({ baseUrl: apiUrl, credentials: store, accessToken: envToken, timeoutMs: settings.timeoutMs });
   const tokenSource = async () => (envToken ? "OZEKAI_TOKEN" : (await store.read()) ? "profile" : undefined);
   return {
     apiUrl,
@@ -63,6 +71,7 @@ export function openSession(options: GlobalOptions, settings: { ignoreEnvToken?:
     async requireSignIn() {
       if (!(await tokenSource())) throw new CliError("not_signed_in", `Not signed in to ${apiUrl}. Sign in with \`ozekai login\` (or set OZEKAI_TOKEN).`);
     },
+    accessToken: async () => envToken ?? (await store.read())?.accessToken,
   };
 }
 

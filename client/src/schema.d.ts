@@ -4416,6 +4416,8 @@ export interface components {
             lastActivityAt: string;
             /** @description When the workspace will be deleted for inactivity (60 days after the last activity, at least 7 days after a warning email) unless there is activity first; null while a session is live or it is being deleted */
             deletesAt: string | null;
+            /** @description The earliest it may move to cold storage if unused until then (WORKSPACE_COLD_AFTER_DAYS after its last use or session); the next connect brings it back. Null unless it is hot with no live session */
+            movesToColdStorageAt: string | null;
             /** @description Progress of the move to cold storage (`archiving`) or back (`restoring`); null otherwise */
             transfer: {
                 /** @description Bytes moved so far */

@@ -92,6 +92,21 @@ export async function archiveIdleWorkspaces(ctx: DomainContext): Promise<Archive
   return result;
 }
 
+/**
+ * The earliest the archive job may take this hot workspace to cold storage if nothing uses it
+ * before: `coldAfterMs` after its last use or the end of its last session (the rule of
+ * `idleSince`). Null when it is not hot or a session is live (then it is not idle).
+ */
+export async function movesToColdStorageAt(ctx: DomainContext, workspace: Workspace, sessionLive: boolean): Promise<Date | null> {
+  if (workspace.state !== "hot" || sessionLive) return null;
+  const [row] = await ctx.db
+    .select({ endedAt: sql<number | null>`max(${sessions.endedAt})` })
+    .from(sessions)
+    .where(and(eq(sessions.workspaceId, workspace.id), eq(sessions.userId, workspace.userId)));
+  const lastUse = Math.max(workspace.lastUsedAt.getTime(), row?.endedAt ?? 0);
+  return new Date(lastUse + ctx.config.coldStorage.coldAfterMs);
+}
+
 /** Conditions that make a hot workspace idle: unused since `cutoff`, with no session live or ended since. */
 function idleSince(ctx: DomainContext, cutoff: Date) {
   const sessionOfWorkspace = (condition: ReturnType<typeof and>) =>

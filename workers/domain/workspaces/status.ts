@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
 import { WORKSPACE_STATES, workspaces } from "../../../schema";
-import { findArchive } from "../cold-storage";
+import { findArchive, movesToColdStorageAt } from "../cold-storage";
 import type { DomainContext } from "../context";
 import type { GpuHost } from "../hosts";
 import { ownedWorkspace, type Workspace } from "../owned";
@@ -26,6 +26,10 @@ export const WorkspaceSchema = z
       .string()
       .nullable()
       .openapi({ description: "When the workspace will be deleted for inactivity (60 days after the last activity, at least 7 days after a warning email) unless there is activity first; null while a session is live or it is being deleted" }),
+    movesToColdStorageAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "The earliest it may move to cold storage if unused until then (WORKSPACE_COLD_AFTER_DAYS after its last use or session); the next connect brings it back. Null unless it is hot with no live session" }),
     transfer: z
       .object({
         bytes: z.number().int().openapi({ description: "Bytes moved so far" }),
@@ -48,6 +52,7 @@ export async function getWorkspace(ctx: DomainContext, userId: string): Promise<
   const lastActivity = await lastActivityOf(ctx, userId, workspace.id);
   const inUse = live !== undefined || workspace.state === "deleting";
   const view = toWorkspaceView(workspace, live ? toSessionView(live) : null, lastActivity, inUse ? null : deletionDate(lastActivity, workspace.deletionWarnedAt, ctx.clock.now()));
+  view.movesToColdStorageAt = (await movesToColdStorageAt(ctx, workspace, live !== undefined))?.toISOString() ?? null;
   if (workspace.state === "cold" && archive?.sizeBytes != null) {
     view.sizeBytes = archive.sizeBytes;
     view.sizeMeasuredAt = (archive.completedAt ?? archive.updatedAt).toISOString();
@@ -98,6 +103,7 @@ export function toWorkspaceView(w: Workspace, session: SessionView | null, lastA
     session,
     lastActivityAt: lastActivity.toISOString(),
     deletesAt: deletesAt?.toISOString() ?? null,
+    movesToColdStorageAt: null,
     transfer: null,
   };
 }
