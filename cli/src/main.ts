@@ -4,6 +4,9 @@ import { registerAccountCommands } from "./commands/account.ts";
 import { registerBillingCommands } from "./commands/billing.ts";
 import { registerCompletionCommand } from "./commands/completion.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
+import { registerExecCommand } from "./commands/exec.ts";
+import { registerForwardCommand } from "./commands/forward.ts";
+import { registerShellCommand } from "./commands/shell.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { Output } from "./output.ts";
 import type { Program } from "./run.ts";
@@ -24,6 +27,9 @@ export function buildProgram(json = false): Program {
   registerBillingCommands(program);
   registerCompletionCommand(program);
   registerDoctorCommand(program);
+  registerShellCommand(program);
+  registerExecCommand(program);
+  registerForwardCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

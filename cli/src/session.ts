@@ -47,6 +47,8 @@ export interface Session {
   tokenSource(): Promise<"OZEKAI_TOKEN" | "profile" | undefined>;
   /** Throws "not signed in" (exit 3) when no token is there at all, before any request. */
   requireSignIn(): Promise<void>;
+  /** The access token requests carry now (OZEKAI_TOKEN, else the stored one), for what the client does not send itself: WebSockets. */
+  accessToken(): Promise<string | undefined>;
 }
 
 export function openSession(options: GlobalOptions, settings: { ignoreEnvToken?: boolean } = {}): Session {
@@ -60,6 +62,7 @@ export function openSession(options: GlobalOptions, settings: { ignoreEnvToken?:
     client,
     store,
     tokenSource,
+    accessToken: async () => envToken ?? (await store.read())?.accessToken,
     async requireSignIn() {
       if (!(await tokenSource())) throw new CliError("not_signed_in", `Not signed in to ${apiUrl}. Sign in with \`ozekai login\` (or set OZEKAI_TOKEN).`);
     },
