@@ -6,6 +6,9 @@ import { registerCompletionCommand } from "./commands/completion.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerSessionCommands } from "./commands/sessions.ts";
 import { registerUsageCommands } from "./commands/usage.ts";
+import { registerExecCommand } from "./commands/exec.ts";
+import { registerForwardCommand } from "./commands/forward.ts";
+import { registerShellCommand } from "./commands/shell.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { Output } from "./output.ts";
 import type { Program } from "./run.ts";
@@ -28,6 +31,9 @@ export function buildProgram(json = false): Program {
   registerDoctorCommand(program);
   registerSessionCommands(program);
   registerUsageCommands(program);
+  registerShellCommand(program);
+  registerExecCommand(program);
+  registerForwardCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

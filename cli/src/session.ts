@@ -47,7 +47,7 @@ export interface Session {
   tokenSource(): Promise<"OZEKAI_TOKEN" | "profile" | undefined>;
   /** Throws "not signed in" (exit 3) when no token is there at all, before any request. */
   requireSignIn(): Promise<void>;
-  /** The access token requests carry now (after a request, the refreshed one): for the session sockets. */
+  /** The access token requests carry now (OZEKAI_TOKEN, else the stored one), for what the client does not send itself: WebSockets. */
   accessToken(): Promise<string | undefined>;
 }
 
@@ -68,10 +68,10 @@ export function openSession(options: GlobalOptions, settings: SessionSettings = 
     client,
     store,
     tokenSource,
+    accessToken: async () => envToken ?? (await store.read())?.accessToken,
     async requireSignIn() {
       if (!(await tokenSource())) throw new CliError("not_signed_in", `Not signed in to ${apiUrl}. Sign in with \`ozekai login\` (or set OZEKAI_TOKEN).`);
     },
-    accessToken: async () => envToken ?? (await store.read())?.accessToken,
   };
 }
 

@@ -178,3 +178,18 @@ export function ozekaiInTerminal(args: string[], steps: { after: string; send: s
     });
   });
 }
+
+/** Starts `user`'s session through the API (POST /v1/sessions) and waits until it runs; its id. */
+export async function runningSession(user: TestUser): Promise<string> {
+  const headers = { Authorization: `Bearer ${readProfile(user.configDir).accessToken}` };
+  const started = await fetch(`${inject("apiUrl")}/v1/sessions`, { method: "POST", headers });
+  if (started.status >= 300) throw new Error(`connect failed: ${started.status} ${await started.text()}`);
+  const { id } = (await started.json()) as { id: string };
+  for (let i = 0; i < 120; i++) {
+    const view = (await (await fetch(`${inject("apiUrl")}/v1/sessions/${id}`, { headers })).json()) as { state: string };
+    if (view.state === "running") return id;
+    if (view.state !== "starting") throw new Error(`session ${id} is ${view.state}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`session ${id} did not start`);
+}
