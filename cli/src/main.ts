@@ -4,6 +4,7 @@ import { registerAccountCommands } from "./commands/account.ts";
 import { registerBillingCommands } from "./commands/billing.ts";
 import { registerCompletionCommand } from "./commands/completion.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
+import { registerFilesCommands } from "./commands/files.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { Output } from "./output.ts";
 import type { Program } from "./run.ts";
@@ -24,6 +25,7 @@ export function buildProgram(json = false): Program {
   registerBillingCommands(program);
   registerCompletionCommand(program);
   registerDoctorCommand(program);
+  registerFilesCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -49,11 +49,16 @@ export interface Session {
   requireSignIn(): Promise<void>;
 }
 
-export function openSession(options: GlobalOptions, settings: { ignoreEnvToken?: boolean } = {}): Session {
+/**
+ * `transfers`: a client for file transfers, whose requests run as long as bytes move (the
+ * transfer's own signal ends a stalled one) and whose streamed uploads are never kept for a retry.
+ */
+export function openSession(options: GlobalOptions, settings: { ignoreEnvToken?: boolean; transfers?: boolean } = {}): Session {
   const apiUrl = resolveApiUrl(options.apiUrl);
   const store = fileCredentialStore(profilePath(apiUrl));
   const envToken = settings.ignoreEnvToken ? undefined : process.env.OZEKAI_TOKEN || undefined;
-  const client = createOzekaiClient({ baseUrl: apiUrl, credentials: store, accessToken: envToken });
+  const transfer = settings.transfers ? { timeoutMs: null, retryBodies: false } : {};
+  const client = createOzekaiClient({ baseUrl: apiUrl, credentials: store, accessToken: envToken, ...transfer });
   const tokenSource = async () => (envToken ? "OZEKAI_TOKEN" : (await store.read()) ? "profile" : undefined);
   return {
     apiUrl,
