@@ -53,10 +53,15 @@ export async function runPool<T, R>(items: T[], work: (item: T) => Promise<R>): 
   return results;
 }
 
-/** A failure worth resuming after: the link (stalled, dropped, unreachable) or the API asking to come back. */
+/**
+ * A failure worth resuming after: the link (stalled, dropped, unreachable), the API asking to come
+ * back, or an append at a size the file no longer has (a write of an interrupted run that
+ * reached the host late): the next try asks the size again.
+ */
 export function retryable(error: unknown, apiUrl: string): boolean {
   if (error instanceof StalledError || (error instanceof Error && error.cause instanceof StalledError)) return true;
-  return toCliError(error, apiUrl).kind === "unavailable";
+  const failure = toCliError(error, apiUrl);
+  return failure.kind === "unavailable" || failure.extra.code === "upload_offset_mismatch";
 }
 
 /** The SHA-256 state of a local file's first `end` bytes (to continue over the rest), read in pieces. */
