@@ -9,6 +9,7 @@ import { registerUsageCommands } from "./commands/usage.ts";
 import { registerExecCommand } from "./commands/exec.ts";
 import { registerForwardCommand } from "./commands/forward.ts";
 import { registerShellCommand } from "./commands/shell.ts";
+import { registerFilesCommands } from "./commands/files.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { Output } from "./output.ts";
 import type { Program } from "./run.ts";
@@ -34,6 +35,7 @@ export function buildProgram(json = false): Program {
   registerShellCommand(program);
   registerExecCommand(program);
   registerForwardCommand(program);
+  registerFilesCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -55,13 +55,19 @@ export interface SessionSettings {
   ignoreEnvToken?: boolean;
   /** Per request (the client's default is 30 s): a connect that restores a workspace may take longer. */
   timeoutMs?: number;
+  /**
+   * A client for file transfers, whose requests run as long as bytes move (the transfer's own
+   * signal ends a stalled one) and whose streamed uploads are never kept for a retry.
+   */
+  transfers?: boolean;
 }
 
 export function openSession(options: GlobalOptions, settings: SessionSettings = {}): Session {
   const apiUrl = resolveApiUrl(options.apiUrl);
   const store = fileCredentialStore(profilePath(apiUrl));
   const envToken = settings.ignoreEnvToken ? undefined : process.env.OZEKAI_TOKEN || undefined;
-  const client = createOzekaiClient({ baseUrl: apiUrl, credentials: store, accessToken: envToken, timeoutMs: settings.timeoutMs });
+  const transfer = settings.transfers ? { timeoutMs: null, retryBodies: false } : { timeoutMs: settings.timeoutMs };
+  const client = createOzekaiClient({ baseUrl: apiUrl, credentials: store, accessToken: envToken, ...transfer });
   const tokenSource = async () => (envToken ? "OZEKAI_TOKEN" : (await store.read()) ? "profile" : undefined);
   return {
     apiUrl,

@@ -1,5 +1,5 @@
 /** Runs `ozekai` as a user would (the installed bin, a subprocess) against the stack global-setup.ts started. */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,10 +22,12 @@ export interface RunOptions {
   configDir: string;
   stdin?: string;
   env?: Record<string, string | undefined>;
+  /** The working directory (default: the repository root). */
+  cwd?: string;
 }
 
-/** `ozekai …args` to completion (killed after 60 s), with OZEKAI_API_URL at the test Worker. */
-export function ozekai(args: string[], options: RunOptions): Promise<Ran> {
+/** `ozekai …args` started as a subprocess with OZEKAI_API_URL at the test Worker; `done` is its end (killed after `killAfterMs`). */
+export function startOzekai(args: string[], options: RunOptions & { killAfterMs?: number }): { child: ChildProcess; done: Promise<Ran> } {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith("OZEKAI_")) delete env[name];
   Object.assign(env, {
@@ -35,20 +37,26 @@ export function ozekai(args: string[], options: RunOptions): Promise<Ran> {
     NO_COLOR: "1",
     ...options.env,
   });
-  const child = spawn(BIN, args, { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(BIN, args, { cwd: options.cwd ?? ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  child.stdin.end(options.stdin ?? "");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  return new Promise((resolve, reject) => {
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  child.stdin!.end(options.stdin ?? "");
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.killAfterMs ?? 60_000);
+  const done = new Promise<Ran>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
   });
+  return { child, done };
+}
+
+/** `ozekai …args` to completion (killed after 60 s), with OZEKAI_API_URL at the test Worker. */
+export function ozekai(args: string[], options: RunOptions & { killAfterMs?: number }): Promise<Ran> {
+  return startOzekai(args, options).done;
 }
 
 /** The one JSON document a `--json` run printed on stdout (fails if there is anything else). */

@@ -38,8 +38,17 @@ export interface OzekaiClientOptions {
   credentials?: CredentialStore;
   /** An access token used as is and never refreshed nor stored (CI); wins over `credentials`. */
   accessToken?: string;
-  /** Per request, milliseconds. */
-  timeoutMs?: number;
+  /**
+   * Per request, milliseconds (default 30 s); null: no limit on the whole exchange (a transfer of
+   * many GB), the request's own signal ends it. The request's signal is honoured either way.
+   */
+  timeoutMs?: number | null;
+  /**
+   * false: a request with a body is sent once and never kept for a retry after a refresh (the
+   * sign-in is still refreshed, for the next request): a clone of a streamed upload would hold
+   * every byte sent in memory. The caller sees the 401 and sends it again.
+   */
+  retryBodies?: boolean;
   fetch?: (request: Request) => Promise<Response>;
 }
 
@@ -65,11 +74,13 @@ const isProblemCode = async (response: Response, code: string) => {
 
 export function createOzekaiClient(options: OzekaiClientOptions): OzekaiClient {
   const { credentials, accessToken: fixedToken } = options;
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs === undefined ? 30_000 : options.timeoutMs;
+  const retryBodies = options.retryBodies ?? true;
   const baseFetch = options.fetch ?? ((request: Request) => fetch(request));
   const send = (request: Request, token: string | undefined) => {
     if (token !== undefined) request.headers.set("Authorization", `Bearer ${token}`);
-    return baseFetch(new Request(request, { signal: AbortSignal.timeout(timeoutMs) }));
+    const signal = timeoutMs === null ? request.signal : AbortSignal.any([request.signal, AbortSignal.timeout(timeoutMs)]);
+    return baseFetch(new Request(request, { signal }));
   };
   // Login and refresh never carry a token: a failed one must not start a refresh.
   const anonymous = createClient<paths>({ baseUrl: options.baseUrl, fetch: (request) => send(request, undefined) });
@@ -103,12 +114,12 @@ export function createOzekaiClient(options: OzekaiClientOptions): OzekaiClient {
     if (fixedToken !== undefined) return send(request, fixedToken);
     const tokens = await credentials?.read();
     if (!credentials || !tokens) return send(request, undefined);
-    const retry = request.clone();
+    const retry = retryBodies || request.body === null ? request.clone() : undefined;
     const response = await send(request, tokens.accessToken);
     // An expired access token is a 401 `unauthorized` (RFC 6750 invalid_token): refresh once.
     if (response.status !== 401 || !(await isProblemCode(response, "unauthorized"))) return response;
     const next = await refreshAfter(credentials, tokens.accessToken);
-    if (!next) return response;
+    if (!next || !retry) return response;
     await response.body?.cancel();
     return "token" in next ? send(retry, next.token) : next.response;
   }

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench:cli`: a benchmark, not a test. The `ozekai` CLI as a person runs it (the bin, a
+ * subprocess, OZEKAI_TOKEN for the bench user) against the session stack (bench/lib/stack.ts), each
+ * measurement beside its baseline in the same run, as a ratio (never a timed assertion):
+ *   1. `ozekai upload` / `ozekai download` of one big file against `docker cp` of the same file
+ *      into / out of the session's own container (goal ≥ 0.8×);
+ *   2. the CLI's peak RSS for a small and a big file, up and down (flat: it streams);
+ *   3. a directory of many small files against `tar c | docker cp -` into the same container.
+ * A section is one entry of SECTIONS: add one (say, connect-to-usable once `ozekai connect`
+ * exists) by writing a function of the same shape.
+ * Settings: BENCH_FILE_MB (default 1024; the small file is a quarter), BENCH_SMALL_FILES (2000).
+ * Everything it starts or makes is removed at the end, also on error or Ctrl-C.
+ */
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { docker, dockerOk, prepareWorkspaceImage, RUN_ID, removeLeftoversAtCleanup } from "./lib/docker.ts";
+import { startProcess, waitExit } from "./lib/processes.ts";
+import { rssSampler } from "./lib/proc.ts";
+import { fmt, fmtLoad, mbps, mib, table } from "./lib/report.ts";
+import { log, makeTempDir, runBench } from "./lib/run-bench.ts";
+import { positiveInt, ROOT } from "./lib/settings.ts";
+import { type SessionStack, startSessionStack } from "./lib/stack.ts";
+import { MIB, transferTimeout } from "./lib/transfer.ts";
+import { makeFile, sha256File } from "./sessions/random-file.ts";
+import { apiConnect, apiDisconnectAndDestroy } from "./sessions/session-api.ts";
+import { PLAN_ID, REQUEST_TIMEOUT_MS, RSS_SAMPLE_MS } from "./sessions/settings.ts";
+
+removeLeftoversAtCleanup({ report: true });
+
+const BIG_MB = positiveInt("BENCH_FILE_MB", 1024);
+const SMALL_MB = Math.max(1, Math.round(BIG_MB / 4));
+const SMALL_FILES = positiveInt("BENCH_SMALL_FILES", 2000);
+const BIN = join(ROOT, "node_modules/.bin/ozekai");
+const GOAL = 0.8;
+
+interface Bench {
+  stack: SessionStack;
+  tmp: string;
+  /** The session's container, the docker cp side of every comparison. */
+  container: string;
+}
+
+interface CliRun {
+  ms: number;
+  peakRss: number;
+  stdout: string;
+}
+
+/** `ozekai …args --json` as the bench user, timed from spawn to exit, its process group's peak RSS sampled. */
+async function ozekai(bench: Bench, args: string[], timeoutMs: number): Promise<CliRun> {
+  const started = performance.now();
+  const run = startProcess(BIN, [...args, "--json"], { ...process.env, OZEKAI_API_URL: bench.stack.api.base, OZEKAI_TOKEN: bench.stack.api.token, OZEKAI_CONFIG_DIR: join(bench.tmp, "cli-config"), NO_COLOR: "1" });
+  const sampler = rssSampler({ cli: run.child.pid! }, RSS_SAMPLE_MS);
+  const code = await waitExit(run, timeoutMs);
+  const ms = performance.now() - started;
+  const peakRss = sampler.stop().cli ?? 0;
+  if (code !== 0) throw new Error(`ozekai ${args.join(" ")} exited with ${code}:\n${run.output.text.slice(-3000)}`);
+  return { ms, peakRss, stdout: run.output.text };
+}
+
+/** The session container the provisioner made for the bench user (not a transfer helper). */
+async function sessionContainer(userId: string): Promise<string> {
+  const listed = await dockerOk(["ps", "--filter", `label=ozekai.tenant=${userId}`, "--filter", "label=ozekai.session", "--format", "{{.Names}}"]);
+  const name = listed.stdout.trim().split("\n").filter(Boolean)[0];
+  if (!name) throw new Error("no running session container for the bench user");
+  return name;
+}
+
+/** 1 and 2: one big and one small file up and down, through the CLI and with docker cp. */
+async function bigFiles(bench: Bench): Promise<string[]> {
+  const rows: string[][] = [];
+  const rss: Record<number, { up: number; down: number }> = {};
+  const ratios: Record<number, { up: number; down: number }> = {};
+  for (const sizeMb of [SMALL_MB, BIG_MB]) {
+    const bytes = sizeMb * MIB;
+    const name = `bench-${sizeMb}MiB.bin`;
+    const source = join(bench.tmp, name);
+    log(`files: writing a ${sizeMb} MiB file …`);
+    const sha = makeFile(source, sizeMb);
+    const timeout = transferTimeout(bytes) * 2;
+
+    log(`files: ${sizeMb} MiB ozekai upload …`);
+    const up = await ozekai(bench, ["upload", source, name], timeout);
+    log(`files: ${sizeMb} MiB docker cp in …`);
+    const cpIn = await dockerOk(["cp", source, `${bench.container}:/workspace/cp-${name}`], timeout);
+
+    const back = join(bench.tmp, `back-${name}`);
+    log(`files: ${sizeMb} MiB ozekai download …`);
+    const down = await ozekai(bench, ["download", name, back], timeout);
+    if ((await sha256File(back)) !== sha) throw new Error(`download of ${name}: the bytes differ`);
+    const cpBack = join(bench.tmp, `cp-back-${name}`);
+    log(`files: ${sizeMb} MiB docker cp out …`);
+    const cpOut = await dockerOk(["cp", `${bench.container}:/workspace/cp-${name}`, cpBack], timeout);
+    if (statSync(cpBack).size !== bytes) throw new Error("docker cp out: wrong size");
+    await docker(["exec", bench.container, "rm", "-f", `/workspace/cp-${name}`]);
+
+    ratios[sizeMb] = { up: cpIn.ms / up.ms, down: cpOut.ms / down.ms };
+    rss[sizeMb] = { up: up.peakRss, down: down.peakRss };
+    rows.push([`${sizeMb} MiB`, "upload", fmt(mbps(bytes, up.ms)), fmt(mbps(bytes, cpIn.ms)), `${fmt(ratios[sizeMb]!.up, 2)}×`, mib(up.peakRss)]);
+    rows.push([`${sizeMb} MiB`, "download", fmt(mbps(bytes, down.ms)), fmt(mbps(bytes, cpOut.ms)), `${fmt(ratios[sizeMb]!.down, 2)}×`, mib(down.peakRss)]);
+  }
+  const big = ratios[BIG_MB]!;
+  const met = big.up >= GOAL && big.down >= GOAL;
+  return [
+    `1. One file through the CLI (SHA-256 verified end to end) vs docker cp into/out of the session's container (MB/s = 10^6 bytes/s, each run from spawn to exit)`,
+    table(["size", "direction", "ozekai MB/s", "docker cp MB/s", "ozekai/cp", "CLI peak RSS"], rows),
+    `at ${BIG_MB} MiB: upload ${fmt(big.up, 2)}×, download ${fmt(big.down, 2)}× docker cp (goal ≥ ${GOAL}×: ${met ? "met" : "missed"})`,
+    "",
+    `2. CLI peak RSS, ${SMALL_MB} MiB → ${BIG_MB} MiB (${fmt(BIG_MB / SMALL_MB, 0)}× the bytes): upload ${mib(rss[SMALL_MB]!.up)} → ${mib(rss[BIG_MB]!.up)} (${fmt(rss[BIG_MB]!.up / rss[SMALL_MB]!.up, 2)}×), download ${mib(rss[SMALL_MB]!.down)} → ${mib(rss[BIG_MB]!.down)} (${fmt(rss[BIG_MB]!.down / rss[SMALL_MB]!.down, 2)}×); flat is ≈ 1×`,
+  ];
+}
+
+/** 3: many small files, through the CLI (several at once) vs one tar stream through docker cp. */
+async function smallFiles(bench: Bench): Promise<string[]> {
+  const dir = join(bench.tmp, "many");
+  log(`files: writing ${SMALL_FILES} files of 4 KiB …`);
+  for (let i = 0; i < SMALL_FILES; i++) {
+    const sub = join(dir, `d${Math.floor(i / 100)}`);
+    if (i % 100 === 0) mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `f${i}.bin`), crypto.getRandomValues(new Uint8Array(4096)));
+  }
+  log(`files: ${SMALL_FILES} files, ozekai upload …`);
+  const up = await ozekai(bench, ["upload", dir, "cli/"], 30 * 60_000);
+  log(`files: ${SMALL_FILES} files, tar c | docker cp - …`);
+  const started = performance.now();
+  const tar = startProcess("sh", ["-c", `tar c -C "$1" many | docker cp - "$2":/workspace/`, "tar-cp", bench.tmp, bench.container], process.env);
+  const code = await waitExit(tar, 10 * 60_000);
+  const tarMs = performance.now() - started;
+  if (code !== 0) throw new Error(`tar | docker cp exited with ${code}: ${tar.output.text.slice(-2000)}`);
+  const bytes = SMALL_FILES * 4096;
+  return [
+    `3. ${SMALL_FILES} files of 4 KiB (${mib(bytes)}): ozekai upload ${fmt(up.ms / 1000, 2)} s (${fmt(SMALL_FILES / (up.ms / 1000), 0)} files/s), tar c | docker cp - ${fmt(tarMs / 1000, 2)} s: ${fmt(tarMs / up.ms, 3)}× (each file is its own request, checked on its own)`,
+  ];
+}
+
+/** The sections in order; each adds its lines to the report. */
+const SECTIONS: { name: string; run: (bench: Bench) => Promise<string[]> }[] = [
+  { name: "big files", run: bigFiles },
+  { name: "small files", run: smallFiles },
+];
+
+async function main() {
+  const startedAt = performance.now();
+  const loadAtStart = loadavg();
+  const { imageId, dockerVersion } = await prepareWorkspaceImage();
+  const tmp = makeTempDir("ozekai-bench-cli-");
+  const stack = await startSessionStack(tmp, { username: `benchcli${RUN_ID}`, planId: PLAN_ID, timeoutMs: REQUEST_TIMEOUT_MS });
+  const { session } = await apiConnect(stack.api);
+  const out = [
+    "",
+    `Ozekai CLI benchmark — node ${process.versions.node}, Docker ${dockerVersion}, ${cpus().length} CPUs, load average at start ${fmtLoad(loadAtStart)}, ${new Date().toISOString()}`,
+    `(the ozekai bin as a subprocess; Worker bundle under wrangler dev --local; provisioner on local Docker; image ${imageId}; plan ${PLAN_ID}; stack ready in ${fmt(stack.startupS)} s)`,
+    "",
+  ];
+  try {
+    const bench: Bench = { stack, tmp, container: await sessionContainer(stack.userId) };
+    for (const section of SECTIONS) {
+      log(`section: ${section.name}`);
+      out.push(...(await section.run(bench)), "");
+    }
+  } finally {
+    await apiDisconnectAndDestroy(stack.api, session).catch((error) => log(`disconnect/destroy failed (cleanup sweeps it): ${String(error)}`));
+  }
+  out.push(`load average at end ${fmtLoad(loadavg())}; total bench time ${fmt((performance.now() - startedAt) / 1000)} s`);
+  console.log(out.join("\n"));
+}
+
+await runBench("bench:cli", main, 3000);

@@ -1,0 +1,133 @@
+/** upload, download, ls, rm: files in your workspace (cli/src/files/ does the transfers). */
+import { Option } from "@commander-js/extra-typings";
+import { CliError } from "../errors.ts";
+import { downloadOne, planDownload } from "../files/download.ts";
+import { formatBytes, Progress, parseRate, RateLimit } from "../files/progress.ts";
+import { listDirectory, removePath, requireHotWorkspace, workspacePath } from "../files/remote.ts";
+import { type FileResult, outcome, runPool, type TransferTools } from "../files/transfer.ts";
+import { planUpload, uploadOne } from "../files/upload.ts";
+import { table } from "../output.ts";
+import { type Program, run } from "../run.ts";
+import { openSession } from "../session.ts";
+
+const limitRateOption = () => new Option("--limit-rate <rate>", "at most this many bytes per second in all (e.g. 500k, 10M)");
+
+function rateLimit(text: string | undefined): RateLimit | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return new RateLimit(parseRate(text));
+  } catch (error) {
+    throw new CliError("usage", (error as Error).message);
+  }
+}
+
+/** A line for each link and special file that is not followed (never an error for the rest). */
+function reportSkipped(progress: Progress, skipped: FileResult[]) {
+  for (const file of skipped) progress.note(`skipped ${file.local}: ${file.reason}`);
+}
+
+export function registerFilesCommands(program: Program) {
+  program
+    .command("upload")
+    .description("Upload files and directories into your workspace: several at once, resumable, SHA-256 checked")
+    .argument("<paths...>", "files or directories here (a directory with everything in it), then, when there are two or more, where in the workspace (ending with /, or several: into that directory; default its top)")
+    .option("--sync", "skip files the workspace already has with the same size and SHA-256")
+    .addOption(limitRateOption())
+    .addHelpText("after", "\nExamples:\n  ozekai upload model.bin                 # → model.bin at the top of the workspace\n  ozekai upload data/ datasets/           # → datasets/data/…\n  ozekai upload a.txt b.txt /             # both at the top\n  ozekai upload --sync src/ code/         # send only what changed")
+    .action((paths, options, command) =>
+      run(command, async ({ globals }) => {
+        // As cp: one argument is the local one; with several, the last is the workspace path.
+        const [sources, remote] = paths.length > 1 ? [paths.slice(0, -1), paths.at(-1)] : [paths, undefined];
+        const limit = rateLimit(options.limitRate);
+        const session = openSession(globals, { transfers: true });
+        await session.requireSignIn();
+        const plan = await planUpload(sources, remote);
+        await requireHotWorkspace(session.client.api);
+        const progress = new Progress("uploading");
+        reportSkipped(progress, plan.skipped);
+        progress.files = plan.items.length;
+        progress.totalBytes = plan.items.reduce((sum, item) => sum + item.size, 0);
+        const tools: TransferTools = { progress, limit, sync: options.sync === true, apiUrl: session.apiUrl };
+        const results = await runPool(plan.items, (item) => uploadOne(session.client.api, item, tools));
+        return outcome([...results, ...plan.skipped], progress, "uploaded");
+      }),
+    );
+
+  program
+    .command("download")
+    .description("Download a file or a whole directory of your workspace: several at once, resumable, SHA-256 checked")
+    .argument("<remote>", "a file or directory in the workspace (/ for all of it)")
+    .argument("[local]", "where here (default: the current directory); an existing directory: into it")
+    .option("--sync", "skip files that are here already with the same size and SHA-256")
+    .addOption(limitRateOption())
+    .addHelpText("after", "\nExamples:\n  ozekai download results/                # → ./results/…\n  ozekai download model.bin ~/models/\n  ozekai download --sync / backup         # the whole workspace, only what changed")
+    .action((remoteArg, localArg, options, command) =>
+      run(command, async ({ globals }) => {
+        const limit = rateLimit(options.limitRate);
+        const session = openSession(globals, { transfers: true });
+        await session.requireSignIn();
+        await requireHotWorkspace(session.client.api);
+        const plan = await planDownload(session.client.api, remoteArg, localArg);
+        const progress = new Progress("downloading");
+        reportSkipped(progress, plan.skipped);
+        progress.files = plan.items.length;
+        progress.totalBytes = plan.items.reduce((sum, item) => sum + item.size, 0);
+        const tools: TransferTools = { progress, limit, sync: options.sync === true, apiUrl: session.apiUrl };
+        const results = await runPool(plan.items, (item) => downloadOne(session.client.api, item, tools));
+        return outcome([...results, ...plan.skipped], progress, "downloaded");
+      }),
+    );
+
+  program
+    .command("ls")
+    .description("List a directory of your workspace: types, sizes, modification times")
+    .argument("[path]", "a directory in the workspace (default: its top)")
+    .addHelpText("after", "\nExamples:\n  ozekai ls\n  ozekai ls datasets/ --json")
+    .action((pathArg, _options, command) =>
+      run(command, async ({ globals }) => {
+        const session = openSession(globals);
+        await session.requireSignIn();
+        const path = workspacePath(pathArg ?? "");
+        const entries = await listDirectory(session.client.api, path);
+        const shown = (entry: (typeof entries)[number]) =>
+          entry.type === "dir" ? `${entry.name}/` : entry.type === "symlink" ? `${entry.name} -> ${entry.target ?? "?"}` : entry.name;
+        const lines = entries.map((entry) => {
+          const size = entry.type === "file" ? formatBytes(entry.size) : "-";
+          return `${entry.type.padEnd(7)}  ${size.padStart(10)}  ${entry.mtime.replace("T", " ").slice(0, 19)}  ${shown(entry)}`;
+        });
+        return { data: { path, entries, total: entries.length }, lines: lines.length > 0 ? lines : [`(${path === "" ? "the workspace" : path} is empty)`] };
+      }),
+    );
+
+  program
+    .command("rm")
+    .description("Delete files, links (never what they point to) or empty directories in your workspace; -r for a directory and all in it")
+    .argument("<path...>", "paths in the workspace")
+    .option("-r, --recursive", "remove directories and everything in them")
+    .addHelpText("after", "\nExamples:\n  ozekai rm old.ckpt\n  ozekai rm -r runs/2024-01")
+    .action((paths, options, command) =>
+      run(command, async ({ globals }) => {
+        const session = openSession(globals);
+        await session.requireSignIn();
+        const targets = paths.map((raw) => {
+          const path = workspacePath(raw);
+          // The root has no path: removing all of it is `DELETE /v1/workspace` (destroy), never an rm.
+          if (path === "") throw new CliError("usage", "rm names a path inside the workspace; the workspace itself is not removed this way.");
+          return path;
+        });
+        const removed = [];
+        for (const path of targets) {
+          try {
+            removed.push(await removePath(session.client.api, path, options.recursive === true));
+          } catch (error) {
+            if (error instanceof CliError && error.extra.code === "directory_not_empty") {
+              throw new CliError("conflict", `${path} is a directory that is not empty: add -r to remove it and everything in it.`, { ...error.extra, data: { removed } });
+            }
+            throw error;
+          }
+        }
+        return { data: { removed }, lines: table(removed.map((entry) => [entry.type, `removed ${entry.path}`])) };
+      }),
+    );
+}
+

@@ -1,0 +1,131 @@
+/**
+ * The workspace's file routes through the typed client: workspace paths, a file's size and
+ * SHA-256 (HEAD), a chunk up (PUT, ?offset=), a range down (GET, Range), the listing (all its
+ * pages) and delete. The names go only into the owner's own requests (policy §3).
+ */
+import type { OzekaiApi, Schemas } from "@ozekai/client";
+import { CliError, problemError } from "../errors.ts";
+import { unwrap } from "../session.ts";
+
+export type TreeEntry = Schemas["DirectoryListing"]["entries"][number];
+
+const FILE_ROUTE = "/v1/workspace/files/{path}";
+
+/**
+ * A workspace path as typed, made relative to the workspace root ("" is the root): leading,
+ * doubled and trailing "/" and "." segments dropped. ".." is refused here, as the API refuses it.
+ */
+export function workspacePath(raw: string): string {
+  const segments = raw.split("/").filter((segment) => segment !== "" && segment !== ".");
+  if (segments.includes("..")) throw new CliError("usage", `${JSON.stringify(raw)}: '..' is not allowed in a workspace path (paths start at the workspace root).`);
+  return segments.join("/");
+}
+
+export const joinPath = (...parts: string[]) => parts.filter((part) => part !== "").join("/");
+export const baseName = (path: string) => path.split("/").at(-1) ?? "";
+
+/**
+ * `{path}` spans several segments: each is percent-encoded on its own, so a name can never
+ * smuggle a separator in (openapi-fetch's default would encode the '/' between them too).
+ */
+const serializePath = (path: string) => (url: string) => url.replace("{path}", path.split("/").map(encodeURIComponent).join("/"));
+const pathParams = (path: string) => ({ params: { path: { path } }, pathSerializer: serializePath(path) });
+
+/** A typed GET sent as HEAD: the route documents HEAD with it (the headers alone). */
+const asHead = { onRequest: ({ request }: { request: Request }) => new Request(request, { method: "HEAD" }) };
+
+/** The user's workspace, hot on its host: files move only then (a cold one is restored by connecting). */
+export async function requireHotWorkspace(api: OzekaiApi): Promise<void> {
+  const result = await api.GET("/v1/workspace");
+  if (result.response.status === 404) {
+    throw new CliError("not_found", "You have no workspace yet: it is made when you first connect (`ozekai connect`).", { status: 404 });
+  }
+  const workspace = unwrap(result);
+  if (workspace.state === "hot") return;
+  const why = workspace.state === "cold" ? "is in cold storage: connecting brings it back (`ozekai connect`)" : `is ${workspace.state}: try again in a minute`;
+  throw new CliError("conflict", `Your workspace ${why}.`);
+}
+
+export interface RemoteFile {
+  size: number;
+  /** The whole file's SHA-256 (hex), when asked for. */
+  sha256: string | undefined;
+  lastModified: string | undefined;
+}
+
+/** A file's size (and, with `digest`, its SHA-256, which the host reads the whole file for); undefined when there is none. */
+export async function statFile(api: OzekaiApi, path: string, digest: boolean): Promise<RemoteFile | undefined> {
+  const headers: Record<string, string> = digest ? { "Want-Repr-Digest": "sha-256" } : {};
+  const { response } = await api.GET(FILE_ROUTE, { ...pathParams(path), headers, parseAs: "stream", middleware: [asHead] });
+  if (response.status === 404) return undefined;
+  if (!response.ok) {
+    // A HEAD has no body to explain itself: ask for one byte to get the problem (the same refusal).
+    const again = await api.GET(FILE_ROUTE, { ...pathParams(path), headers: { Range: "bytes=0-0" }, parseAs: "stream" });
+    await again.response.body?.cancel();
+    throw problemError(again.response.ok ? response : again.response, again.error);
+  }
+  return fileHeaders(response);
+}
+
+function fileHeaders(response: Response): RemoteFile {
+  const range = /\/(\d+)$/.exec(response.headers.get("Content-Range") ?? "");
+  const size = Number(range?.[1] ?? response.headers.get("Content-Length") ?? Number.NaN);
+  if (!Number.isSafeInteger(size)) throw new CliError("error", "The API sent a file without its size.");
+  return { size, sha256: response.headers.get("Ozekai-Sha256") ?? undefined, lastModified: response.headers.get("Last-Modified") ?? undefined };
+}
+
+/**
+ * Sends `length` bytes of `body` to the file: appended at `offset` (the file's current size), or
+ * the whole file (replacing any) without one. The answer's sha256 is of this request's bytes.
+ */
+export async function putFile(api: OzekaiApi, path: string, body: ReadableStream<Uint8Array>, length: number, offset: number | undefined, signal: AbortSignal) {
+  const result = await api.PUT(FILE_ROUTE, {
+    ...pathParams(path),
+    params: { path: { path }, query: offset === undefined ? {} : { offset: String(offset) } },
+    // The bytes as they are: a stream, never a string (the route's schema says binary).
+    body: body as unknown as string,
+    bodySerializer: (bytes: unknown) => bytes,
+    headers: { "Content-Type": "application/octet-stream", "Content-Length": String(length) },
+    duplex: "half",
+    signal,
+  });
+  return unwrap(result);
+}
+
+export interface FileStream extends RemoteFile {
+  /** Where the bytes sent start (0 for the whole file). */
+  start: number;
+  body: ReadableStream<Uint8Array>;
+}
+
+/** The file from byte `offset`, with the whole file's SHA-256 (RFC 9530 Repr-Digest: the whole file's, on a 206 too). */
+export async function getFile(api: OzekaiApi, path: string, offset: number, signal: AbortSignal): Promise<FileStream | "range_not_satisfiable"> {
+  const headers: Record<string, string> = { "Want-Repr-Digest": "sha-256", ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) };
+  const result = await api.GET(FILE_ROUTE, { ...pathParams(path), headers, parseAs: "stream", signal });
+  if (result.response.status === 416) return "range_not_satisfiable";
+  // An empty file has no body to stream (openapi-fetch gives no data for Content-Length: 0).
+  const body = unwrap(result) ?? new Blob([]).stream();
+  const start = result.response.status === 206 ? Number(/^bytes (\d+)-/.exec(result.response.headers.get("Content-Range") ?? "")?.[1] ?? Number.NaN) : 0;
+  if (!Number.isSafeInteger(start)) throw new CliError("error", "The API sent a range it did not describe.");
+  return { ...fileHeaders(result.response), start, body };
+}
+
+const PAGE = 1000;
+
+/** Every entry of a workspace directory ("" is the root), page after page, in name order. */
+export async function listDirectory(api: OzekaiApi, path: string): Promise<TreeEntry[]> {
+  const entries: TreeEntry[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const query = { limit: PAGE, ...(after === undefined ? {} : { after }) };
+    const page = unwrap(path === "" ? await api.GET("/v1/workspace/tree", { params: { query } }) : await api.GET("/v1/workspace/tree/{path}", { ...pathParams(path), params: { path: { path }, query } }));
+    entries.push(...page.entries);
+    if (!page.truncated || page.next === null) return entries;
+    after = page.next;
+  }
+}
+
+/** Deletes a file, a link or an empty directory; with `recursive` a directory and all in it. */
+export async function removePath(api: OzekaiApi, path: string, recursive: boolean) {
+  return unwrap(await api.DELETE(FILE_ROUTE, { ...pathParams(path), params: { path: { path }, query: recursive ? { recursive: "true" } : {} } }));
+}
