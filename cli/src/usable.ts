@@ -4,39 +4,39 @@
  * takes next. The API's `running` means Docker started the container; this proves the rest of the
  * way (the Worker's socket route, the host's exec, the container's process table) answers too.
  */
+import { CliError } from "./errors.ts";
+import type { Session } from "./session.ts";
+import { closeMessage, openSessionSocket } from "./session-sockets.ts";
 
 export type Probe = { ok: true } | { ok: false; reason: string };
 
-export function runsACommand(apiUrl: string, sessionId: string, token: string, timeoutMs: number): Promise<Probe> {
-  const url = new URL(`/v1/sessions/${encodeURIComponent(sessionId)}/exec`, apiUrl);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+export async function runsACommand(session: Session, sessionId: string, timeoutMs: number): Promise<Probe> {
+  let ws: Awaited<ReturnType<typeof openSessionSocket>>;
+  try {
+    ws = await openSessionSocket(session, sessionId, "exec");
+  } catch (error) {
+    // A sign-in that ended is the user's to fix; anything else may pass while the container starts.
+    if (error instanceof CliError && error.kind === "not_signed_in") throw error;
+    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+  }
   return new Promise((resolve) => {
-    let settled = false;
-    // Node's WebSocket (undici) takes a WebSocketInit with headers; the DOM typing knows only protocols.
-    const init = { headers: { Authorization: `Bearer ${token}` } } as unknown as string[];
-    const socket = new WebSocket(url, init);
     const finish = (probe: Probe) => {
-      if (settled) return;
-      settled = true;
       clearTimeout(timer);
-      socket.close();
+      ws.terminate();
       resolve(probe);
     };
     const timer = setTimeout(() => finish({ ok: false, reason: "no answer in time" }), timeoutMs);
-    socket.addEventListener("open", () => {
-      socket.send(JSON.stringify({ type: "start", argv: ["true"] }));
-      socket.send(JSON.stringify({ type: "eof" }));
-    });
-    socket.addEventListener("message", (event) => {
-      if (typeof event.data !== "string") return; // the command's output: `true` has none
+    ws.send(JSON.stringify({ type: "start", argv: ["true"] }));
+    ws.send(JSON.stringify({ type: "eof" }));
+    ws.on("message", (data: Buffer, isBinary) => {
+      if (isBinary) return; // the command's output: `true` has none
       try {
-        const frame = JSON.parse(event.data) as { type?: string; exitCode?: number };
+        const frame = JSON.parse(data.toString("utf8")) as { type?: string; exitCode?: number };
         if (frame.type === "exit") finish(frame.exitCode === 0 ? { ok: true } : { ok: false, reason: `a test command exited with ${frame.exitCode}` });
       } catch {
         // not a control frame we know: wait for the exit
       }
     });
-    socket.addEventListener("error", () => finish({ ok: false, reason: "the container's exec socket refused the connection" }));
-    socket.addEventListener("close", (event) => finish({ ok: false, reason: `the exec socket closed (${event.code}${event.reason ? `: ${event.reason}` : ""})` }));
+    ws.once("close", (code, reason) => finish({ ok: false, reason: closeMessage(code, reason.toString("utf8")) }));
   });
 }

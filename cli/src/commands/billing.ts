@@ -1,13 +1,12 @@
 /** plans, subscribe, billing. */
 import { spawn } from "node:child_process";
 import type { paths } from "@ozekai/client";
+import { money } from "../format.ts";
 import { table } from "../output.ts";
 import { type Program, run } from "../run.ts";
 import { openSession, unwrap } from "../session.ts";
 
 type CheckoutBody = NonNullable<paths["/v1/billing/checkout"]["post"]["requestBody"]>["content"]["application/json"];
-
-const dollars = (cents: number) => `$${(cents / 100).toFixed(2)}`;
 
 /** A desktop to open a browser on: macOS, Windows, or a Linux/BSD session with a display. */
 const hasDesktop = () => process.platform === "darwin" || process.platform === "win32" || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
@@ -35,7 +34,7 @@ export function registerBillingCommands(program: Program) {
         const { plans } = unwrap(await openSession(globals).client.api.GET("/v1/plans"));
         const rows = plans.map((p): [string, string] => [
           p.id,
-          `${p.name} · ${p.gpuCount > 0 ? `${p.gpuCount}× ${p.gpuType}` : "no GPU"} · ${p.cpus} CPU · ${Math.round(p.memoryMb / 1024)} GiB · ${dollars(p.pricePerHourCents)}/h${p.purchasable ? "" : " (not sold here)"}`,
+          `${p.name} · ${p.gpuCount > 0 ? `${p.gpuCount}× ${p.gpuType}` : "no GPU"} · ${p.cpus} CPU · ${Math.round(p.memoryMb / 1024)} GiB · ${money(p.pricePerHourCents)}/h${p.purchasable ? "" : " (not sold here)"}`,
         ]);
         return { data: { plans }, lines: table(rows) };
       }),

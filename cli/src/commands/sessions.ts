@@ -5,8 +5,9 @@ import { bytes, costCents, duration, money, thisMonth, when } from "../format.ts
 import { table } from "../output.ts";
 import { askText } from "../prompts.ts";
 import { type Program, run } from "../run.ts";
-import { openSession, type Session, unwrap } from "../session.ts";
+import { type GlobalOptions, openSession, type Session, unwrap } from "../session.ts";
 import { runsACommand } from "../usable.ts";
+import { openShell } from "./shell.ts";
 
 type ApiSession = Schemas["Session"];
 type Workspace = Schemas["Workspace"];
@@ -119,9 +120,7 @@ async function untilRunning(session: Session, started: ApiSession, deadline: num
 async function untilUsable(session: Session, running: ApiSession, deadline: number): Promise<{ ok: boolean; reason?: string }> {
   let reason = "no time left to check";
   while (Date.now() < deadline) {
-    const token = await session.accessToken();
-    if (!token) throw new CliError("not_signed_in", "The sign-in ended while connecting. Sign in with `ozekai login`.");
-    const probe = await runsACommand(session.apiUrl, running.id, token, Math.max(1000, Math.min(15_000, deadline - Date.now())));
+    const probe = await runsACommand(session, running.id, Math.max(1000, Math.min(15_000, deadline - Date.now())));
     if (probe.ok) return { ok: true };
     reason = probe.reason;
     // The session may have ended meanwhile (a disconnect elsewhere, the usage limit): no point waiting.
@@ -248,8 +247,9 @@ export function registerSessionCommands(program: Program) {
     .option("--no-shell", "do not open a shell afterwards")
     .option("--timeout <seconds>", "how long to wait until it is usable", String(DEFAULT_CONNECT_TIMEOUT_S))
     .addHelpText("after", "\nExample:\n  ozekai connect --no-shell --timeout 120")
-    .action((options, command) =>
-      run(command, async ({ out, globals }) => {
+    .action(async (options, command) => {
+      let ready: string | undefined;
+      await run(command, async ({ out, globals }) => {
         const seconds = parseTimeout(options.timeout);
         const begun = Date.now();
         const deadline = begun + seconds * 1000;
@@ -290,11 +290,13 @@ export function registerSessionCommands(program: Program) {
           `Billing now: ${priceLine(plan, running.planId)}, since ${running.startedAt ? when(running.startedAt) : "now"}.`,
           "Stop it with `ozekai disconnect` (your workspace is kept).",
         ];
-        // The shell itself is `ozekai shell`; here only the next step is named.
-        if (options.shell && !globals.json && process.stdin.isTTY && process.stdout.isTTY) lines.push("Open a shell: `ozekai shell`.");
+        ready = running.id;
         return { data, lines };
-      }),
-    );
+      });
+      // At a terminal, the shell follows (its exit code is the command's); elsewhere the summary is all.
+      const globals = command.optsWithGlobals() as GlobalOptions;
+      if (ready && options.shell && !globals.json && process.stdin.isTTY && process.stdout.isTTY) process.exitCode = await openShell(globals, ready);
+    });
 
   program
     .command("disconnect")
