@@ -15,7 +15,15 @@ export function Layout({ children }: { children: ComponentChildren }) {
           Ozekai
         </a>
         <nav aria-label="Main">
-          {name ? <a href="/dashboard">Dashboard</a> : <a href="/login">Sign in</a>}
+          {name ? (
+            <>
+              <a href="/dashboard">Dashboard</a>
+              <a href="/terminal">Terminal</a>
+              <a href="/files">Files</a>
+            </>
+          ) : (
+            <a href="/login">Sign in</a>
+          )}
           {!name && <a href="/signup">Create account</a>}
           <a href="/privacy">Privacy</a>
           <a href="/cookies">Cookies</a>
