@@ -1,10 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
+import { xtermUnderCsp } from "./xterm-under-csp.ts";
 
 // The website, built into web/dist and served by the Worker through Workers Static Assets
 // (wrangler.toml [assets]). JSX compiles for Preact; everything the page loads is our own file.
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
+  plugins: [xtermUnderCsp()],
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   build: {
     outDir: "dist",

@@ -75,3 +75,13 @@ export const networkProblem = (error: unknown): Problem => ({
   detail: `The request could not be sent or got no answer (${error instanceof Error ? error.message : String(error)}). Check your connection and try again.`,
   requestId: "",
 });
+
+/** The access token held now (the socket and the upload carry it themselves; every other call goes through `api`). */
+export const heldAccessToken = () => localStorage.getItem(LOCAL_KEYS.accessToken.key);
+
+/**
+ * A workspace path in a `{path}` route: each segment percent-encoded, the slashes kept (the
+ * routes' rule; openapi-fetch's default would encode the slashes too).
+ */
+export const workspacePath = (url: string, params: Record<string, unknown>) =>
+  url.replace("{path}", String(params.path).split("/").map(encodeURIComponent).join("/"));

@@ -1,2 +1,2 @@
-// Stylesheets imported for their side effect (Vite bundles them as files of our origin).
+// Stylesheets imported for their side effect: Vite emits them as files the page links (never inline).
 declare module "*.css";

@@ -18,6 +18,8 @@ export function Layout({ children }: { children: ComponentChildren }) {
           {name ? (
             <>
               <a href="/dashboard">Dashboard</a>
+              <a href="/terminal">Terminal</a>
+              <a href="/files">Files</a>
               <a href="/usage">Usage</a>
               <a href="/billing">Billing</a>
               <a href="/account">Account</a>

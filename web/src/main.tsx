@@ -5,12 +5,14 @@ import { AccountPage } from "./pages/account";
 import { BillingPage } from "./pages/billing";
 import { CookiesPage } from "./pages/cookies";
 import { DashboardPage } from "./pages/dashboard";
+import { FilesPage } from "./pages/files";
 import { HomePage } from "./pages/home";
 import { LoginPage } from "./pages/login";
 import { NotFoundPage } from "./pages/not-found";
 import { PrivacyPage } from "./pages/privacy";
 import { ResetPasswordPage } from "./pages/reset-password";
 import { SignupPage } from "./pages/signup";
+import { TerminalPage } from "./pages/terminal";
 import { UsagePage } from "./pages/usage";
 import { VerifyEmailPage } from "./pages/verify-email";
 
@@ -26,6 +28,9 @@ function App() {
             <Route path="/login" component={LoginPage} />
             <Route path="/reset-password" component={ResetPasswordPage} />
             <Route path="/dashboard" component={DashboardPage} />
+            <Route path="/terminal" component={TerminalPage} />
+            <Route path="/sessions/:id/terminal" component={TerminalPage} />
+            <Route path="/files" component={FilesPage} />
             <Route path="/usage" component={UsagePage} />
             <Route path="/billing" component={BillingPage} />
             <Route path="/account" component={AccountPage} />

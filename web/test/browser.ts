@@ -97,3 +97,22 @@ export async function audit(watched: Watched, screenshot: string): Promise<Audit
 }
 
 export const clean: Audit = { foreign: [], cookies: [], unknownLocalKeys: [], sessionKeys: [], consoleErrors: [], cspViolations: [], axe: [] };
+
+/**
+ * Signs `watched`'s context in as `login` without the sign-in page (the page has its own test):
+ * a fresh sign-in from the API, its tokens put where the website keeps them before any page runs.
+ */
+export async function signInContext(watched: Watched, base: string, login: string, password: string): Promise<void> {
+  const res = await fetch(`${base}/v1/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ login, password }) });
+  if (res.status !== 200) throw new Error(`sign-in for the audit failed: ${res.status} ${await res.text()}`);
+  const tokens = (await res.json()) as { accessToken: string; refreshToken: string };
+  const entries = [
+    [LOCAL_KEYS.accessToken.key, tokens.accessToken],
+    [LOCAL_KEYS.refreshToken.key, tokens.refreshToken],
+    [LOCAL_KEYS.username.key, login],
+  ];
+  // Only where nothing is held yet: a page that refreshed its tokens keeps the new ones on reload.
+  await watched.context.addInitScript((held: string[][]) => {
+    for (const [key, value] of held) if (key && value && localStorage.getItem(key) === null) localStorage.setItem(key, value);
+  }, entries);
+}

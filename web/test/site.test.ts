@@ -4,9 +4,10 @@
  * only the storage the cookie policy names; a strict CSP never violated; no console error; no
  * serious or critical accessibility finding), and the API still answers beside it.
  */
-import { describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { LOCAL_KEYS, SESSION_KEYS } from "../src/storage.ts";
-import { audit, clean, useBrowser, VIEWPORTS, watchedPage } from "./browser.ts";
+import { signedInUser, type TestUser } from "../../cli/test/harness.ts";
+import { audit, clean, signInContext, useBrowser, VIEWPORTS, watchedPage } from "./browser.ts";
 
 const base = inject("apiUrl");
 const browser = useBrowser();
@@ -19,18 +20,30 @@ const PAGES = [
   { path: "/reset-password", heading: "Reset your password" },
   { path: "/verify-email", heading: "Verify your email address" },
   { path: "/no-such-page", heading: "Page not found" },
+  // Signed in (a new account: no plan, no workspace yet); the pages with a live session are
+  // audited in session.test.ts.
+  { path: "/dashboard", heading: "Dashboard", signedIn: true },
+  { path: "/terminal", heading: "Terminal", signedIn: true },
+  { path: "/files", heading: "Files", signedIn: true },
 ];
 
 describe("every page, at desktop and phone widths", () => {
-  for (const { path, heading } of PAGES) {
+  let user: TestUser;
+  beforeAll(async () => {
+    user = await signedInUser();
+  });
+  for (const { path, heading, signedIn } of PAGES) {
     for (const [width, viewport] of Object.entries(VIEWPORTS)) {
       it(`${path} (${width}): loads, names itself, and passes the audit`, async () => {
         const watched = await watchedPage(browser(), base, viewport);
         try {
+          if (signedIn) await signInContext(watched, base, user.username, user.password);
           const res = await watched.page.goto(`${base}${path}`, { waitUntil: "networkidle" });
           expect(res?.status()).toBe(200);
           await expect.poll(() => watched.page.getByRole("heading", { level: 1 }).textContent()).toBe(heading);
           expect(await watched.page.title()).toMatch(/ — Ozekai$|^Ozekai/);
+          // A signed-in page stays (signed out it would have gone to the sign-in page).
+          expect(new URL(watched.page.url()).pathname).toBe(path);
           const name = `${path === "/" ? "home" : path.slice(1)}-${width}`;
           expect(await audit(watched, name)).toEqual(clean);
         } finally {

@@ -1,6 +1,7 @@
 import { useLocation } from "preact-iso";
 import { useCallback, useEffect, useState } from "preact/hooks";
-import { networkProblem, type Problem, username } from "../api";
+import { networkProblem, type Problem } from "../api";
+import { useSignedIn } from "../signed-in";
 
 type Answer<T> = { data?: T; error?: Problem; response: Response };
 
@@ -10,6 +11,7 @@ type Answer<T> = { data?: T; error?: Problem; response: Response };
  */
 export function useSignedInLoad<T>(load: () => Promise<Answer<T>>, deps: unknown[] = []) {
   const { route } = useLocation();
+  const signedIn = useSignedIn();
   const [data, setData] = useState<T | undefined>(undefined);
   const [problem, setProblem] = useState<Problem | undefined>();
   // The caller names what `load` depends on.
@@ -24,9 +26,8 @@ export function useSignedInLoad<T>(load: () => Promise<Answer<T>>, deps: unknown
     }
   }, deps);
   useEffect(() => {
-    if (!username.value) return route("/login");
-    void reload();
-  }, [reload, route]);
+    if (signedIn) void reload();
+  }, [reload, signedIn]);
   return { data, problem, setProblem, reload };
 }
 

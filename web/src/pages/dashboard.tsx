@@ -101,6 +101,12 @@ export function DashboardPage() {
           ) : (
             <p data-testid="session-state">No session is running.</p>
           )}
+          {session?.state === "running" && (
+            <p>
+              Your session is ready: <a href={`/sessions/${session.id}/terminal`}>open its terminal</a> or <a href="/files">browse its files</a>.
+            </p>
+          )}
+          {session?.state === "starting" && <p role="status">Starting your container{workspace?.state === "restoring" ? " after the workspace is restored from cold storage" : ""}…</p>}
           {!account.canStartSessions && (
             <p class="note">
               You cannot start a session yet: {account.restrictions.join("; ")}. See <a href="/billing">plans and billing</a>.
