@@ -83,7 +83,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The text of the current privacy policy, as plain text */
+        /** The text of the current privacy policy, as plain text; a browser asking for HTML gets the website's privacy page, which shows it */
         get: {
             parameters: {
                 query?: never;
@@ -100,6 +100,7 @@ export interface paths {
                     };
                     content: {
                         "text/plain": string;
+                        "text/html": string;
                     };
                 };
             };
