@@ -1,8 +1,9 @@
 /** upload, download, ls, rm: files in your workspace (cli/src/files/ does the transfers). */
 import { Option } from "@commander-js/extra-typings";
 import { CliError } from "../errors.ts";
+import { bytes } from "../format.ts";
 import { downloadOne, planDownload } from "../files/download.ts";
-import { formatBytes, Progress, parseRate, RateLimit } from "../files/progress.ts";
+import { Progress, parseRate, RateLimit } from "../files/progress.ts";
 import { listDirectory, removePath, requireHotWorkspace, workspacePath } from "../files/remote.ts";
 import { type FileResult, outcome, runPool, type TransferTools } from "../files/transfer.ts";
 import { planUpload, uploadOne } from "../files/upload.ts";
@@ -92,7 +93,7 @@ export function registerFilesCommands(program: Program) {
         const shown = (entry: (typeof entries)[number]) =>
           entry.type === "dir" ? `${entry.name}/` : entry.type === "symlink" ? `${entry.name} -> ${entry.target ?? "?"}` : entry.name;
         const lines = entries.map((entry) => {
-          const size = entry.type === "file" ? formatBytes(entry.size) : "-";
+          const size = entry.type === "file" ? bytes(entry.size) : "-";
           return `${entry.type.padEnd(7)}  ${size.padStart(10)}  ${entry.mtime.replace("T", " ").slice(0, 19)}  ${shown(entry)}`;
         });
         return { data: { path, entries, total: entries.length }, lines: lines.length > 0 ? lines : [`(${path === "" ? "the workspace" : path} is empty)`] };

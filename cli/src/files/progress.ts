@@ -5,20 +5,10 @@
  */
 import type { Hash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { bytes } from "../format.ts";
 
 /** No byte for this long: the request is given up and the file resumed from where the other side is. */
 export const STALL_MS = 30_000;
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 const formatRate = (bytesPerS: number) => `${(bytesPerS / 1e6).toFixed(1)} MB/s`;
 
@@ -92,7 +82,7 @@ export class Progress {
   #draw() {
     const rate = this.#rate();
     const left = Math.max(0, this.totalBytes - this.movedBytes - this.doneWithoutMoving);
-    const line = `${this.verb} ${this.filesDone}/${this.files} files  ${formatBytes(this.movedBytes + this.doneWithoutMoving)} / ${formatBytes(this.totalBytes)}  ${formatRate(rate)}  ETA ${formatDuration(rate > 0 ? left / rate : Number.POSITIVE_INFINITY)}`;
+    const line = `${this.verb} ${this.filesDone}/${this.files} files  ${bytes(this.movedBytes + this.doneWithoutMoving)} / ${bytes(this.totalBytes)}  ${formatRate(rate)}  ETA ${formatDuration(rate > 0 ? left / rate : Number.POSITIVE_INFINITY)}`;
     process.stderr.write(`\r\x1b[K${line}`);
   }
 
@@ -107,7 +97,7 @@ export class Progress {
     clearInterval(this.#timer);
     if (this.#tty) process.stderr.write("\r\x1b[K");
     const rate = this.seconds > 0 ? this.movedBytes / this.seconds : 0;
-    process.stderr.write(`${summary}, ${formatBytes(this.movedBytes)} moved in ${this.seconds.toFixed(1)} s (${formatRate(rate)})\n`);
+    process.stderr.write(`${summary}, ${bytes(this.movedBytes)} moved in ${this.seconds.toFixed(1)} s (${formatRate(rate)})\n`);
   }
 }
 
