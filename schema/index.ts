@@ -8,3 +8,4 @@ export * from "./usage";
 export * from "./billing";
 export * from "./policy";
 export * from "./privacy";
+export * from "./capacity";

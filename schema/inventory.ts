@@ -14,6 +14,7 @@ import { workspaceArchives, workspaces } from "./workspaces";
 import { usageRecords, usageSamples } from "./usage";
 import { policyNotices, policyVersions } from "./policy";
 import { privacyRequests } from "./privacy";
+import { databaseStats } from "./capacity";
 
 /** `infrastructure`: the platform's own machines and documents (the policy text), not personal data (only in tables without a subject). */
 export type Category = "account" | "payment_reference" | "usage" | "technical_log" | "security" | "derived" | "infrastructure";
@@ -441,6 +442,19 @@ export const inventory: readonly TableEntry[] = [
       summary: { category: "infrastructure", purpose: "summary of changes, sent in the notice email" },
       text: { category: "infrastructure", purpose: "the policy text served at /privacy" },
       transfer: { category: "infrastructure", purpose: "the business transfer the version announces, told in the notice email (policy §4)" },
+    },
+  },
+  {
+    table: databaseStats,
+    subject: null,
+    onDeletion: null,
+    retention: { kind: "registry", rule: "one small row a day, kept as the database's growth history to plan capacity from; no personal data" },
+    columns: {
+      day: { category: "infrastructure", purpose: "the UTC day measured" },
+      measured_at: { category: "infrastructure", purpose: "when the daily job measured it" },
+      size_bytes: { category: "infrastructure", purpose: "the database's size against D1's limit" },
+      table_rows: { category: "infrastructure", purpose: "each table's row count (counts only, no row)" },
+      warned_at: { category: "infrastructure", purpose: "when the admins were told the database is near its limit" },
     },
   },
   {

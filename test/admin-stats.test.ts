@@ -58,7 +58,7 @@ describe("k-anonymous buckets (k = 5 by default)", () => {
     for (let i = 0; i < 4; i++) await insertSession((await person()).id, { start: day + HOUR, end: day + 2 * HOUR, planId: "h100-1", gpuCount: 1 });
     const res = await stats(admin, `period=day&from=${iso(day)}&to=${iso(day)}`);
     expect(res.status, res.text).toBe(200);
-    expect(res.json).toEqual({ period: "day", from: iso(day), to: iso(day), minUsers: 5, buckets: [{ start: iso(day), suppressed: true }] });
+    expect(res.json).toEqual({ period: "day", from: iso(day), to: iso(day), minUsers: 5, buckets: [{ start: iso(day), suppressed: true }], database: [] });
   });
 
   it("a day with 5 users is shown with its totals: sessions, GPU hours, utilization bins, plan mix", async () => {

@@ -28,6 +28,7 @@ describe("policy §2: account and billing emails only", () => {
       workspaceDeletionWarning: ["2026-11-01", "2026-12-31"],
       privacyRequestChanged: [request],
       privacyRequestsDue: [[{ id: "r-1", kind: "access", dueOn: "2027-01-02", overdue: true }]],
+      databaseNearLimit: [{ percent: 71.5, sizeBytes: 7_150_000_000, limitBytes: 10_000_000_000, largest: [{ table: "access_logs", rows: 27_000_000 }] }],
       accountDeleted: [],
       accountDeletedMinor: [],
       paymentFailed: ["the billing portal"],

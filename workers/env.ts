@@ -62,6 +62,8 @@ export interface Env {
   IDLE_CPU_PERCENT?: string;
   /** Operator statistics: a figure drawn from fewer distinct users is suppressed (k, at least 5; default 5). */
   STATS_MIN_USERS?: string;
+  DATABASE_LIMIT_BYTES?: string;
+  DATABASE_WARN_PERCENT?: string;
   /** Secret: Stripe API key. Without it, billing routes answer 503 billing_not_configured. */
   STRIPE_SECRET_KEY?: string;
   /** Secret: the webhook endpoint's signing secret (whsec_…). Without it, webhooks answer 503. */

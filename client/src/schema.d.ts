@@ -4637,6 +4637,22 @@ export interface components {
                     sessions: number;
                 })[];
             })[];
+            /** @description The database's daily measurement for each day of the range that has one, newest first */
+            database: {
+                /** @description The UTC day measured */
+                day: string;
+                measuredAt: string;
+                sizeBytes: number;
+                /** @description D1's size limit (DATABASE_LIMIT_BYTES): writes fail beyond it */
+                limitBytes: number;
+                /** @description Share of the limit in use; the admins are emailed from DATABASE_WARN_PERCENT */
+                percent: number;
+                /** @description Every table's row count, largest first */
+                tables: {
+                    table: string;
+                    rows: number;
+                }[];
+            }[];
         };
     };
     responses: never;

@@ -3,6 +3,7 @@ import { createDomainContext } from "../context";
 import { fixedClock } from "../domain/context";
 import type { Env } from "../env";
 import { billingEnforcementJob } from "./billing-enforcement";
+import { databaseSizeJob } from "./database-size";
 import { archiveJob } from "./cold-storage-archive";
 import { idleDisconnectJob } from "./idle-disconnect";
 import type { Job } from "./job";
@@ -21,8 +22,9 @@ export type { Job };
 
 /** Cron expression → the named jobs it runs. Keep in step with wrangler.toml `[triggers]`. */
 export const CRON_JOBS: Record<string, Job[]> = {
-  // Daily, in the operators' morning (UTC): the privacy requests whose 30-day deadline is near or past.
-  "0 8 * * *": [privacyRemindersJob],
+  // Daily, in the operators' morning (UTC): the privacy requests whose 30-day deadline is near or
+  // past, and how full the database is.
+  "0 8 * * *": [privacyRemindersJob, databaseSizeJob],
   "17 * * * *": [retentionJob, meteringJob, workspaceRetentionJob],
   // Samples first, so reconcile knows when a vanished session was last seen and the idle check
   // reads this minute's sample. The usage-limit check after the jobs that end sessions: it reads

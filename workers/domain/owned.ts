@@ -1,5 +1,5 @@
 /** The owner's rows every group reads: the live account and the current workspace (the owner is in every WHERE). */
-import { and, eq, isNull, ne } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, ne } from "drizzle-orm";
 import { users, workspaces, type WorkspaceState } from "../../schema";
 import { actingUserId, type DomainContext } from "./context";
 import { AppError } from "./errors";
@@ -54,4 +54,13 @@ export async function requireAdmin(ctx: DomainContext): Promise<void> {
   const actor = actorId === undefined ? undefined : await liveUserQuery(ctx, actorId);
   if (actorId === undefined || actor?.role !== "admin") throw new AppError("forbidden", "Only an administrator may do this.");
   ctx.actor = { kind: "admin", userId: actorId };
+}
+
+/** Where operators are told of what needs them: every live admin with a verified address. */
+export async function adminAddresses(ctx: DomainContext): Promise<string[]> {
+  const rows = await ctx.db
+    .select({ email: users.email })
+    .from(users)
+    .where(and(eq(users.role, "admin"), isNull(users.deletedAt), isNotNull(users.emailVerifiedAt), isNotNull(users.email)));
+  return rows.map((row) => row.email!);
 }

@@ -78,6 +78,11 @@ export const accountEmails = {
     subject: "Privacy requests are due",
     text: `These privacy requests need an answer (GET /v1/admin/privacy-requests):\n\n${requests.map((r) => `${r.id} (${r.kind}): ${r.overdue ? "OVERDUE since" : "due"} ${r.dueOn}`).join("\n")}${sign}`,
   }),
+  databaseNearLimit: (database: { percent: number; sizeBytes: number; limitBytes: number; largest: { table: string; rows: number }[] }): Email => ({
+    kind: "account",
+    subject: `The database is ${database.percent} % full`,
+    text: `The D1 database holds ${database.sizeBytes} bytes of its ${database.limitBytes} (${database.percent} %). Writes fail once it is full: move data out or add capacity now.\n\nLargest tables by rows:\n${database.largest.map((t) => `${t.table}: ${t.rows}`).join("\n")}\n\nThe daily figures: GET /v1/admin/stats.${sign}`,
+  }),
   accountDeleted: (): Email => ({
     kind: "account",
     subject: "Your account was deleted",

@@ -170,6 +170,18 @@ const StatsSchema = z
         }),
       ]),
     ),
+    database: z
+      .array(
+        z.object({
+          day: z.string().openapi({ description: "The UTC day measured" }),
+          measuredAt: z.string(),
+          sizeBytes: z.number().int(),
+          limitBytes: z.number().int().openapi({ description: "D1's size limit (DATABASE_LIMIT_BYTES): writes fail beyond it" }),
+          percent: z.number().openapi({ description: "Share of the limit in use; the admins are emailed from DATABASE_WARN_PERCENT" }),
+          tables: z.array(z.object({ table: z.string(), rows: z.number().int() })).openapi({ description: "Every table's row count, largest first" }),
+        }),
+      )
+      .openapi({ description: "The database's daily measurement for each day of the range that has one, newest first" }),
   })
   .openapi("Stats");
 

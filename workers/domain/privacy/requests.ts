@@ -10,7 +10,7 @@ import { auditEvent, auditEventWhere } from "../audit";
 import type { DomainContext } from "../context";
 import { newId } from "../db";
 import { AppError, fieldError } from "../errors";
-import { findUser, requireAdmin } from "../owned";
+import { adminAddresses, findUser, requireAdmin } from "../owned";
 
 /** Policy §7: "We will respond to requests within 30 days." */
 export const ANSWER_WITHIN_DAYS = 30;
@@ -148,10 +148,7 @@ export async function remindAdmins(ctx: DomainContext): Promise<{ dueSoon: numbe
   const now = ctx.clock.now().getTime();
   const soon = now + daysToMs(REMIND_BEFORE_DAYS);
   const stageOf = (row: Row): ReminderStage | null => (row.dueAt.getTime() <= now ? "overdue" : row.dueAt.getTime() <= soon ? "due_soon" : null);
-  const admins = await ctx.db
-    .select({ email: users.email })
-    .from(users)
-    .where(and(eq(users.role, "admin"), isNull(users.deletedAt), isNotNull(users.emailVerifiedAt), isNotNull(users.email)));
+  const admins = await adminAddresses(ctx);
   // Nobody to tell: nothing is claimed, so the first admin hears of every stage still due.
   if (admins.length === 0) {
     ctx.log.warn("privacy_reminders_no_admin", {});
@@ -172,7 +169,7 @@ export async function remindAdmins(ctx: DomainContext): Promise<{ dueSoon: numbe
   }
   if (claimed.length === 0) return { dueSoon: 0, overdue: 0, admins: admins.length };
   const email = accountEmails.privacyRequestsDue(claimed.map(({ row, stage }) => ({ id: row.id, kind: row.kind, dueOn: row.dueAt.toISOString().slice(0, 10), overdue: stage === "overdue" })));
-  for (const admin of admins) ctx.email.send(admin.email!, email);
+  for (const address of admins) ctx.email.send(address, email);
   const overdue = claimed.filter((c) => c.stage === "overdue").length;
   return { dueSoon: claimed.length - overdue, overdue, admins: admins.length };
 }

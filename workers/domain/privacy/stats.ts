@@ -8,6 +8,7 @@
  */
 import { and, gte, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
 import { sessions, usageSamples, users } from "../../../schema";
+import { databaseFigures, type DatabaseFigures } from "../capacity";
 import type { DomainContext } from "../context";
 import { fieldError } from "../errors";
 import { requireAdmin } from "../owned";
@@ -51,6 +52,8 @@ export interface Stats {
   to: string;
   minUsers: number;
   buckets: StatsBucket[];
+  /** The database's daily size and row counts in the range, newest first (no user's data: counts only). */
+  database: DatabaseFigures[];
 }
 
 const dateMs = (field: string, value: string) => {
@@ -157,5 +160,6 @@ export async function aggregateStats(ctx: DomainContext, query: StatsQuery): Pro
     const gpu = Number(row.gpuUsers) > 0 && (Number(row.gpuUsers) < minUsers || gpuHidden.has(day)) ? { gpuHours: null, utilization: null } : { gpuHours: Math.round(Number(row.gpuMs) / 36_000) / 100, utilization };
     return { start, suppressed: false, sessions: Number(row.sessions), ...gpu, planMix };
   });
-  return { period: query.period, from: query.from, to: query.to, minUsers, buckets };
+  const database = await databaseFigures(ctx, new Date(fromMs), new Date(toMs));
+  return { period: query.period, from: query.from, to: query.to, minUsers, buckets, database };
 }
