@@ -11,7 +11,7 @@ import { commandLog } from "./command-log";
 import { gpuHosts } from "./hosts";
 import { sessions } from "./sessions";
 import { workspaceArchives, workspaces } from "./workspaces";
-import { usageRecords, usageSamples } from "./usage";
+import { usageHourly, usageRecords, usageSamples } from "./usage";
 import { policyNotices, policyVersions } from "./policy";
 import { privacyRequests } from "./privacy";
 import { databaseStats } from "./capacity";
@@ -35,7 +35,8 @@ export interface ColumnEntry {
  */
 export type Retention =
   | { kind: "account"; rule: string }
-  | { kind: "time"; columns: readonly string[]; days: number; rule: string }
+  /** `configured`: the usage setting (workers/domain/config/usage.ts) that may shorten `days`, never lengthen it. */
+  | { kind: "time"; columns: readonly string[]; days: number; rule: string; configured?: "samplesDays" }
   | { kind: "registry"; rule: string }
   | { kind: "lifecycle"; rule: string };
 
@@ -100,7 +101,13 @@ export const inventory: readonly TableEntry[] = [
     table: usageSamples,
     subject: "user_id",
     onDeletion: "keep",
-    retention: { kind: "time", columns: ["at"], days: 365, rule: "12 months, with the other usage logs (policy §6)" },
+    retention: {
+      kind: "time",
+      columns: ["at"],
+      days: 30,
+      configured: "samplesDays",
+      rule: "USAGE_SAMPLES_DAYS (at most 30); their hourly rollups keep the usage logs 12 months (policy §6)",
+    },
     columns: {
       id: { category: "usage", purpose: "row identifier" },
       session_id: { category: "usage", purpose: "the session the sample measures" },
@@ -115,6 +122,29 @@ export const inventory: readonly TableEntry[] = [
       cpu_percent: { category: "usage", purpose: "CPU use of the container (resource management; idle disconnect of CPU plans)" },
       memory_used_bytes: { category: "usage", purpose: "memory use of the container (resource management)" },
       shells_attached: { category: "usage", purpose: "interactive shells attached: a session with a shell is never idle-disconnected" },
+    },
+  },
+  {
+    table: usageHourly,
+    subject: "user_id",
+    onDeletion: "keep",
+    retention: { kind: "time", columns: ["hour"], days: 365, rule: "12 months, with the other usage logs (policy §6)" },
+    columns: {
+      session_id: { category: "usage", purpose: "the session measured" },
+      user_id: { category: "usage", purpose: "whose session it is (export, erasure, owner queries)" },
+      hour: { category: "usage", purpose: "the clock hour rolled up" },
+      samples: { category: "usage", purpose: "per-minute samples rolled into the hour" },
+      gpu_count: { category: "usage", purpose: "GPUs held" },
+      gpu_utilization_mean_percent: { category: "usage", purpose: "mean GPU utilization over the hour (policy §1: compute usage metrics)" },
+      gpu_utilization_samples: { category: "usage", purpose: "samples that had a GPU utilization: the mean's weight" },
+      gpu_utilization_max_percent: { category: "usage", purpose: "busiest GPU's peak utilization (policy §1)" },
+      gpu_memory_used_max_mb: { category: "usage", purpose: "peak VRAM used, summed over the GPUs (policy §1)" },
+      gpu_memory_total_mb: { category: "usage", purpose: "VRAM installed (policy §1)" },
+      gpus: { category: "usage", purpose: "each GPU's mean and peak utilization and VRAM peak (policy §1)" },
+      gpu_utilization_bins: { category: "derived", purpose: "samples per utilization bin, for the operators' aggregate statistics (policy §2)" },
+      cpu_mean_percent: { category: "usage", purpose: "mean CPU use (resource management)" },
+      cpu_max_percent: { category: "usage", purpose: "peak CPU use (resource management)" },
+      memory_used_max_bytes: { category: "usage", purpose: "peak memory use (resource management)" },
     },
   },
   {

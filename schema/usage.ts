@@ -1,4 +1,4 @@
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { timestamp } from "./columns";
 import { sessions } from "./sessions";
 
@@ -72,4 +72,47 @@ export const usageRecords = sqliteTable(
     index("usage_records_user_idx").on(t.userId),
     index("usage_records_interval_end_idx").on(t.intervalEnd),
   ],
+);
+
+/** One GPU of a session over a clock hour: its mean and peak utilization, its VRAM peak. */
+export interface GpuHour {
+  utilizationMeanPercent: number | null;
+  utilizationMaxPercent: number | null;
+  memoryUsedMaxMb: number | null;
+  memoryTotalMb: number | null;
+}
+
+/**
+ * Policy §1 usage data kept 12 months without a row a minute: each session's usage samples rolled
+ * into one row per clock hour by the `usage-rollup` job (idempotent: a repeated hour is written
+ * again from the same samples). The per-minute samples are kept only USAGE_SAMPLES_DAYS; readers
+ * take the hourly rows for older hours.
+ */
+export const usageHourly = sqliteTable(
+  "usage_hourly",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    userId: text("user_id").notNull(),
+    /** The clock hour's start (UTC). */
+    hour: timestamp("hour").notNull(),
+    /** Per-minute samples rolled into the hour. */
+    samples: integer("samples").notNull(),
+    gpuCount: integer("gpu_count").notNull(),
+    /** Mean of the samples' mean GPU utilization, over those that had one. */
+    gpuUtilizationMeanPercent: real("gpu_utilization_mean_percent"),
+    /** Samples with a GPU utilization: the weight of the mean when hours are combined. */
+    gpuUtilizationSamples: integer("gpu_utilization_samples").notNull(),
+    gpuUtilizationMaxPercent: real("gpu_utilization_max_percent"),
+    gpuMemoryUsedMaxMb: integer("gpu_memory_used_max_mb"),
+    gpuMemoryTotalMb: integer("gpu_memory_total_mb"),
+    gpus: text("gpus", { mode: "json" }).$type<GpuHour[]>(),
+    /** Samples per GPU utilization bin [0,25), [25,50), [50,75), [75,100]: the operators' statistics read them. */
+    gpuUtilizationBins: text("gpu_utilization_bins", { mode: "json" }).notNull().$type<[number, number, number, number]>(),
+    cpuMeanPercent: real("cpu_mean_percent"),
+    cpuMaxPercent: real("cpu_max_percent"),
+    memoryUsedMaxBytes: integer("memory_used_max_bytes"),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.hour] }), index("usage_hourly_user_hour_idx").on(t.userId, t.hour), index("usage_hourly_hour_idx").on(t.hour)],
 );

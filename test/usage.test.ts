@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { call, createUser, expectProblem, insertSession, type TestUser } from "./harness";
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const db = env.DB;
 const usage = (user: TestUser, query: string) => call("GET", `/v1/usage${query}`, { ip: user.ip, token: user.accessToken });
 
@@ -16,14 +18,15 @@ describe("GET /v1/usage", () => {
   it("lists the owner's sessions in the window with time clipped to it, a metrics summary and cost", async () => {
     const user = await createUser();
     const other = await createUser();
-    const from = Date.UTC(2026, 9, 1);
+    // Within the days the per-minute samples are kept (older hours are read from their rollups).
+    const from = Math.floor(Date.now() / DAY) * DAY - 3 * DAY;
     const inside = await insertSession(user.id, { planId: "h100-1", gpuCount: 1, start: from + HOUR, end: from + 3 * HOUR });
     const straddling = await insertSession(user.id, { planId: "cpu-small", gpuCount: 0, start: from - HOUR, end: from + HOUR });
     await insertSession(user.id, { planId: "h100-1", gpuCount: 1, start: from - 3 * HOUR, end: from - 2 * HOUR });
     await insertSession(other.id, { planId: "h100-1", gpuCount: 1, start: from + HOUR, end: from + 2 * HOUR });
     await db.batch([sample(inside, user.id, from + HOUR + 60_000, 20, 30, 1000), sample(inside, user.id, from + HOUR + 120_000, 40, 90, 3000)]);
 
-    const res = await usage(user, "?from=2026-10-01&to=2026-10-02");
+    const res = await usage(user, `?from=${isoDay(from)}&to=${isoDay(from + DAY)}`);
     expect(res.status, res.text).toBe(200);
     expect(res.json.from).toBe(new Date(from).toISOString());
     expect(res.json.sessions.map((s: { id: string }) => s.id)).toEqual([straddling, inside]);

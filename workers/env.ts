@@ -64,6 +64,7 @@ export interface Env {
   STATS_MIN_USERS?: string;
   DATABASE_LIMIT_BYTES?: string;
   DATABASE_WARN_PERCENT?: string;
+  USAGE_SAMPLES_DAYS?: string;
   /** Secret: Stripe API key. Without it, billing routes answer 503 billing_not_configured. */
   STRIPE_SECRET_KEY?: string;
   /** Secret: the webhook endpoint's signing secret (whsec_…). Without it, webhooks answer 503. */

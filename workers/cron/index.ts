@@ -16,6 +16,7 @@ import { stripeErasureJob } from "./stripe-erasure";
 import { usageLimitJob } from "./usage-limit";
 import { workspaceSizesJob } from "./workspace-sizes";
 import { usageMetricsJob } from "./usage-metrics";
+import { usageRollupJob } from "./usage-rollup";
 import { workspaceRetentionJob } from "./workspace-retention";
 
 export type { Job };
@@ -25,7 +26,8 @@ export const CRON_JOBS: Record<string, Job[]> = {
   // Daily, in the operators' morning (UTC): the privacy requests whose 30-day deadline is near or
   // past, and how full the database is.
   "0 8 * * *": [privacyRemindersJob, databaseSizeJob],
-  "17 * * * *": [retentionJob, meteringJob, workspaceRetentionJob],
+  // The rollup before the purge: an hour's samples are rolled up long before they expire anyway.
+  "17 * * * *": [usageRollupJob, retentionJob, meteringJob, workspaceRetentionJob],
   // Samples first, so reconcile knows when a vanished session was last seen and the idle check
   // reads this minute's sample. The usage-limit check after the jobs that end sessions: it reads
   // their end times. A deleted account's Stripe erasure every minute: its subscription must stop

@@ -13,11 +13,13 @@ import { type IdleConfig, parseIdleConfig } from "./idle";
 import { parseProvisionerConfig, type ProvisionerConfig } from "./provisioner";
 import { parseShellConfig, type ShellConfig } from "./shell";
 import { parseStatsConfig, type StatsConfig } from "./stats";
+import { parseUsageConfig, type UsageConfig } from "./usage";
 
-export type { AppConfig, BillingConfig, ColdStorageConfig, FilesConfig, IdleConfig, ProvisionerConfig, ShellConfig, StatsConfig };
+export type { AppConfig, BillingConfig, ColdStorageConfig, FilesConfig, IdleConfig, ProvisionerConfig, ShellConfig, StatsConfig, UsageConfig };
 export type { SigningKey } from "./app";
 export type { StripeApiConfig } from "./billing";
 export { serviceOrigin } from "./env";
+export { samplesBoundary } from "./usage";
 
 export interface Config extends AppConfig {
   /** Each throws its section's `not_configured` when read, if the section did not parse. */
@@ -28,6 +30,7 @@ export interface Config extends AppConfig {
   readonly billing: BillingConfig;
   readonly shell: ShellConfig;
   readonly stats: StatsConfig;
+  readonly usage: UsageConfig;
 }
 
 /** A section's value, or the error it failed with, thrown again at every read. */
@@ -44,7 +47,7 @@ async function section<T>(parse: () => T | Promise<T>): Promise<() => T> {
 
 async function parse(env: Env): Promise<Config> {
   const app = await parseAppConfig(env);
-  const [provisioner, coldStorage, idle, files, billing, shell, stats] = await Promise.all([
+  const [provisioner, coldStorage, idle, files, billing, shell, stats, usage] = await Promise.all([
     section(() => parseProvisionerConfig(env)),
     section(() => parseColdStorageConfig(env)),
     section(() => parseIdleConfig(env)),
@@ -52,6 +55,7 @@ async function parse(env: Env): Promise<Config> {
     section(() => parseBillingConfig(env)),
     section(() => parseShellConfig(env)),
     section(() => parseStatsConfig(env)),
+    section(() => parseUsageConfig(env)),
   ]);
   return {
     ...app,
@@ -75,6 +79,9 @@ async function parse(env: Env): Promise<Config> {
     },
     get stats() {
       return stats();
+    },
+    get usage() {
+      return usage();
     },
   };
 }

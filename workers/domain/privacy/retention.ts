@@ -18,11 +18,13 @@ export async function purgeExpired(ctx: DomainContext): Promise<Record<string, n
   for (const entry of inventory) {
     if (entry.retention.kind !== "time") continue;
     const table = tableName(entry);
-    const cutoff = ctx.clock.now().getTime() - daysToMs(entry.retention.days);
     let total = 0;
     // One table failing (e.g. a parent whose children are not all purged yet: a foreign key
-    // violation) must not stop the purge of the others; it is reported once all had their turn.
+    // violation, or a setting that does not parse) must not stop the purge of the others; it is
+    // reported once all had their turn.
     try {
+      const days = entry.retention.configured ? Math.min(entry.retention.days, ctx.config.usage[entry.retention.configured]) : entry.retention.days;
+      const cutoff = ctx.clock.now().getTime() - daysToMs(days);
       for (const column of entry.retention.columns) {
         for (let chunk = 0; chunk < PURGE_MAX_CHUNKS_PER_RULE; chunk++) {
           const result = await ctx.db.run(

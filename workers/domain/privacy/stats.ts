@@ -7,8 +7,9 @@
  * objected to this analysis (policy §7) and deleted accounts are left out entirely.
  */
 import { and, gte, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
-import { sessions, usageSamples, users } from "../../../schema";
+import { sessions, usageHourly, usageSamples, users } from "../../../schema";
 import { databaseFigures, type DatabaseFigures } from "../capacity";
+import { samplesBoundary } from "../config";
 import type { DomainContext } from "../context";
 import { fieldError } from "../errors";
 import { requireAdmin } from "../owned";
@@ -95,7 +96,8 @@ export async function aggregateStats(ctx: DomainContext, query: StatsQuery): Pro
     sql`${sessions.userId} in (select ${users.id} from ${users} where ${isNull(users.analysisObjectedAt)} and ${isNull(users.deletedAt)})`,
   );
   const dayBucket = bucketDay("day");
-  const [totals, plans, bins, dayUsers, dayPlanUsers] = await ctx.db.batch([
+  const boundary = samplesBoundary(ctx.config.usage, ctx.clock.now());
+  const [totals, plans, bins, hourlyBins, dayUsers, dayPlanUsers] = await ctx.db.batch([
     ctx.db
       .select({
         day: bucket,
@@ -115,12 +117,25 @@ export async function aggregateStats(ctx: DomainContext, query: StatsQuery): Pro
       .where(counted)
       .groupBy(bucket, sessions.planId)
       .orderBy(sessions.planId),
+    // Recent samples as they are, older ones from their hourly rollups' bins (see samplesBoundary).
     ctx.db
       .select({ day: bucket, bin: utilizationBin, samples: sql<number>`count(*)` })
       .from(usageSamples)
       .innerJoin(sessions, sql`${sessions.id} = ${usageSamples.sessionId}`)
-      .where(and(counted, isNotNull(usageSamples.gpuUtilizationPercent)))
+      .where(and(counted, isNotNull(usageSamples.gpuUtilizationPercent), gte(usageSamples.at, boundary)))
       .groupBy(bucket, utilizationBin),
+    ctx.db
+      .select({
+        day: bucket,
+        bins: sql<string>`json_array(${sql.join(
+          [0, 1, 2, 3].map((i) => sql.raw(`sum(json_extract(gpu_utilization_bins, '$[${i}]'))`)),
+          sql`, `,
+        )})`,
+      })
+      .from(usageHourly)
+      .innerJoin(sessions, sql`${sessions.id} = ${usageHourly.sessionId}`)
+      .where(and(counted, lt(usageHourly.hour, boundary)))
+      .groupBy(bucket),
     ctx.db
       .select({ day: dayBucket, users: sql<number>`count(distinct ${sessions.userId})`, gpuUsers: sql<number>`count(distinct case when ${sessions.gpuCount} > 0 then ${sessions.userId} end)` })
       .from(sessions)
@@ -153,7 +168,14 @@ export async function aggregateStats(ctx: DomainContext, query: StatsQuery): Pro
     const start = isoDay(day);
     if (Number(row.users) < minUsers || hidden.has(day)) return { start, suppressed: true };
     const utilization = Object.fromEntries(UTILIZATION_BINS.map((bin) => [bin, 0])) as Record<(typeof UTILIZATION_BINS)[number], number>;
-    for (const b of bins) if (Number(b.day) === day) utilization[UTILIZATION_BINS[Number(b.bin)]!] = Number(b.samples);
+    for (const b of bins) if (Number(b.day) === day) utilization[UTILIZATION_BINS[Number(b.bin)]!] += Number(b.samples);
+    for (const h of hourlyBins) {
+      if (Number(h.day) !== day) continue;
+      const counts = JSON.parse(h.bins) as (number | null)[];
+      UTILIZATION_BINS.forEach((name, i) => {
+        utilization[name] += counts[i] ?? 0;
+      });
+    }
     const planMix = plans
       .filter((p) => Number(p.day) === day)
       .map((p): PlanMixCell => (mixHidden.has(day) ? { planId: p.planId, suppressed: true } : { planId: p.planId, suppressed: false, sessions: Number(p.sessions) }));

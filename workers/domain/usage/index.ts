@@ -12,3 +12,4 @@ export {
   usageLimitRefusal,
 } from "./limit";
 export { METRICS_PAGE, type MetricsSeries, parseSince, sessionMetrics } from "./series";
+export { rollUpUsage } from "./rollup";

@@ -4,7 +4,8 @@
  * The cost is an estimate from the catalog; the Stripe invoice is what is charged.
  */
 import { and, asc, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
-import { sessions, usageSamples } from "../../../schema";
+import { sessions, usageHourly, usageSamples } from "../../../schema";
+import { samplesBoundary } from "../config";
 import type { DomainContext } from "../context";
 import { PLANS } from "../plans";
 import { monthToDate, type MonthToDate } from "./limit";
@@ -39,6 +40,25 @@ export interface UsageReport {
   thisMonth: MonthToDate;
 }
 
+interface SessionMetrics {
+  samples: number;
+  avg: number | null;
+  /** Samples behind avg. */
+  weight: number;
+  max: number | null;
+  vram: number | null;
+}
+
+const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+
+const combine = (a: SessionMetrics, b: SessionMetrics): SessionMetrics => ({
+  samples: a.samples + b.samples,
+  avg: a.weight + b.weight === 0 ? null : ((a.avg ?? 0) * a.weight + (b.avg ?? 0) * b.weight) / (a.weight + b.weight),
+  weight: a.weight + b.weight,
+  max: maxOf(a.max, b.max),
+  vram: maxOf(a.vram, b.vram),
+});
+
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const round1 = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
 
@@ -52,21 +72,45 @@ export async function usageReport(ctx: DomainContext, userId: string, from: Date
     .limit(USAGE_REPORT_MAX_SESSIONS + 1);
   const listed = rows.slice(0, USAGE_REPORT_MAX_SESSIONS);
   const ids = listed.map((s) => s.id);
-  const metrics = new Map<string, { samples: number; avg: number | null; max: number | null; vram: number | null }>();
+  // Recent hours from the per-minute samples, older ones from their hourly rollups (see samplesBoundary).
+  const boundary = samplesBoundary(ctx.config.usage, ctx.clock.now());
+  const recentFrom = new Date(Math.max(from.getTime(), boundary.getTime()));
+  const olderTo = new Date(Math.min(to.getTime(), boundary.getTime()));
+  const metrics = new Map<string, SessionMetrics>();
+  const add = (sessionId: string, m: SessionMetrics) => {
+    const known = metrics.get(sessionId);
+    metrics.set(sessionId, known ? combine(known, m) : m);
+  };
   for (let i = 0; i < ids.length; i += 90) {
     const chunk = ids.slice(i, i + 90);
-    const found = await ctx.db
-      .select({
-        sessionId: usageSamples.sessionId,
-        samples: sql<number>`count(*)`,
-        avg: sql<number | null>`avg(${usageSamples.gpuUtilizationPercent})`,
-        max: sql<number | null>`max(${usageSamples.gpuUtilizationMaxPercent})`,
-        vram: sql<number | null>`max(${usageSamples.gpuMemoryUsedMb})`,
-      })
-      .from(usageSamples)
-      .where(and(eq(usageSamples.userId, userId), inArray(usageSamples.sessionId, chunk), gte(usageSamples.at, from), lt(usageSamples.at, to)))
-      .groupBy(usageSamples.sessionId);
-    for (const m of found) metrics.set(m.sessionId, m);
+    const [recent, older] = await ctx.db.batch([
+      ctx.db
+        .select({
+          sessionId: usageSamples.sessionId,
+          samples: sql<number>`count(*)`,
+          avg: sql<number | null>`avg(${usageSamples.gpuUtilizationPercent})`,
+          weight: sql<number>`count(${usageSamples.gpuUtilizationPercent})`,
+          max: sql<number | null>`max(${usageSamples.gpuUtilizationMaxPercent})`,
+          vram: sql<number | null>`max(${usageSamples.gpuMemoryUsedMb})`,
+        })
+        .from(usageSamples)
+        .where(and(eq(usageSamples.userId, userId), inArray(usageSamples.sessionId, chunk), gte(usageSamples.at, recentFrom), lt(usageSamples.at, to)))
+        .groupBy(usageSamples.sessionId),
+      ctx.db
+        .select({
+          sessionId: usageHourly.sessionId,
+          samples: sql<number>`sum(${usageHourly.samples})`,
+          avg: sql<number | null>`sum(${usageHourly.gpuUtilizationMeanPercent} * ${usageHourly.gpuUtilizationSamples}) / nullif(sum(${usageHourly.gpuUtilizationSamples}), 0)`,
+          weight: sql<number>`sum(${usageHourly.gpuUtilizationSamples})`,
+          max: sql<number | null>`max(${usageHourly.gpuUtilizationMaxPercent})`,
+          vram: sql<number | null>`max(${usageHourly.gpuMemoryUsedMaxMb})`,
+        })
+        .from(usageHourly)
+        // An hour counts when it starts inside the window: older windows are read to the hour.
+        .where(and(eq(usageHourly.userId, userId), inArray(usageHourly.sessionId, chunk), gte(usageHourly.hour, from), lt(usageHourly.hour, olderTo)))
+        .groupBy(usageHourly.sessionId),
+    ]);
+    for (const m of [...recent, ...older]) add(m.sessionId, { samples: Number(m.samples), avg: m.avg, weight: Number(m.weight), max: m.max, vram: m.vram });
   }
   const views = listed.map((s): UsageSessionView => {
     const start = Math.max(s.startedAt!.getTime(), from.getTime());
