@@ -146,6 +146,9 @@ export const CRON = { everyMinute: "* * * * *", hourly: "17 * * * *", daily: "0 
  * Fails when a job failed (the handler then throws and the endpoint answers 500).
  */
 export async function cronTick(cron: string, time = Date.now()): Promise<void> {
+  // The Worker ignores an expression it does not know (a log line, no error): say so here instead.
+  const crons = /^crons = (\[.*\])$/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1];
+  if (!crons || !(JSON.parse(crons) as string[]).includes(cron)) throw new Error(`${cron} is not among wrangler.toml's crons ${crons}`);
   const url = new URL("/cdn-cgi/local/scheduled", inject("apiUrl"));
   url.search = new URLSearchParams({ cron, time: String(Math.round(time)) }).toString();
   const response = await fetch(url);
