@@ -55,10 +55,13 @@ function readProblem(res: import("node:http").IncomingMessage): Promise<unknown>
   });
 }
 
-function connect(url: URL, token: string, apiUrl: string): Promise<WebSocket> {
+/** How long an upgrade may take to be answered, unless the caller has less time. */
+const HANDSHAKE_TIMEOUT_MS = 20_000;
+
+function connect(url: URL, token: string, apiUrl: string, handshakeTimeoutMs: number): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     // The token travels only in the Authorization header, never in the URL (access logs keep URLs).
-    const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${token}` }, handshakeTimeout: 20_000, maxPayload: 16 * 1024 * 1024 });
+    const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${token}` }, handshakeTimeout: handshakeTimeoutMs, maxPayload: 16 * 1024 * 1024 });
     // An error is always followed by 'close', which is what the callers act on.
     ws.on("error", (error) => reject(toCliError(error, apiUrl)));
     ws.once("open", () => resolve(ws));
@@ -78,13 +81,13 @@ function connect(url: URL, token: string, apiUrl: string): Promise<WebSocket> {
  * requests: an upgrade refused as expired makes one request through it (which refreshes under
  * the profile's lock), then tries once more with the new token.
  */
-export async function openSessionSocket(session: Session, sessionId: string, target: string): Promise<WebSocket> {
+export async function openSessionSocket(session: Session, sessionId: string, target: string, handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS): Promise<WebSocket> {
   const url = new URL(`/v1/sessions/${encodeURIComponent(sessionId)}/${target}`, session.apiUrl);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   const attempt = async () => {
     const token = await session.accessToken();
     if (!token) throw new CliError("not_signed_in", `Not signed in to ${session.apiUrl}. Sign in with \`ozekai login\` (or set OZEKAI_TOKEN).`);
-    return connect(url, token, session.apiUrl);
+    return connect(url, token, session.apiUrl, handshakeTimeoutMs);
   };
   try {
     return await attempt();

@@ -11,9 +11,11 @@ import { closeMessage, openSessionSocket } from "./session-sockets.ts";
 export type Probe = { ok: true } | { ok: false; reason: string };
 
 export async function runsACommand(session: Session, sessionId: string, timeoutMs: number): Promise<Probe> {
+  const until = Date.now() + timeoutMs;
   let ws: Awaited<ReturnType<typeof openSessionSocket>>;
   try {
-    ws = await openSessionSocket(session, sessionId, "exec");
+    // The upgrade counts against the same time: a connect's --timeout bounds the whole wait.
+    ws = await openSessionSocket(session, sessionId, "exec", timeoutMs);
   } catch (error) {
     // A sign-in that ended is the user's to fix; anything else may pass while the container starts.
     if (error instanceof CliError && error.kind === "not_signed_in") throw error;
@@ -25,7 +27,7 @@ export async function runsACommand(session: Session, sessionId: string, timeoutM
       ws.terminate();
       resolve(probe);
     };
-    const timer = setTimeout(() => finish({ ok: false, reason: "no answer in time" }), timeoutMs);
+    const timer = setTimeout(() => finish({ ok: false, reason: "no answer in time" }), Math.max(0, until - Date.now()));
     ws.send(JSON.stringify({ type: "start", argv: ["true"] }));
     ws.send(JSON.stringify({ type: "eof" }));
     ws.on("message", (data: Buffer, isBinary) => {

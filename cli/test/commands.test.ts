@@ -1,10 +1,15 @@
 /** plans, billing, subscribe, completion, doctor: each one's --json document, and their failures. */
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../bench/lib/processes.ts";
 import { jsonOf, newConfigDir, ozekai, shown, signedInUser, type TestUser, verifyEmail } from "./harness.ts";
+
+/** Whether `shell` is on this machine's PATH (zsh and fish are not everywhere). */
+const installed = (shell: string) => spawnSync("sh", ["-c", `command -v ${shell}`]).status === 0;
 
 let user: TestUser;
 beforeAll(async () => {
@@ -75,6 +80,40 @@ describe("completion", () => {
     expect(complete("ozekai lo").stdout.trim().split(" ").sort()).toEqual(["login", "logout"]);
     expect(complete("ozekai login --pa").stdout.trim()).toBe("--password-stdin");
     expect(complete("ozekai completion f").stdout.trim()).toBe("fish");
+  });
+
+  it("bash: the script parses (bash -n) and, sourced, registers _ozekai for ozekai", async () => {
+    const { stdout: script } = await ozekai(["completion", "bash"], { configDir: newConfigDir() });
+    const parsed = spawnSync("bash", ["-n"], { input: script, encoding: "utf8" });
+    expect(parsed.status, parsed.stderr).toBe(0);
+    const loaded = spawnSync("bash", ["-c", `${script}\ncomplete -p ozekai`], { encoding: "utf8" });
+    expect(loaded.stdout.trim(), loaded.stderr).toBe("complete -F _ozekai ozekai");
+  });
+
+  it.skipIf(!installed("zsh"))("zsh: the script parses (zsh -n) and, sourced after compinit, registers _ozekai for ozekai", async () => {
+    const { stdout: script } = await ozekai(["completion", "zsh"], { configDir: newConfigDir() });
+    const parsed = spawnSync("zsh", ["-n"], { input: script, encoding: "utf8" });
+    expect(parsed.status, parsed.stderr).toBe(0);
+    // -f: none of this machine's startup files; compinit -D: no dump file written.
+    const loaded = spawnSync("zsh", ["-fc", `autoload -U compinit; compinit -u -D\n${script}\nprint -r -- $_comps[ozekai]; whence -w _ozekai`], { encoding: "utf8" });
+    expect(loaded.stdout.trim().split("\n"), loaded.stderr).toEqual(["_ozekai", "_ozekai: function"]);
+  });
+
+  it.skipIf(!installed("fish"))("fish: the script parses (fish -n) and completes commands, a command's options and completion's shells", async () => {
+    const { stdout: script } = await ozekai(["completion", "fish"], { configDir: newConfigDir() });
+    const file = join(newConfigDir(), "ozekai.fish");
+    writeFileSync(file, script);
+    const parsed = spawnSync("fish", ["-n", file], { encoding: "utf8" });
+    expect(parsed.status, parsed.stderr).toBe(0);
+    // Its own HOME: fish writes its config and history there.
+    const complete = (line: string) =>
+      spawnSync("fish", ["-c", `${script}\ncomplete -C ${JSON.stringify(line)}`], { encoding: "utf8", env: { ...process.env, HOME: newConfigDir() } })
+        .stdout.trim()
+        .split("\n")
+        .map((row) => row.split("\t")[0]);
+    expect(complete("ozekai lo").sort()).toEqual(["login", "logout"]);
+    expect(complete("ozekai connect --ti")).toEqual(["--timeout"]);
+    expect(complete("ozekai completion ").sort()).toEqual(["bash", "fish", "zsh"]);
   });
 });
 

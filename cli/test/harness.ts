@@ -1,6 +1,7 @@
 /** Runs `ozekai` as a user would (the installed bin, a subprocess) against the stack global-setup.ts started. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeJwt, importJWK, SignJWT } from "jose";
@@ -90,9 +91,9 @@ export async function signUp(): Promise<TestUser> {
   return user;
 }
 
-/** `ozekai login --password-stdin` of `user`, which must succeed. */
-export async function logIn(user: TestUser): Promise<void> {
-  const ran = await ozekai(["login", "--user", user.username, "--password-stdin"], { configDir: user.configDir, stdin: `${user.password}\n` });
+/** `ozekai login --password-stdin` of `user`, which must succeed; `apiUrl` for another address of the test Worker (a proxy in front of it). */
+export async function logIn(user: TestUser, apiUrl?: string): Promise<void> {
+  const ran = await ozekai([...(apiUrl ? ["--api-url", apiUrl] : []), "login", "--user", user.username, "--password-stdin"], { configDir: user.configDir, stdin: `${user.password}\n` });
   if (ran.code !== 0) throw new Error(`login failed: ${shown(ran)}`);
 }
 
@@ -126,8 +127,84 @@ export async function expireStoredAccessToken(configDir: string): Promise<string
   return expired;
 }
 
-/** One statement on the test Worker's local D1, as an operator would run it. */
-const d1 = (sql: string) => wrangler(["d1", "execute", "DB", "--local", "--persist-to", inject("persistDir"), "--command", sql], inject("wranglerTmp"));
+/** One statement on the test Worker's local D1, as an operator would run it; the rows it returns. */
+export async function d1(sql: string): Promise<Record<string, unknown>[]> {
+  const output = await wrangler(["d1", "execute", "DB", "--local", "--persist-to", inject("persistDir"), "--json", "--command", sql], inject("wranglerTmp"));
+  // --json prints an array with one result per statement; anything wrangler logs comes before it.
+  const [first] = JSON.parse(output.slice(output.indexOf("["))) as { results: Record<string, unknown>[] }[];
+  return first?.results ?? [];
+}
+
+/** The cron expressions of wrangler.toml `[triggers]` (workers/cron/index.ts CRON_JOBS says which jobs each runs). */
+export const CRON = { everyMinute: "* * * * *", hourly: "17 * * * *", daily: "0 8 * * *" } as const;
+
+/**
+ * One cron tick of the test Worker, as Cloudflare would run it at `time` (ms): wrangler dev's
+ * `/cdn-cgi/local/scheduled` (it never fires crons by itself). The jobs take `time` as their
+ * clock (workers/cron/index.ts), so a time days ahead is days passing for what they decide; it is
+ * the shared Worker, so the tick acts on every account the run made, not just the caller's.
+ * Fails when a job failed (the handler then throws and the endpoint answers 500).
+ */
+export async function cronTick(cron: string, time = Date.now()): Promise<void> {
+  // The Worker ignores an expression it does not know (a log line, no error): say so here instead.
+  const crons = /^crons = (\[.*\])$/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1];
+  if (!crons || !(JSON.parse(crons) as string[]).includes(cron)) throw new Error(`${cron} is not among wrangler.toml's crons ${crons}`);
+  const url = new URL("/cdn-cgi/local/scheduled", inject("apiUrl"));
+  url.search = new URLSearchParams({ cron, time: String(Math.round(time)) }).toString();
+  const response = await fetch(url);
+  const outcome = await response.text();
+  if (response.status !== 200) throw new Error(`cron tick ${cron} at ${new Date(time).toISOString()}: ${response.status} ${outcome}`);
+}
+
+export interface Proxy {
+  /** http://127.0.0.1:PORT: give it to `--api-url`. */
+  url: string;
+  /** Destroys every connection through it now, both ends, without a WebSocket close frame: a network drop. It keeps listening. */
+  cut(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of the test Worker. A connection whose client bytes match
+ * `stall` (say, a request line) is held from then on: neither that nor anything after it is
+ * passed on, and nothing answers, as a middlebox that swallows a connection does.
+ */
+export async function startProxy(options: { stall?: RegExp } = {}): Promise<Proxy> {
+  const target = new URL(inject("apiUrl"));
+  const live = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = netConnect(Number(target.port), target.hostname);
+    let held = false;
+    for (const socket of [client, upstream]) {
+      live.add(socket);
+      socket.on("close", () => live.delete(socket));
+      socket.on("error", () => undefined); // a cut or a reset: the other side is destroyed below
+    }
+    client.on("data", (chunk: Buffer) => {
+      held ||= options.stall?.test(chunk.toString("latin1")) ?? false;
+      if (!held) upstream.write(chunk);
+    });
+    upstream.on("data", (chunk: Buffer) => {
+      if (!held) client.write(chunk);
+    });
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cut() {
+      const count = live.size;
+      for (const socket of live) socket.destroy();
+      return count;
+    },
+    close() {
+      for (const socket of live) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 const checkedName = (username: string) => {
   if (!/^[a-z0-9]+$/.test(username)) throw new Error("unexpected username");
@@ -152,11 +229,17 @@ export async function entitledUser(planId?: string): Promise<TestUser> {
   return user;
 }
 
+/** A step at the terminal: once `after` appears, `send` is typed; or, a function, it is run (what it returns, if anything, is typed). */
+export interface TerminalStep {
+  after: string;
+  send: string | (() => Promise<string | undefined> | string | undefined);
+}
+
 /**
  * `ozekai …args` in a pseudo-terminal (util-linux `script`), as a person types: each step waits
  * for its text to appear, then sends its keys. Returns the exit code and everything the terminal showed.
  */
-export function ozekaiInTerminal(args: string[], steps: { after: string; send: string }[], options: RunOptions): Promise<{ code: number | null; screen: string }> {
+export function ozekaiInTerminal(args: string[], steps: TerminalStep[], options: RunOptions & { killAfterMs?: number }): Promise<{ code: number | null; screen: string }> {
   const env: Record<string, string | undefined> = { ...process.env, TERM: "xterm-256color" };
   // What makes Node's styleText plain besides NO_COLOR: CI=… (set on CI machines) among them.
   const plain = ["NO_COLOR", "FORCE_COLOR", "NODE_DISABLE_COLORS", "CI"];
@@ -174,10 +257,13 @@ export function ozekaiInTerminal(args: string[], steps: { after: string; send: s
       pending.shift();
       seen = screen.length;
       // A moment for the prompt to switch the terminal to raw mode before the keys arrive.
-      setTimeout(() => child.stdin.write(step.send), 150);
+      setTimeout(async () => {
+        const keys = typeof step.send === "string" ? step.send : await step.send();
+        if (keys) child.stdin.write(keys);
+      }, 150);
     }
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.killAfterMs ?? 60_000);
   return new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code) => {

@@ -33,6 +33,28 @@ describe("refresh of an expired access token", () => {
     expect(fourth.code, shown(fourth)).toBe(0);
   });
 
+  it("three status at once with an expired token (each sends five requests at once): all succeed, one refresh, the sign-in lives on", async () => {
+    const user = await signedInUser();
+    const before = readProfile(user.configDir);
+    await expireStoredAccessToken(user.configDir);
+
+    const runs = await Promise.all([1, 2, 3].map(() => ozekai(["status", "--json"], { configDir: user.configDir })));
+    for (const ran of runs) {
+      expect(ran.code, shown(ran)).toBe(0);
+      expect(jsonOf(ran)).toMatchObject({ ok: true, data: { billingNow: false } });
+    }
+    // One refresh in all: every command retried with the token it stored.
+    const after = readProfile(user.configDir);
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    const later = await ozekai(["whoami", "--json"], { configDir: user.configDir });
+    expect(later.code, shown(later)).toBe(0);
+    expect(readProfile(user.configDir)).toEqual(after);
+    // A reused refresh token would have revoked the sign-in: the stored one still refreshes.
+    await expireStoredAccessToken(user.configDir);
+    const refreshed = await ozekai(["status", "--json"], { configDir: user.configDir });
+    expect(refreshed.code, shown(refreshed)).toBe(0);
+  });
+
   it("a lock left by a process that died is taken over", async () => {
     const user = await signedInUser();
     await expireStoredAccessToken(user.configDir);

@@ -1,7 +1,7 @@
 /** `ozekai shell` in a pseudo-terminal (and after `connect` there), its refusal without one, and `ozekai forward`. */
 import { createServer } from "node:net";
 import { describe, expect, inject, it } from "vitest";
-import { entitledUser, ozekai, ozekaiInTerminal, readProfile, runningSession, shown, startOzekai } from "./harness.ts";
+import { entitledUser, logIn, ozekai, ozekaiInTerminal, readProfile, runningSession, shown, startOzekai, startProxy } from "./harness.ts";
 
 /** A port free on 127.0.0.1 now. */
 async function freePort(): Promise<number> {
@@ -36,6 +36,67 @@ describe("shell", () => {
     expect(ran.code, ran.screen).toBe(0);
     expect(ran.screen).toContain("Billing now:");
     expect(ran.screen).toContain("Detached: the session keeps running and billing");
+  }, 120_000);
+});
+
+describe("shell when the connection ends", () => {
+  it("a network drop (every connection cut, no close frame): a line on stderr, a new shell, and the next command runs", async () => {
+    const user = await entitledUser();
+    await runningSession(user);
+    const proxy = await startProxy();
+    try {
+      // Sign-ins are kept per API URL: this one is the proxy's.
+      await logIn(user, proxy.url);
+      let cut = 0;
+      const ran = await ozekaiInTerminal(
+        ["--api-url", proxy.url, "shell"],
+        [
+          { after: "to detach", send: "echo before-$((20+1))\r" },
+          {
+            after: "before-21",
+            send: () => {
+              cut = proxy.cut();
+              return undefined;
+            },
+          },
+          { after: "reconnected", send: "echo after-$((40+2))\r" },
+          { after: "after-42", send: "\r~." },
+        ],
+        { configDir: user.configDir, killAfterMs: 90_000 },
+      );
+      expect(ran.code, ran.screen).toBe(0);
+      expect(cut).toBeGreaterThan(0);
+      expect(ran.screen).toContain("ozekai: The connection dropped.");
+      expect(ran.screen).toContain("reconnecting in 1 s (try 1 of 5)");
+      expect(ran.screen).toContain("This is a new shell: the old one was hung up");
+      expect(ran.screen).toContain("Detached: the session keeps running and billing");
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
+
+  it("the sign-in ended elsewhere (`ozekai logout` in another process): closed with 4401, exit 3, no reconnect", async () => {
+    const user = await entitledUser();
+    await runningSession(user);
+    let logout: Awaited<ReturnType<typeof ozekai>> | undefined;
+    const ran = await ozekaiInTerminal(
+      ["shell"],
+      [
+        { after: "to detach", send: "echo signed-in-$((1+2))\r" },
+        {
+          after: "signed-in-3",
+          send: async () => {
+            logout = await ozekai(["logout"], { configDir: user.configDir });
+            return undefined;
+          },
+        },
+      ],
+      { configDir: user.configDir, killAfterMs: 90_000 },
+    );
+    expect(logout && shown(logout), ran.screen).toMatch(/^exit 0/);
+    expect(ran.code, ran.screen).toBe(3);
+    expect(ran.screen).toContain("Your sign-in has ended (logout, a password change or a deletion). Sign in again with `ozekai login`.");
+    expect(ran.screen).not.toContain("reconnecting");
   }, 120_000);
 });
 

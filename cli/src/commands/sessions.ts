@@ -63,27 +63,38 @@ interface Progress {
   note(message: string): void;
 }
 
-/** Shows the workspace's move back from cold storage while a connect waits, each change once. */
-function watchRestore(session: Session, progress: Progress): { stop: () => void; restored: () => boolean } {
+/**
+ * Shows the workspace's move back from cold storage while a connect waits, each change once. The
+ * first look comes before the POST: a small cold copy can be restored between two polls, and a
+ * workspace in cold storage at that moment is restored by this connect (or by the one it waits for).
+ */
+async function watchRestore(session: Session, progress: Progress): Promise<{ stop: () => void; restored: () => boolean }> {
   let stopped = false;
   let last = "";
-  let seenRestoring = false;
+  let restoring = false;
+  const look = async () => {
+    const result = await session.client.api.GET("/v1/workspace").catch(() => undefined);
+    const w = result?.data;
+    if (stopped || !w) return;
+    let line: string | undefined;
+    if (w.state === "cold") line = `your workspace is in cold storage${w.sizeBytes !== null ? ` (${bytes(w.sizeBytes)})` : ""}: restoring it first…`;
+    else if (w.state === "restoring") {
+      const t = w.transfer;
+      const moved = t ? `${bytes(t.bytes)}${t.totalBytes ? ` of ${bytes(t.totalBytes)} (${Math.floor((100 * t.bytes) / Math.max(1, t.totalBytes))} %)` : ""}` : "";
+      line = `restoring your workspace from cold storage… ${moved}`;
+    } else if (w.state === "archiving") line = "stopping the archive to cold storage in progress…";
+    restoring ||= w.state === "cold" || w.state === "restoring";
+    if (line && line !== last) progress.note(line);
+    last = line ?? last;
+  };
+  await look();
   void (async () => {
     while (!stopped) {
-      const result = await session.client.api.GET("/v1/workspace").catch(() => undefined);
-      const w = result?.data;
-      if (!stopped && w && (w.state === "restoring" || w.state === "archiving")) {
-        seenRestoring ||= w.state === "restoring";
-        const t = w.transfer;
-        const moved = t ? `${bytes(t.bytes)}${t.totalBytes ? ` of ${bytes(t.totalBytes)} (${Math.floor((100 * t.bytes) / Math.max(1, t.totalBytes))} %)` : ""}` : "";
-        const line = w.state === "restoring" ? `restoring your workspace from cold storage… ${moved}` : "stopping the archive to cold storage in progress…";
-        if (line !== last) progress.note(line);
-        last = line;
-      }
       await sleep(RESTORE_POLL_MS);
+      if (!stopped) await look();
     }
   })();
-  return { stop: () => (stopped = true), restored: () => seenRestoring };
+  return { stop: () => (stopped = true), restored: () => restoring };
 }
 
 /** POST /v1/sessions until it answers with a session (retrying while busy), or the deadline. */
@@ -257,7 +268,7 @@ export function registerSessionCommands(program: Program) {
         const session = openSession(globals, { timeoutMs: seconds * 1000 });
         await session.requireSignIn();
         out.note("starting your session…");
-        const restore = watchRestore(session, out);
+        const restore = await watchRestore(session, out);
         let started: ApiSession;
         let resumed: boolean;
         try {
