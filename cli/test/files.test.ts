@@ -150,6 +150,40 @@ describe("upload and download", () => {
     expect(readFileSync(join(work, "back/project/small.txt"), "utf8")).toBe("hello world, changed");
   });
 
+  it("an upload killed midway resumes where the workspace's copy ends and sends only the rest", async () => {
+    const big = join(work, "big.bin");
+    const size = 40 * MIB;
+    writeFileSync(big, randomBytes(size));
+    const started = startOzekai(["upload", "big.bin", "--limit-rate", "4M"], { configDir: user.configDir, cwd: work });
+    let partial = 0;
+    for (let i = 0; i < 200 && partial < 4 * MIB; i++) {
+      await sleep(200);
+      partial = (await remoteFile(token, "big.bin", false))?.size ?? 0;
+    }
+    expect(partial).toBeGreaterThan(0);
+    started.child.kill("SIGKILL");
+    const killed = await started.done;
+    expect(killed.code).toBeNull();
+    expect(readdirSync(join(user.configDir, "transfers")).length).toBe(1); // what it resumes from
+    // The host finishes writing what reached it before the kill: wait until the size holds still.
+    let there = -1;
+    for (let i = 0, last = -2; i < 30 && there !== last; i++) {
+      last = there;
+      await sleep(1000);
+      there = (await remoteFile(token, "big.bin", false))?.size ?? 0;
+    }
+    expect(there).toBeGreaterThan(0);
+    expect(there).toBeLessThan(size);
+
+    const resumedAt = performance.now();
+    const ran = await ozekai(["upload", "big.bin", "--json"], { configDir: user.configDir, cwd: work, killAfterMs: 100_000 });
+    expect(ran.code, `${shown(ran)}\nafter ${performance.now() - resumedAt} ms`).toBe(0);
+    const file = filesOf(ran).files[0]!;
+    expect(file).toMatchObject({ status: "resumed", resumedFrom: there, movedBytes: size - there, sha256: sha256(big) });
+    expect((await remoteFile(token, "big.bin"))?.sha256).toBe(sha256(big));
+    expect(readdirSync(join(user.configDir, "transfers"))).toEqual([]);
+  }, 240_000);
+
   it("a changed local file is sent whole, never resumed onto the bytes of its former self", async () => {
     const file = join(work, "changing.bin");
     writeFileSync(file, randomBytes(24 * MIB));

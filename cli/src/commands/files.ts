@@ -48,7 +48,7 @@ export function registerFilesCommands(program: Program) {
         reportSkipped(progress, plan.skipped);
         progress.files = plan.items.length;
         progress.totalBytes = plan.items.reduce((sum, item) => sum + item.size, 0);
-        const tools: TransferTools = { progress, limit, sync: options.sync === true, apiUrl: session.apiUrl };
+        const tools: TransferTools = { session, progress, limit, sync: options.sync === true, apiUrl: session.apiUrl };
         const results = await runPool(plan.items, (item) => uploadOne(session.client.api, item, tools));
         return outcome([...results, ...plan.skipped], progress, "uploaded");
       }),
@@ -73,7 +73,7 @@ export function registerFilesCommands(program: Program) {
         reportSkipped(progress, plan.skipped);
         progress.files = plan.items.length;
         progress.totalBytes = plan.items.reduce((sum, item) => sum + item.size, 0);
-        const tools: TransferTools = { progress, limit, sync: options.sync === true, apiUrl: session.apiUrl };
+        const tools: TransferTools = { session, progress, limit, sync: options.sync === true, apiUrl: session.apiUrl };
         const results = await runPool(plan.items, (item) => downloadOne(session.client.api, item, tools));
         return outcome([...results, ...plan.skipped], progress, "downloaded");
       }),

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, type Stats } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { ReadableStream } from "node:stream/web";
+import { Readable } from "node:stream";
 import type { OzekaiApi } from "@ozekai/client";
 import { CliError } from "../errors.ts";
 import { metered, stallWatch } from "./progress.ts";
@@ -108,15 +108,19 @@ export async function uploadOne(api: OzekaiApi, item: UploadItem, tools: Transfe
     for (let attempt = 1; offset < item.size || item.size === 0; attempt++) {
       const controller = new AbortController();
       const watch = stallWatch(controller);
-      hash = prefix.copy();
       try {
-        const source = createReadStream(item.absolute, { start: offset, highWaterMark: CHUNK_BYTES });
         const count = (bytes: number) => {
           moved += bytes;
           progress.moved(bytes);
         };
-        const body = ReadableStream.from(metered(source, { hash, limit: tools.limit, poke: watch.poke, count })) as globalThis.ReadableStream<Uint8Array>;
-        const answer = await putFile(api, item.remote, body, item.size - offset, offset === 0 ? undefined : offset, controller.signal);
+        const from = offset;
+        // Opened for each send (a refreshed sign-in sends again): the hash starts over with it.
+        const body = () => {
+          hash = prefix.copy();
+          const source = createReadStream(item.absolute, { start: from, highWaterMark: CHUNK_BYTES });
+          return Readable.from(metered(source, { hash, limit: tools.limit, poke: watch.poke, count }), { objectMode: false, highWaterMark: 1 });
+        };
+        const answer = await putFile(tools.session, item.remote, body, item.size - offset, offset === 0 ? undefined : offset, controller.signal);
         wholeSha256 = offset === 0 ? answer.sha256 : undefined;
         break;
       } catch (error) {
