@@ -89,7 +89,11 @@ describe("appends", () => {
     await new Promise<void>((resolve) => {
       const cut = httpRequest(`${provisioner.url}${path}`, { method: "PUT", headers: { authorization, "content-length": String(data.length), "content-type": "application/octet-stream" } });
       cut.on("error", () => resolve());
-      cut.write(data.subarray(0, 2 * 1024 * 1024), () => setTimeout(() => (cut.destroy(), resolve()), 500));
+      const drop = () => {
+        cut.destroy();
+        resolve();
+      };
+      cut.write(data.subarray(0, 2 * 1024 * 1024), () => setTimeout(drop, 500));
     });
     const sizeThere = async () => Number(/\/(\d+)$/.exec((await get(workspaceId, "cut.bin", "bytes=0-0")).headers.get("content-range") ?? "")?.[1] ?? -1);
     let size = -1;
