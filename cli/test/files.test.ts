@@ -98,6 +98,37 @@ describe("upload and download", () => {
     expect(ran.stderr).toMatch(/uploaded 5, resumed 0, unchanged 0, skipped 2, failed 0, .* moved in/);
   });
 
+  it("sends many small files as one tar stream and the big ones alone, each checked by its SHA-256, all the workspace user's", async () => {
+    const many = join(work, "many");
+    const locals: Record<string, string> = {};
+    for (let i = 0; i < 240; i++) {
+      const name = `d${i % 6}/f${i}.bin`;
+      mkdirSync(join(many, `d${i % 6}`), { recursive: true });
+      writeFileSync(join(many, name), randomBytes(1 + ((i * 977) % 9000)));
+      locals[name] = sha256(join(many, name));
+    }
+    writeFileSync(join(many, "big.bin"), randomBytes(2 * MIB + 3));
+    locals["big.bin"] = sha256(join(many, "big.bin"));
+    // Not a plain ustar name (UTF-8, long): sent on its own.
+    const unusual = `${"é".repeat(60)}.txt`;
+    writeFileSync(join(many, unusual), "unusual");
+    locals[unusual] = sha256(join(many, unusual));
+    writeFileSync(join(many, "run.sh"), "#!/bin/sh\necho ran\n", { mode: 0o755 });
+    locals["run.sh"] = sha256(join(many, "run.sh"));
+
+    const ran = await ozekai(["upload", "many", "sets/", "--json"], { configDir: user.configDir, cwd: work });
+    expect(ran.code, shown(ran)).toBe(0);
+    const doc = filesOf(ran);
+    expect(doc.summary).toMatchObject({ files: 243, uploaded: 243, failed: 0 });
+    const files = byRemote(doc);
+    for (const [name, sha] of Object.entries(locals)) expect(files[`sets/many/${name}`], name).toMatchObject({ status: "uploaded", sha256: sha });
+    for (const name of ["d0/f0.bin", "d5/f239.bin", "big.bin", unusual, "run.sh"]) expect((await remoteFile(token, `sets/many/${name}`))?.sha256, name).toBe(locals[name]);
+    // What the session sees: the user's files and directories, the executable bit kept.
+    const seen = await ozekai(["exec", "--", "sh", "-c", "cd /workspace/sets && stat -c '%u %a %n' . many many/d3 many/d3/f3.bin many/run.sh && ./many/run.sh"], { configDir: user.configDir });
+    expect(seen.code, shown(seen)).toBe(0);
+    expect(seen.stdout.trim().split(/\r?\n/)).toEqual(["1000 755 .", "1000 755 many", "1000 755 many/d3", "1000 644 many/d3/f3.bin", "1000 755 many/run.sh", "ran"]);
+  }, 120_000);
+
   it("lists directories, every page, with types, sizes and times (human and --json)", async () => {
     const ran = await ozekai(["ls", "project", "--json"], { configDir: user.configDir });
     expect(ran.code, shown(ran)).toBe(0);

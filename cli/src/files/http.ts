@@ -49,21 +49,26 @@ function exchange(url: URL, request: TransferRequest, token: string | undefined)
   return new Promise((resolve, reject) => {
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     const outgoing = send(url, { method: request.method, headers, signal: request.signal });
-    outgoing.once("response", resolve);
-    outgoing.once("error", reject);
+    outgoing.once("response", (response) => {
+      // Its errors reach whoever reads it; until then one must not end the process.
+      response.on("error", () => undefined);
+      resolve(response);
+    });
+    // `on`, not `once`: a second error (the socket, after the body's) must not go unhandled.
+    outgoing.on("error", reject);
     if (!request.body) outgoing.end();
     // An answer that came before the whole body (a refusal) ends the sending: the error is the answer's to tell.
     else pipeline(request.body.open(), outgoing).catch((error: unknown) => outgoing.destroy(error instanceof Error ? error : new Error(String(error))));
   });
 }
 
-/** The text of a small answer (a problem, a JSON result), at most MAX_PROBLEM_BYTES. */
-export async function readSmall(body: IncomingMessage): Promise<string> {
+/** The text of a small answer (a problem, a JSON result), at most `max` bytes. */
+async function readSmall(body: IncomingMessage, max: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += (chunk as Buffer).length;
-    if (size > MAX_PROBLEM_BYTES) {
+    if (size > max) {
       body.destroy();
       throw new CliError("error", "The API sent a longer answer than expected.");
     }
@@ -72,10 +77,10 @@ export async function readSmall(body: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** The JSON of a small answer, or undefined when it is not JSON. */
-export async function readJson(body: IncomingMessage): Promise<unknown> {
+/** The JSON of a small answer (a problem unless `max` says more), or undefined when it is not JSON. */
+export async function readJson(body: IncomingMessage, max = MAX_PROBLEM_BYTES): Promise<unknown> {
   try {
-    return JSON.parse(await readSmall(body));
+    return JSON.parse(await readSmall(body, max));
   } catch (error) {
     if (error instanceof CliError) throw error;
     return undefined;
