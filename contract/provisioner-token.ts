@@ -48,10 +48,10 @@ export type RequestBinding = { htm: string; htu: string; htq: string; bdh?: stri
 export const BINDING_CLAIMS = ["htm", "htu", "htq", "bdh", "bdl", "bds"] as const;
 
 /**
- * Uploads the host reads as a stream (a file, a workspace archive): it cannot hash them before
+ * Uploads the host reads as a stream (a file, a workspace archive, a tar unpacked into a directory): it cannot hash them before
  * acting on them, so their tokens bind the length and the announced hash instead of a digest.
  */
-export const isStreamedUpload = (method: string, path: string) => method.toUpperCase() === "PUT" && /^\/v1\/workspaces\/[^/]+\/(?:files\/.+|archive)$/.test(path);
+export const isStreamedUpload = (method: string, path: string) => method.toUpperCase() === "PUT" && /^\/v1\/workspaces\/[^/]+\/(?:files\/.+|archive|unpack(?:\/.+)?)$/.test(path);
 
 /**
  * The binding of a request to `target` (the URL path as sent, percent-encoded, and its query):

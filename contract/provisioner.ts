@@ -152,6 +152,15 @@ export const StoredFileSchema = z.object({
 });
 export type StoredFile = z.infer<typeof StoredFileSchema>;
 
+/** `PUT /v1/workspaces/{id}/unpack[/{path}]`: a tar unpacked into a directory, with every file it wrote. */
+export const UnpackedArchiveSchema = z.object({
+  path: z.string().describe("The directory unpacked into, relative to the workspace root ('' for the root)"),
+  entries: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative().describe("The bytes of the files written"),
+  files: z.array(StoredFileSchema).describe("Every file written, with the SHA-256 of its bytes as the host wrote them"),
+});
+export type UnpackedArchive = z.infer<typeof UnpackedArchiveSchema>;
+
 /** `GET /v1/workspaces/{id}/tree[/{path}]`: entries per answer, by default and at most (each is one stat on the host). */
 export const TREE_DEFAULT_LIMIT = 200;
 export const TREE_MAX_LIMIT = 1000;

@@ -52,3 +52,38 @@ export function untar(data: Uint8Array): Map<string, Uint8Array> {
   }
   return entries;
 }
+
+/** A ustar archive of `entries` (a test's own: names under 100 bytes), each a file unless it says otherwise. */
+export function tarOf(entries: { name: string; data?: Uint8Array; type?: "file" | "directory" | "symlink" | "char-device"; linkname?: string }[]): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  const octal = (value: number, width: number) => `${value.toString(8).padStart(width - 1, "0")}\0`;
+  for (const { name, data = new Uint8Array(), type = "file", linkname = "" } of entries) {
+    const header = new Uint8Array(512);
+    const write = (text: string, at: number) => header.set(new TextEncoder().encode(text), at);
+    write(name, 0);
+    write(octal(type === "directory" ? 0o755 : 0o644, 8), 100);
+    write(octal(0, 8), 108);
+    write(octal(0, 8), 116);
+    write(octal(type === "file" ? data.length : 0, 12), 124);
+    write(octal(Math.floor(Date.now() / 1000), 12), 136);
+    write("        ", 148);
+    write({ file: "0", directory: "5", symlink: "2", "char-device": "3" }[type], 156);
+    write(linkname, 157);
+    write("ustar\u000000", 257);
+    write(octal(header.reduce((sum, byte) => sum + byte, 0), 7), 148);
+    blocks.push(header);
+    if (type === "file") {
+      const body = new Uint8Array(Math.ceil(data.length / 512) * 512);
+      body.set(data);
+      blocks.push(body);
+    }
+  }
+  blocks.push(new Uint8Array(1024));
+  const out = new Uint8Array(blocks.reduce((sum, block) => sum + block.length, 0));
+  let at = 0;
+  for (const block of blocks) {
+    out.set(block, at);
+    at += block.length;
+  }
+  return out;
+}

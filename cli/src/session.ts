@@ -47,8 +47,10 @@ export interface Session {
   tokenSource(): Promise<"OZEKAI_TOKEN" | "profile" | undefined>;
   /** Throws "not signed in" (exit 3) when no token is there at all, before any request. */
   requireSignIn(): Promise<void>;
-  /** The access token requests carry now (OZEKAI_TOKEN, else the stored one), for what the client does not send itself: WebSockets. */
+  /** The access token requests carry now (OZEKAI_TOKEN, else the stored one), for what the client does not send itself: WebSockets, file bytes. */
   accessToken(): Promise<string | undefined>;
+  /** After `rejected` was refused with 401 `unauthorized`: the client's one refresh (never for OZEKAI_TOKEN, which is used as is). */
+  refreshAfterRejection(rejected: string): Promise<{ token: string } | { response: Response } | undefined>;
 }
 
 export interface SessionSettings {
@@ -56,8 +58,9 @@ export interface SessionSettings {
   /** Per request (the client's default is 30 s): a connect that restores a workspace may take longer. */
   timeoutMs?: number;
   /**
-   * A client for file transfers, whose requests run as long as bytes move (the transfer's own
-   * signal ends a stalled one) and whose streamed uploads are never kept for a retry.
+   * A client for file transfers, whose requests run as long as the host takes (a file's SHA-256
+   * reads all of it; the transfer's own signal ends a stalled one). The bytes themselves go
+   * through files/http.ts, not this client.
    */
   transfers?: boolean;
 }
@@ -66,7 +69,7 @@ export function openSession(options: GlobalOptions, settings: SessionSettings = 
   const apiUrl = resolveApiUrl(options.apiUrl);
   const store = fileCredentialStore(profilePath(apiUrl));
   const envToken = settings.ignoreEnvToken ? undefined : process.env.OZEKAI_TOKEN || undefined;
-  const transfer = settings.transfers ? { timeoutMs: null, retryBodies: false } : { timeoutMs: settings.timeoutMs };
+  const transfer = settings.transfers ? { timeoutMs: null } : { timeoutMs: settings.timeoutMs };
   const client = createOzekaiClient({ baseUrl: apiUrl, credentials: store, accessToken: envToken, ...transfer });
   const tokenSource = async () => (envToken ? "OZEKAI_TOKEN" : (await store.read()) ? "profile" : undefined);
   return {
@@ -75,6 +78,7 @@ export function openSession(options: GlobalOptions, settings: SessionSettings = 
     store,
     tokenSource,
     accessToken: async () => envToken ?? (await store.read())?.accessToken,
+    refreshAfterRejection: (rejected) => client.refreshAfterRejection(rejected),
     async requireSignIn() {
       if (!(await tokenSource())) throw new CliError("not_signed_in", `Not signed in to ${apiUrl}. Sign in with \`ozekai login\` (or set OZEKAI_TOKEN).`);
     },

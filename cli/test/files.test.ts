@@ -98,6 +98,37 @@ describe("upload and download", () => {
     expect(ran.stderr).toMatch(/uploaded 5, resumed 0, unchanged 0, skipped 2, failed 0, .* moved in/);
   });
 
+  it("sends many small files as one tar stream and the big ones alone, each checked by its SHA-256, all the workspace user's", async () => {
+    const many = join(work, "many");
+    const locals: Record<string, string> = {};
+    for (let i = 0; i < 240; i++) {
+      const name = `d${i % 6}/f${i}.bin`;
+      mkdirSync(join(many, `d${i % 6}`), { recursive: true });
+      writeFileSync(join(many, name), randomBytes(1 + ((i * 977) % 9000)));
+      locals[name] = sha256(join(many, name));
+    }
+    writeFileSync(join(many, "big.bin"), randomBytes(2 * MIB + 3));
+    locals["big.bin"] = sha256(join(many, "big.bin"));
+    // Not a plain ustar name (UTF-8, long): sent on its own.
+    const unusual = `${"é".repeat(60)}.txt`;
+    writeFileSync(join(many, unusual), "unusual");
+    locals[unusual] = sha256(join(many, unusual));
+    writeFileSync(join(many, "run.sh"), "#!/bin/sh\necho ran\n", { mode: 0o755 });
+    locals["run.sh"] = sha256(join(many, "run.sh"));
+
+    const ran = await ozekai(["upload", "many", "sets/", "--json"], { configDir: user.configDir, cwd: work });
+    expect(ran.code, shown(ran)).toBe(0);
+    const doc = filesOf(ran);
+    expect(doc.summary).toMatchObject({ files: 243, uploaded: 243, failed: 0 });
+    const files = byRemote(doc);
+    for (const [name, sha] of Object.entries(locals)) expect(files[`sets/many/${name}`], name).toMatchObject({ status: "uploaded", sha256: sha });
+    for (const name of ["d0/f0.bin", "d5/f239.bin", "big.bin", unusual, "run.sh"]) expect((await remoteFile(token, `sets/many/${name}`))?.sha256, name).toBe(locals[name]);
+    // What the session sees: the user's files and directories, the executable bit kept.
+    const seen = await ozekai(["exec", "--", "sh", "-c", "cd /workspace/sets && stat -c '%u %a %n' . many many/d3 many/d3/f3.bin many/run.sh && ./many/run.sh"], { configDir: user.configDir });
+    expect(seen.code, shown(seen)).toBe(0);
+    expect(seen.stdout.trim().split(/\r?\n/)).toEqual(["1000 755 .", "1000 755 many", "1000 755 many/d3", "1000 644 many/d3/f3.bin", "1000 755 many/run.sh", "ran"]);
+  }, 120_000);
+
   it("lists directories, every page, with types, sizes and times (human and --json)", async () => {
     const ran = await ozekai(["ls", "project", "--json"], { configDir: user.configDir });
     expect(ran.code, shown(ran)).toBe(0);
@@ -149,6 +180,40 @@ describe("upload and download", () => {
     expect(back["project/mid.bin"]).toMatchObject({ status: "unchanged", movedBytes: 0 });
     expect(readFileSync(join(work, "back/project/small.txt"), "utf8")).toBe("hello world, changed");
   });
+
+  it("an upload killed midway resumes where the workspace's copy ends and sends only the rest", async () => {
+    const big = join(work, "big.bin");
+    const size = 40 * MIB;
+    writeFileSync(big, randomBytes(size));
+    const started = startOzekai(["upload", "big.bin", "--limit-rate", "4M"], { configDir: user.configDir, cwd: work });
+    let partial = 0;
+    for (let i = 0; i < 200 && partial < 4 * MIB; i++) {
+      await sleep(200);
+      partial = (await remoteFile(token, "big.bin", false))?.size ?? 0;
+    }
+    expect(partial).toBeGreaterThan(0);
+    started.child.kill("SIGKILL");
+    const killed = await started.done;
+    expect(killed.code).toBeNull();
+    expect(readdirSync(join(user.configDir, "transfers")).length).toBe(1); // what it resumes from
+    // The host finishes writing what reached it before the kill: wait until the size holds still.
+    let there = -1;
+    for (let i = 0, last = -2; i < 30 && there !== last; i++) {
+      last = there;
+      await sleep(1000);
+      there = (await remoteFile(token, "big.bin", false))?.size ?? 0;
+    }
+    expect(there).toBeGreaterThan(0);
+    expect(there).toBeLessThan(size);
+
+    const resumedAt = performance.now();
+    const ran = await ozekai(["upload", "big.bin", "--json"], { configDir: user.configDir, cwd: work, killAfterMs: 100_000 });
+    expect(ran.code, `${shown(ran)}\nafter ${performance.now() - resumedAt} ms`).toBe(0);
+    const file = filesOf(ran).files[0]!;
+    expect(file).toMatchObject({ status: "resumed", resumedFrom: there, movedBytes: size - there, sha256: sha256(big) });
+    expect((await remoteFile(token, "big.bin"))?.sha256).toBe(sha256(big));
+    expect(readdirSync(join(user.configDir, "transfers"))).toEqual([]);
+  }, 240_000);
 
   it("a changed local file is sent whole, never resumed onto the bytes of its former self", async () => {
     const file = join(work, "changing.bin");

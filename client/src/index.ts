@@ -43,12 +43,6 @@ export interface OzekaiClientOptions {
    * many GB), the request's own signal ends it. The request's signal is honoured either way.
    */
   timeoutMs?: number | null;
-  /**
-   * false: a request with a body is sent once and never kept for a retry after a refresh (the
-   * sign-in is still refreshed, for the next request): a clone of a streamed upload would hold
-   * every byte sent in memory. The caller sees the 401 and sends it again.
-   */
-  retryBodies?: boolean;
   fetch?: (request: Request) => Promise<Response>;
 }
 
@@ -61,6 +55,13 @@ export interface OzekaiClient {
   signIn(login: string, password: string): Promise<{ error?: Problem; response: Response }>;
   /** Ends the sign-in on the server (its tokens stop working), then forgets it here. */
   signOut(): Promise<{ error?: Problem; response: Response }>;
+  /**
+   * After the API refused `rejected` (a 401 `unauthorized`), for requests sent outside `api` (a
+   * file's bytes, streamed by the caller: a clone of such a request would hold every byte): the
+   * same one refresh under the store's lock as `api` makes. Gives the token to send again with,
+   * the refresh's own refusal to show instead, or undefined (no sign-in held to refresh).
+   */
+  refreshAfterRejection(rejected: string): Promise<{ token: string } | { response: Response } | undefined>;
 }
 
 const isProblemCode = async (response: Response, code: string) => {
@@ -75,7 +76,6 @@ const isProblemCode = async (response: Response, code: string) => {
 export function createOzekaiClient(options: OzekaiClientOptions): OzekaiClient {
   const { credentials, accessToken: fixedToken } = options;
   const timeoutMs = options.timeoutMs === undefined ? 30_000 : options.timeoutMs;
-  const retryBodies = options.retryBodies ?? true;
   const baseFetch = options.fetch ?? ((request: Request) => fetch(request));
   const send = (request: Request, token: string | undefined) => {
     if (token !== undefined) request.headers.set("Authorization", `Bearer ${token}`);
@@ -114,12 +114,12 @@ export function createOzekaiClient(options: OzekaiClientOptions): OzekaiClient {
     if (fixedToken !== undefined) return send(request, fixedToken);
     const tokens = await credentials?.read();
     if (!credentials || !tokens) return send(request, undefined);
-    const retry = retryBodies || request.body === null ? request.clone() : undefined;
+    const retry = request.clone();
     const response = await send(request, tokens.accessToken);
     // An expired access token is a 401 `unauthorized` (RFC 6750 invalid_token): refresh once.
     if (response.status !== 401 || !(await isProblemCode(response, "unauthorized"))) return response;
     const next = await refreshAfter(credentials, tokens.accessToken);
-    if (!next || !retry) return response;
+    if (!next) return response;
     await response.body?.cancel();
     return "token" in next ? send(retry, next.token) : next.response;
   }
@@ -133,6 +133,7 @@ export function createOzekaiClient(options: OzekaiClientOptions): OzekaiClient {
       if (data) await credentials?.write({ accessToken: data.accessToken, refreshToken: data.refreshToken });
       return { error, response };
     },
+    refreshAfterRejection: (rejected) => (fixedToken === undefined && credentials ? refreshAfter(credentials, rejected) : Promise.resolve(undefined)),
     async signOut() {
       const { error, response } = await api.POST("/v1/auth/logout");
       // Forgotten here whatever the server said: a 401 means the sign-in had already ended.

@@ -2153,7 +2153,127 @@ export interface paths {
                 };
             };
         };
-        put?: never;
+        /**
+         * Upload many files at once: a tar stream unpacked into a directory of your workspace (made where missing)
+         * @description The body is a tar archive (ustar or pax), with Content-Length. Its entries are relative to `path`; every one is checked before it is written: names may not be absolute or contain '..', symbolic links may not lead out of the workspace, nothing may be written through a link (the archive's or the workspace's), hard links only to files of the same archive, and no devices, pipes or sockets (400 `validation_failed`). Everything belongs to the workspace's user. Entries before a refused one stay written. The answer lists every file written with the SHA-256 of its bytes as the host wrote them. While the workspace is hot, connected or not.
+         */
+        put: {
+            parameters: {
+                query?: {
+                    /** @description The directory to unpack into, '/'-separated, relative to the workspace root (default: the root) */
+                    path?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/x-tar": string;
+                };
+            };
+            responses: {
+                /** @description Unpacked */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UnpackedArchive"];
+                    };
+                };
+                /** @description `validation_failed`: The request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: Authentication is required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_a_directory`: The path is not a directory; `workspace_busy`: The workspace is being deleted, archived or restored */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `length_required`: Content-Length is required */
+                411: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal`: Something went wrong on our side */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `provisioner_unavailable`: The GPU host is not reachable right now; `not_configured`: The service is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `workspace_full`: Your workspace is full: delete files, or choose a plan with a larger workspace */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;
@@ -4426,6 +4546,21 @@ export interface components {
                 /** @description The size being moved; null until known */
                 totalBytes: number | null;
             } | null;
+        };
+        UnpackedArchive: {
+            /** @description The directory unpacked into, relative to the workspace root ('' for the root) */
+            path: string;
+            entries: number;
+            /** @description The bytes of the files written */
+            bytes: number;
+            /** @description Every file written, with the SHA-256 of its bytes as the host wrote them */
+            files: {
+                path: string;
+                /** @description The file's size in bytes after this request */
+                size: number;
+                /** @description SHA-256 (hex) of the bytes this request carried: the whole file unless appending */
+                sha256: string;
+            }[];
         };
         DirectoryListing: {
             /** @description The directory listed, relative to the workspace root; empty for the root */

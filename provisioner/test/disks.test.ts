@@ -68,6 +68,16 @@ describe("a workspace's disk bounds what it holds", () => {
     const appended = await provisioner.request("PUT", `/v1/workspaces/${ids.workspaceId}/files/log.txt?offset=5`, { raw: Buffer.alloc(80 * MIB) });
     expect(appended.status).toBe(507);
     expect(await appended.json()).toMatchObject({ code: "workspace_full" });
+
+    await execIn(containerId, ["sh", "-c", "rm -rf /workspace/log.txt /workspace/many"]);
+    const pack = tar.pack();
+    pack.entry({ name: "big.bin", size: 80 * MIB }, Buffer.alloc(80 * MIB));
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of pack) chunks.push(chunk as Buffer);
+    const unpacked = await provisioner.request("PUT", `/v1/workspaces/${ids.workspaceId}/unpack/many`, { raw: Buffer.concat(chunks) });
+    expect(unpacked.status).toBe(507);
+    expect(await unpacked.json()).toMatchObject({ code: "workspace_full" });
   });
 
   it("is as large as the plan says, grows with the plan and never shrinks", async () => {

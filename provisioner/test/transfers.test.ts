@@ -1,5 +1,7 @@
 /** Resumable transfers: HTTP Range on downloads, appends at the file's size on uploads. */
 import { randomBytes } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { workspaceVolumeName } from "../src/containers/spec.ts";
 import { parseRange } from "../src/http/routes/workspaces.ts";
@@ -76,6 +78,50 @@ describe("appends", () => {
     // The appending containers are gone: only the session's container mounts the workspace.
     const users = await docker.listContainers({ all: true, filters: { volume: [workspaceVolumeName(workspaceId)] } });
     expect(users.map((c) => c.Id)).toEqual([containerId]);
+  });
+
+  it("resumes a file whose upload was cut off midway: the partial, left root's by Docker, is the workspace user's again and the rest appends", async () => {
+    const { workspaceId, containerId } = await session();
+    const data = randomBytes(8 * 1024 * 1024);
+    const path = `/v1/workspaces/${workspaceId}/files/cut.bin`;
+    const authorization = `Bearer ${await provisioner.token("PUT", path, { length: data.length })}`;
+    // 2 MiB of the 8 announced, then the connection drops: a client killed midway.
+    await new Promise<void>((resolve) => {
+      const cut = httpRequest(`${provisioner.url}${path}`, { method: "PUT", headers: { authorization, "content-length": String(data.length), "content-type": "application/octet-stream" } });
+      cut.on("error", () => resolve());
+      const drop = () => {
+        cut.destroy();
+        resolve();
+      };
+      cut.write(data.subarray(0, 2 * 1024 * 1024), () => setTimeout(drop, 500));
+    });
+    const sizeThere = async () => Number(/\/(\d+)$/.exec((await get(workspaceId, "cut.bin", "bytes=0-0")).headers.get("content-range") ?? "")?.[1] ?? -1);
+    let size = -1;
+    for (let i = 0, last = -2; i < 40 && (size !== last || size <= 0); i++) {
+      last = size;
+      await sleep(250);
+      size = await sizeThere();
+    }
+    expect(size).toBeGreaterThan(0);
+    expect(size).toBeLessThan(data.length);
+    // The cause of the resume that once hung: what Docker's extraction leaves of a cut-off entry is root's.
+    expect((await execIn(containerId, ["stat", "-c", "%u", "/workspace/cut.bin"])).trim()).toBe("0");
+
+    const rest = await put(workspaceId, "cut.bin", data.subarray(size), size);
+    expect(await rest.json()).toMatchObject({ size: data.length, sha256: sha256(data.subarray(size)) });
+    const checksum = (await (await provisioner.request("GET", `/v1/workspaces/${workspaceId}/checksums/cut.bin`)).json()) as { sha256: string };
+    expect(checksum.sha256).toBe(sha256(data));
+    expect((await execIn(containerId, ["stat", "-c", "%u", "/workspace/cut.bin"])).trim()).toBe("1000");
+  });
+
+  it("an append the workspace user may not make answers 403 at once, however much body is still coming", async () => {
+    const { workspaceId, containerId } = await session();
+    expect((await put(workspaceId, "ro.bin", Buffer.from("start"))).status).toBe(201);
+    await execIn(containerId, ["chmod", "0444", "/workspace/ro.bin"]);
+    // More than every buffer between here and cat holds: the answer must not wait for the body.
+    const refused = await put(workspaceId, "ro.bin", randomBytes(32 * 1024 * 1024), 5);
+    expect(await refused.json()).toMatchObject({ status: 403, code: "permission_denied" });
+    expect((await get(workspaceId, "ro.bin")).headers.get("content-length")).toBe("5");
   });
 
   it("refuses to append to a directory, through a symbolic link, or with a bad offset", async () => {

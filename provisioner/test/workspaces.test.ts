@@ -45,6 +45,25 @@ async function tarNames(data: ArrayBuffer): Promise<Map<string, tar.Header>> {
   return headers;
 }
 
+/** Tar entries no workspace accepts, by import or by unpack; each names "evil-escape" where it would land outside. */
+const UNSAFE_ENTRIES: [string, { header: Partial<tar.Header> & { name: string }; body?: Buffer }[]][] = [
+  ["a ../ entry", [{ header: { name: "../evil-escape", type: "file" as const }, body: Buffer.from("x") }]],
+  ["a deep ../ entry", [{ header: { name: "ok/../../evil-escape", type: "file" as const }, body: Buffer.from("x") }]],
+  ["an absolute entry", [{ header: { name: "/evil-escape", type: "file" as const }, body: Buffer.from("x") }]],
+  ["a symlink to an absolute path", [{ header: { name: "link", type: "symlink" as const, linkname: "/etc" } }]],
+  ["a symlink climbing out", [{ header: { name: "link", type: "symlink" as const, linkname: "../../.." } }]],
+  [
+    "a file written through one of its own symlinks",
+    [
+      { header: { name: "sub/", type: "directory" as const } },
+      { header: { name: "link", type: "symlink" as const, linkname: "sub" } },
+      { header: { name: "link/x", type: "file" as const }, body: Buffer.from("x") },
+    ],
+  ],
+  ["a hard link to a file outside the archive", [{ header: { name: "hard", type: "link" as const, linkname: "../../../etc/passwd" } }]],
+  ["a device node", [{ header: { name: "dev", type: "character-device" as const, devmajor: 1, devminor: 3 } }]],
+];
+
 describe("upload and download", () => {
   it("round-trips a binary file with its SHA-256, creating parent directories, and the container sees it", async () => {
     const { workspaceId, containerId } = await session();
@@ -228,23 +247,7 @@ describe("whole-workspace archive", () => {
     expect((await get(target, "link-to-a")).status).toBe(400);
   });
 
-  it.each([
-    ["a ../ entry", [{ header: { name: "../evil-escape", type: "file" as const }, body: Buffer.from("x") }]],
-    ["a deep ../ entry", [{ header: { name: "ok/../../evil-escape", type: "file" as const }, body: Buffer.from("x") }]],
-    ["an absolute entry", [{ header: { name: "/evil-escape", type: "file" as const }, body: Buffer.from("x") }]],
-    ["a symlink to an absolute path", [{ header: { name: "link", type: "symlink" as const, linkname: "/etc" } }]],
-    ["a symlink climbing out", [{ header: { name: "link", type: "symlink" as const, linkname: "../../.." } }]],
-    [
-      "a file written through one of its own symlinks",
-      [
-        { header: { name: "sub/", type: "directory" as const } },
-        { header: { name: "link", type: "symlink" as const, linkname: "sub" } },
-        { header: { name: "link/x", type: "file" as const }, body: Buffer.from("x") },
-      ],
-    ],
-    ["a hard link to a file outside the archive", [{ header: { name: "hard", type: "link" as const, linkname: "../../../etc/passwd" } }]],
-    ["a device node", [{ header: { name: "dev", type: "character-device" as const, devmajor: 1, devminor: 3 } }]],
-  ])("refuses an import with %s, and nothing lands next to the volume", async (_label, entries) => {
+  it.each(UNSAFE_ENTRIES)("refuses an import with %s, and nothing lands next to the volume", async (_label, entries) => {
     const workspaceId = made.workspace();
     const response = await provisioner.request("PUT", `/v1/workspaces/${workspaceId}/archive`, { raw: await tarOf(entries) });
     expect(response.status).toBe(400);
@@ -258,6 +261,81 @@ describe("whole-workspace archive", () => {
   it("refuses a body that is not a tar archive", async () => {
     const response = await provisioner.request("PUT", `/v1/workspaces/${made.workspace()}/archive`, { raw: randomBytes(2048) });
     expect(response.status).toBe(400);
+  });
+});
+
+describe("unpack: a tar of many files into a directory", () => {
+  const unpack = async (workspaceId: string, path: string, archive: Buffer) =>
+    provisioner.request("PUT", `/v1/workspaces/${workspaceId}/unpack${path === "" ? "" : `/${path}`}`, { raw: archive });
+
+  it("unpacks into a directory it makes, everything the workspace user's, and answers each file's SHA-256", async () => {
+    const { workspaceId, containerId } = await session();
+    const a = randomBytes(70_000);
+    const b = Buffer.from("#!/bin/sh\necho hi\n");
+    const archive = await tarOf([
+      { header: { name: "src/", type: "directory", mode: 0o755 } },
+      { header: { name: "src/a.bin", type: "file", mode: 0o644, uid: 0, gid: 0 }, body: a },
+      { header: { name: "run.sh", type: "file", mode: 0o4755 }, body: b },
+      { header: { name: "empty", type: "file" }, body: Buffer.alloc(0) },
+      // No directory entries for these: their parents are looked up while the extraction runs.
+      { header: { name: "loose/deep/c.txt", type: "file" }, body: Buffer.from("c") },
+      { header: { name: "other/d.txt", type: "file" }, body: Buffer.from("d") },
+    ]);
+    const response = await unpack(workspaceId, "proj/new", archive);
+    expect(response.status).toBe(201);
+    const answer = (await response.json()) as { path: string; entries: number; bytes: number; files: { path: string; size: number; sha256: string }[] };
+    expect(answer).toMatchObject({ path: "proj/new", entries: 6, bytes: a.length + b.length + 2 });
+    expect(answer.files).toEqual([
+      { path: "proj/new/src/a.bin", size: a.length, sha256: sha256(a) },
+      { path: "proj/new/run.sh", size: b.length, sha256: sha256(b) },
+      { path: "proj/new/empty", size: 0, sha256: sha256(new Uint8Array()) },
+      { path: "proj/new/loose/deep/c.txt", size: 1, sha256: sha256(Buffer.from("c")) },
+      { path: "proj/new/other/d.txt", size: 1, sha256: sha256(Buffer.from("d")) },
+    ]);
+    // Owners and modes as the session sees them: the user's, setuid dropped, the made parents too.
+    const listed = await execIn(containerId, ["stat", "-c", "%u %a %n", "/workspace/proj", "/workspace/proj/new", "/workspace/proj/new/src/a.bin", "/workspace/proj/new/run.sh", "/workspace/proj/new/loose/deep"]);
+    expect(listed.trim().split(/\r?\n/)).toEqual([
+      "1000 755 /workspace/proj",
+      "1000 755 /workspace/proj/new",
+      "1000 644 /workspace/proj/new/src/a.bin",
+      "1000 755 /workspace/proj/new/run.sh",
+      "1000 755 /workspace/proj/new/loose/deep",
+    ]);
+    // Into the root, and over files already there.
+    expect((await unpack(workspaceId, "", await tarOf([{ header: { name: "top.txt", type: "file" }, body: Buffer.from("top") }]))).status).toBe(201);
+    expect(await (await get(workspaceId, "top.txt")).text()).toBe("top");
+  });
+
+  it.each(UNSAFE_ENTRIES)("refuses an unpack with %s, and nothing lands outside the directory's workspace", async (_label, entries) => {
+    const { workspaceId } = await session();
+    const response = await unpack(workspaceId, "d", await tarOf(entries));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "unsafe_archive" });
+    const { Mountpoint } = await docker.getVolume(workspaceVolumeName(workspaceId)).inspect();
+    expect(existsSync(join(dirname(Mountpoint), "evil-escape"))).toBe(false);
+    expect(existsSync("/evil-escape")).toBe(false);
+  });
+
+  it("refuses to unpack through a symbolic link the workspace has, into a link, or into a file", async () => {
+    const { workspaceId, containerId } = await session();
+    await execIn(containerId, ["sh", "-c", "mkdir -p /workspace/d && ln -s /etc /workspace/d/esc && ln -s /etc /workspace/top-link && echo x > /workspace/file"]);
+    const through = await unpack(workspaceId, "d", await tarOf([{ header: { name: "esc/evil-escape", type: "file" }, body: Buffer.from("x") }]));
+    expect(await through.json()).toMatchObject({ status: 400, code: "unsafe_archive" });
+    const into = await unpack(workspaceId, "top-link", await tarOf([{ header: { name: "evil-escape", type: "file" }, body: Buffer.from("x") }]));
+    expect(await into.json()).toMatchObject({ status: 400, code: "symlink_refused" });
+    const ontoFile = await unpack(workspaceId, "file", await tarOf([{ header: { name: "x", type: "file" }, body: Buffer.from("x") }]));
+    expect(await ontoFile.json()).toMatchObject({ status: 409, code: "not_a_directory" });
+    expect(existsSync("/etc/evil-escape")).toBe(false);
+    expect(await execIn(containerId, ["sh", "-c", "ls /etc/evil-escape 2>&1; true"])).toMatch(/No such file/);
+  });
+
+  it("refuses a path the file routes refuse and a workspace that is not there", async () => {
+    const { workspaceId } = await session();
+    const archive = await tarOf([{ header: { name: "x", type: "file" }, body: Buffer.from("x") }]);
+    // (A "%2E%2E" would be resolved away by the URL parser before it is sent: the Worker refuses '..' itself.)
+    expect(await (await unpack(workspaceId, "a%5C..%5Cb", archive)).json()).toMatchObject({ status: 400, code: "invalid_path" });
+    expect(await (await unpack(workspaceId, "a%00b", archive)).json()).toMatchObject({ status: 400, code: "invalid_path" });
+    expect(await (await unpack(made.workspace(), "d", archive)).json()).toMatchObject({ status: 404, code: "workspace_not_found" });
   });
 });
 

@@ -1,5 +1,10 @@
 import { z } from "@hono/zod-openapi";
-import { DirectoryListingSchema as DirectoryListing, RemovedPathSchema as RemovedPath, StoredFileSchema as StoredFile } from "../../contract/provisioner";
+import {
+  DirectoryListingSchema as DirectoryListing,
+  RemovedPathSchema as RemovedPath,
+  StoredFileSchema as StoredFile,
+  UnpackedArchiveSchema as UnpackedArchive,
+} from "../../contract/provisioner";
 
 export { SessionSchema } from "../domain/sessions";
 export { WorkspaceSchema } from "../domain/workspaces";
@@ -8,6 +13,8 @@ export { WorkspaceSchema } from "../domain/workspaces";
 export const StoredFileSchema = StoredFile.openapi("StoredFile");
 export const DirectoryListingSchema = DirectoryListing.openapi("DirectoryListing");
 export const RemovedPathSchema = RemovedPath.openapi("RemovedPath");
+/** A tar unpacked into the workspace: every file it wrote, with its SHA-256. */
+export const UnpackedArchiveSchema = UnpackedArchive.openapi("UnpackedArchive");
 
 export const TokenPairSchema = z
   .object({

@@ -6,10 +6,11 @@ import { downloadOne, planDownload } from "../files/download.ts";
 import { Progress, parseRate, RateLimit } from "../files/progress.ts";
 import { listDirectory, removePath, requireHotWorkspace, workspacePath } from "../files/remote.ts";
 import { type FileResult, outcome, runPool, type TransferTools } from "../files/transfer.ts";
+import { planBatches, uploadBatch } from "../files/batch.ts";
 import { planUpload, uploadOne } from "../files/upload.ts";
 import { table } from "../output.ts";
 import { type Program, run } from "../run.ts";
-import { openSession } from "../session.ts";
+import { type GlobalOptions, openSession, type Session } from "../session.ts";
 
 const limitRateOption = () => new Option("--limit-rate <rate>", "at most this many bytes per second in all (e.g. 500k, 10M)");
 
@@ -27,56 +28,102 @@ function reportSkipped(progress: Progress, skipped: FileResult[]) {
   for (const file of skipped) progress.note(`skipped ${file.local}: ${file.reason}`);
 }
 
-export function registerFilesCommands(program: Program) {
-  program
-    .command("upload")
-    .description("Upload files and directories into your workspace: several at once, resumable, SHA-256 checked")
-    .argument("<paths...>", "files or directories here (a directory with everything in it), then, when there are two or more, where in the workspace (ending with /, or several: into that directory; default its top)")
-    .option("--sync", "skip files the workspace already has with the same size and SHA-256")
+/**
+ * What upload and download share: the command with --sync and --limit-rate (its arguments are
+ * added by the caller), and `runTransfer`, which signs in, plans, moves the files and reports them.
+ */
+function transferCommand(program: Program, name: "upload" | "download", text: { description: string; sync: string; examples: string[] }) {
+  return program
+    .command(name)
+    .description(text.description)
+    .option("--sync", text.sync)
     .addOption(limitRateOption())
-    .addHelpText("after", "\nExamples:\n  ozekai upload model.bin                 # → model.bin at the top of the workspace\n  ozekai upload data/ datasets/           # → datasets/data/…\n  ozekai upload a.txt b.txt /             # both at the top\n  ozekai upload --sync src/ code/         # send only what changed")
+    .addHelpText("after", `\nExamples:\n${text.examples.map((line) => `  ${line}`).join("\n")}`);
+}
+
+interface Planned {
+  items: { size: number }[];
+  skipped: FileResult[];
+}
+
+async function runTransfer<P extends Planned>(
+  globals: GlobalOptions,
+  options: { sync?: true; limitRate?: string },
+  direction: "upload" | "download",
+  plan: (session: Session) => Promise<P>,
+  send: (plan: P, tools: TransferTools) => Promise<FileResult[]>,
+) {
+  const limit = rateLimit(options.limitRate);
+  const session = openSession(globals, { transfers: true });
+  await session.requireSignIn();
+  const planned = await plan(session);
+  const progress = new Progress(direction === "upload" ? "uploading" : "downloading");
+  reportSkipped(progress, planned.skipped);
+  progress.files = planned.items.length;
+  progress.totalBytes = planned.items.reduce((sum, item) => sum + item.size, 0);
+  const tools: TransferTools = { session, progress, limit, sync: options.sync === true, apiUrl: session.apiUrl };
+  const results = await send(planned, tools);
+  return outcome([...results, ...planned.skipped], progress, direction === "upload" ? "uploaded" : "downloaded");
+}
+
+export function registerFilesCommands(program: Program) {
+  transferCommand(program, "upload", {
+    description: "Upload files and directories into your workspace: several at once, small files together in one stream, resumable, SHA-256 checked",
+    sync: "skip files the workspace already has with the same size and SHA-256",
+    examples: [
+      "ozekai upload model.bin                 # → model.bin at the top of the workspace",
+      "ozekai upload data/ datasets/           # → datasets/data/…",
+      "ozekai upload a.txt b.txt /             # both at the top",
+      "ozekai upload --sync src/ code/         # send only what changed",
+    ],
+  })
+    .argument("<paths...>", "files or directories here (a directory with everything in it), then, when there are two or more, where in the workspace (ending with /, or several: into that directory; default its top)")
     .action((paths, options, command) =>
-      run(command, async ({ globals }) => {
+      run(command, ({ globals }) =>
         // As cp: one argument is the local one; with several, the last is the workspace path.
-        const [sources, remote] = paths.length > 1 ? [paths.slice(0, -1), paths.at(-1)] : [paths, undefined];
-        const limit = rateLimit(options.limitRate);
-        const session = openSession(globals, { transfers: true });
-        await session.requireSignIn();
-        const plan = await planUpload(sources, remote);
-        await requireHotWorkspace(session.client.api);
-        const progress = new Progress("uploading");
-        reportSkipped(progress, plan.skipped);
-        progress.files = plan.items.length;
-        progress.totalBytes = plan.items.reduce((sum, item) => sum + item.size, 0);
-        const tools: TransferTools = { progress, limit, sync: options.sync === true, apiUrl: session.apiUrl };
-        const results = await runPool(plan.items, (item) => uploadOne(session.client.api, item, tools));
-        return outcome([...results, ...plan.skipped], progress, "uploaded");
-      }),
+        runTransfer(
+          globals,
+          options,
+          "upload",
+          async (session) => {
+            const [sources, remote] = paths.length > 1 ? [paths.slice(0, -1), paths.at(-1)] : [paths, undefined];
+            const planned = await planUpload(sources, remote);
+            await requireHotWorkspace(session.client.api);
+            return planned;
+          },
+          async (planned, tools) => {
+            // --sync compares each file with the workspace's first: one by one, then.
+            const { batches, singles } = tools.sync ? { batches: [], singles: planned.items } : planBatches(planned.items, planned.directory);
+            const jobs = [
+              ...batches.map((batch) => () => uploadBatch(planned.directory, batch, tools)),
+              ...singles.map((item) => async () => [await uploadOne(tools.session.client.api, item, tools)]),
+            ];
+            return (await runPool(jobs, (job) => job())).flat();
+          },
+        ),
+      ),
     );
 
-  program
-    .command("download")
-    .description("Download a file or a whole directory of your workspace: several at once, resumable, SHA-256 checked")
+  transferCommand(program, "download", {
+    description: "Download a file or a whole directory of your workspace: several at once, resumable, SHA-256 checked",
+    sync: "skip files that are here already with the same size and SHA-256",
+    examples: ["ozekai download results/                # → ./results/…", "ozekai download model.bin ~/models/", "ozekai download --sync / backup         # the whole workspace, only what changed"],
+  })
     .argument("<remote>", "a file or directory in the workspace (/ for all of it)")
     .argument("[local]", "where here (default: the current directory); an existing directory: into it")
-    .option("--sync", "skip files that are here already with the same size and SHA-256")
-    .addOption(limitRateOption())
-    .addHelpText("after", "\nExamples:\n  ozekai download results/                # → ./results/…\n  ozekai download model.bin ~/models/\n  ozekai download --sync / backup         # the whole workspace, only what changed")
     .action((remoteArg, localArg, options, command) =>
-      run(command, async ({ globals }) => {
-        const limit = rateLimit(options.limitRate);
-        const session = openSession(globals, { transfers: true });
-        await session.requireSignIn();
-        await requireHotWorkspace(session.client.api);
-        const plan = await planDownload(session.client.api, remoteArg, localArg);
-        const progress = new Progress("downloading");
-        reportSkipped(progress, plan.skipped);
-        progress.files = plan.items.length;
-        progress.totalBytes = plan.items.reduce((sum, item) => sum + item.size, 0);
-        const tools: TransferTools = { progress, limit, sync: options.sync === true, apiUrl: session.apiUrl };
-        const results = await runPool(plan.items, (item) => downloadOne(session.client.api, item, tools));
-        return outcome([...results, ...plan.skipped], progress, "downloaded");
-      }),
+      run(command, ({ globals }) =>
+        runTransfer(
+          globals,
+          options,
+          "download",
+          async (session) => {
+            await requireHotWorkspace(session.client.api);
+            return planDownload(session.client.api, remoteArg, localArg);
+          },
+          (planned, tools) => runPool(planned.items, (item) => downloadOne(tools.session.client.api, item, tools)),
+        ),
+      ),
     );
 
   program

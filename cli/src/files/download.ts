@@ -98,7 +98,7 @@ export async function downloadOne(api: OzekaiApi, item: DownloadItem, tools: Tra
       const watch = stallWatch(controller);
       hash = prefix.copy();
       try {
-        const got = await getFile(api, item.remote, offset, controller.signal);
+        const got = await getFile(tools.session, item.remote, offset, controller.signal);
         if (got === "range_not_satisfiable") {
           // The part holds the whole file already (or the file shrank): its digest decides.
           if (offset === 0) throw new CliError("error", "The workspace refused the whole file's range.");

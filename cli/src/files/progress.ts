@@ -120,13 +120,13 @@ export function stallWatch(controller: AbortController) {
 }
 
 /**
- * The bytes of `source`, passed on as they come: each chunk hashed, counted, held to the rate
+ * The bytes of `source`, passed on as they come: each chunk hashed (when a hash is given), counted, held to the rate
  * limit, and reported to the stall watch. Nothing is kept: memory stays flat whatever the size.
  */
-export async function* metered(source: AsyncIterable<Uint8Array>, tools: { hash: Hash; limit: RateLimit | undefined; poke: () => void; count: (bytes: number) => void }) {
+export async function* metered(source: AsyncIterable<Uint8Array>, tools: { hash?: Hash; limit: RateLimit | undefined; poke: () => void; count: (bytes: number) => void }) {
   for await (const chunk of source) {
     if (tools.limit) await tools.limit.take(chunk.length);
-    tools.hash.update(chunk);
+    tools.hash?.update(chunk);
     tools.count(chunk.length);
     tools.poke();
     yield chunk;

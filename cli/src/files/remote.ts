@@ -1,11 +1,14 @@
 /**
- * The workspace's file routes through the typed client: workspace paths, a file's size and
- * SHA-256 (HEAD), a chunk up (PUT, ?offset=), a range down (GET, Range), the listing (all its
- * pages) and delete. The names go only into the owner's own requests (policy §3).
+ * The workspace's file routes: workspace paths, a file's size and SHA-256 (HEAD), the listing
+ * (all its pages) and delete through the typed client; a chunk up (PUT, ?offset=) and a range
+ * down (GET, Range) through the transfers' own streaming requests (http.ts). The names go only
+ * into the owner's own requests (policy §3).
  */
+import type { Readable } from "node:stream";
 import type { OzekaiApi, Schemas } from "@ozekai/client";
 import { CliError, problemError } from "../errors.ts";
-import { unwrap } from "../session.ts";
+import { type Session, unwrap } from "../session.ts";
+import { problemOf, readJson, responseHeader, transfer } from "./http.ts";
 
 export type TreeEntry = Schemas["DirectoryListing"]["entries"][number];
 
@@ -64,50 +67,58 @@ export async function statFile(api: OzekaiApi, path: string, digest: boolean): P
     await again.response.body?.cancel();
     throw problemError(again.response.ok ? response : again.response, again.error);
   }
-  return fileHeaders(response);
+  return fileHeaders(response.headers);
 }
 
-function fileHeaders(response: Response): RemoteFile {
-  const range = /\/(\d+)$/.exec(response.headers.get("Content-Range") ?? "");
-  const size = Number(range?.[1] ?? response.headers.get("Content-Length") ?? Number.NaN);
+function fileHeaders(headers: { get(name: string): string | null }): RemoteFile {
+  const range = /\/(\d+)$/.exec(headers.get("Content-Range") ?? "");
+  const size = Number(range?.[1] ?? headers.get("Content-Length") ?? Number.NaN);
   if (!Number.isSafeInteger(size)) throw new CliError("error", "The API sent a file without its size.");
-  return { size, sha256: response.headers.get("Ozekai-Sha256") ?? undefined, lastModified: response.headers.get("Last-Modified") ?? undefined };
+  return { size, sha256: headers.get("Ozekai-Sha256") ?? undefined, lastModified: headers.get("Last-Modified") ?? undefined };
 }
+
+/** The URL path of a workspace file, each segment percent-encoded (as `serializePath` does for the typed routes). */
+const fileTarget = (path: string) => serializePath(path)(FILE_ROUTE);
+
+export type StoredFile = Schemas["StoredFile"];
 
 /**
- * Sends `length` bytes of `body` to the file: appended at `offset` (the file's current size), or
- * the whole file (replacing any) without one. The answer's sha256 is of this request's bytes.
+ * Sends `length` bytes to the file, read from `open()` as the link takes them: appended at
+ * `offset` (the file's current size), or the whole file (replacing any) without one. The
+ * answer's sha256 is of this request's bytes.
  */
-export async function putFile(api: OzekaiApi, path: string, body: ReadableStream<Uint8Array>, length: number, offset: number | undefined, signal: AbortSignal) {
-  const result = await api.PUT(FILE_ROUTE, {
-    ...pathParams(path),
-    params: { path: { path }, query: offset === undefined ? {} : { offset: String(offset) } },
-    // The bytes as they are: a stream, never a string (the route's schema says binary).
-    body: body as unknown as string,
-    bodySerializer: (bytes: unknown) => bytes,
-    headers: { "Content-Type": "application/octet-stream", "Content-Length": String(length) },
-    duplex: "half",
+export async function putFile(session: Session, path: string, body: () => Readable, length: number, offset: number | undefined, signal: AbortSignal): Promise<StoredFile> {
+  const query = offset === undefined ? "" : `?offset=${offset}`;
+  const response = await transfer(session, {
+    method: "PUT",
+    target: `${fileTarget(path)}${query}`,
+    headers: { "Content-Type": "application/octet-stream" },
+    body: { open: body, length },
     signal,
   });
-  return unwrap(result);
+  if (response.status !== 201) throw await problemOf(response);
+  return (await readJson(response.body)) as StoredFile;
 }
 
 export interface FileStream extends RemoteFile {
   /** Where the bytes sent start (0 for the whole file). */
   start: number;
-  body: ReadableStream<Uint8Array>;
+  body: Readable;
 }
 
 /** The file from byte `offset`, with the whole file's SHA-256 (RFC 9530 Repr-Digest: the whole file's, on a 206 too). */
-export async function getFile(api: OzekaiApi, path: string, offset: number, signal: AbortSignal): Promise<FileStream | "range_not_satisfiable"> {
+export async function getFile(session: Session, path: string, offset: number, signal: AbortSignal): Promise<FileStream | "range_not_satisfiable"> {
   const headers: Record<string, string> = { "Want-Repr-Digest": "sha-256", ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) };
-  const result = await api.GET(FILE_ROUTE, { ...pathParams(path), headers, parseAs: "stream", signal });
-  if (result.response.status === 416) return "range_not_satisfiable";
-  // An empty file has no body to stream (openapi-fetch gives no data for Content-Length: 0).
-  const body = unwrap(result) ?? new Blob([]).stream();
-  const start = result.response.status === 206 ? Number(/^bytes (\d+)-/.exec(result.response.headers.get("Content-Range") ?? "")?.[1] ?? Number.NaN) : 0;
+  const response = await transfer(session, { method: "GET", target: fileTarget(path), headers, signal });
+  if (response.status === 416) {
+    response.body.resume();
+    return "range_not_satisfiable";
+  }
+  if (response.status !== 200 && response.status !== 206) throw await problemOf(response);
+  const get = (name: string) => responseHeader(response, name) ?? null;
+  const start = response.status === 206 ? Number(/^bytes (\d+)-/.exec(get("Content-Range") ?? "")?.[1] ?? Number.NaN) : 0;
   if (!Number.isSafeInteger(start)) throw new CliError("error", "The API sent a range it did not describe.");
-  return { ...fileHeaders(result.response), start, body };
+  return { ...fileHeaders({ get }), start, body: response.body };
 }
 
 const PAGE = 1000;

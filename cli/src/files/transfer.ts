@@ -2,6 +2,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { CliError, type ExitKind, toCliError } from "../errors.ts";
+import type { Session } from "../session.ts";
 import { type Progress, type RateLimit, StalledError } from "./progress.ts";
 
 /** Files moving at once: enough to hide the per-request cost of small files, few enough for one link. */
@@ -33,6 +34,8 @@ export interface FileResult {
 }
 
 export interface TransferTools {
+  /** Whose transfer: file bytes go through http.ts signed in as it. */
+  session: Session;
   progress: Progress;
   limit: RateLimit | undefined;
   sync: boolean;

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, type Stats } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { ReadableStream } from "node:stream/web";
+import { Readable } from "node:stream";
 import type { OzekaiApi } from "@ozekai/client";
 import { CliError } from "../errors.ts";
 import { metered, stallWatch } from "./progress.ts";
@@ -22,11 +22,13 @@ export interface UploadItem {
   absolute: string;
   remote: string;
   size: number;
+  /** Its permission bits, for a batch's tar entry (the host keeps them, less setuid and the like). */
+  mode: number;
   identity: Identity;
 }
 
-const identityOf = (stats: Stats): Identity => ({ size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, dev: stats.dev });
-const sameIdentity = (a: Identity, b: Identity) => Object.keys(a).every((name) => a[name] === b[name]);
+export const identityOf = (stats: Stats): Identity => ({ size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, dev: stats.dev });
+export const sameIdentity = (a: Identity, b: Identity) => Object.keys(a).every((name) => a[name] === b[name]);
 
 /** Why a directory entry is not sent: links and special files are reported, never followed. */
 function notFollowed(stats: Stats): string | undefined {
@@ -40,7 +42,7 @@ function notFollowed(stats: Stats): string | undefined {
  * otherwise each file or directory goes into the remote directory by its own name, a
  * directory with everything under it. A missing local path fails the command before anything moves.
  */
-export async function planUpload(locals: string[], remoteArg: string | undefined): Promise<{ items: UploadItem[]; skipped: FileResult[] }> {
+export async function planUpload(locals: string[], remoteArg: string | undefined): Promise<{ items: UploadItem[]; skipped: FileResult[]; directory: string }> {
   const into = remoteArg === undefined || remoteArg.endsWith("/") || locals.length > 1;
   const remoteBase = workspacePath(remoteArg ?? "");
   const tops: { local: string; stats: Stats }[] = [];
@@ -56,7 +58,7 @@ export async function planUpload(locals: string[], remoteArg: string | undefined
   const visit = async (local: string, stats: Stats, remote: string) => {
     const reason = notFollowed(stats);
     if (reason) skipped.push({ local, remote, status: "skipped", reason });
-    else if (stats.isFile()) items.push({ local, absolute: resolve(local), remote, size: stats.size, identity: identityOf(stats) });
+    else if (stats.isFile()) items.push({ local, absolute: resolve(local), remote, size: stats.size, mode: stats.mode, identity: identityOf(stats) });
     else {
       const names = (await readdir(local)).sort();
       for (const name of names) await visit(join(local, name), await lstat(join(local, name)), joinPath(remote, name));
@@ -67,7 +69,8 @@ export async function planUpload(locals: string[], remoteArg: string | undefined
     const remote = !into && stats.isFile() && remoteBase !== "" ? remoteBase : joinPath(remoteBase, name);
     await visit(local, stats, remote);
   }
-  return { items, skipped };
+  // `directory`: where the files go (each under it, but for one file sent under another name).
+  return { items, skipped, directory: remoteBase };
 }
 
 /** Sends one file (resuming an interrupted upload of the same file) and verifies it end to end. */
@@ -108,15 +111,19 @@ export async function uploadOne(api: OzekaiApi, item: UploadItem, tools: Transfe
     for (let attempt = 1; offset < item.size || item.size === 0; attempt++) {
       const controller = new AbortController();
       const watch = stallWatch(controller);
-      hash = prefix.copy();
       try {
-        const source = createReadStream(item.absolute, { start: offset, highWaterMark: CHUNK_BYTES });
         const count = (bytes: number) => {
           moved += bytes;
           progress.moved(bytes);
         };
-        const body = ReadableStream.from(metered(source, { hash, limit: tools.limit, poke: watch.poke, count })) as globalThis.ReadableStream<Uint8Array>;
-        const answer = await putFile(api, item.remote, body, item.size - offset, offset === 0 ? undefined : offset, controller.signal);
+        const from = offset;
+        // Opened for each send (a refreshed sign-in sends again): the hash starts over with it.
+        const body = () => {
+          hash = prefix.copy();
+          const source = createReadStream(item.absolute, { start: from, highWaterMark: CHUNK_BYTES });
+          return Readable.from(metered(source, { hash, limit: tools.limit, poke: watch.poke, count }), { objectMode: false, highWaterMark: 1 });
+        };
+        const answer = await putFile(tools.session, item.remote, body, item.size - offset, offset === 0 ? undefined : offset, controller.signal);
         wholeSha256 = offset === 0 ? answer.sha256 : undefined;
         break;
       } catch (error) {

@@ -6,9 +6,10 @@ import tar from "tar-stream";
 import { WORKSPACE_GID, WORKSPACE_MOUNT, WORKSPACE_UID } from "../containers/spec.ts";
 import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
-import { getArchive, putArchive } from "./docker-archive.ts";
+import { getArchive, isDirectory, isSymlink, putArchive, statPath } from "./docker-archive.ts";
+import { absolute, type StoredFile, walk } from "./files.ts";
 import { archiveEntryPath, resolveLinkTarget } from "./paths.ts";
-import { deleteWorkspace, ensureWorkspaceVolume, openWorkspaceHelper, requireWorkspaceVolume } from "./volumes.ts";
+import { deleteWorkspace, ensureWorkspaceVolume, openWorkspaceHelper, requireWorkspaceVolume, type WorkspaceHelper } from "./volumes.ts";
 
 /**
  * The whole workspace as a tar stream (entries "./name", relative to the workspace root), for
@@ -47,7 +48,7 @@ export async function importArchive(
   options: { sha256?: string | undefined; sizeMb?: number | undefined } = {},
 ): Promise<ImportResult> {
   const { sha256, sizeMb } = options;
-  return sha256 === undefined ? extractArchive(services, workspaceId, body, sizeMb) : restoreArchive(services, workspaceId, body, sha256, sizeMb);
+  return sha256 === undefined ? extractArchive(services, workspaceId, body, { sizeMb }) : restoreArchive(services, workspaceId, body, sha256, sizeMb);
 }
 
 /**
@@ -80,7 +81,7 @@ async function restoreArchive(services: Services, workspaceId: string, body: Rea
   // process dies), and the import would wait forever for a body that already failed.
   pipeline(body, hashed, () => undefined);
   try {
-    const result = await extractArchive(services, workspaceId, hashed, sizeMb);
+    const result = await extractArchive(services, workspaceId, hashed, { sizeMb });
     // The extraction ends once the body has ended, so every byte is hashed by now.
     if (digest !== sha256) throw new ProvisionerError("archive_checksum_mismatch");
     return result;
@@ -90,31 +91,91 @@ async function restoreArchive(services: Services, workspaceId: string, body: Rea
   }
 }
 
-async function extractArchive(services: Services, workspaceId: string, body: Readable, sizeMb: number | undefined): Promise<ImportResult> {
-  await ensureWorkspaceVolume(services, workspaceId, { sizeMb });
+/**
+ * A tar stream into a directory of an existing workspace (`into`: checked segments; empty for its
+ * root), made with its missing parents: an upload of many files in one request. The same checks
+ * as an import, relative to the workspace root (a link may point anywhere inside the workspace,
+ * never out), and none of the directories it writes through may be a symbolic link, whether the
+ * archive made it or the workspace had it. Answers the SHA-256 of every file it wrote.
+ */
+export async function unpackArchive(services: Services, workspaceId: string, into: readonly string[], body: Readable): Promise<UnpackResult> {
+  await requireWorkspaceVolume(services, workspaceId);
+  const files: StoredFile[] = [];
+  const result = await extractArchive(services, workspaceId, body, { into, files });
+  return { path: key(into), entries: result.entries, bytes: result.bytes, files };
+}
+
+export type UnpackResult = { path: string; entries: number; bytes: number; files: StoredFile[] };
+
+async function extractArchive(
+  services: Services,
+  workspaceId: string,
+  body: Readable,
+  options: { sizeMb?: number | undefined; into?: readonly string[]; files?: StoredFile[] },
+): Promise<ImportResult> {
+  const into = options.into ?? [];
+  if (options.into === undefined) await ensureWorkspaceVolume(services, workspaceId, { sizeMb: options.sizeMb });
   const helper = await openWorkspaceHelper(services, workspaceId);
+  let made: number; // how many leading segments of `into` exist
+  try {
+    // The directory unpacked into: never through a link, made (the workspace user's) where missing.
+    const { existing, target } = await walk(helper.container, into);
+    if (target && !isDirectory(target)) throw new ProvisionerError("not_a_directory");
+    made = existing;
+  } catch (error) {
+    await helper.release();
+    throw error;
+  }
   const extract = tar.extract();
   const pack = tar.pack();
   const extracted = putArchive(helper.container, WORKSPACE_MOUNT, pack as unknown as Readable);
   const links = new Set<string>(); // symlinks this archive created: nothing may be written through them
   const files = new Set<string>(); // regular files this archive created: the only valid hard-link targets
+  const directories = new Set<string>(); // directories known to be real ones (made here, or stat'ed once)
   let entries = 0;
   let bytes = 0;
 
   const throughLink = (segments: readonly string[]) => segments.some((_, depth) => depth < segments.length - 1 && links.has(key(segments.slice(0, depth + 1))));
 
+  /**
+   * Every parent of `segments` the archive did not make is stat'ed once: a link the workspace has
+   * there is refused, and a missing one is made here, the workspace user's (Docker would make it
+   * root's, and the session could not write in it).
+   */
+  // Stats go through a second helper: Docker holds the first one's container while it extracts,
+  // and a stat through it would wait for an extraction that waits for this loop (a deadlock).
+  let inspector: Promise<WorkspaceHelper> | undefined;
+  const checkParents = async (segments: readonly string[]) => {
+    for (let depth = 1; depth < segments.length; depth++) {
+      const parent = key(segments.slice(0, depth));
+      if (directories.has(parent)) continue;
+      inspector ??= openWorkspaceHelper(services, workspaceId);
+      const stat = await statPath((await inspector).container, absolute(segments.slice(0, depth)));
+      if (stat && isSymlink(stat)) throw new ProvisionerError("unsafe_archive", "entry written through a symbolic link of the workspace");
+      if (stat && !isDirectory(stat)) throw new ProvisionerError("unsafe_archive", "entry under a path that is not a directory");
+      if (!stat) pack.entry({ name: parent, type: "directory", mode: 0o755, mtime: new Date(), uid: WORKSPACE_UID, gid: WORKSPACE_GID });
+      directories.add(parent);
+    }
+  };
+
   const copying = (async () => {
+    for (let depth = 1; depth <= into.length; depth++) {
+      directories.add(key(into.slice(0, depth)));
+      if (depth > made) pack.entry({ name: key(into.slice(0, depth)), type: "directory", mode: 0o755, mtime: new Date(), uid: WORKSPACE_UID, gid: WORKSPACE_GID });
+    }
     body.pipe(extract as unknown as NodeJS.WritableStream);
     // finished(), not an error listener: it also reports a body that failed before this point.
     finished(body).catch((error: unknown) => extract.destroy(error instanceof Error ? error : new Error("the body failed")));
     for await (const entry of extract) {
       const header = entry.header;
-      const segments = archiveEntryPath(header.name);
-      if (!segments) {
-        entry.resume(); // the root entry "./": the workspace directory itself is not replaced
+      const relative = archiveEntryPath(header.name);
+      if (!relative) {
+        entry.resume(); // the root entry "./": the directory itself is not replaced
         continue;
       }
+      const segments = [...into, ...relative];
       if (throughLink(segments)) throw new ProvisionerError("unsafe_archive", "entry written through a symbolic link");
+      await checkParents(segments);
       const name = key(segments);
       // Owned by the workspace user whatever the archive says: an import plants nothing the session cannot change, or that is root's.
       const common = { name, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime ?? new Date(), uid: WORKSPACE_UID, gid: WORKSPACE_GID };
@@ -123,20 +184,27 @@ async function extractArchive(services: Services, workspaceId: string, body: Rea
         case "contiguous-file": {
           const out = pack.entry({ ...common, type: "file", size: header.size ?? 0 });
           const done = once(out, "finish");
+          const hash = options.files ? createHash("sha256") : undefined;
+          let size = 0;
           for await (const chunk of entry) {
-            bytes += (chunk as Buffer).length;
+            size += (chunk as Buffer).length;
+            hash?.update(chunk as Buffer);
             if (!out.write(chunk)) await once(out, "drain");
           }
           out.end(null); // streamx: null ends without writing (its typings require an argument)
           await done;
+          bytes += size;
+          if (hash) options.files?.push({ path: name, size, sha256: hash.digest("hex") });
           files.add(name);
           links.delete(name);
+          directories.delete(name);
           break;
         }
         case "directory":
           entry.resume();
           pack.entry({ ...common, type: "directory" });
           links.delete(name);
+          directories.add(name);
           break;
         case "symlink": {
           resolveLinkTarget(segments, header.linkname ?? "");
@@ -144,10 +212,12 @@ async function extractArchive(services: Services, workspaceId: string, body: Rea
           pack.entry({ ...common, type: "symlink", linkname: header.linkname ?? "" });
           links.add(name);
           files.delete(name);
+          directories.delete(name);
           break;
         }
         case "link": {
-          const target = archiveEntryPath(header.linkname ?? "");
+          const linked = archiveEntryPath(header.linkname ?? "");
+          const target = linked ? [...into, ...linked] : null;
           if (!target || !files.has(key(target))) throw new ProvisionerError("unsafe_archive", "hard link to a file outside this archive");
           entry.resume();
           pack.entry({ ...common, type: "link", linkname: key(target) });
@@ -178,5 +248,6 @@ async function extractArchive(services: Services, workspaceId: string, body: Rea
     throw error;
   } finally {
     await helper.release();
+    await inspector?.then((made) => made.release(), () => undefined);
   }
 }

@@ -8,7 +8,7 @@ import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { getArchive, isDirectory, isRegularFile, isSymlink, type PathStat, putArchive, statPath } from "./docker-archive.ts";
 import { KeyedMutex } from "../mutex.ts";
-import { openWorkspaceAppender, openWorkspaceHelper, requireWorkspaceVolume } from "./volumes.ts";
+import { giveToWorkspaceUser, openWorkspaceAppender, openWorkspaceHelper, requireWorkspaceVolume } from "./volumes.ts";
 
 export const absolute = (segments: readonly string[]) => [WORKSPACE_MOUNT, ...segments].join("/");
 
@@ -80,6 +80,7 @@ export async function uploadFile(
     try {
       await Promise.all([writing, extracted]);
     } catch (error) {
+      body.resume(); // as for appends: the sender can then read the answer
       pack.destroy();
       await Promise.allSettled([writing, extracted]);
       throw error;
@@ -125,6 +126,9 @@ export async function appendFile(
     if ((current?.size ?? 0) !== offset) throw new ProvisionerError("upload_offset_mismatch", `the file has ${current?.size ?? 0} bytes`);
     if (!current) return uploadFile(services, workspaceId, segments, body, size);
 
+    // A file cut off midway by an earlier upload is root's (docker-archive extraction sets the
+    // owner last): it is the workspace user's again before the user's cat appends to it.
+    await giveToWorkspaceUser(services, workspaceId, absolute(segments));
     const appender = await openWorkspaceAppender(services, workspaceId, absolute(segments));
     const hash = createHash("sha256");
     let written = 0;
@@ -139,6 +143,9 @@ export async function appendFile(
       if (written !== size) throw new ProvisionerError("validation_failed", "the body is shorter than Content-Length");
       await appender.finish();
     } catch (error) {
+      // The rest of the body is read and dropped, so that the sender is not left blocked and
+      // can read the answer (Node reads no more of a request whose body a handler began).
+      body.resume();
       // A write that broke: cat stopped first (a full disk, say) and tells why.
       if (error instanceof ProvisionerError) throw error;
       throw (await appender.failure()) ?? error;

@@ -216,13 +216,21 @@ export async function openWorkspaceAppender(services: Services, workspaceId: str
     const outcome = container.wait({ condition: "next-exit" }).then(async ({ StatusCode }: { StatusCode: number }) => {
       if (StatusCode === 0) return null;
       await Promise.race([drained, delay(1000)]); // the error may trail the exit
-      return /no space left on device/i.test(said) ? new ProvisionerError("workspace_full") : new ProvisionerError("not_a_file", "the file could not be appended to");
+      if (/no space left on device/i.test(said)) return new ProvisionerError("workspace_full");
+      if (/permission denied/i.test(said)) return new ProvisionerError("permission_denied", "the workspace user may not write this file");
+      return new ProvisionerError("not_a_file", "the file could not be appended to");
     });
     outcome.catch(() => undefined); // awaited by finish or failure, or by nobody when the caller gives up
     await container.start();
+    // Docker keeps the attach stream open after cat exited (its stdin is never read again): a
+    // write waiting for a drain must also end when the container does, or it waits forever.
+    const exited = outcome.then((failed) => {
+      throw failed ?? new Error("the append ended before its input did");
+    });
+    exited.catch(() => undefined);
     return {
       write: async (bytes) => {
-        if (!stream.write(bytes)) await Promise.race([once(stream, "drain"), broken]);
+        if (!stream.write(bytes)) await Promise.race([once(stream, "drain"), broken, exited]);
       },
       release,
       finish: async () => {
@@ -235,6 +243,31 @@ export async function openWorkspaceAppender(services: Services, workspaceId: str
   } catch (error) {
     await release();
     throw error;
+  }
+}
+
+/**
+ * Gives one path of the workspace to the workspace user (`chown -h`: a link is changed itself,
+ * never followed). Docker's archive extraction writes a file's bytes before it sets its owner, so
+ * a file whose upload was cut off is left root's, and the workspace user could not append the
+ * rest of it. Root here has one capability, CHOWN, and no other: it can change owners but can
+ * neither read nor write a file it does not own; the workspace is its only mount (as for every
+ * helper), so a link raced into the path leads nowhere outside it.
+ */
+export async function giveToWorkspaceUser(services: Services, workspaceId: string, path: string): Promise<void> {
+  const { container, release } = await createWorkspaceContainer(
+    services,
+    workspaceId,
+    { Cmd: ["chown", "-h", WORKSPACE_USER, "--", path] },
+    { ReadonlyRootfs: true, PidsLimit: 8, Memory: 64 * 1024 * 1024, CapDrop: ["ALL"], CapAdd: ["CHOWN"] },
+  );
+  try {
+    const exited = container.wait({ condition: "next-exit" }) as Promise<{ StatusCode: number }>;
+    await container.start();
+    const { StatusCode } = await exited;
+    if (StatusCode !== 0) throw new ProvisionerError("permission_denied", "the file could not be given to the workspace user");
+  } finally {
+    await release();
   }
 }
 

@@ -6,7 +6,7 @@ import { exportCalls } from "./exports";
 import { type HostTarget, transport } from "./transport";
 import { workspaceCalls } from "./workspaces";
 
-export type { Container, ContainerMetrics, DirectoryListing, ExportStage, RemovedPath, StoredFile } from "../../../contract/provisioner";
+export type { Container, ContainerMetrics, DirectoryListing, ExportStage, RemovedPath, StoredFile, UnpackedArchive } from "../../../contract/provisioner";
 export type { CreateContainerInput } from "./containers";
 export { type HostTarget, unavailable } from "./transport";
 

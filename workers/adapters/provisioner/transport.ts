@@ -73,7 +73,8 @@ export const routeOf = (request: string) =>
   request
     .replace(/\?\S*/, "")
     .replace(/\/files\/\S*/, "/files/{path}")
-    .replace(/\/tree\/\S*/, "/tree/{path}");
+    .replace(/\/tree\/\S*/, "/tree/{path}")
+    .replace(/\/unpack\/\S*/, "/unpack/{path}");
 
 function problemCode(body: unknown): HostErrorCode | undefined {
   if (typeof body !== "object" || body === null || !("code" in body)) return undefined;

@@ -10,6 +10,8 @@ import {
   StoredFileSchema,
   type RemovedPath,
   RemovedPathSchema,
+  type UnpackedArchive,
+  UnpackedArchiveSchema,
   WORKSPACE_MB_HEADER,
   WorkspaceSizesSchema,
 } from "../../../contract/provisioner";
@@ -31,6 +33,10 @@ const FILE_FAULTS: Partial<Record<HostErrorCode, () => AppError>> = {
   workspace_full: () => new AppError("workspace_full"),
   not_a_directory: () => new AppError("not_a_directory"),
   directory_not_empty: () => new AppError("directory_not_empty"),
+  unsafe_archive: () =>
+    new AppError("validation_failed", "The archive has an entry that is not allowed: a name outside the directory, a link that leads out of the workspace or is written through, or a device, pipe or socket.", {
+      fields: [{ field: "body", message: "not allowed in a workspace" }],
+    }),
   permission_denied: () => new AppError("forbidden", "The permissions inside your workspace keep its user from doing this (change them from your session)."),
 };
 
@@ -56,6 +62,29 @@ export function workspaceCalls(t: Transport) {
   async function streamed(what: string, response: Response, ok: number[]): Promise<Response> {
     if (ok.includes(response.status)) return response;
     throw fileFault(what, await t.readReply(what, response));
+  }
+
+  /**
+   * A client's upload streamed to the host as it arrives, `length` bytes exactly, and the host's
+   * answer. The answer is read before the body is known to be sent whole: a host that refuses (a
+   * full workspace, a wrong offset) answers before it read the body, and waiting for the body
+   * first would wait forever. A body that did not match its length is `validation_failed`.
+   */
+  async function sendStreamed(target: string, contentType: string, body: ReadableStream<Uint8Array>, length: number): Promise<Reply> {
+    // The host needs the length before the first byte (a tar header carries a file).
+    const upload = fixedLength(body, length);
+    let response: Response;
+    try {
+      // No timeout: an upload of many GB takes as long as the client's link does.
+      response = await t.send("PUT", target, { headers: { "Content-Type": contentType }, body: upload, timeoutMs: null });
+    } catch (error) {
+      const piped = await Promise.race([upload.piped, new Promise((resolve) => setTimeout(() => resolve(true), 100))]);
+      if (!piped) throw FILE_FAULTS.validation_failed!();
+      throw error;
+    }
+    const answer = await t.readReply(`PUT ${target.split("?")[0]}`, response);
+    if (answer.status < 300 && !(await upload.piped)) throw FILE_FAULTS.validation_failed!();
+    return answer;
   }
 
   return {
@@ -84,21 +113,20 @@ export function workspaceCalls(t: Transport) {
     async putFile(workspaceId: string, path: string, body: ReadableStream<Uint8Array>, length: number, offset?: number): Promise<StoredFile> {
       const target = `/v1/workspaces/${pathId(workspaceId)}/files/${path}${offset === undefined ? "" : `?offset=${offset}`}`;
       const what = `PUT ${target.split("?")[0]}`;
-      // The host needs the length before the first byte (a tar header carries the file).
-      const upload = fixedLength(body, length);
-      let response: Response;
-      try {
-        // No timeout: a file of many GB takes as long as the client's link does.
-        response = await t.send("PUT", target, { headers: { "Content-Type": "application/octet-stream" }, body: upload, timeoutMs: null });
-      } catch (error) {
-        const piped = await Promise.race([upload.piped, new Promise((resolve) => setTimeout(() => resolve(true), 100))]);
-        if (!piped) throw FILE_FAULTS.validation_failed!();
-        throw error;
-      }
-      await upload.piped;
-      const answer = await t.readReply(what, response);
+      const answer = await sendStreamed(target, "application/octet-stream", body, length);
       if (answer.status === 200 || answer.status === 201) return t.parse(what, StoredFileSchema, answer.body);
       throw fileFault(what, answer);
+    },
+
+    /**
+     * Unpacks a tar stream of `length` bytes into a directory (`path`: checked, percent-encoded
+     * segments; "" for the root), made where missing. The host checks every entry (archive.ts).
+     */
+    async unpackArchive(workspaceId: string, path: string, body: ReadableStream<Uint8Array>, length: number): Promise<UnpackedArchive> {
+      const target = `/v1/workspaces/${pathId(workspaceId)}/unpack${path === "" ? "" : `/${path}`}`;
+      const answer = await sendStreamed(target, "application/x-tar", body, length);
+      if (answer.status === 201) return t.parse(`PUT ${target}`, UnpackedArchiveSchema, answer.body);
+      throw fileFault(`PUT ${target}`, answer);
     },
 
     /** The file as the host streams it (200, or 206 for a `Range`); the body is not read here. */

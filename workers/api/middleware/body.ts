@@ -25,8 +25,9 @@ export const requireJsonBody = createMiddleware<HonoEnv>(async (c, next) => {
   await next();
 });
 
-/** File uploads are raw bytes of any size (a per-file limit applies in the domain); every other body is JSON. */
-export const isFileUpload = (c: { req: { method: string; path: string } }) => c.req.method === "PUT" && c.req.path.startsWith("/v1/workspace/files/");
+/** File uploads (one file, or a tar of many) are raw bytes of any size (a per-request limit applies in the domain); every other body is JSON. */
+export const isFileUpload = (c: { req: { method: string; path: string } }) =>
+  c.req.method === "PUT" && (c.req.path.startsWith("/v1/workspace/files/") || c.req.path === "/v1/workspace/archive");
 
 /** The JSON body checks, for every /v1 route but file uploads. */
 export const jsonBodyChecks = createMiddleware<HonoEnv>(async (c, next) => {

@@ -8,6 +8,7 @@ import {
   getWorkspace,
   listWorkspaceDirectory,
   TREE_PAGE,
+  uploadWorkspaceArchive,
   uploadWorkspaceFile,
   wantsSha256,
 } from "../../domain/workspaces";
@@ -15,7 +16,7 @@ import { newApp } from "../app";
 import { principalOf, requireUser } from "../middleware/auth";
 import { limitSignedInRoute } from "../middleware/rate-limit";
 import { errorResponses } from "../problem";
-import { bearerAuth, DirectoryListingSchema, jsonResponse, RemovedPathSchema, StoredFileSchema, WorkspaceSchema } from "../schemas";
+import { bearerAuth, DirectoryListingSchema, jsonResponse, RemovedPathSchema, StoredFileSchema, UnpackedArchiveSchema, WorkspaceSchema } from "../schemas";
 
 const protectedRoute = { tags: ["workspace"], security: bearerAuth, middleware: requireUser };
 
@@ -48,6 +49,26 @@ const archiveRoute = createRoute({
   responses: {
     200: { description: "The workspace as a tar stream", content: { "application/x-tar": { schema: z.string().openapi({ format: "binary" }) } } },
     ...errorResponses("unauthorized", "not_found", "not_connected", "workspace_busy", "provisioner_unavailable", "not_configured"),
+  },
+});
+
+const archiveUploadRoute = createRoute({
+  ...protectedRoute,
+  middleware: [requireUser, limitSignedInRoute("archive-upload")] as const,
+  method: "put",
+  path: "/archive",
+  summary: "Upload many files at once: a tar stream unpacked into a directory of your workspace (made where missing)",
+  description:
+    "The body is a tar archive (ustar or pax), with Content-Length. Its entries are relative to `path`; every one is checked before it is written: names may not be absolute or contain '..', symbolic links may not lead out of the workspace, nothing may be written through a link (the archive's or the workspace's), hard links only to files of the same archive, and no devices, pipes or sockets (400 `validation_failed`). Everything belongs to the workspace's user. Entries before a refused one stay written. The answer lists every file written with the SHA-256 of its bytes as the host wrote them. While the workspace is hot, connected or not.",
+  request: {
+    query: z.object({
+      path: z.string().max(4096).optional().openapi({ description: "The directory to unpack into, '/'-separated, relative to the workspace root (default: the root)" }),
+    }),
+    body: { content: { "application/x-tar": { schema: z.string().openapi({ format: "binary" }) } }, required: true },
+  },
+  responses: {
+    201: jsonResponse(UnpackedArchiveSchema, "Unpacked"),
+    ...errorResponses("validation_failed", "unauthorized", "not_found", "not_a_directory", "workspace_busy", "length_required", "payload_too_large", "workspace_full", "provisioner_unavailable", "not_configured", "rate_limited"),
   },
 });
 
@@ -180,6 +201,14 @@ const router = newApp()
     return new Response(archive.body, {
       headers: { "Content-Type": "application/x-tar", "Content-Disposition": `attachment; filename="${archive.filename}"`, "Cache-Control": "no-store" },
     });
+  })
+  .openapi(archiveUploadRoute, async (c) => {
+    const unpacked = await uploadWorkspaceArchive(c.get("domain"), principalOf(c).user.id, {
+      path: c.req.valid("query").path ?? "",
+      body: c.req.raw.body,
+      contentLength: c.req.header("Content-Length"),
+    });
+    return c.json(unpacked, 201);
   })
   .openapi(treeRootRoute, async (c) => {
     const { limit, after } = c.req.valid("query");

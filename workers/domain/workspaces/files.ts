@@ -8,7 +8,7 @@
 import { and, eq } from "drizzle-orm";
 import { TREE_DEFAULT_LIMIT, TREE_MAX_LIMIT } from "../../../contract/provisioner";
 import { workspaces } from "../../../schema";
-import type { DirectoryListing, ProvisionerClient, RemovedPath, StoredFile } from "../../adapters/provisioner";
+import type { DirectoryListing, ProvisionerClient, RemovedPath, StoredFile, UnpackedArchive } from "../../adapters/provisioner";
 import { commandEvent } from "../audit";
 import type { DomainContext } from "../context";
 import { AppError, fieldError } from "../errors";
@@ -98,17 +98,46 @@ export interface UploadInput {
  */
 export async function uploadWorkspaceFile(ctx: DomainContext, userId: string, input: UploadInput): Promise<StoredFile> {
   const { encoded } = workspaceFilePath(input.rawPath);
-  if (input.contentLength === undefined || !/^\d{1,16}$/.test(input.contentLength)) {
-    throw new AppError("length_required", "Send the file with a Content-Length (resume large files in chunks with ?offset=).");
-  }
-  const length = Number(input.contentLength);
-  const max = ctx.config.files.maxBytes;
-  if ((input.offset ?? 0) + length > max) throw new AppError("payload_too_large", `A file may have at most ${max} bytes.`);
+  const length = uploadLength(ctx, input.contentLength, input.offset);
   const hot = await hotWorkspace(ctx, userId);
   const { workspace, client } = hot;
   await logTransfer(ctx, hot, "upload");
   const body = input.body ?? new Blob([]).stream();
   return client.putFile(workspace.id, encoded, body, length, input.offset);
+}
+
+/** Content-Length as sent, which a streamed upload needs (the host writes sizes before bytes), within the per-request limit. */
+function uploadLength(ctx: DomainContext, contentLength: string | undefined, offset = 0): number {
+  if (contentLength === undefined || !/^\d{1,16}$/.test(contentLength)) {
+    throw new AppError("length_required", "Send the file with a Content-Length (resume large files in chunks with ?offset=).");
+  }
+  const length = Number(contentLength);
+  const max = ctx.config.files.maxBytes;
+  if (offset + length > max) throw new AppError("payload_too_large", `A file may have at most ${max} bytes.`);
+  return length;
+}
+
+export interface ArchiveUploadInput {
+  /** The directory to unpack into, as the query gave it ('/'-separated, decoded); "" for the workspace root. */
+  path: string;
+  body: ReadableStream<Uint8Array> | null;
+  contentLength: string | undefined;
+}
+
+/**
+ * Many files in one request: a tar stream unpacked into a directory of the workspace (made where
+ * missing). The host checks every entry: nothing lands outside the directory's workspace, no link
+ * leads out or is written through, no device; the workspace's disk bounds it (507 workspace_full).
+ * Answers each file's SHA-256 as the host wrote it, for the client to check against its own.
+ * Logged as the `upload` command, never with a name (policy §1, §3).
+ */
+export async function uploadWorkspaceArchive(ctx: DomainContext, userId: string, input: ArchiveUploadInput): Promise<UnpackedArchive> {
+  // The query's path is decoded already: each segment is encoded on its own, so a '/' stays a separator and "%2F" stays a name.
+  const encoded = input.path === "" ? "" : workspaceFilePath(input.path.split("/").map(encodeURIComponent).join("/")).encoded;
+  const length = uploadLength(ctx, input.contentLength);
+  const hot = await hotWorkspace(ctx, userId);
+  await logTransfer(ctx, hot, "upload");
+  return hot.client.unpackArchive(hot.workspace.id, encoded, input.body ?? new Blob([]).stream(), length);
 }
 
 export interface DownloadInput {

@@ -8,6 +8,7 @@ export {
   downloadWorkspaceFile,
   listWorkspaceDirectory,
   TREE_PAGE,
+  uploadWorkspaceArchive,
   uploadWorkspaceFile,
   wantsSha256,
 } from "./files";

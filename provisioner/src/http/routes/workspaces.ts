@@ -4,7 +4,7 @@ import { ProvisionerError } from "../../errors.ts";
 import { StageExportSchema, TREE_DEFAULT_LIMIT, TREE_MAX_LIMIT, WORKSPACE_MB_HEADER, WorkspaceMbSchema } from "../../../../contract/provisioner.ts";
 import { ARCHIVE_SHA256_HEADER } from "../../../../contract/provisioner-token.ts";
 import type { Services } from "../../services.ts";
-import { importArchive, openArchiveExport } from "../../workspaces/archive.ts";
+import { importArchive, openArchiveExport, unpackArchive } from "../../workspaces/archive.ts";
 import { discardExport, openExportPart, stageExport } from "../../workspaces/exports.ts";
 import { appendFile, type ByteRange, fileChecksum, openFileDownload, uploadFile } from "../../workspaces/files.ts";
 import { parseRawWorkspacePath } from "../../workspaces/paths.ts";
@@ -14,7 +14,7 @@ import { idParam, newRouter, readJson, signedPath } from "../router.ts";
 import type { HonoEnv } from "../types.ts";
 
 /** The file path after `/v1/workspaces/:id/<kind>/`, still percent-encoded, then checked segment by segment. */
-function filePath(url: string, workspaceId: string, kind: "files" | "checksums" | "tree"): string[] {
+function filePath(url: string, workspaceId: string, kind: "files" | "checksums" | "tree" | "unpack"): string[] {
   const prefix = `/v1/workspaces/${workspaceId}/${kind}/`;
   const path = signedPath(url);
   if (!path.startsWith(prefix)) throw new ProvisionerError("invalid_path");
@@ -135,6 +135,15 @@ export function workspacesRoutes(services: Services) {
     const sizeMb = workspaceMb(c.req.header(WORKSPACE_MB_HEADER));
     return c.json(await importArchive(services, workspaceId, c.env.incoming, { sha256, sizeMb }));
   });
+
+  // A tar of many files into a directory of the workspace (`/unpack` for its root, `/unpack/<path>`):
+  // one request instead of one per file.
+  const unpack = async (c: Context<HonoEnv>, into: string[]) => {
+    const workspaceId = idParam(c.req.param("id"));
+    return c.json(await unpackArchive(services, workspaceId, into, c.env.incoming), 201);
+  };
+  router.put("/:id/unpack", (c) => unpack(c, []));
+  router.put("/:id/unpack/*", (c) => unpack(c, filePath(c.req.url, idParam(c.req.param("id")), "unpack")));
 
   // Cold storage (src/workspaces/exports.ts): stage a snapshot, read it part by part, drop it.
   router.post("/:id/exports", async (c) => {
