@@ -99,8 +99,14 @@ describe("connect --timeout", () => {
   }, 120_000);
 });
 
+/** The limit counts this UTC month only: in its first two hours no session can have run two hours of it. */
+const monthTooYoung = (() => {
+  const now = new Date();
+  return now.getTime() - Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1) < 2.5 * 60 * 60 * 1000;
+})();
+
 describe("the usage limit", () => {
-  it("with --disconnect: the usage-limit tick disconnects the running session; connect is refused with usage_limit_reached (exit 1)", async () => {
+  it.skipIf(monthTooYoung)("with --disconnect: the usage-limit tick disconnects the running session; connect is refused with usage_limit_reached (exit 1)", async () => {
     const user = await entitledUser();
     const set = await run(user, "limit", "1", "--disconnect");
     expect(set.code, shown(set)).toBe(0);
@@ -109,7 +115,7 @@ describe("the usage limit", () => {
     const id = checkedId(sessionIdOf(connected));
 
     // The session has run for two hours this month, past the 1-hour limit (what the job reads:
-    // started_at). In the first two hours of a UTC month there are not two hours to count.
+    // started_at).
     await d1(`UPDATE sessions SET started_at = started_at - ${2 * 60 * 60 * 1000} WHERE id = '${id}' AND state = 'running'`);
     expect(jsonOf(await run(user, "limit", "--json")).data).toMatchObject({ thisMonth: { sessionsRefused: true } });
     await cronTick(CRON.everyMinute);
