@@ -35,6 +35,7 @@ describe("the API map (ARCHITECTURE.md) is a contract", () => {
         "GET /v1/workspace/tree",
         "GET /v1/workspace/tree/{path}",
         "GET /v1/workspace/archive",
+        "PUT /v1/workspace/archive",
       ].sort(),
     );
     expect(operations.every((o) => o.secured)).toBe(true);
