@@ -8,6 +8,8 @@
  *   3. a directory of many small files (sent as tar batches) against `tar c | docker cp -` into the same container.
  * A section is one entry of SECTIONS: add one (say, connect-to-usable once `ozekai connect`
  * exists) by writing a function of the same shape.
+ * Every section runs once per Worker runtime (BENCH_RUNTIMES, default "wrangler,miniflare"): wrangler
+ * dev as `npm run dev` serves it, and Miniflare's own server, the path production has (workerd + provisioner).
  * Settings: BENCH_FILE_MB (default 1024; the small file is a quarter), BENCH_SMALL_FILES (2000).
  * Everything it starts or makes is removed at the end, also on error or Ctrl-C.
  */
@@ -15,13 +17,14 @@ import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { docker, dockerOk, prepareWorkspaceImage, RUN_ID, removeLeftoversAtCleanup } from "./lib/docker.ts";
-import { startProcess, waitExit } from "./lib/processes.ts";
+import { startProcess, stopChild, waitExit } from "./lib/processes.ts";
 import { rssSampler } from "./lib/proc.ts";
 import { fmt, fmtLoad, mbps, mib, table } from "./lib/report.ts";
 import { log, makeTempDir, runBench } from "./lib/run-bench.ts";
 import { positiveInt, ROOT } from "./lib/settings.ts";
 import { type SessionStack, startSessionStack } from "./lib/stack.ts";
 import { MIB, transferTimeout } from "./lib/transfer.ts";
+import { benchRuntimes } from "./lib/worker.ts";
 import { makeFile, sha256File } from "./sessions/random-file.ts";
 import { apiConnect, apiDisconnectAndDestroy } from "./sessions/session-api.ts";
 import { PLAN_ID, REQUEST_TIMEOUT_MS, RSS_SAMPLE_MS } from "./sessions/settings.ts";
@@ -144,23 +147,30 @@ async function main() {
   const startedAt = performance.now();
   const loadAtStart = loadavg();
   const { imageId, dockerVersion } = await prepareWorkspaceImage();
-  const tmp = makeTempDir("ozekai-bench-cli-");
-  const stack = await startSessionStack(tmp, { username: `benchcli${RUN_ID}`, planId: PLAN_ID, timeoutMs: REQUEST_TIMEOUT_MS });
-  const { session } = await apiConnect(stack.api);
   const out = [
     "",
     `Ozekai CLI benchmark — node ${process.versions.node}, Docker ${dockerVersion}, ${cpus().length} CPUs, load average at start ${fmtLoad(loadAtStart)}, ${new Date().toISOString()}`,
-    `(the ozekai bin as a subprocess; Worker bundle under wrangler dev --local; provisioner on local Docker; image ${imageId}; plan ${PLAN_ID}; stack ready in ${fmt(stack.startupS)} s)`,
+    `(the ozekai bin as a subprocess; the Worker bundle, local D1 and R2; provisioner on local Docker; image ${imageId}; plan ${PLAN_ID})`,
     "",
   ];
-  try {
-    const bench: Bench = { stack, tmp, container: await sessionContainer(stack.userId) };
-    for (const section of SECTIONS) {
-      log(`section: ${section.name}`);
-      out.push(...(await section.run(bench)), "");
+  // Each runtime gets its own stack and user: wrangler dev (what `npm run dev` serves, a proxy
+  // Worker in front) and Miniflare's own server (workerd as production runs the Worker).
+  for (const runtime of benchRuntimes()) {
+    const tmp = makeTempDir(`ozekai-bench-cli-${runtime}-`);
+    const stack = await startSessionStack(tmp, { username: `benchcli${runtime.slice(0, 2)}${RUN_ID}`, planId: PLAN_ID, timeoutMs: REQUEST_TIMEOUT_MS, runtime });
+    const { session } = await apiConnect(stack.api);
+    out.push(`— the Worker under ${runtime === "wrangler" ? "wrangler dev --local" : "Miniflare's HTTP server (no wrangler proxy)"} (stack ready in ${fmt(stack.startupS)} s)`, "");
+    try {
+      const bench: Bench = { stack, tmp, container: await sessionContainer(stack.userId) };
+      for (const section of SECTIONS) {
+        log(`${runtime}, section: ${section.name}`);
+        out.push(...(await section.run(bench)), "");
+      }
+    } finally {
+      await apiDisconnectAndDestroy(stack.api, session).catch((error) => log(`disconnect/destroy failed (cleanup sweeps it): ${String(error)}`));
+      await stopChild(stack.worker.child);
+      await stopChild(stack.provisioner.child);
     }
-  } finally {
-    await apiDisconnectAndDestroy(stack.api, session).catch((error) => log(`disconnect/destroy failed (cleanup sweeps it): ${String(error)}`));
   }
   out.push(`load average at end ${fmtLoad(loadavg())}; total bench time ${fmt((performance.now() - startedAt) / 1000)} s`);
   console.log(out.join("\n"));

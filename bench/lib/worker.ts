@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair } from "jose";
-import { freePort } from "./processes.ts";
+import { freePort, startProcess } from "./processes.ts";
 import { log } from "./run-bench.ts";
 import { HOST, MIN_BCRYPT_COST, ROOT } from "./settings.ts";
 import { startWrangler, wrangler } from "./wrangler.ts";
@@ -104,5 +104,26 @@ export async function startWranglerDev(tmp: string, script: string, persist: str
     ],
     tmp,
   );
+  return { base, dev, startedAt };
+}
+
+/** Where a bench serves the Worker: `wrangler dev` (what `npm run dev` runs) or Miniflare's own server (workerd as production runs it, no proxy Worker). */
+export type WorkerRuntime = "wrangler" | "miniflare";
+
+/** BENCH_RUNTIMES (comma-separated, default both): the runtimes a bench measures side by side. */
+export function benchRuntimes(): WorkerRuntime[] {
+  const raw = (process.env.BENCH_RUNTIMES ?? "wrangler,miniflare").split(",").map((r) => r.trim()).filter(Boolean);
+  for (const runtime of raw) if (runtime !== "wrangler" && runtime !== "miniflare") throw new Error(`BENCH_RUNTIMES: ${runtime} is neither wrangler nor miniflare`);
+  return raw as WorkerRuntime[];
+}
+
+/** Serves `script` as startWranglerDev does (same D1, secrets, minimum BCRYPT_COST), under Miniflare's HTTP server (miniflare-serve.ts). */
+export async function startMiniflare(script: string, persist: string, envFile: string) {
+  const port = await freePort();
+  const base = `http://${HOST}:${port}`;
+  log(`starting the Worker under Miniflare on ${base} …`);
+  const startedAt = performance.now();
+  const options = { script, persist, envFile, port, vars: { BCRYPT_COST: String(MIN_BCRYPT_COST) } };
+  const dev = startProcess(process.execPath, ["--no-warnings", join(ROOT, "bench/lib/miniflare-serve.ts"), JSON.stringify(options)], { ...process.env, NO_COLOR: "1" });
   return { base, dev, startedAt };
 }

@@ -1,0 +1,32 @@
+/**
+ * The Worker under Miniflare's own HTTP server: the workerd runtime production runs, without
+ * `wrangler dev`'s proxy Worker in front of it. Bindings come from wrangler.toml through wrangler's
+ * own translation (unstable_getMiniflareWorkerOptions), so the two runtimes serve the same Worker.
+ * Run as a child process (its RSS measured like wrangler dev's): `node miniflare-serve.ts <json>`
+ * with { script, persist, envFile, port, vars }; prints "ready" once it answers.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parseEnv } from "node:util";
+import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { HOST, ROOT } from "./settings.ts";
+
+const { script, persist, envFile, port, vars } = JSON.parse(process.argv[2]!) as { script: string; persist: string; envFile: string; port: number; vars: Record<string, string> };
+// The bundle is ES modules only (wrangler deploy --dry-run resolved the rest), so no module rules.
+const { modulesRules: _rules, rootPath: _root, ...workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml")).workerOptions as V4WorkerOptions;
+const secrets = parseEnv(readFileSync(envFile, "utf8")) as Record<string, string>;
+const mf = new Miniflare(
+  convertV4MiniflareOptions({
+    host: HOST,
+    port,
+    // `wrangler dev --persist-to X` keeps its state under X/v3: the same D1 the migrations went into.
+    resourcePersistencePath: join(persist, "v3"),
+    workers: [{ ...workerOptions, name: "ozekai", modules: true, scriptPath: script, modulesRoot: dirname(script), bindings: { ...workerOptions.bindings, ...secrets, ...vars } } as V4WorkerOptions],
+  }),
+);
+await mf.ready;
+console.log("ready");
+const stop = () => void mf.dispose().finally(() => process.exit(0));
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
