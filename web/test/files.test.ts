@@ -3,7 +3,8 @@
  * Docker: several files by the picker and by a drop, each verified against the host's SHA-256;
  * an upload cut off at its second request resumes from the size the workspace reports (never from
  * zero) and the file downloaded afterwards is the one chosen; a checksum mismatch fails the file and
- * removes the workspace's copy; a cancelled upload leaves nothing behind. The page passes the audit.
+ * removes the workspace's copy; a cancelled upload leaves nothing behind, and a second upload to
+ * the same path is refused while one runs. The page passes the audit.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -211,6 +212,10 @@ describe("uploads on the files page", () => {
       await w.page.getByLabel("Choose files, or drop them on this box").setInputFiles(local);
       await appending;
       expect((await stored(name))?.size).toBe(CHUNK);
+      // The same file chosen again meanwhile is left out: two uploads to one path would write into each other.
+      await w.page.getByLabel("Choose files, or drop them on this box").setInputFiles(local);
+      await w.page.getByText(`Already uploading, so left out: ${name}.`).waitFor();
+      expect(await row(w, name).count()).toBe(1);
       await w.page.getByRole("button", { name: `Cancel upload of ${name}` }).click();
       held?.();
       await expect.poll(() => stateOf(w, name), { timeout: 60_000 }).toBe("cancelled");

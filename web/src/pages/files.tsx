@@ -238,6 +238,8 @@ let uploadIds = 0;
  */
 function useUploads(onFinished: () => void) {
   const [uploads, setUploads] = useState<Upload[]>([]);
+  const current = useRef(uploads);
+  current.current = uploads;
   // The folder shown when an upload ends is the one to list again, not the one it started in.
   const finished = useRef(onFinished);
   finished.current = onFinished;
@@ -268,10 +270,23 @@ function useUploads(onFinished: () => void) {
     finished.current();
   };
 
-  const add = (files: File[], dir: string) => {
-    const added = files.map((file): Upload => ({ id: ++uploadIds, file, path: childPath(dir, file.name), sent: 0, state: "waiting", controller: new AbortController() }));
+  /** Starts uploads of `files` into `dir`; answers the names left out because an upload to the same path is under way. */
+  const add = (files: File[], dir: string): string[] => {
+    // Two uploads to one path would write into each other.
+    const busy = new Set(current.current.filter((u) => inFlight(u.state)).map((u) => u.path));
+    const added: Upload[] = [];
+    const skipped: string[] = [];
+    for (const file of files) {
+      const path = childPath(dir, file.name);
+      if (busy.has(path)) skipped.push(file.name);
+      else {
+        busy.add(path);
+        added.push({ id: ++uploadIds, file, path, sent: 0, state: "waiting", controller: new AbortController() });
+      }
+    }
     setUploads((all) => [...all, ...added]);
     for (const upload of added) void run(upload, false);
+    return skipped;
   };
   const retry = (upload: Upload) => {
     const again: Upload = { ...upload, state: "waiting", problem: undefined, controller: new AbortController() };
@@ -311,8 +326,11 @@ function UploadArea({ dir, uploads }: { dir: string; uploads: Uploads }) {
     const items = Array.from(transfer.items).filter((item) => item.kind === "file");
     const folders = items.filter((item) => item.webkitGetAsEntry?.()?.isDirectory).length;
     const files = items.filter((item) => !item.webkitGetAsEntry?.()?.isDirectory).flatMap((item) => item.getAsFile() ?? []);
-    setNote(folders > 0 ? `Folders are not uploaded here (${folders} left out): drop the files in them, or use \`ozekai upload\`.` : "");
-    if (files.length > 0) uploads.add(files, dir);
+    start(files, folders > 0 ? `Folders are not uploaded here (${folders} left out): drop the files in them, or use \`ozekai upload\`.` : "");
+  };
+  const start = (files: File[], why: string) => {
+    const skipped = uploads.add(files, dir);
+    setNote([why, skipped.length > 0 ? `Already uploading, so left out: ${skipped.join(", ")}.` : ""].filter(Boolean).join(" "));
   };
   return (
     <fieldset
@@ -336,8 +354,7 @@ function UploadArea({ dir, uploads }: { dir: string; uploads: Uploads }) {
         multiple
         onChange={(event) => {
           const input = event.currentTarget;
-          setNote("");
-          uploads.add(Array.from(input.files ?? []), dir);
+          start(Array.from(input.files ?? []), "");
           input.value = "";
         }}
       />
