@@ -71,8 +71,8 @@ describe("a session in the browser", () => {
       const name = `notes <b>${marker} &amp; co.bin`;
       const bytes = randomBytes(200_000);
       await w.page.getByLabel("Choose files, or drop them on this box").setInputFiles({ name, mimeType: "application/octet-stream", buffer: bytes });
-      await expect.poll(() => w.page.getByRole("list", { name: "Uploads" }).textContent(), { timeout: 30_000 }).toContain("uploaded");
-      await w.page.getByText(name, { exact: true }).waitFor();
+      await expect.poll(() => w.page.getByRole("list", { name: "Uploads" }).getByRole("listitem").getAttribute("data-state"), { timeout: 30_000 }).toBe("verified");
+      await w.page.locator("table.files").getByText(name, { exact: true }).waitFor();
       expect(await w.page.locator("table.files b").count()).toBe(0);
       expect(await audit(w, "files-desktop")).toEqual(clean);
 

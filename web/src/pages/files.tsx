@@ -1,8 +1,8 @@
 import { useLocation } from "preact-iso";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, networkProblem, type Problem, type Schemas, workspacePath } from "../api";
 import { ProblemView } from "../components/problem";
-import { childPath, downloadFile, uploadFile } from "../files/transfer";
+import { childPath, downloadFile, removePartial, uploadFile } from "../files/transfer";
 import { useSignedIn } from "../signed-in";
 import { useTitle } from "../title";
 
@@ -30,6 +30,7 @@ export function FilesPage() {
   const [noWorkspace, setNoWorkspace] = useState(false);
   const [problem, setProblem] = useState<Problem | undefined>();
   const [loading, setLoading] = useState(false);
+  const uploads = useUploads(() => load());
 
   const load = useCallback(
     async (after?: string) => {
@@ -63,6 +64,7 @@ export function FilesPage() {
   }, [load, signedIn]);
 
   if (!signedIn) return null;
+  const incomplete = new Set(uploads.uploads.filter((u) => u.state !== "verified" && u.state !== "cancelled").map((u) => u.path));
   return (
     <section aria-labelledby="files-title">
       <h1 id="files-title">Files</h1>
@@ -72,13 +74,13 @@ export function FilesPage() {
         <p>No workspace yet: your first connect creates one. Connect from the <a href="/dashboard">dashboard</a>.</p>
       ) : (
         <>
-          <UploadArea dir={dir} onUploaded={() => load()} />
+          <UploadArea dir={dir} uploads={uploads} />
           {entries === undefined ? (
             <p role="status">Loading…</p>
           ) : entries.length === 0 ? (
             <p>This folder is empty.</p>
           ) : (
-            <FileTable dir={dir} entries={entries} onChanged={() => load()} />
+            <FileTable dir={dir} entries={entries} incomplete={incomplete} onChanged={() => load()} />
           )}
           {entries !== undefined && entries.length > 0 && (
             <p class="hint">
@@ -112,7 +114,7 @@ function Breadcrumbs({ dir }: { dir: string }) {
 }
 
 /** The entries of a directory; names are the user's own text, shown as text only. */
-function FileTable({ dir, entries, onChanged }: { dir: string; entries: Entry[]; onChanged: () => void }) {
+function FileTable({ dir, entries, incomplete, onChanged }: { dir: string; entries: Entry[]; incomplete: Set<string>; onChanged: () => void }) {
   return (
     <table class="files">
       <caption class="visually-hidden">Contents of {dir || "the workspace"}</caption>
@@ -126,14 +128,15 @@ function FileTable({ dir, entries, onChanged }: { dir: string; entries: Entry[];
       </thead>
       <tbody>
         {entries.map((entry) => (
-          <FileRow key={entry.name} path={childPath(dir, entry.name)} entry={entry} onChanged={onChanged} />
+          <FileRow key={entry.name} path={childPath(dir, entry.name)} entry={entry} incomplete={incomplete.has(childPath(dir, entry.name))} onChanged={onChanged} />
         ))}
       </tbody>
     </table>
   );
 }
 
-function FileRow({ path, entry, onChanged }: { path: string; entry: Entry; onChanged: () => void }) {
+/** `incomplete`: an upload of this page is still writing it, or failed partway (its Retry continues it). */
+function FileRow({ path, entry, incomplete, onChanged }: { path: string; entry: Entry; incomplete: boolean; onChanged: () => void }) {
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | undefined>();
@@ -159,6 +162,7 @@ function FileRow({ path, entry, onChanged }: { path: string; entry: Entry; onCha
       <td>
         {entry.type === "dir" ? <a href={filesHref(path)}>{entry.name}/</a> : <span>{entry.name}</span>}
         {entry.type === "symlink" && <span class="hint"> → {entry.target}</span>}
+        {incomplete && entry.type === "file" && <span class="hint"> (upload not finished)</span>}
         <ProblemView problem={problem} />
       </td>
       <td>{entry.type === "file" ? size(entry.size) : entry.type === "dir" ? "folder" : entry.type}</td>
@@ -189,34 +193,144 @@ function FileRow({ path, entry, onChanged }: { path: string; entry: Entry; onCha
   );
 }
 
+type UploadState = "waiting" | "sending" | "verifying" | "verified" | "failed" | "cancelled";
+
 interface Upload {
   id: number;
-  name: string;
-  total: number;
+  file: File;
+  /** Where it goes in the workspace (the folder shown when it was chosen). */
+  path: string;
   sent: number;
+  state: UploadState;
   problem?: Problem;
-  done: boolean;
+  /** The stored size the last resume continued from. */
+  resumedFrom?: number;
+  sha256?: string;
+  controller: AbortController;
 }
+
+/** Files sent at once: enough to hide each request's cost for small files, few enough not to split the link much. */
+const PARALLEL_UPLOADS = 3;
+
+/** Runs tasks at most `n` at a time, in the order they came. */
+function limiter(n: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T,>(task: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+const inFlight = (state: UploadState) => state === "waiting" || state === "sending" || state === "verifying";
 
 let uploadIds = 0;
 
-/** A file input and a drop zone; each file is uploaded into the folder shown, with its progress. */
-function UploadArea({ dir, onUploaded }: { dir: string; onUploaded: () => void }) {
+/**
+ * The page's uploads: each file sent, resumed after a failure and verified by transfer.ts, a few
+ * at a time; they keep going while the person moves between folders.
+ */
+function useUploads(onFinished: () => void) {
   const [uploads, setUploads] = useState<Upload[]>([]);
-  const [over, setOver] = useState(false);
+  const current = useRef(uploads);
+  current.current = uploads;
+  // The folder shown when an upload ends is the one to list again, not the one it started in.
+  const finished = useRef(onFinished);
+  finished.current = onFinished;
+  const [limit] = useState(() => limiter(PARALLEL_UPLOADS));
   const update = (id: number, change: Partial<Upload>) => setUploads((all) => all.map((u) => (u.id === id ? { ...u, ...change } : u)));
-  const start = async (files: FileList | null) => {
-    for (const file of Array.from(files ?? [])) {
-      const id = ++uploadIds;
-      setUploads((all) => [...all, { id, name: file.name, total: file.size, sent: 0, done: false }]);
-      try {
-        const { problem } = await uploadFile(childPath(dir, file.name), file, (sent) => update(id, { sent }));
-        update(id, { done: true, problem, sent: problem ? 0 : file.size });
-      } catch (error) {
-        update(id, { done: true, problem: networkProblem(error) });
-      }
-      onUploaded();
+
+  const run = async (upload: Upload, resume: boolean) => {
+    const { id, controller } = upload;
+    let wrote = resume; // a retry continues a partial that is there already
+    await limit(async () => {
+      if (controller.signal.aborted) return;
+      const outcome = await uploadFile(upload.path, upload.file, {
+        signal: controller.signal,
+        resume,
+        onProgress: ({ sent, phase, resumedFrom }) => {
+          wrote = true;
+          update(id, { sent, state: phase, resumedFrom });
+        },
+      });
+      if (outcome.verified) update(id, { state: "verified", sent: upload.file.size, sha256: outcome.sha256 });
+      else if ("problem" in outcome) update(id, { state: "failed", problem: outcome.problem });
+    });
+    if (controller.signal.aborted) {
+      // A cancelled upload leaves nothing behind that could pass for the file.
+      const problem = wrote ? await removePartial(upload.path) : undefined;
+      update(id, { state: problem ? "failed" : "cancelled", problem });
     }
+    finished.current();
+  };
+
+  /** Starts uploads of `files` into `dir`; answers the names left out because an upload to the same path is under way. */
+  const add = (files: File[], dir: string): string[] => {
+    // Two uploads to one path would write into each other.
+    const busy = new Set(current.current.filter((u) => inFlight(u.state)).map((u) => u.path));
+    const added: Upload[] = [];
+    const skipped: string[] = [];
+    for (const file of files) {
+      const path = childPath(dir, file.name);
+      if (busy.has(path)) skipped.push(file.name);
+      else {
+        busy.add(path);
+        added.push({ id: ++uploadIds, file, path, sent: 0, state: "waiting", controller: new AbortController() });
+      }
+    }
+    setUploads((all) => [...all, ...added]);
+    for (const upload of added) void run(upload, false);
+    return skipped;
+  };
+  const retry = (upload: Upload) => {
+    const again: Upload = { ...upload, state: "waiting", problem: undefined, controller: new AbortController() };
+    setUploads((all) => all.map((u) => (u.id === upload.id ? again : u)));
+    void run(again, true);
+  };
+  const cancel = (upload: Upload) => upload.controller.abort();
+  const clearFinished = () => setUploads((all) => all.filter((u) => inFlight(u.state) || u.state === "failed"));
+  return { uploads, add, retry, cancel, clearFinished };
+}
+
+type Uploads = ReturnType<typeof useUploads>;
+
+const stateText: Record<UploadState, string> = {
+  waiting: "waiting",
+  sending: "sending",
+  verifying: "checking its SHA-256",
+  verified: "verified",
+  failed: "failed",
+  cancelled: "cancelled",
+};
+
+/**
+ * A file input (the keyboard's way) and a drop zone around it; each file goes into the folder
+ * shown, with its own progress and the whole batch's.
+ */
+function UploadArea({ dir, uploads }: { dir: string; uploads: Uploads }) {
+  const [over, setOver] = useState(false);
+  const [note, setNote] = useState("");
+  const shown = uploads.uploads.filter((u) => u.state !== "cancelled");
+  const total = shown.reduce((sum, u) => sum + u.file.size, 0);
+  const sent = shown.reduce((sum, u) => sum + u.sent, 0);
+  const verified = shown.filter((u) => u.state === "verified").length;
+  const dropped = (transfer: DataTransfer | null) => {
+    if (!transfer) return;
+    // A dropped folder shows up as a file that cannot be read: only files are taken.
+    const items = Array.from(transfer.items).filter((item) => item.kind === "file");
+    const folders = items.filter((item) => item.webkitGetAsEntry?.()?.isDirectory).length;
+    const files = items.filter((item) => !item.webkitGetAsEntry?.()?.isDirectory).flatMap((item) => item.getAsFile() ?? []);
+    start(files, folders > 0 ? `Folders are not uploaded here (${folders} left out): drop the files in them, or use \`ozekai upload\`.` : "");
+  };
+  const start = (files: File[], why: string) => {
+    const skipped = uploads.add(files, dir);
+    setNote([why, skipped.length > 0 ? `Already uploading, so left out: ${skipped.join(", ")}.` : ""].filter(Boolean).join(" "));
   };
   return (
     <fieldset
@@ -229,7 +343,7 @@ function UploadArea({ dir, onUploaded }: { dir: string; onUploaded: () => void }
       onDrop={(event) => {
         event.preventDefault();
         setOver(false);
-        void start(event.dataTransfer?.files ?? null);
+        dropped(event.dataTransfer);
       }}
     >
       <legend>Upload</legend>
@@ -240,22 +354,62 @@ function UploadArea({ dir, onUploaded }: { dir: string; onUploaded: () => void }
         multiple
         onChange={(event) => {
           const input = event.currentTarget;
-          void start(input.files).then(() => {
-            input.value = "";
-          });
+          start(Array.from(input.files ?? []), "");
+          input.value = "";
         }}
       />
-      {uploads.length > 0 && (
+      <p class="hint">Each file is checked against the SHA-256 the workspace computes of what it stored; an interrupted file continues where it stopped.</p>
+      {note && <p role="status">{note}</p>}
+      {shown.length > 0 && (
+        <div class="upload-summary">
+          <label for="uploads-total">All uploads</label> <progress id="uploads-total" max={total || 1} value={total ? sent : verified ? 1 : 0} />{" "}
+          <span>
+            {verified} of {shown.length} verified, {total ? Math.floor((100 * sent) / total) : 100} %
+          </span>{" "}
+          {uploads.uploads.some((u) => !inFlight(u.state) && u.state !== "failed") && (
+            <button type="button" class="link" onClick={uploads.clearFinished}>
+              Clear finished
+            </button>
+          )}
+        </div>
+      )}
+      {uploads.uploads.length > 0 && (
         <ul class="uploads" aria-label="Uploads">
-          {uploads.map((u) => (
-            <li key={u.id}>
-              <label for={`upload-${u.id}`}>{u.name}</label> <progress id={`upload-${u.id}`} max={u.total || 1} value={u.total ? u.sent : u.done ? 1 : 0} />{" "}
-              <span role="status">{u.problem ? "failed" : u.done ? "uploaded" : `${Math.round((100 * u.sent) / (u.total || 1))} %`}</span>
-              <ProblemView problem={u.problem} />
-            </li>
+          {uploads.uploads.map((u) => (
+            <UploadRow key={u.id} upload={u} uploads={uploads} />
           ))}
         </ul>
       )}
     </fieldset>
+  );
+}
+
+function UploadRow({ upload: u, uploads }: { upload: Upload; uploads: Uploads }) {
+  const bytes = u.file.size;
+  const name = u.path;
+  return (
+    <li data-state={u.state}>
+      <label for={`upload-${u.id}`}>{name}</label> <progress id={`upload-${u.id}`} max={bytes || 1} value={bytes ? u.sent : u.state === "verified" ? 1 : 0} />{" "}
+      <span role="status">{stateText[u.state]}</span>
+      {u.state === "sending" && (
+        <span class="hint">
+          {" "}
+          {Math.floor((100 * u.sent) / (bytes || 1))} % of {size(bytes)}
+        </span>
+      )}
+      {u.resumedFrom !== undefined && <span class="hint"> (resumed at byte {u.resumedFrom})</span>}
+      {u.state === "verified" && <span class="hint"> (SHA-256 {u.sha256?.slice(0, 12)}…)</span>}{" "}
+      {inFlight(u.state) && (
+        <button type="button" class="link" aria-label={`Cancel upload of ${name}`} onClick={() => uploads.cancel(u)}>
+          Cancel
+        </button>
+      )}
+      {u.state === "failed" && (
+        <button type="button" class="link" aria-label={`Retry upload of ${name}`} onClick={() => uploads.retry(u)}>
+          Retry
+        </button>
+      )}
+      <ProblemView problem={u.problem} />
+    </li>
   );
 }
