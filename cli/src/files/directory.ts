@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { copyFile, mkdir, rename, rm, utimes } from "node:fs/promises";
+import { copyFile, mkdir, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -27,6 +27,17 @@ const MANIFEST = ".ozekai-manifest.json";
 
 /** The manifest is read whole: more than this is not one the host sends (a million files take ~150 MB). */
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Files up to this size are held whole and written in one call, up to WRITES_AT_ONCE at a time
+ * while the stream goes on (at most 32 MiB held): for small files the disk's per-file calls, one
+ * after the other, are what takes the time. Bigger ones stream to disk as they arrive.
+ */
+const HELD_FILE_BYTES = 1024 * 1024;
+const WRITES_AT_ONCE = 32;
+
+/** One entry of tar-stream's extract: its header, and its bytes to read. */
+type TarEntry = ReturnType<typeof tar.extract> extends AsyncIterable<infer E> ? E : never;
 
 interface Received {
   /** The entry's name in the tar, as the manifest names it. */
@@ -63,7 +74,34 @@ async function receive(body: Readable, into: { remote: string; local: string }, 
   const received: Received[] = [];
   const skipped: FileResult[] = [];
   let manifest: Map<string, { size: number; sha256: string }> | undefined;
-  for await (const entry of extract) {
+  const made = new Set<string>(); // directories made here already
+  const madeDirectory = async (path: string) => {
+    if (made.has(path)) return;
+    await mkdir(path, { recursive: true });
+    made.add(path);
+  };
+  const writes = new Set<Promise<void>>();
+  let writeFailed: unknown;
+  const written = (write: Promise<void>) => {
+    const tracked = write
+      .catch((error: unknown) => {
+        writeFailed ??= error;
+      })
+      .finally(() => writes.delete(tracked));
+    writes.add(tracked);
+  };
+  try {
+    for await (const entry of extract) await take(entry);
+  } finally {
+    // No write may land after this returns: a failed stream's parts are removed next.
+    await Promise.all(writes);
+  }
+  await feeding;
+  if (writeFailed) throw writeFailed;
+  return { received, skipped, manifest };
+
+  async function take(entry: TarEntry) {
+    if (writeFailed) throw writeFailed;
     const { header } = entry;
     if (manifest) throw new CliError("error", "The workspace sent entries after its manifest.");
     if (!header.name.replace(/\/+$/, "").includes("/") && header.type === "file") {
@@ -73,7 +111,7 @@ async function receive(body: Readable, into: { remote: string; local: string }, 
       for await (const chunk of entry) chunks.push(chunk as Buffer);
       const listed = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { files?: { path: string; size: number; sha256: string }[] }).files ?? [];
       manifest = new Map(listed.map((file) => [file.path, file]));
-      continue;
+      return;
     }
     const rest = relativeOf(header.name);
     const local = join(into.local, ...rest);
@@ -85,7 +123,7 @@ async function receive(body: Readable, into: { remote: string; local: string }, 
       progress.note(`skipped ${local}: ${reason}`);
     } else if (header.type === "directory") {
       entry.resume();
-      await mkdir(local, { recursive: true });
+      await madeDirectory(local);
     } else if (header.type === "link") {
       entry.resume();
       progress.files++;
@@ -94,17 +132,29 @@ async function receive(body: Readable, into: { remote: string; local: string }, 
       const size = header.size ?? 0;
       progress.files++;
       progress.totalBytes += size;
-      await mkdir(dirname(local), { recursive: true });
+      await madeDirectory(dirname(local));
       const part = `${local}${PART_SUFFIX}`;
       parts.add(part);
       const hash = createHash("sha256");
-      await pipeline(metered(entry as AsyncIterable<Uint8Array>, { hash, limit: undefined, poke, count: (bytes) => progress.moved(bytes) }), createWriteStream(part));
-      progress.filesDone++;
-      received.push({ name: header.name, local, remote, size, sha256: hash.digest("hex"), mtime: header.mtime });
+      const bytes = metered(entry as AsyncIterable<Uint8Array>, { hash, limit: undefined, poke, count: (n) => progress.moved(n) });
+      const mtime = header.mtime;
+      // The workspace's mtime goes on the part: the rename keeps it.
+      const dated = async () => {
+        if (mtime && !Number.isNaN(mtime.getTime())) await utimes(part, new Date(), mtime);
+        progress.filesDone++;
+      };
+      if (size <= HELD_FILE_BYTES) {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of bytes) chunks.push(chunk);
+        if (writes.size >= WRITES_AT_ONCE) await Promise.race(writes);
+        written(writeFile(part, Buffer.concat(chunks)).then(dated));
+      } else {
+        await pipeline(bytes, createWriteStream(part));
+        await dated();
+      }
+      received.push({ name: header.name, local, remote, size, sha256: hash.digest("hex"), mtime });
     }
   }
-  await feeding;
-  return { received, skipped, manifest };
 }
 
 /**
@@ -112,9 +162,8 @@ async function receive(body: Readable, into: { remote: string; local: string }, 
  * removed and failed. A hard link is a copy of its verified file, as the per-file download makes it.
  */
 async function settle(received: Received[], manifest: Map<string, { size: number; sha256: string }>, tools: TransferTools): Promise<FileResult[]> {
-  const results: FileResult[] = [];
   const verified = new Map<string, Received>();
-  for (const file of received) {
+  const settleOne = async (file: Received): Promise<FileResult> => {
     const base = { local: file.local, remote: file.remote, size: file.size };
     try {
       const there = manifest.get(file.name);
@@ -122,8 +171,7 @@ async function settle(received: Received[], manifest: Map<string, { size: number
         const first = verified.get(file.linkTo);
         if (!first || there?.sha256 !== first.sha256) throw new CliError("error", "The workspace sent a hard link to a file it did not verify: not copied.");
         await copyFile(first.local, file.local);
-        results.push({ ...base, size: first.size, status: "downloaded", sha256: first.sha256, movedBytes: 0 });
-        continue;
+        return { ...base, size: first.size, status: "downloaded", sha256: first.sha256, movedBytes: 0 };
       }
       const part = `${file.local}${PART_SUFFIX}`;
       if (there?.sha256 !== file.sha256 || there.size !== file.size) {
@@ -132,14 +180,21 @@ async function settle(received: Received[], manifest: Map<string, { size: number
         throw new CliError("error", `SHA-256 mismatch: received ${file.sha256}, the workspace has ${there?.sha256 ?? "no digest"}; the partial file was removed.`);
       }
       await rename(part, file.local);
-      if (file.mtime && !Number.isNaN(file.mtime.getTime())) await utimes(file.local, new Date(), file.mtime);
       verified.set(file.name, file);
-      results.push({ ...base, status: "downloaded", sha256: file.sha256, movedBytes: file.size });
+      return { ...base, status: "downloaded", sha256: file.sha256, movedBytes: file.size };
     } catch (error) {
-      results.push({ ...failed(base, error, tools.apiUrl), movedBytes: file.size });
+      return { ...failed(base, error, tools.apiUrl), movedBytes: file.size };
     }
-  }
-  return results;
+  };
+  // Files first, WRITES_AT_ONCE renames at a time; then the hard links, copies of verified files.
+  const results = new Map<Received, FileResult>();
+  const settleInto = async (file: Received) => {
+    results.set(file, await settleOne(file));
+  };
+  const files = received.filter((file) => file.linkTo === undefined);
+  for (let at = 0; at < files.length; at += WRITES_AT_ONCE) await Promise.all(files.slice(at, at + WRITES_AT_ONCE).map(settleInto));
+  for (const link of received.filter((file) => file.linkTo !== undefined)) await settleInto(link);
+  return received.map((file) => results.get(file)!);
 }
 
 /** Downloads the directory `remote` ("" for the root) into `local` in one stream, streamed again whole after a dropped link. */
