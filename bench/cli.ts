@@ -5,15 +5,17 @@
  *   1. `ozekai upload` / `ozekai download` of one big file against `docker cp` of the same file
  *      into / out of the session's own container (goal ≥ 0.8×);
  *   2. the CLI's peak RSS for a small and a big file, up and down (flat: it streams);
- *   3. a directory of many small files (sent as tar batches) against `tar c | docker cp -` into the same container.
+ *   3. a directory of many small files (sent as tar batches) against `tar c | docker cp -` into the same container,
+ *      and back (one stream) against `docker cp` out, `docker exec tar c | tar x` and the file-by-file download.
  * A section is one entry of SECTIONS: add one (say, connect-to-usable once `ozekai connect`
  * exists) by writing a function of the same shape.
  * Every section runs once per Worker runtime (BENCH_RUNTIMES, default "wrangler,miniflare"): wrangler
  * dev as `npm run dev` serves it, and Miniflare's own server, the path production has (workerd + provisioner).
- * Settings: BENCH_FILE_MB (default 1024; the small file is a quarter), BENCH_SMALL_FILES (2000).
+ * Settings: BENCH_FILE_MB (default 1024; the small file is a quarter), BENCH_SMALL_FILES (2000),
+ * BENCH_SECTIONS (names of SECTIONS, comma-separated: only those; default all).
  * Everything it starts or makes is removed at the end, also on error or Ctrl-C.
  */
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { docker, dockerOk, prepareWorkspaceImage, RUN_ID, removeLeftoversAtCleanup } from "./lib/docker.ts";
@@ -132,10 +134,42 @@ async function smallFiles(bench: Bench): Promise<string[]> {
   const tarMs = performance.now() - started;
   if (code !== 0) throw new Error(`tar | docker cp exited with ${code}: ${tar.output.text.slice(-2000)}`);
   const bytes = SMALL_FILES * 4096;
+
+  // The same directory back: one stream (GET /v1/workspace/archive?path=), the file-by-file path
+  // (--sync into an empty directory), and Docker's own two ways out.
+  const same = (into: string) => {
+    for (let i = 0; i < SMALL_FILES; i += 97) {
+      const name = join(`d${Math.floor(i / 100)}`, `f${i}.bin`);
+      if (!readFileSync(join(into, name)).equals(readFileSync(join(dir, name)))) throw new Error(`${into}: ${name} differs`);
+    }
+  };
+  log(`files: ${SMALL_FILES} files, ozekai download (one stream) …`);
+  const down = await ozekai(bench, ["download", "cli/many", join(bench.tmp, "down-stream")], 30 * 60_000);
+  same(join(bench.tmp, "down-stream"));
+  log(`files: ${SMALL_FILES} files, ozekai download --sync (file by file) …`);
+  const perFile = await ozekai(bench, ["download", "--sync", "cli/many", join(bench.tmp, "down-per-file")], 30 * 60_000);
+  same(join(bench.tmp, "down-per-file"));
+  log(`files: ${SMALL_FILES} files, docker cp out …`);
+  const cpOut = await dockerOk(["cp", `${bench.container}:/workspace/cli/many`, join(bench.tmp, "down-cp")], 10 * 60_000);
+  same(join(bench.tmp, "down-cp"));
+  log(`files: ${SMALL_FILES} files, docker exec tar c | tar x …`);
+  mkdirSync(join(bench.tmp, "down-tar"));
+  const tarOutStarted = performance.now();
+  const tarOut = startProcess("sh", ["-c", `docker exec "$1" tar c -C /workspace/cli many | tar x -C "$2"`, "tar-out", bench.container, join(bench.tmp, "down-tar")], process.env);
+  const tarOutCode = await waitExit(tarOut, 10 * 60_000);
+  const tarOutMs = performance.now() - tarOutStarted;
+  if (tarOutCode !== 0) throw new Error(`docker exec tar c | tar x exited with ${tarOutCode}: ${tarOut.output.text.slice(-2000)}`);
+  same(join(bench.tmp, "down-tar", "many"));
+  const secs = (ms: number) => `${fmt(ms / 1000, 2)} s`;
   return [
     `3. ${SMALL_FILES} files of 4 KiB (${mib(bytes)}): ozekai upload ${fmt(up.ms / 1000, 2)} s (${fmt(SMALL_FILES / (up.ms / 1000), 0)} files/s), tar c | docker cp - ${fmt(tarMs / 1000, 2)} s: ${fmt(tarMs / up.ms, 3)}× (files under 1 MiB go as tar batches, PUT /v1/workspace/archive; each file's SHA-256 still checked)`,
+    `   the same directory down (each file's SHA-256 checked against the host's manifest): ozekai download ${secs(down.ms)} (${fmt(SMALL_FILES / (down.ms / 1000), 0)} files/s, one stream, GET /v1/workspace/archive?path=)`,
+    `   vs docker cp out ${secs(cpOut.ms)}: ${fmt(cpOut.ms / down.ms, 3)}×; vs docker exec tar c | tar x ${secs(tarOutMs)}: ${fmt(tarOutMs / down.ms, 3)}×; vs ozekai download --sync (file by file) ${secs(perFile.ms)}: ${fmt(perFile.ms / down.ms, 1)}× faster`,
   ];
 }
+
+/** BENCH_SECTIONS="small files": only the sections named (comma-separated); all by default. */
+const ONLY = (process.env.BENCH_SECTIONS ?? "").split(",").map((name) => name.trim()).filter(Boolean);
 
 /** The sections in order; each adds its lines to the report. */
 const SECTIONS: { name: string; run: (bench: Bench) => Promise<string[]> }[] = [
@@ -162,7 +196,7 @@ async function main() {
     out.push(`— the Worker under ${runtime === "wrangler" ? "wrangler dev --local" : "Miniflare's HTTP server (no wrangler proxy)"} (stack ready in ${fmt(stack.startupS)} s)`, "");
     try {
       const bench: Bench = { stack, tmp, container: await sessionContainer(stack.userId) };
-      for (const section of SECTIONS) {
+      for (const section of SECTIONS.filter((one) => ONLY.length === 0 || ONLY.includes(one.name))) {
         log(`${runtime}, section: ${section.name}`);
         out.push(...(await section.run(bench)), "");
       }

@@ -161,6 +161,14 @@ export const UnpackedArchiveSchema = z.object({
 });
 export type UnpackedArchive = z.infer<typeof UnpackedArchiveSchema>;
 
+/**
+ * `GET /v1/workspaces/{id}/pack[/{path}]`: a directory as a tar stream whose last entry, named this,
+ * is `{ "files": [{ path, size, sha256 }] }`, every regular file and hard link of the stream with the
+ * SHA-256 of its bytes as the host sent them. Its name has no '/', while every other entry is
+ * under the directory's own name: a reader tells it apart by that (docs/decisions/0034).
+ */
+export const PACK_MANIFEST = ".ozekai-manifest.json";
+
 /** `GET /v1/workspaces/{id}/tree[/{path}]`: entries per answer, by default and at most (each is one stat on the host). */
 export const TREE_DEFAULT_LIMIT = 200;
 export const TREE_MAX_LIMIT = 1000;

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { entitledUser, jsonOf, newConfigDir, ozekai, readProfile, shown, startOzekai, type TestUser } from "./harness.ts";
+import { entitledUser, jsonOf, logIn, newConfigDir, ozekai, readProfile, shown, startOzekai, startProxy, type TestUser } from "./harness.ts";
 
 const api = (path: string, init: RequestInit & { token: string }) =>
   fetch(`${inject("apiUrl")}${path}`, { ...init, headers: { Authorization: `Bearer ${init.token}`, ...init.headers } });
@@ -252,6 +252,71 @@ describe("upload and download", () => {
     expect(sha256(join(into, "to-download.bin"))).toBe(sha256(source));
     expect(existsSync(part)).toBe(false);
   }, 120_000);
+});
+
+describe("a directory in one stream", () => {
+  it("downloads many files, nested, an empty directory, a hard link, skipping the symlink and the pipe, every file checked", async () => {
+    // Made in the session: a link and a pipe only a session can make, and many files at once.
+    const made = await ozekai(
+      [
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "cd /workspace && mkdir -p stream/a/b/c stream/empty && for i in $(seq 1 400); do head -c $((i * 37 % 9000)) /dev/urandom > stream/a/f$i.bin; done && head -c 3000000 /dev/urandom > stream/a/b/c/big.bin && echo -n x > stream/x.txt && ln stream/x.txt stream/a/hard.txt && ln -s ../x.txt stream/a/link && mkfifo stream/pipe && cd stream && find . -type f -exec sha256sum {} +",
+      ],
+      { configDir: user.configDir },
+    );
+    expect(made.code, shown(made)).toBe(0);
+    const remote = Object.fromEntries(made.stdout.trim().split(/\r?\n/).map((line) => line.trim().split(/\s+\.\//).reverse()));
+    expect(Object.keys(remote)).toHaveLength(403);
+    const into = join(work, "streamed");
+    mkdirSync(into);
+    const ran = await ozekai(["download", "stream", into, "--json"], { configDir: user.configDir });
+    expect(ran.code, shown(ran)).toBe(0);
+    const doc = filesOf(ran);
+    expect(doc.summary).toMatchObject({ files: 405, downloaded: 403, skipped: 2, failed: 0 });
+    const files = byRemote(doc);
+    for (const [name, sha] of Object.entries(remote)) {
+      expect(sha256(join(into, "stream", name)), name).toBe(sha);
+      expect(files[`stream/${name}`], name).toMatchObject({ status: "downloaded", sha256: sha, local: join(into, "stream", name) });
+    }
+    expect(files["stream/a/link"]).toMatchObject({ status: "skipped", reason: "a symbolic link to ../x.txt: not followed" });
+    expect(files["stream/pipe"]).toMatchObject({ status: "skipped", reason: expect.stringMatching(/not a regular file/) });
+    expect(ran.stderr).toMatch(/skipped .*stream\/a\/link: a symbolic link to \.\.\/x\.txt: not followed/);
+    expect(statSync(join(into, "stream/empty")).isDirectory()).toBe(true);
+    expect(existsSync(join(into, "stream/a/link"))).toBe(false);
+    const all = readdirSync(into, { recursive: true }) as string[];
+    expect(all.filter((name) => name.endsWith(".ozekai-part") || name.includes(".ozekai-manifest"))).toEqual([]);
+    // The human output: one line per file on stdout, the summary on stderr.
+    const human = await ozekai(["download", "stream/a/b", join(work, "streamed-human")], { configDir: user.configDir });
+    expect(human.code, shown(human)).toBe(0);
+    expect(human.stdout.trim()).toBe(`${join(work, "streamed-human")}/c/big.bin  stream/a/b/c/big.bin  downloaded`);
+    expect(human.stderr).toMatch(/downloaded 1, resumed 0, unchanged 0, skipped 0, failed 0/);
+  }, 120_000);
+
+  it("a file whose bytes changed on the way fails its SHA-256 check (exit 1) and is not left under its name; the others are kept", async () => {
+    const marker = "ORIGINAL-BYTES-OF-THIS-FILE-0123456789";
+    const made = await ozekai(["exec", "--", "sh", "-c", `mkdir -p /workspace/tamper && printf '%s' '${marker}' > /workspace/tamper/victim.txt && echo -n fine > /workspace/tamper/fine.txt`], { configDir: user.configDir });
+    expect(made.code, shown(made)).toBe(0);
+    const proxy = await startProxy({ tamper: { from: marker, to: marker.replace("ORIGINAL", "TAMPERED") } });
+    try {
+      await logIn(user, proxy.url);
+      const into = join(work, "tampered");
+      mkdirSync(into);
+      const ran = await ozekai(["--api-url", proxy.url, "download", "tamper", into, "--json"], { configDir: user.configDir });
+      expect(ran.code, shown(ran)).toBe(1);
+      const files = byRemote(filesOf(ran));
+      expect(files["tamper/victim.txt"]).toMatchObject({ status: "failed", reason: expect.stringMatching(/SHA-256 mismatch/) });
+      expect(files["tamper/fine.txt"]).toMatchObject({ status: "downloaded" });
+      expect(existsSync(join(into, "tamper/victim.txt"))).toBe(false);
+      expect(existsSync(join(into, "tamper/victim.txt.ozekai-part"))).toBe(false);
+      expect(readFileSync(join(into, "tamper/fine.txt"), "utf8")).toBe("fine");
+      expect(jsonOf(ran).error).toMatchObject({ message: expect.stringMatching(/1 of 2 files failed/) });
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
 });
 
 describe("rm", () => {

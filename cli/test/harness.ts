@@ -167,9 +167,13 @@ export interface Proxy {
 /**
  * A TCP proxy on 127.0.0.1 in front of the test Worker. A connection whose client bytes match
  * `stall` (say, a request line) is held from then on: neither that nor anything after it is
- * passed on, and nothing answers, as a middlebox that swallows a connection does.
+ * passed on, and nothing answers, as a middlebox that swallows a connection does. `tamper`
+ * changes bytes of the answers on their way (`from` to `to`, of the same length, within one
+ * chunk), as a faulty link or middlebox would, without touching their framing.
  */
-export async function startProxy(options: { stall?: RegExp } = {}): Promise<Proxy> {
+export async function startProxy(options: { stall?: RegExp; tamper?: { from: string; to: string } } = {}): Promise<Proxy> {
+  const { tamper } = options;
+  if (tamper && Buffer.byteLength(tamper.from) !== Buffer.byteLength(tamper.to)) throw new Error("tamper: from and to must have the same length");
   const target = new URL(inject("apiUrl"));
   const live = new Set<Socket>();
   const server = createServer((client) => {
@@ -185,7 +189,8 @@ export async function startProxy(options: { stall?: RegExp } = {}): Promise<Prox
       if (!held) upstream.write(chunk);
     });
     upstream.on("data", (chunk: Buffer) => {
-      if (!held) client.write(chunk);
+      if (held) return;
+      client.write(tamper ? Buffer.from(chunk.toString("latin1").replaceAll(tamper.from, tamper.to), "latin1") : chunk);
     });
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());

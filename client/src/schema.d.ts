@@ -2078,23 +2078,38 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download your whole workspace as a tar archive (policy §7 portability), while connected */
+        /**
+         * Download your whole workspace as a tar archive (policy §7 portability), while connected; or one directory of it, with every file's SHA-256
+         * @description Without `path`: the whole workspace, entries `./name`, while your session runs (409 `not_connected` otherwise). With `path`: that directory (`path=` empty: the root), while the workspace is hot, connected or not, as `docker cp` names it: every entry under the directory's own name; symbolic links, devices and pipes are entries, never followed. The last entry, `.ozekai-manifest.json` (the only one whose name has no '/'), is JSON `{ "files": [{ "path", "size", "sha256" }] }`: every regular file and hard link of the stream with the SHA-256 of its bytes, computed by the host as it sent them. A stream that ends without it broke off: nothing in it is complete.
+         */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description A directory, '/'-separated, relative to the workspace root (empty: the root) */
+                    path?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description The workspace as a tar stream */
+                /** @description The workspace, or the directory, as a tar stream */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/x-tar": string;
+                    };
+                };
+                /** @description `validation_failed`: The request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description `unauthorized`: Authentication is required */
@@ -2115,7 +2130,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `not_connected`: Connect first: this needs your running session; `workspace_busy`: The workspace is being deleted, archived or restored */
+                /** @description `not_a_directory`: The path is not a directory; `not_connected`: Connect first: this needs your running session; `workspace_busy`: The workspace is being deleted, archived or restored */
                 409: {
                     headers: {
                         [name: string]: unknown;

@@ -339,6 +339,69 @@ describe("unpack: a tar of many files into a directory", () => {
   });
 });
 
+describe("pack: a directory as one tar stream with its files' SHA-256 last", () => {
+  const pack = (workspaceId: string, path: string) => provisioner.request("GET", `/v1/workspaces/${workspaceId}/pack${path === "" ? "" : `/${path}`}`);
+
+  /** Every entry of the tar in order, with the bytes of each file. */
+  async function entriesOf(data: ArrayBuffer) {
+    const extract = tar.extract();
+    const entries: { header: tar.Header; body: Buffer }[] = [];
+    const done = (async () => {
+      for await (const entry of extract) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        entries.push({ header: entry.header, body: Buffer.concat(chunks) });
+      }
+    })();
+    extract.end(Buffer.from(data));
+    await done;
+    return entries;
+  }
+
+  it("streams the directory as docker cp names it: files, empty directories, links and pipes as entries, then the manifest of every file", async () => {
+    const { workspaceId, containerId } = await session();
+    const a = randomBytes(300_000);
+    expect((await put(workspaceId, "proj/src/a.bin", a)).status).toBe(201);
+    await execIn(containerId, [
+      "sh",
+      "-c",
+      "cd /workspace/proj && mkdir empty && echo -n b > b.txt && ln b.txt hard.txt && ln -s /etc/passwd out-link && mkfifo pipe && echo -n outside > /workspace/not-in-it",
+    ]);
+    const response = await pack(workspaceId, "proj");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/x-tar");
+    const entries = await entriesOf(await response.arrayBuffer());
+    const byName = new Map(entries.map((entry) => [entry.header.name, entry]));
+    expect([...byName.keys()].sort()).toEqual([".ozekai-manifest.json", "proj/", "proj/b.txt", "proj/empty/", "proj/hard.txt", "proj/out-link", "proj/pipe", "proj/src/", "proj/src/a.bin"]);
+    expect(entries.at(-1)?.header.name).toBe(".ozekai-manifest.json");
+    expect(byName.get("proj/out-link")?.header).toMatchObject({ type: "symlink", linkname: "/etc/passwd", size: 0 });
+    expect(byName.get("proj/pipe")?.header).toMatchObject({ type: "fifo", size: 0 });
+    expect(byName.get("proj/hard.txt")?.header).toMatchObject({ type: "link", linkname: "proj/b.txt" });
+    expect(sha256(byName.get("proj/src/a.bin")!.body)).toBe(sha256(a));
+    const manifest = JSON.parse(byName.get(".ozekai-manifest.json")!.body.toString("utf8")) as { files: { path: string; size: number; sha256: string }[] };
+    expect(manifest.files.sort((x, y) => x.path.localeCompare(y.path))).toEqual([
+      { path: "proj/b.txt", size: 1, sha256: sha256(Buffer.from("b")) },
+      { path: "proj/hard.txt", size: 1, sha256: sha256(Buffer.from("b")) },
+      { path: "proj/src/a.bin", size: a.length, sha256: sha256(a) },
+    ]);
+    // The root is a directory like any other, named as Docker names the mount.
+    const root = await entriesOf(await (await pack(workspaceId, "")).arrayBuffer());
+    expect(root.map((entry) => entry.header.name)).toEqual(expect.arrayContaining(["workspace/", "workspace/not-in-it", "workspace/proj/src/a.bin"]));
+    expect(root.at(-1)?.header.name).toBe(".ozekai-manifest.json");
+  });
+
+  it("refuses a file, a missing directory, a path through a link and a hostile path", async () => {
+    const { workspaceId, containerId } = await session();
+    await execIn(containerId, ["sh", "-c", "mkdir -p /workspace/d && echo x > /workspace/d/file && ln -s /etc /workspace/etc-link"]);
+    expect(await (await pack(workspaceId, "d/file")).json()).toMatchObject({ status: 409, code: "not_a_directory" });
+    expect(await (await pack(workspaceId, "d/missing")).json()).toMatchObject({ status: 404, code: "file_not_found" });
+    expect(await (await pack(workspaceId, "etc-link")).json()).toMatchObject({ status: 400, code: "symlink_refused" });
+    expect(await (await pack(workspaceId, "etc-link/ssl")).json()).toMatchObject({ status: 400, code: "symlink_refused" });
+    expect(await (await pack(workspaceId, "a%00b")).json()).toMatchObject({ status: 400, code: "invalid_path" });
+    expect(await (await pack(made.workspace(), "d")).json()).toMatchObject({ status: 404, code: "workspace_not_found" });
+  });
+});
+
 describe("workspace size and deletion", () => {
   it("lists every workspace with its size in one answer, refuses deletion while a container mounts it, then deletes it", async () => {
     const { workspaceId, sessionId } = await session();

@@ -2,6 +2,7 @@
 import { Option } from "@commander-js/extra-typings";
 import { CliError } from "../errors.ts";
 import { bytes } from "../format.ts";
+import { downloadDirectory } from "../files/directory.ts";
 import { downloadOne, planDownload } from "../files/download.ts";
 import { Progress, parseRate, RateLimit } from "../files/progress.ts";
 import { listDirectory, removePath, requireHotWorkspace, workspacePath } from "../files/remote.ts";
@@ -105,7 +106,7 @@ export function registerFilesCommands(program: Program) {
     );
 
   transferCommand(program, "download", {
-    description: "Download a file or a whole directory of your workspace: several at once, resumable, SHA-256 checked",
+    description: "Download a file or a whole directory of your workspace: a directory in one stream, every file SHA-256 checked; --sync file by file, resumable",
     sync: "skip files that are here already with the same size and SHA-256",
     examples: ["ozekai download results/                # → ./results/…", "ozekai download model.bin ~/models/", "ozekai download --sync / backup         # the whole workspace, only what changed"],
   })
@@ -119,9 +120,9 @@ export function registerFilesCommands(program: Program) {
           "download",
           async (session) => {
             await requireHotWorkspace(session.client.api);
-            return planDownload(session.client.api, remoteArg, localArg);
+            return planDownload(session.client.api, remoteArg, localArg, options.sync === true);
           },
-          (planned, tools) => runPool(planned.items, (item) => downloadOne(tools.session.client.api, item, tools)),
+          (planned, tools) => (planned.directory ? downloadDirectory(planned.directory, tools) : runPool(planned.items, (item) => downloadOne(tools.session.client.api, item, tools))),
         ),
       ),
     );

@@ -1,6 +1,6 @@
 /**
- * `ozekai download`: a workspace file or directory (all of it, through the listing) to this
- * machine. Bytes go into `<name>.ozekai-part` as they arrive and the file takes its name only after
+ * `ozekai download`: a workspace file or directory to this machine (a directory in one stream,
+ * directory.ts; with --sync file by file, through the listing). Bytes go into `<name>.ozekai-part` as they arrive and the file takes its name only after
  * its SHA-256 matched the one the host computed of the whole file (RFC 9530 Repr-Digest); an
  * interrupted file resumes with Range from what the part holds, while the workspace file's size
  * and time are the ones it was started with (state.ts).
@@ -30,18 +30,27 @@ export const PART_SUFFIX = ".ozekai-part";
 
 const isDirectory = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);
 
-function notFollowed(entry: TreeEntry): string | undefined {
-  if (entry.type === "symlink") return `a symbolic link${entry.target ? ` to ${entry.target}` : ""}: not followed`;
-  if (entry.type === "other") return "not a regular file (a device, pipe or socket): not followed";
+/** Why an entry is not downloaded: links and special files are reported, never followed. */
+export function notFollowed(type: TreeEntry["type"], target?: string | null): string | undefined {
+  if (type === "symlink") return `a symbolic link${target ? ` to ${target}` : ""}: not followed`;
+  if (type === "other") return "not a regular file (a device, pipe or socket): not followed";
   return undefined;
+}
+
+export interface DownloadPlan {
+  items: DownloadItem[];
+  skipped: FileResult[];
+  /** A directory to fetch in one stream (directory.ts) instead of `items`, listed only as it arrives. */
+  directory?: { remote: string; local: string };
 }
 
 /**
  * What to fetch where, as `cp -r` does: into `local` when it is an existing directory (or ends
  * with '/'), else to `local` itself; by default into the current directory. The workspace root
- * ("/") is a directory named "workspace" here.
+ * ("/") is a directory named "workspace" here. A directory comes in one stream unless `perFile`
+ * (--sync compares file by file): then it is listed here, all the way down.
  */
-export async function planDownload(api: OzekaiApi, remoteArg: string, localArg: string | undefined): Promise<{ items: DownloadItem[]; skipped: FileResult[] }> {
+export async function planDownload(api: OzekaiApi, remoteArg: string, localArg: string | undefined, perFile: boolean): Promise<DownloadPlan> {
   const remote = workspacePath(remoteArg);
   const name = remote === "" ? "workspace" : baseName(remote);
   const into = localArg === undefined || localArg.endsWith("/") || (await isDirectory(localArg));
@@ -53,10 +62,11 @@ export async function planDownload(api: OzekaiApi, remoteArg: string, localArg: 
     top = (await listDirectory(api, parent)).find((entry) => entry.name === name);
     if (!top) throw new CliError("not_found", `Your workspace has no file or directory ${remote}.`);
   }
+  if (top.type === "dir" && !perFile) return { items: [], skipped: [], directory: { remote, local: target } };
   const items: DownloadItem[] = [];
   const skipped: FileResult[] = [];
   const visit = async (entry: TreeEntry, remotePath: string, local: string) => {
-    const reason = notFollowed(entry);
+    const reason = notFollowed(entry.type, entry.target);
     if (reason) skipped.push({ local, remote: remotePath, status: "skipped", reason });
     else if (entry.type === "file") items.push({ remote: remotePath, local, size: entry.size, mtime: entry.mtime });
     else for (const child of await listDirectory(api, remotePath)) await visit(child, joinPath(remotePath, child.name), join(local, child.name));

@@ -53,6 +53,8 @@ export class Progress {
   doneWithoutMoving = 0;
   files = 0;
   filesDone = 0;
+  /** False while the totals grow as the files arrive (a directory stream): no total or ETA to show. */
+  totalKnown = true;
   readonly verb: string;
 
   constructor(verb: string) {
@@ -82,7 +84,9 @@ export class Progress {
   #draw() {
     const rate = this.#rate();
     const left = Math.max(0, this.totalBytes - this.movedBytes - this.doneWithoutMoving);
-    const line = `${this.verb} ${this.filesDone}/${this.files} files  ${bytes(this.movedBytes + this.doneWithoutMoving)} / ${bytes(this.totalBytes)}  ${formatRate(rate)}  ETA ${formatDuration(rate > 0 ? left / rate : Number.POSITIVE_INFINITY)}`;
+    const line = !this.totalKnown
+      ? `${this.verb} ${this.filesDone} files  ${bytes(this.movedBytes)}  ${formatRate(rate)}`
+      : `${this.verb} ${this.filesDone}/${this.files} files  ${bytes(this.movedBytes + this.doneWithoutMoving)} / ${bytes(this.totalBytes)}  ${formatRate(rate)}  ETA ${formatDuration(rate > 0 ? left / rate : Number.POSITIVE_INFINITY)}`;
     process.stderr.write(`\r\x1b[K${line}`);
   }
 

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { pipeline, type Readable, Transform } from "node:stream";
+import { pipeline, Readable, Transform } from "node:stream";
 import { finished } from "node:stream/promises";
 import tar from "tar-stream";
+import { PACK_MANIFEST } from "../../../contract/provisioner.ts";
 import { WORKSPACE_GID, WORKSPACE_MOUNT, WORKSPACE_UID } from "../containers/spec.ts";
 import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
@@ -27,6 +28,80 @@ export async function openArchiveExport(services: Services, workspaceId: string)
     await helper.release();
     throw error;
   }
+}
+
+/**
+ * A directory of the workspace (`segments`; empty for the root) as a tar stream, entries named
+ * as `docker cp` names them (the directory's own name, then the path under it), and the manifest
+ * last. Walked from the root as every transfer is: a link on the way is refused, never followed.
+ * Inside, links and special files are entries of the tar, never followed; every entry is
+ * re-packed (name checked, owner dropped) so that only what Docker archived, and the manifest
+ * (PACK_MANIFEST: each file's SHA-256, computed as its bytes went by, no file read twice), reach
+ * the client.
+ */
+export async function openDirectoryPack(services: Services, workspaceId: string, segments: readonly string[]): Promise<Readable> {
+  await requireWorkspaceVolume(services, workspaceId);
+  const helper = await openWorkspaceHelper(services, workspaceId);
+  let archive: Readable;
+  try {
+    const { target } = await walk(helper.container, segments);
+    if (segments.length > 0 && !target) throw new ProvisionerError("file_not_found");
+    if (target && !isDirectory(target)) throw new ProvisionerError("not_a_directory");
+    archive = await getArchive(helper.container, absolute(segments));
+  } catch (error) {
+    await helper.release();
+    throw error;
+  }
+  const extract = tar.extract();
+  const pack = tar.pack();
+  archive.pipe(extract as unknown as NodeJS.WritableStream);
+  archive.once("error", (error) => extract.destroy(error));
+  const closed = () => {
+    archive.destroy();
+    extract.destroy();
+    void helper.release();
+  };
+  pack.once("close", closed);
+  pack.once("error", closed);
+  (async () => {
+    const files: StoredFile[] = [];
+    const byName = new Map<string, StoredFile>();
+    for await (const entry of extract) {
+      const header = entry.header;
+      // Docker's names are the directory's own name, then the path under it: checked all the same.
+      if (!archiveEntryPath(header.name)) throw new ProvisionerError("unsafe_archive", "an entry without a name");
+      const common = { name: header.name, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime ?? new Date() };
+      if (header.type === "file" || header.type === "contiguous-file") {
+        const size = header.size ?? 0;
+        const out = pack.entry({ ...common, type: "file", size });
+        const done = once(out, "finish");
+        const hash = createHash("sha256");
+        for await (const chunk of entry) {
+          hash.update(chunk as Buffer);
+          if (!out.write(chunk)) await once(out, "drain");
+        }
+        out.end(null); // streamx: null ends without writing (its typings require an argument)
+        await done;
+        const file = { path: header.name, size, sha256: hash.digest("hex") };
+        files.push(file);
+        byName.set(file.path, file);
+        continue;
+      }
+      entry.resume();
+      if (header.type === "link") {
+        // Docker archives a file's second name as a hard link to its first, earlier in the same tar.
+        const first = byName.get(header.linkname ?? "");
+        if (!first) throw new ProvisionerError("unsafe_archive", "a hard link to a file outside the directory");
+        files.push({ ...first, path: header.name });
+      }
+      pack.entry({ ...common, type: header.type ?? "file", linkname: header.linkname ?? undefined, devmajor: header.devmajor, devminor: header.devminor, size: 0 });
+    }
+    const manifest = Buffer.from(JSON.stringify({ files }));
+    pack.entry({ name: PACK_MANIFEST, type: "file", mode: 0o644, mtime: new Date(), size: manifest.length }, manifest);
+    pack.finalize();
+  })().catch((error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))));
+  // A Node stream around tar-stream's (streamx): a reader gone away destroys the pack, and the helper goes with it.
+  return Readable.from(pack as unknown as AsyncIterable<Buffer>, { objectMode: false });
 }
 
 export type ImportResult = { workspaceId: string; entries: number; bytes: number };

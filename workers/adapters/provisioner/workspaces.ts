@@ -164,6 +164,15 @@ export function workspaceCalls(t: Transport) {
     },
 
     /** The whole workspace as a tar stream. */
+    /**
+     * A directory (`path`: checked, percent-encoded segments; "" for the root) as the host streams
+     * it: a tar ending with the manifest of its files' SHA-256. The body is not read here.
+     */
+    async packDirectory(workspaceId: string, path: string): Promise<Response> {
+      const target = `/v1/workspaces/${pathId(workspaceId)}/pack${path === "" ? "" : `/${path}`}`;
+      return streamed(`GET ${target}`, await t.send("GET", target), [200]);
+    },
+
     async getArchive(workspaceId: string): Promise<Response> {
       const target = `/v1/workspaces/${pathId(workspaceId)}/archive`;
       return streamed(`GET ${target}`, await t.send("GET", target), [200]);

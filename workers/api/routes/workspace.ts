@@ -1,9 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { PACK_MANIFEST } from "../../../contract/provisioner";
 import { AppError } from "../../domain/errors";
 import {
   deleteWorkspacePath,
   destroyWorkspace,
   downloadWorkspaceArchive,
+  downloadWorkspaceDirectory,
   downloadWorkspaceFile,
   getWorkspace,
   listWorkspaceDirectory,
@@ -43,14 +45,22 @@ const destroyRoute = createRoute({
 
 const archiveRoute = createRoute({
   ...protectedRoute,
+  middleware: [requireUser, limitSignedInRoute("archive-download")] as const,
   method: "get",
   path: "/archive",
-  summary: "Download your whole workspace as a tar archive (policy §7 portability), while connected",
+  summary: "Download your whole workspace as a tar archive (policy §7 portability), while connected; or one directory of it, with every file's SHA-256",
+  description: `Without \`path\`: the whole workspace, entries \`./name\`, while your session runs (409 \`not_connected\` otherwise). With \`path\`: that directory (\`path=\` empty: the root), while the workspace is hot, connected or not, as \`docker cp\` names it: every entry under the directory's own name; symbolic links, devices and pipes are entries, never followed. The last entry, \`${PACK_MANIFEST}\` (the only one whose name has no '/'), is JSON \`{ "files": [{ "path", "size", "sha256" }] }\`: every regular file and hard link of the stream with the SHA-256 of its bytes, computed by the host as it sent them. A stream that ends without it broke off: nothing in it is complete.`,
+  request: {
+    query: z.object({
+      path: z.string().max(4096).optional().openapi({ description: "A directory, '/'-separated, relative to the workspace root (empty: the root)" }),
+    }),
+  },
   responses: {
-    200: { description: "The workspace as a tar stream", content: { "application/x-tar": { schema: z.string().openapi({ format: "binary" }) } } },
-    ...errorResponses("unauthorized", "not_found", "not_connected", "workspace_busy", "provisioner_unavailable", "not_configured"),
+    200: { description: "The workspace, or the directory, as a tar stream", content: { "application/x-tar": { schema: z.string().openapi({ format: "binary" }) } } },
+    ...errorResponses("validation_failed", "unauthorized", "not_found", "not_a_directory", "not_connected", "workspace_busy", "provisioner_unavailable", "not_configured", "rate_limited"),
   },
 });
+
 
 const archiveUploadRoute = createRoute({
   ...protectedRoute,
@@ -197,7 +207,9 @@ const router = newApp()
   .openapi(getRoute, async (c) => c.json(await getWorkspace(c.get("domain"), principalOf(c).user.id), 200))
   .openapi(destroyRoute, async (c) => c.json(await destroyWorkspace(c.get("domain"), principalOf(c).user.id), 200))
   .openapi(archiveRoute, async (c) => {
-    const archive = await downloadWorkspaceArchive(c.get("domain"), principalOf(c).user.id);
+    const { path } = c.req.valid("query");
+    const userId = principalOf(c).user.id;
+    const archive = path === undefined ? await downloadWorkspaceArchive(c.get("domain"), userId) : await downloadWorkspaceDirectory(c.get("domain"), userId, path);
     return new Response(archive.body, {
       headers: { "Content-Type": "application/x-tar", "Content-Disposition": `attachment; filename="${archive.filename}"`, "Cache-Control": "no-store" },
     });

@@ -201,6 +201,23 @@ export async function downloadWorkspaceArchive(ctx: DomainContext, userId: strin
   return { filename: `workspace-${workspace.id}.tar`, body: response.body };
 }
 
+/**
+ * A directory of the workspace (`path` as the query gave it, decoded; "" for the root) in one tar
+ * stream, its files' SHA-256 in a manifest as the last entry (docs/decisions/0034): a directory
+ * download in one request. While hot, connected or not, like the file routes; logged as the
+ * `download` command without the name (policy §1, §3).
+ */
+export async function downloadWorkspaceDirectory(ctx: DomainContext, userId: string, path: string): Promise<{ filename: string; body: ReadableStream<Uint8Array> | null }> {
+  // As for the upload's directory: each segment encoded on its own, then checked like every file path.
+  const encoded = path === "" ? "" : workspaceFilePath(path.split("/").map(encodeURIComponent).join("/")).encoded;
+  const hot = await hotWorkspace(ctx, userId);
+  await logTransfer(ctx, hot, "download");
+  const response = await hot.client.packDirectory(hot.workspace.id, encoded);
+  // The header's file name: the directory's, in characters that cannot break a quoted string.
+  const name = path === "" ? "workspace" : (path.split("/").at(-1) ?? "").replace(/[^\w.-]/g, "_");
+  return { filename: `${name}.tar`, body: response.body };
+}
+
 /** Entries per page of a directory listing: by default, and at most (each is one stat on the host). */
 export const TREE_PAGE = { default: TREE_DEFAULT_LIMIT, max: TREE_MAX_LIMIT } as const;
 

@@ -5,6 +5,7 @@ export { DELETION_WARNING_DAYS, WORKSPACE_RETENTION_DAYS, warnInactiveWorkspaces
 export {
   deleteWorkspacePath,
   downloadWorkspaceArchive,
+  downloadWorkspaceDirectory,
   downloadWorkspaceFile,
   listWorkspaceDirectory,
   TREE_PAGE,
