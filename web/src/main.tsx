@@ -11,6 +11,7 @@ import { LoginPage } from "./pages/login";
 import { NotFoundPage } from "./pages/not-found";
 import { PrivacyPage } from "./pages/privacy";
 import { ResetPasswordPage } from "./pages/reset-password";
+import { RevertEmailPage } from "./pages/revert-email";
 import { SignupPage } from "./pages/signup";
 import { TerminalPage } from "./pages/terminal";
 import { UsagePage } from "./pages/usage";
@@ -25,6 +26,7 @@ function App() {
             <Route path="/" component={HomePage} />
             <Route path="/signup" component={SignupPage} />
             <Route path="/verify-email" component={VerifyEmailPage} />
+            <Route path="/revert-email" component={RevertEmailPage} />
             <Route path="/login" component={LoginPage} />
             <Route path="/reset-password" component={ResetPasswordPage} />
             <Route path="/dashboard" component={DashboardPage} />

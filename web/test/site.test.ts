@@ -19,6 +19,7 @@ const PAGES = [
   { path: "/login", heading: "Sign in" },
   { path: "/reset-password", heading: "Reset your password" },
   { path: "/verify-email", heading: "Verify your email address" },
+  { path: "/revert-email", heading: "Undo the email change" },
   { path: "/no-such-page", heading: "Page not found" },
   // Signed in (a new account: no plan, no workspace yet); the pages with a live session are
   // audited in session.test.ts.
