@@ -1,5 +1,6 @@
 import { render } from "preact";
 import { ErrorBoundary, LocationProvider, Route, Router } from "preact-iso";
+import { adminOnly } from "./admin-only";
 import { Layout } from "./layout";
 import { AccountPage } from "./pages/account";
 import { BillingPage } from "./pages/billing";
@@ -16,6 +17,13 @@ import { SignupPage } from "./pages/signup";
 import { TerminalPage } from "./pages/terminal";
 import { UsagePage } from "./pages/usage";
 import { VerifyEmailPage } from "./pages/verify-email";
+
+// The admin pages are one chunk, fetched only when an admin opens one of them.
+const adminPages = () => import("./pages/admin");
+const AdminRequestsPage = adminOnly(() => adminPages().then((m) => m.AdminRequestsPage));
+const AdminAccountsPage = adminOnly(() => adminPages().then((m) => m.AdminAccountsPage));
+const AdminPolicyPage = adminOnly(() => adminPages().then((m) => m.AdminPolicyPage));
+const AdminStatsPage = adminOnly(() => adminPages().then((m) => m.AdminStatsPage));
 
 function App() {
   return (
@@ -38,6 +46,10 @@ function App() {
             <Route path="/account" component={AccountPage} />
             <Route path="/privacy" component={PrivacyPage} />
             <Route path="/cookies" component={CookiesPage} />
+            <Route path="/admin" component={AdminRequestsPage} />
+            <Route path="/admin/accounts" component={AdminAccountsPage} />
+            <Route path="/admin/policy" component={AdminPolicyPage} />
+            <Route path="/admin/stats" component={AdminStatsPage} />
             <Route default component={NotFoundPage} />
           </Router>
         </Layout>
