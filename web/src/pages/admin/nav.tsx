@@ -20,6 +20,3 @@ export function AdminNav() {
     </nav>
   );
 }
-
-export const day = (iso: string) => new Date(iso).toLocaleDateString();
-export const moment = (iso: string) => new Date(iso).toLocaleString();

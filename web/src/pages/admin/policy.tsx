@@ -4,7 +4,8 @@ import { ApiForm, Field, text } from "../../components/form";
 import { ProblemView } from "../../components/problem";
 import { useSignedInLoad } from "../../hooks/load";
 import { useTitle } from "../../title";
-import { AdminNav, day } from "./nav";
+import { day } from "./format";
+import { AdminNav } from "./nav";
 
 /** Policy §11: every published version, and publishing a newer one (a material one is emailed to every verified address, once). */
 export function AdminPolicyPage() {

@@ -3,7 +3,8 @@ import { api, type Schemas } from "../../api";
 import { ProblemView } from "../../components/problem";
 import { useAction, useSignedInLoad } from "../../hooks/load";
 import { useTitle } from "../../title";
-import { AdminNav, day, moment } from "./nav";
+import { day, moment } from "./format";
+import { AdminNav } from "./nav";
 
 type QueuedRequest = Schemas["QueuedPrivacyRequest"];
 type Decision = "in_progress" | "completed" | "rejected";

@@ -4,7 +4,8 @@ import { Field, text } from "../../components/form";
 import { ProblemView } from "../../components/problem";
 import { useSignedInLoad } from "../../hooks/load";
 import { useTitle } from "../../title";
-import { AdminNav, moment } from "./nav";
+import { moment } from "./format";
+import { AdminNav } from "./nav";
 
 type Stats = Schemas["Stats"];
 type Query = { period: Stats["period"]; from: string; to: string };
