@@ -116,6 +116,7 @@ describe("the admin pages", () => {
       await w.page.getByRole("button", { name: "Save the grant" }).click();
       await expect.poll(() => w.page.getByRole("status").first().textContent()).toBe("Granted plan cpu-small.");
       await expect.poll(() => w.page.getByTestId("plan-grant").textContent()).toContain("plan cpu-small granted");
+      expect(await w.page.getByLabel("Plan", { exact: true }).inputValue()).toBe("cpu-small");
       expect((await apiAs(plain, "GET", "/v1/account")).json?.planId).toBe("cpu-small");
 
       await w.page.getByLabel("Plan", { exact: true }).selectOption({ label: "No plan (revoke the grant)" });
@@ -219,7 +220,7 @@ describe("the admin pages", () => {
       expect(await day.locator("li").first().textContent()).toBe(`${largest!.table}: ${largest!.rows.toLocaleString("en-US")}`);
       expect(await audit(w, "admin-stats-desktop")).toEqual(clean);
 
-      await w.page.getByLabel("Per").selectOption("week");
+      await w.page.getByLabel("Per", { exact: true }).selectOption("week");
       await w.page.getByRole("button", { name: "Show" }).click();
       const alert = w.page.getByRole("alert");
       await expect.poll(() => alert.textContent()).toMatch(/A week (starts on a Monday|ends on a Sunday)/);

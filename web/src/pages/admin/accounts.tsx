@@ -82,10 +82,12 @@ function Account({ userId, onDeleted }: { userId: string; onDeleted: () => void 
       >
         <div class="field">
           <label for="planId">Plan</label>
-          <select id="planId" name="planId" key={current ?? ""} defaultValue={current ?? ""}>
-            <option value="">No plan (revoke the grant)</option>
+          <select id="planId" name="planId" key={current ?? ""}>
+            <option value="" selected={current === null}>
+              No plan (revoke the grant)
+            </option>
             {plans.data.plans.map((p) => (
-              <option key={p.id} value={p.id}>
+              <option key={p.id} value={p.id} selected={p.id === current}>
                 {p.name} ({p.id})
               </option>
             ))}

@@ -36,7 +36,7 @@ export function AdminStatsPage() {
       >
         <div class="field">
           <label for="period">Per</label>
-          <select id="period" name="period" defaultValue={query.period}>
+          <select id="period" name="period">
             <option value="day">day</option>
             <option value="week">week (Monday to Sunday)</option>
           </select>
