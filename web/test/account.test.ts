@@ -153,7 +153,7 @@ describe("sign-up, verification, sign-in and sign-out in the browser", () => {
       await open(revert);
       expect(await w.page.evaluate(() => location.hash)).toBe("");
       await expect.poll(() => w.page.getByRole("heading", { level: 1 }).textContent()).toBe("Undo the email change");
-      expect(await audit(w, "revert-email-desktop")).toEqual(clean);
+      expect(await audit(w, "revert-email-confirm-desktop")).toEqual(clean);
       const login = (login: string, password: string) => fetch(`${base}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login, password }) });
       expect((await login(changedTo, user.password)).status).toBe(200);
       const revertedAt = Date.now() - 1000;

@@ -123,7 +123,7 @@ describe("the admin pages", () => {
       await w.page.getByRole("button", { name: "Save the grant" }).click();
       await expect.poll(() => w.page.getByRole("status").first().textContent()).toBe("The grant is revoked.");
       expect((await apiAs(plain, "GET", "/v1/account")).json?.planId).toBeNull();
-      expect(await audit(w, "admin-accounts-desktop")).toEqual(clean);
+      expect(await audit(w, "admin-accounts-granted-desktop")).toEqual(clean);
 
       await w.page.getByLabel("Account id", { exact: true }).fill("no-such-account");
       await w.page.getByRole("button", { name: "Open the account" }).click();
@@ -218,7 +218,7 @@ describe("the admin pages", () => {
       await day.getByText(`${measured?.tables.length} tables`).click();
       const [largest] = measured!.tables;
       expect(await day.locator("li").first().textContent()).toBe(`${largest!.table}: ${largest!.rows.toLocaleString("en-US")}`);
-      expect(await audit(w, "admin-stats-desktop")).toEqual(clean);
+      expect(await audit(w, "admin-stats-figures-desktop")).toEqual(clean);
 
       await w.page.getByLabel("Per", { exact: true }).selectOption("week");
       await w.page.getByRole("button", { name: "Show" }).click();
