@@ -227,6 +227,11 @@ export async function grantPlan(username: string, planId = "cpu-small"): Promise
   await d1(`UPDATE users SET plan_id = '${planId}', email_verified_at = ${Date.now()} WHERE username = '${checkedName(username)}'`);
 }
 
+/** Makes `username` an admin, as the operator does in SQL (README: no route makes an admin). */
+export async function makeAdmin(username: string): Promise<void> {
+  await d1(`UPDATE users SET role = 'admin' WHERE username = '${checkedName(username)}'`);
+}
+
 /** A new account, signed in, verified and on a plan: it can connect. */
 export async function entitledUser(planId?: string): Promise<TestUser> {
   const user = await signedInUser();

@@ -1,10 +1,12 @@
 import type { ComponentChildren } from "preact";
 import { useLocation } from "preact-iso";
 import { signOut, username } from "./api";
+import { useRole } from "./signed-in";
 
 export function Layout({ children }: { children: ComponentChildren }) {
   const { route } = useLocation();
   const name = username.value;
+  const { role } = useRole();
   return (
     <>
       <a class="skip" href="#main">
@@ -23,6 +25,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
               <a href="/usage">Usage</a>
               <a href="/billing">Billing</a>
               <a href="/account">Account</a>
+              {role === "admin" && <a href="/admin">Admin</a>}
             </>
           ) : (
             <a href="/login">Sign in</a>

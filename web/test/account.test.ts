@@ -1,7 +1,7 @@
 /**
  * A new user's way in, in Chromium against the real Worker: sign up on the page, open the
- * verification link from the local outbox, sign in, see the dashboard, sign out; a wrong password
- * and a reset request. Each page along the way passes the audit, and the browser holds exactly
+ * verification link from the local outbox, sign in, see the dashboard, sign out; a wrong password,
+ * a reset request, and an email change undone from the link sent to the old address. Each page along the way passes the audit, and the browser holds exactly
  * what the cookie policy says, when it says.
  */
 import { describe, expect, inject, it } from "vitest";
@@ -116,6 +116,67 @@ describe("sign-up, verification, sign-in and sign-out in the browser", () => {
       await signIn(w, user.username, fresh);
       await w.page.waitForURL(`${base}/dashboard`);
       expect(await audit(w, "reset-then-dashboard-desktop")).toEqual(clean);
+    } finally {
+      await w.context.close();
+    }
+  });
+
+  it("the old address undoes an email change from its emailed link, with one click; the link works once", async () => {
+    const user = newUser();
+    const w = await watchedPage(browser(), base, VIEWPORTS.desktop);
+    const open = async (link: string) => {
+      // As from a mail client: a new page load, not a fragment change on the same page.
+      await w.page.goto("about:blank");
+      await w.page.goto(link.replace(/^https?:\/\/[^/]+/, base), { waitUntil: "networkidle" });
+    };
+    try {
+      const signedUpAt = Date.now() - 1000;
+      await signUp(w, user);
+      await open(await linkFromEmail(signedUpAt, "/verify-email"));
+      await expect.poll(() => w.page.getByRole("status").textContent()).toContain("Your email address is verified.");
+      await signIn(w, user.username, user.password);
+      await w.page.waitForURL(`${base}/dashboard`);
+
+      const changedTo = `u-${crypto.randomUUID().slice(0, 8)}@example.com`;
+      const changedAt = Date.now() - 1000;
+      await w.page.goto(`${base}/account`, { waitUntil: "networkidle" });
+      await w.page.getByLabel("Email address").fill(changedTo);
+      await w.page.locator("#currentPasswordCorrect").fill(user.password);
+      await w.page.getByRole("button", { name: "Save" }).click();
+      await expect.poll(() => w.page.getByRole("status").first().textContent()).toContain(`Confirm ${changedTo}`);
+      await open(await linkFromEmail(changedAt, "/verify-email"));
+      await expect.poll(() => w.page.getByRole("status").textContent()).toContain("Your email address is verified.");
+
+      // The notice to the old address: nothing happens until the click.
+      const confirmedAt = Date.now() - 1000;
+      const revert = await linkFromEmail(confirmedAt, "/revert-email");
+      await open(revert);
+      expect(await w.page.evaluate(() => location.hash)).toBe("");
+      await expect.poll(() => w.page.getByRole("heading", { level: 1 }).textContent()).toBe("Undo the email change");
+      expect(await audit(w, "revert-email-confirm-desktop")).toEqual(clean);
+      const login = (login: string, password: string) => fetch(`${base}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login, password }) });
+      expect((await login(changedTo, user.password)).status).toBe(200);
+      const revertedAt = Date.now() - 1000;
+      await w.page.getByRole("button", { name: "Undo the change" }).click();
+      await expect.poll(() => w.page.getByRole("status").textContent()).toContain("The change is undone");
+
+      // The password stopped working with the change; the reset link came to the old address.
+      expect((await login(user.email, user.password)).status).toBe(401);
+      await open(await linkFromEmail(revertedAt, "/reset-password"));
+      const fresh = `${user.password} restored`;
+      await w.page.getByLabel("New password").fill(fresh);
+      await w.page.getByRole("button", { name: "Set the new password" }).click();
+      await expect.poll(() => w.page.getByRole("status").textContent()).toContain("Your password is changed");
+      await signIn(w, user.email, fresh);
+      await w.page.waitForURL(`${base}/dashboard`);
+      expect((await login(changedTo, fresh)).status).toBe(401);
+
+      // A second use of the link is refused, with the problem's detail and request id.
+      await open(revert);
+      await w.page.getByRole("button", { name: "Undo the change" }).click();
+      const alert = w.page.getByRole("alert");
+      await expect.poll(() => alert.textContent()).toMatch(/Request id: [0-9a-f-]{36}/);
+      expect(await w.page.getByRole("status").count()).toBe(0);
     } finally {
       await w.context.close();
     }

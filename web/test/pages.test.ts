@@ -7,8 +7,9 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, inject, it } from "vitest";
-import { entitledUser, ozekai, readProfile, signedInUser, type TestUser, verifyEmail } from "../../cli/test/harness.ts";
+import { entitledUser, ozekai, signedInUser, type TestUser, verifyEmail } from "../../cli/test/harness.ts";
 import { LOCAL_KEYS, SESSION_KEYS } from "../src/storage.ts";
+import { apiAs } from "./api.ts";
 import { audit, clean, useBrowser, VIEWPORTS, type Watched, watchedPage } from "./browser.ts";
 
 const base = inject("apiUrl");
@@ -29,12 +30,6 @@ async function signInBrowser(w: Watched, user: TestUser) {
     for (const [key, value] of pairs) localStorage.setItem(key, value);
   }, entries);
 }
-
-const bearer = (user: TestUser) => ({ authorization: `Bearer ${readProfile(user.configDir).accessToken}`, "content-type": "application/json" });
-const apiAs = async (user: TestUser, method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${base}${path}`, { method, headers: bearer(user), body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, json: (await res.json().catch(() => null)) as Record<string, unknown> | null };
-};
 
 async function withPage<T>(viewport: { width: number; height: number }, fn: (w: Watched) => Promise<T>): Promise<T> {
   const w = await watchedPage(browser(), base, viewport);

@@ -6,45 +6,56 @@
  */
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { LOCAL_KEYS, SESSION_KEYS } from "../src/storage.ts";
-import { signedInUser, type TestUser } from "../../cli/test/harness.ts";
+import { makeAdmin, signedInUser, type TestUser } from "../../cli/test/harness.ts";
 import { audit, clean, signInContext, useBrowser, VIEWPORTS, watchedPage } from "./browser.ts";
 
 const base = inject("apiUrl");
 const browser = useBrowser();
 
-const PAGES = [
+const PAGES: { path: string; heading: string; signedIn?: true; admin?: true; name?: string }[] = [
   { path: "/", heading: "GPU containers with a workspace that stays" },
   { path: "/cookies", heading: "Cookie policy" },
   { path: "/signup", heading: "Create an account" },
   { path: "/login", heading: "Sign in" },
   { path: "/reset-password", heading: "Reset your password" },
   { path: "/verify-email", heading: "Verify your email address" },
+  { path: "/revert-email", heading: "Undo the email change" },
   { path: "/no-such-page", heading: "Page not found" },
   // Signed in (a new account: no plan, no workspace yet); the pages with a live session are
   // audited in session.test.ts.
   { path: "/dashboard", heading: "Dashboard", signedIn: true },
   { path: "/terminal", heading: "Terminal", signedIn: true },
   { path: "/files", heading: "Files", signedIn: true },
+  // Not an admin: the admin pages refuse (admin.test.ts: without fetching their code).
+  { path: "/admin", heading: "Administration", signedIn: true, name: "admin-refused" },
+  { path: "/admin", heading: "Privacy requests", admin: true },
+  { path: "/admin/accounts", heading: "Plans and minors", admin: true },
+  { path: "/admin/policy", heading: "Policy versions", admin: true },
+  { path: "/admin/stats", heading: "Statistics", admin: true },
 ];
 
 describe("every page, at desktop and phone widths", () => {
   let user: TestUser;
+  let admin: TestUser;
   beforeAll(async () => {
-    user = await signedInUser();
+    [user, admin] = await Promise.all([signedInUser(), signedInUser()]);
+    await makeAdmin(admin.username);
   });
-  for (const { path, heading, signedIn } of PAGES) {
+  for (const { path, heading, signedIn, admin: asAdmin, name: named } of PAGES) {
     for (const [width, viewport] of Object.entries(VIEWPORTS)) {
-      it(`${path} (${width}): loads, names itself, and passes the audit`, async () => {
+      it(`${named ?? path} (${width}): loads, names itself, and passes the audit`, async () => {
         const watched = await watchedPage(browser(), base, viewport);
         try {
-          if (signedIn) await signInContext(watched, base, user.username, user.password);
+          const as = asAdmin ? admin : signedIn ? user : undefined;
+          if (as) await signInContext(watched, base, as.username, as.password);
           const res = await watched.page.goto(`${base}${path}`, { waitUntil: "networkidle" });
           expect(res?.status()).toBe(200);
           await expect.poll(() => watched.page.getByRole("heading", { level: 1 }).textContent()).toBe(heading);
+          await expect.poll(() => watched.page.getByRole("status").filter({ hasText: "Loading…" }).count()).toBe(0);
           expect(await watched.page.title()).toMatch(/ — Ozekai$|^Ozekai/);
           // A signed-in page stays (signed out it would have gone to the sign-in page).
           expect(new URL(watched.page.url()).pathname).toBe(path);
-          const name = `${path === "/" ? "home" : path.slice(1)}-${width}`;
+          const name = `${named ?? (path === "/" ? "home" : path.slice(1).replaceAll("/", "-"))}-${width}`;
           expect(await audit(watched, name)).toEqual(clean);
         } finally {
           await watched.context.close();

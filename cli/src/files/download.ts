@@ -101,8 +101,12 @@ export async function downloadOne(api: OzekaiApi, item: DownloadItem, tools: Tra
     progress.doneWithoutMoving += offset;
     await recordTransfer(key, identity);
 
+    // The host hashes the whole file while it sends it, not before: the digest is asked for beside
+    // the bytes (both read the same file, the second from the page cache), so the wait is the
+    // longer of the two rather than their sum. A file changed in between fails the comparison.
+    const digest = statFile(api, item.remote, true).then((there) => there?.sha256);
+    digest.catch(() => undefined); // awaited below; a failure is reported there, never unhandled
     let hash = prefix;
-    let workspaceSha256: string | undefined;
     for (let attempt = 1; ; attempt++) {
       const controller = new AbortController();
       const watch = stallWatch(controller);
@@ -112,14 +116,12 @@ export async function downloadOne(api: OzekaiApi, item: DownloadItem, tools: Tra
         if (got === "range_not_satisfiable") {
           // The part holds the whole file already (or the file shrank): its digest decides.
           if (offset === 0) throw new CliError("error", "The workspace refused the whole file's range.");
-          workspaceSha256 = (await statFile(api, item.remote, true))?.sha256;
           break;
         }
         if (got.start !== offset) {
           offset = 0; // the whole file came instead of the rest
           hash = createHash("sha256");
         }
-        workspaceSha256 = got.sha256;
         const count = (bytes: number) => {
           moved += bytes;
           progress.moved(bytes);
@@ -137,6 +139,7 @@ export async function downloadOne(api: OzekaiApi, item: DownloadItem, tools: Tra
       }
     }
     const sha256 = hash.digest("hex");
+    const workspaceSha256 = await digest;
     if (workspaceSha256 !== sha256) {
       // Never left looking complete: the part goes, and the next try starts over.
       await rm(part, { force: true });

@@ -106,9 +106,9 @@ export interface FileStream extends RemoteFile {
   body: Readable;
 }
 
-/** The file from byte `offset`, with the whole file's SHA-256 (RFC 9530 Repr-Digest: the whole file's, on a 206 too). */
+/** The file from byte `offset`, with its size (the whole file's, on a 206 too); its digest is statFile's, asked beside it. */
 export async function getFile(session: Session, path: string, offset: number, signal: AbortSignal): Promise<FileStream | "range_not_satisfiable"> {
-  const headers: Record<string, string> = { "Want-Repr-Digest": "sha-256", ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) };
+  const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
   const response = await transfer(session, { method: "GET", target: fileTarget(path), headers, signal });
   if (response.status === 416) {
     response.body.resume();

@@ -45,7 +45,7 @@ export function Field({
   required = true,
   minLength,
   defaultValue,
-}: { name: string; label: string; type?: "text" | "email" | "password"; autoComplete?: string; hint?: string; required?: boolean; minLength?: number; defaultValue?: string }) {
+}: { name: string; label: string; type?: "text" | "email" | "password" | "date"; autoComplete?: string; hint?: string; required?: boolean; minLength?: number; defaultValue?: string }) {
   const hintId = hint ? `${name}-hint` : undefined;
   return (
     <div class="field">
