@@ -1,6 +1,7 @@
 /** The session stack: the Worker bundle under wrangler dev, the provisioner on local Docker, one bench user. */
 import { join } from "node:path";
-import { configuredHostId } from "../../contract/provisioner-token.ts";
+import { type CryptoKey, importJWK } from "jose";
+import { configuredHostId, isStreamedUpload, signProvisionerRequest } from "../../contract/provisioner-token.ts";
 import { trackLabel } from "./docker.ts";
 import { type Api, expect } from "./http.ts";
 import { freePort, type Started, startProcess, waitHealthy } from "./processes.ts";
@@ -16,6 +17,16 @@ export interface SessionStack {
   provisioner: Started;
   /** Seconds from the start of bundling to a signed-in, entitled user. */
   startupS: number;
+  /** The provisioner reached straight, signed as the Worker signs (to measure the host alone). */
+  host: HostApi;
+}
+
+export interface HostApi {
+  url: string;
+  /** A bearer token for one request; a streamed upload is bound by its length and announced SHA-256. */
+  token(method: string, target: string, body?: string | { length: number; sha256?: string }): Promise<string>;
+  /** One JSON request; its status and parsed answer. */
+  call(method: string, target: string, body?: unknown): Promise<{ status: number; json: unknown }>;
 }
 
 /**
@@ -61,5 +72,24 @@ export async function startSessionStack(
   const account = (await expect(api, "GET", "/v1/account", [200])).json as { id: string; canStartSessions: boolean; restrictions: string[] };
   if (!account.canStartSessions) throw new Error(`the bench user cannot start sessions: ${account.restrictions.join(", ")}`);
   trackLabel(`ozekai.tenant=${account.id}`);
-  return { api, userId: account.id, username, worker, provisioner, startupS };
+  return { api, userId: account.id, username, worker, provisioner, startupS, host: await hostApi(provisionerUrl, provisionerKey) };
+}
+
+async function hostApi(url: string, jwk: Awaited<ReturnType<typeof privateJwk>>): Promise<HostApi> {
+  const key = { kid: jwk.kid, privateKey: (await importJWK(jwk, "EdDSA")) as CryptoKey };
+  const hostId = await configuredHostId(url);
+  const token: HostApi["token"] = (method, target, body) =>
+    signProvisionerRequest(key, { hostId, method, target, body: typeof body === "string" && isStreamedUpload(method, target.split("?")[0]!) ? { length: body.length } : body });
+  return {
+    url,
+    token,
+    async call(method, target, body) {
+      const text = body === undefined ? undefined : JSON.stringify(body);
+      const headers: Record<string, string> = { Authorization: `Bearer ${await token(method, target, text)}` };
+      if (text !== undefined) headers["Content-Type"] = "application/json";
+      const res = await fetch(`${url}${target}`, { method, headers, body: text });
+      const answer = await res.text();
+      return { status: res.status, json: answer ? (JSON.parse(answer) as unknown) : undefined };
+    },
+  };
 }
