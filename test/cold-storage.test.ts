@@ -158,7 +158,7 @@ describe("archive", () => {
     const first = await archiveRow(w.workspaceId);
     expect(first).toMatchObject({ phase: "uploading", part_size: 5 * MIB, attempts: 1, last_error_code: null, lease_until: null });
     const hashes = JSON.parse(first!.part_hashes!) as string[];
-    expect(hashes.length).toBe(3); // 12 MiB of file plus tar headers, in 5 MiB parts
+    expect(hashes.length).toBe(3); // 12 MiB of random bytes (zstd does not shrink them) plus tar headers, in 5 MiB parts
     expect(partsOf(first).map((p) => p.partNumber)).toEqual([1]);
     expect(await workspaceRow(w.workspaceId)).toMatchObject({ state: "archiving", transfer_bytes: 5 * MIB });
     // Not verified yet: the hot copy is still there, and R2 holds no object.
@@ -180,6 +180,9 @@ describe("archive", () => {
     const object = await env.WORKSPACES.head(coldObjectKey(w.workspaceId));
     expect(object?.size).toBe(done!.size_bytes);
     expect(object?.customMetadata?.sha256).toBe(done!.sha256);
+    // The cold copy is the host's zstd stage (its frame magic first).
+    const head = await env.WORKSPACES.get(coldObjectKey(w.workspaceId), { range: { offset: 0, length: 4 } });
+    expect([...new Uint8Array(await head!.arrayBuffer())]).toEqual([0x28, 0xb5, 0x2f, 0xfd]);
     expect(await volumeExists(w.workspaceId)).toBe(false);
     expect((await call("GET", "/v1/workspace", { token: w.user.accessToken, ip: w.user.ip })).json).toMatchObject({ state: "cold" });
 
@@ -399,6 +402,19 @@ describe("restore", () => {
 
     // The cold copy repaired (a second R2 copy, say): the next connect restores it.
     await env.WORKSPACES.put(key, bytes, { customMetadata: original!.customMetadata });
+    await expectRestored(w);
+  });
+
+  it("a cold copy made before stages were compressed (a plain tar) restores byte for byte", async () => {
+    const w = await idleWorkspace(12 * MIB);
+    const plain = await provisioner("GET", `/v1/workspaces/${w.workspaceId}/archive`);
+    expect(plain.status).toBe(200);
+    expect(new TextDecoder().decode(plain.bytes.subarray(0, 2))).toBe("./");
+    await archiveFully(w, { COLD_STORAGE_PARTS_PER_TICK: "64" });
+    // The cold copy as an archive made before compression left it: the plain tar, its hash and size recorded.
+    const sha256 = await sha256Hex(plain.bytes);
+    await env.WORKSPACES.put(coldObjectKey(w.workspaceId), plain.bytes, { customMetadata: { sha256, sizeBytes: String(plain.bytes.length) } });
+    await db.prepare("update workspace_archives set sha256 = ?, size_bytes = ? where workspace_id = ?").bind(sha256, plain.bytes.length, w.workspaceId).run();
     await expectRestored(w);
   });
 
