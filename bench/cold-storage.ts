@@ -13,8 +13,9 @@
  *     measured in the same round (what is left is the restore).
  *   - the host alone (the provisioner reached straight, bench/cold/host-alone.ts): stage, every part
  *     read as the Worker reads them, and the staged bytes imported into a fresh workspace;
- * and once, each step alone on the same bytes (bench/cold/components.ts): SHA-256, Docker's archive
- * API, zstd at several levels on the random file and on text (this repository's files).
+ * and once, the stage and its parts read on the host alone at part sizes of 8 to 64 MiB, and each
+ * step alone on the same bytes (bench/cold/components.ts): SHA-256, Docker's archive API, zstd at
+ * several levels on the random file and on text (this repository's files).
  * Throughput is the workspace's bytes (the file) over wall time; ratios are cold storage / plain tar.
  * What the Worker's runtime, wrangler dev's local proxy, local R2 and D1 cost together is the
  * archive (restore) less the host's share measured alone in the same round.
@@ -34,7 +35,7 @@ import { log, makeTempDir, runBench } from "./lib/run-bench.ts";
 import { positiveInt, WORKSPACE_IMAGE } from "./lib/settings.ts";
 import { startSessionStack } from "./lib/stack.ts";
 import { dockerArchiveReadMs, sha256Ms, writeTextCorpus, zstdLevels } from "./cold/components.ts";
-import { type HostAlone, hostAlone } from "./cold/host-alone.ts";
+import { type HostAlone, hostAlone, stageAndRead } from "./cold/host-alone.ts";
 import { timed } from "./lib/time.ts";
 import { httpUpload } from "./lib/transfer.ts";
 
@@ -44,7 +45,9 @@ const PART_MIB = positiveInt("BENCH_PART_MIB", 16);
 const TEXT_MB = positiveInt("BENCH_TEXT_MB", 64);
 /** Parts the host alone is read with at once (as the Worker reads them). */
 const HOST_PARALLEL = 4;
-/** zstd threads in the level comparison. */
+/** Part sizes compared on the host alone (stage, then every part read). */
+const PART_SIZES_MIB = [8, 16, 32, 64];
+/** zstd threads in the level comparison: the provisioner's (provisioner/src/workspaces/compression.ts). */
 const ZSTD_THREADS = 2;
 const MB = 1e6;
 /** A tar of the workspace may take this long. */
@@ -131,12 +134,21 @@ async function main() {
     );
   }
 
+  // Part sizes on the host alone (the workspace must have no container: its session ends).
+  await expect(api, "POST", `/v1/sessions/${sessionId}/disconnect`, [200]);
+  log(`part sizes on the host alone: ${PART_SIZES_MIB.join(", ")} MiB …`);
+  const partSizes: { mib: number; parts: number; stageMs: number; partsMs: number }[] = [];
+  for (const mib of PART_SIZES_MIB) {
+    const read = await stageAndRead(host, session.workspaceId, `parts-${mib}`, join(tmp, "staged.bin"), mib * 2 ** 20, HOST_PARALLEL);
+    partSizes.push({ mib, parts: read.manifest.partHashes.length, stageMs: read.stageMs, partsMs: read.partsMs });
+  }
+
   // Each step alone, on the same bytes: the last round's plain tar and a text corpus of the same kind of size.
   log("each step alone: SHA-256, Docker's archive API, zstd levels …");
   await dockerOk(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${volume}:/w:ro`, "-v", `${tmp}:/out`, WORKSPACE_IMAGE, "tar", "-cf", "/out/plain.tar", "-C", "/w", "."], TAR_TIMEOUT_MS);
   const tarBytes = statSync(tarFile).size;
   const hashMs = await sha256Ms(tarFile);
-  const archiveApiMs = await dockerArchiveReadMs(volume).catch(() => Number.NaN); // the workspace is hot again: a container may mount it read-only
+  const archiveApiMs = await dockerArchiveReadMs(volume);
   const text = join(tmp, "text.bin");
   writeTextCorpus(text, TEXT_MB * MB);
   const levels = await zstdLevels(
@@ -201,6 +213,13 @@ async function main() {
     ),
   );
   console.log(`\nEach step alone on the ${fmt(tarBytes / MB, 0)} MB tar: SHA-256 in Node ${fmt(hashMs, 0)} ms (${fmt(mbps(tarBytes, hashMs), 0)} MB/s); Docker's archive API read (docker cp out) ${fmt(archiveApiMs, 0)} ms (${fmt(mbps(tarBytes, archiveApiMs), 0)} MB/s)`);
+  console.log(`\nPart sizes on the host alone (stage, then every part read ${HOST_PARALLEL} at a time over HTTP):\n`);
+  console.log(
+    table(
+      ["part MiB", "parts", "stage ms", "parts read ms", "parts read MB/s"],
+      partSizes.map((p) => [String(p.mib), String(p.parts), fmt(p.stageMs, 0), fmt(p.partsMs, 0), fmt(mbps(m("stagedBytes"), p.partsMs), 0)]),
+    ),
+  );
   console.log(`\nzstd levels (-T${ZSTD_THREADS}; random: the workspace's tar; text: ${TEXT_MB} MB of this repository's files):\n`);
   console.log(
     table(

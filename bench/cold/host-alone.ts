@@ -43,8 +43,8 @@ async function readParts(host: HostApi, workspaceId: string, manifest: Manifest,
   }
 }
 
-/** Stage, read the parts (`parallel` at a time), import the staged bytes into a fresh workspace; each timed; everything made is removed. */
-export async function hostAlone(host: HostApi, workspaceId: string, tag: string, tmp: string, partSize: number, parallel: number): Promise<HostAlone> {
+/** Stages the workspace in `partSize` parts and reads every part into `file`, `parallel` at a time; each timed, the stage dropped after. */
+export async function stageAndRead(host: HostApi, workspaceId: string, tag: string, file: string, partSize: number, parallel: number) {
   const exportsPath = `/v1/workspaces/${workspaceId}/exports`;
   const stageId = `bench-${RUN_ID}-${tag}`;
   const stage = await timed(async () => {
@@ -54,11 +54,15 @@ export async function hostAlone(host: HostApi, workspaceId: string, tag: string,
       if (answer.status !== 202) throw new Error(`POST ${exportsPath}: ${answer.status} ${JSON.stringify(answer.json)}`);
     }
   });
-  const manifest = stage.value;
-  const staged = join(tmp, "staged.bin");
-  const parts = await timed(() => readParts(host, workspaceId, manifest, staged, parallel));
+  const parts = await timed(() => readParts(host, workspaceId, stage.value, file, parallel));
   await host.call("DELETE", exportsPath);
+  return { manifest: stage.value, stageMs: stage.ms, partsMs: parts.ms };
+}
 
+/** Stage, read the parts (`parallel` at a time), import the staged bytes into a fresh workspace; each timed; everything made is removed. */
+export async function hostAlone(host: HostApi, workspaceId: string, tag: string, tmp: string, partSize: number, parallel: number): Promise<HostAlone> {
+  const staged = join(tmp, "staged.bin");
+  const { manifest, stageMs, partsMs } = await stageAndRead(host, workspaceId, tag, staged, partSize, parallel);
   const restored = `bench-restore-${RUN_ID}-${tag}`;
   trackVolume(`ozk-ws-${restored}`);
   const put = `/v1/workspaces/${restored}/archive`;
@@ -67,5 +71,5 @@ export async function hostAlone(host: HostApi, workspaceId: string, tag: string,
   if (imported.status !== 200) throw new Error(`PUT ${put}: ${imported.status} ${imported.text}`);
   const removed = await host.call("DELETE", `/v1/workspaces/${restored}`);
   if (removed.status !== 204) throw new Error(`DELETE ${restored}: ${removed.status}`);
-  return { stageMs: stage.ms, partsMs: parts.ms, importMs: imported.ms, stagedBytes: manifest.size };
+  return { stageMs, partsMs, importMs: imported.ms, stagedBytes: manifest.size };
 }
