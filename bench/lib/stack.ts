@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { type CryptoKey, importJWK } from "jose";
 import { configuredHostId, isStreamedUpload, signProvisionerRequest } from "../../contract/provisioner-token.ts";
 import { trackLabel } from "./docker.ts";
-import { type Api, expect } from "./http.ts";
+import { type Api, call, expect } from "./http.ts";
 import { freePort, type Started, startProcess, waitHealthy } from "./processes.ts";
 import { log } from "./run-bench.ts";
 import { HOST, PASSWORD, POLICY_VERSION, ROOT } from "./settings.ts";
+import { sleep } from "./time.ts";
 import { dryRunBundle, migrateLocalD1, privateJwk, startWranglerDev, writeEnvFile } from "./worker.ts";
 import { wrangler } from "./wrangler.ts";
 export interface SessionStack {
@@ -19,6 +20,8 @@ export interface SessionStack {
   startupS: number;
   /** The provisioner reached straight, signed as the Worker signs (to measure the host alone). */
   host: HostApi;
+  /** The bench user first, then `extraUsers` more, each signed in and entitled the same way. */
+  users: { api: Api; userId: string }[];
 }
 
 export interface HostApi {
@@ -38,7 +41,7 @@ export interface HostApi {
  */
 export async function startSessionStack(
   tmp: string,
-  options: { username: string; planId: string; timeoutMs: number; env?: string[]; wranglerArgs?: string[]; provisionerEnv?: Record<string, string> },
+  options: { username: string; planId: string; timeoutMs: number; env?: string[]; wranglerArgs?: string[]; provisionerEnv?: Record<string, string>; extraUsers?: number },
 ): Promise<SessionStack> {
   const started = performance.now();
   log("bundling the Worker (wrangler deploy --dry-run) …");
@@ -63,16 +66,35 @@ export async function startSessionStack(
   await waitHealthy(`${base}/healthz`, worker, "wrangler dev");
   const startupS = (performance.now() - started) / 1000;
 
-  const api: Api = { base, timeoutMs: options.timeoutMs };
   const { username, planId } = options;
-  await expect(api, "POST", "/v1/auth/signup", [202], { username, email: `${username}@example.com`, password: PASSWORD, policyVersion: POLICY_VERSION, ageConfirmed: true });
-  await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persist, "--command", `UPDATE users SET plan_id = '${planId}', email_verified_at = ${Date.now()} WHERE username = '${username}'`], tmp);
-  const login = await expect(api, "POST", "/v1/auth/login", [200], { login: username, password: PASSWORD });
-  api.token = (login.json as { accessToken: string }).accessToken;
-  const account = (await expect(api, "GET", "/v1/account", [200])).json as { id: string; canStartSessions: boolean; restrictions: string[] };
-  if (!account.canStartSessions) throw new Error(`the bench user cannot start sessions: ${account.restrictions.join(", ")}`);
-  trackLabel(`ozekai.tenant=${account.id}`);
-  return { api, userId: account.id, username, worker, provisioner, startupS, host: await hostApi(provisionerUrl, provisionerKey) };
+  const usernames = [username, ...Array.from({ length: options.extraUsers ?? 0 }, (_, i) => `${username}u${i + 1}`)];
+  const anonymous: Api = { base, timeoutMs: options.timeoutMs };
+  for (const name of usernames) {
+    await authCall(anonymous, "/v1/auth/signup", 202, { username: name, email: `${name}@example.com`, password: PASSWORD, policyVersion: POLICY_VERSION, ageConfirmed: true });
+  }
+  const names = usernames.map((name) => `'${name}'`).join(", ");
+  await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persist, "--command", `UPDATE users SET plan_id = '${planId}', email_verified_at = ${Date.now()} WHERE username IN (${names})`], tmp);
+  const users: SessionStack["users"] = [];
+  for (const name of usernames) {
+    const login = await authCall(anonymous, "/v1/auth/login", 200, { login: name, password: PASSWORD });
+    const api: Api = { base, timeoutMs: options.timeoutMs, token: (login.json as { accessToken: string }).accessToken };
+    const account = (await expect(api, "GET", "/v1/account", [200])).json as { id: string; canStartSessions: boolean; restrictions: string[] };
+    if (!account.canStartSessions) throw new Error(`the bench user ${name} cannot start sessions: ${account.restrictions.join(", ")}`);
+    trackLabel(`ozekai.tenant=${account.id}`);
+    users.push({ api, userId: account.id });
+  }
+  const [first] = users;
+  return { api: first!.api, userId: first!.userId, username, worker, provisioner, startupS, host: await hostApi(provisionerUrl, provisionerKey), users };
+}
+
+/** A sign-up or sign-in, waiting out the per-address rate limit (30 a minute) when many users are made. */
+async function authCall(api: Api, path: string, status: number, body: unknown) {
+  for (;;) {
+    const reply = await call(api, "POST", path, body);
+    if (reply.status === status) return reply;
+    if (reply.status !== 429) throw new Error(`POST ${path}: ${reply.status} ${reply.text.slice(0, 500)}`);
+    await sleep(5_000);
+  }
 }
 
 async function hostApi(url: string, jwk: Awaited<ReturnType<typeof privateJwk>>): Promise<HostApi> {
