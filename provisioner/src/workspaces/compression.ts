@@ -33,6 +33,9 @@ export class ZstdError extends Error {
 function throughZstd(args: string[], source: Readable, abandon: (source: Readable) => void): Readable {
   const child = spawn("zstd", args, { stdio: ["pipe", "pipe", "pipe"] });
   const out = new PassThrough({ highWaterMark: 1 << 20 });
+  // zstd may fail before the consumer listens (a restore makes its volume first): the consumer
+  // still sees the failure (for await, finished()), and it is never an uncaught 'error'.
+  out.on("error", () => undefined);
   let failure: Error | undefined;
   const stop = () => {
     source.unpipe(child.stdin);
