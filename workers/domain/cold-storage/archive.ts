@@ -385,8 +385,11 @@ async function uploadPart(ctx: DomainContext, client: ProvisionerClient, archive
   const fixed = new FixedLengthStream(length);
   const r2Failed = new AbortController();
   const piped = toR2.pipeTo(fixed.writable, { signal: r2Failed.signal });
-  const uploaded = ctx.coldStore.uploadPart(archive.objectKey, archive.uploadId!, n, fixed.readable).catch((error: unknown) => {
-    r2Failed.abort(); // R2 no longer reads: the host's bytes still reach the digest
+  const uploaded = ctx.coldStore.uploadPart(archive.objectKey, archive.uploadId!, n, fixed.readable).catch(async (error: unknown) => {
+    // R2 no longer reads: the pipe into it stops (a write waiting for a reader would wait forever),
+    // and the host's bytes still reach the digest.
+    r2Failed.abort();
+    await fixed.readable.cancel().catch(() => undefined); // R2 may hold its reader: then it cancelled already
     throw error;
   });
   const digest = new crypto.DigestStream("SHA-256");

@@ -163,7 +163,8 @@ function rangeOf(archive: WorkspaceArchive, i: number) {
  */
 function readAhead(ctx: DomainContext, archive: WorkspaceArchive, first: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const count = archive.sizeBytes ? Math.ceil(archive.sizeBytes / archive.partSize) : 1;
-  const { readable, writable } = new IdentityTransformStream();
+  // Of known length, so its tee branch goes to the host as it is (fetch sends Content-Length).
+  const { readable, writable } = new FixedLengthStream(archive.sizeBytes ?? 0);
   const pending: Promise<ReadableStream<Uint8Array>>[] = [Promise.resolve(first)];
   let next = 1;
   const askAhead = () => {
