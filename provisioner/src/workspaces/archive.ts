@@ -82,6 +82,9 @@ async function restoreArchive(services: Services, workspaceId: string, body: Rea
   // process dies), and the import would wait forever for a body that already failed.
   pipeline(body, hashed, () => undefined);
   try {
+    // The volume first, as soon as the request arrives: it is there (and deleted on failure)
+    // before the body's first bytes say whether it is zstd, so nobody sees it appear afterwards.
+    await ensureWorkspaceVolume(services, workspaceId, { sizeMb });
     const result = await extractArchive(services, workspaceId, await asTar(hashed), { sizeMb });
     // The extraction ends once the body has ended, so every byte is hashed by now.
     if (digest !== sha256) throw new ProvisionerError("archive_checksum_mismatch");
