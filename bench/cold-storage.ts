@@ -160,6 +160,9 @@ async function main() {
     tmp,
   );
   rmSync(tarFile, { force: true });
+  // Destroyed through the API: the provisioner unmounts and deletes its disk, which lies in this
+  // run's temp dir (removing the Docker volume alone would leave the disk mounted there).
+  await expect(api, "DELETE", "/v1/workspace", [200]);
 
   const m = (key: keyof (typeof rows)[number]) => median(rows.map((r) => r[key]));
   console.log(`\nCold storage vs plain tar, ${FILE_MB} MB workspace, median of ${ROUNDS} rounds (load ${fmtLoad(loadavg())})\n`);
