@@ -48,6 +48,9 @@ export async function concurrentConnects(users: { api: Api }[]): Promise<Concurr
     await disconnectAll(running);
     rows.push({ n, latencies, wallMs, errors });
   }
+  // Destroyed through the API, 4 at a time: the provisioner unmounts each disk and removes the
+  // tenant's network (removing the Docker volume alone would leave the disk mounted).
+  for (let at = 0; at < most; at += 4) await Promise.all(users.slice(at, at + 4).map(({ api }) => expect(api, "DELETE", "/v1/workspace", [200])));
   return rows;
 }
 
