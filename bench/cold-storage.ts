@@ -11,13 +11,21 @@
  *     stage on the host, parts verified and uploaded to R2, hot copy deleted);
  *   - restore: connect (POST /v1/sessions) on the cold workspace, less a connect on a hot one
  *     measured in the same round (what is left is the restore).
+ *   - the host alone (the provisioner reached straight, bench/cold/host-alone.ts): stage, every part
+ *     read as the Worker reads them, and the staged bytes imported into a fresh workspace;
+ * and once, the stage and its parts read on the host alone at part sizes of 8 to 64 MiB, and each
+ * step alone on the same bytes (bench/cold/components.ts): SHA-256, Docker's archive API, zstd at
+ * several levels on the random file and on text (this repository's files).
  * Throughput is the workspace's bytes (the file) over wall time; ratios are cold storage / plain tar.
- * Settings: BENCH_COLD_MB (file size, default 256), BENCH_ROUNDS (default 2), BENCH_PART_MIB (16).
+ * What the Worker's runtime, wrangler dev's local proxy, local R2 and D1 cost together is the
+ * archive (restore) less the host's share measured alone in the same round.
+ * Settings: BENCH_COLD_MB (file size, default 256), BENCH_ROUNDS (default 2), BENCH_PART_MIB (16),
+ * BENCH_TEXT_MB (text for the zstd levels, default 64).
  * Nothing but 127.0.0.1 and the local Docker socket is contacted; everything made is removed at the
  * end (docker objects of the bench user and of this run, temp dirs), also on error or Ctrl-C.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { BENCH_LABEL, dockerOk, RUN_ID, removeLeftoversAtCleanup, trackLabel, trackVolume } from "./lib/docker.ts";
@@ -26,12 +34,21 @@ import { fmt, fmtLoad, mbps, median, table } from "./lib/report.ts";
 import { log, makeTempDir, runBench } from "./lib/run-bench.ts";
 import { positiveInt, WORKSPACE_IMAGE } from "./lib/settings.ts";
 import { startSessionStack } from "./lib/stack.ts";
+import { dockerArchiveReadMs, sha256Ms, writeTextCorpus, zstdLevels } from "./cold/components.ts";
+import { type HostAlone, hostAlone, stageAndRead } from "./cold/host-alone.ts";
 import { timed } from "./lib/time.ts";
 import { httpUpload } from "./lib/transfer.ts";
 
 const FILE_MB = positiveInt("BENCH_COLD_MB", 256);
 const ROUNDS = positiveInt("BENCH_ROUNDS", 2);
 const PART_MIB = positiveInt("BENCH_PART_MIB", 16);
+const TEXT_MB = positiveInt("BENCH_TEXT_MB", 64);
+/** Parts the host alone is read with at once (as the Worker reads them). */
+const HOST_PARALLEL = 4;
+/** Part sizes compared on the host alone (stage, then every part read). */
+const PART_SIZES_MIB = [8, 16, 32, 64];
+/** zstd threads in the level comparison: the provisioner's (provisioner/src/workspaces/compression.ts). */
+const ZSTD_THREADS = 2;
 const MB = 1e6;
 /** A tar of the workspace may take this long. */
 const TAR_TIMEOUT_MS = 600_000;
@@ -53,7 +70,7 @@ async function main() {
   log(`cpus ${cpus().length}, load ${fmtLoad(loadavg())}; file ${FILE_MB} MB, ${ROUNDS} rounds, parts of ${PART_MIB} MiB`);
 
   // ── the stack: archive as soon as the workspace is idle, all in one tick ──
-  const { api } = await startSessionStack(tmp, {
+  const { api, host } = await startSessionStack(tmp, {
     username: `cold${RUN_ID}`,
     planId: "cpu-small",
     timeoutMs: 600_000,
@@ -75,7 +92,8 @@ async function main() {
   if (upload.status !== 201) throw new Error(`upload: ${upload.status} ${upload.text}`);
   let sessionId = session.id;
 
-  const rows: { tarC: number; tarX: number; archive: number; restore: number; connectHot: number; ticks: number }[] = [];
+  const rows: ({ tarC: number; tarX: number; archive: number; restore: number; connectHot: number; ticks: number } & HostAlone)[] = [];
+  const tarFile = join(tmp, "plain.tar");
   for (let round = 1; round <= ROUNDS; round++) {
     // A connect on the hot workspace, to subtract from the restoring connect below.
     await expect(api, "POST", `/v1/sessions/${sessionId}/disconnect`, [200]);
@@ -84,14 +102,15 @@ async function main() {
     await expect(api, "POST", `/v1/sessions/${sessionId}/disconnect`, [200]);
 
     // Plain tar of the same volume on the host, out to a file and back into a fresh volume.
-    const tarFile = join(tmp, "plain.tar");
     const tarC = await dockerOk(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${volume}:/w:ro`, "-v", `${tmp}:/out`, WORKSPACE_IMAGE, "tar", "-cf", "/out/plain.tar", "-C", "/w", "."], TAR_TIMEOUT_MS);
     const target = `ozk-bench-${RUN_ID}-${round}`;
     trackVolume(target);
     await dockerOk(["volume", "create", "--label", BENCH_LABEL, target]);
     const tarX = await dockerOk(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${target}:/w`, "-v", `${tmp}:/in:ro`, WORKSPACE_IMAGE, "tar", "-xf", "/in/plain.tar", "-C", "/w"], TAR_TIMEOUT_MS);
     await dockerOk(["volume", "rm", target]);
-    rmSync(tarFile, { force: true });
+
+    // The host alone: its share of an archive and of a restore, without the Worker or R2.
+    const alone = await hostAlone(host, session.workspaceId, String(round), tmp, PART_MIB * 2 ** 20, HOST_PARALLEL);
 
     // Archive: cron ticks (each runs the whole minute list) until the workspace is cold.
     let ticks = 0;
@@ -109,9 +128,41 @@ async function main() {
     // Restore: connect on the cold workspace.
     const restored = await timed(() => expect(api, "POST", "/v1/sessions", [201]));
     sessionId = (restored.value.json as { id: string }).id;
-    rows.push({ tarC: tarC.ms, tarX: tarX.ms, archive: archive.ms, restore: restored.ms - hot.ms, connectHot: hot.ms, ticks });
-    log(`round ${round}: tar -c ${fmt(tarC.ms, 0)} ms, tar -x ${fmt(tarX.ms, 0)} ms, archive ${fmt(archive.ms, 0)} ms (${ticks} ticks), restoring connect ${fmt(restored.ms, 0)} ms (hot connect ${fmt(hot.ms, 0)} ms)`);
+    rows.push({ tarC: tarC.ms, tarX: tarX.ms, archive: archive.ms, restore: restored.ms - hot.ms, connectHot: hot.ms, ticks, ...alone });
+    log(
+      `round ${round}: tar -c ${fmt(tarC.ms, 0)} ms, tar -x ${fmt(tarX.ms, 0)} ms, host alone: stage ${fmt(alone.stageMs, 0)} ms, parts ${fmt(alone.partsMs, 0)} ms, import ${fmt(alone.importMs, 0)} ms; archive ${fmt(archive.ms, 0)} ms (${ticks} ticks), restoring connect ${fmt(restored.ms, 0)} ms (hot connect ${fmt(hot.ms, 0)} ms)`,
+    );
   }
+
+  // Part sizes on the host alone (the workspace must have no container: its session ends).
+  await expect(api, "POST", `/v1/sessions/${sessionId}/disconnect`, [200]);
+  log(`part sizes on the host alone: ${PART_SIZES_MIB.join(", ")} MiB …`);
+  const partSizes: { mib: number; parts: number; stageMs: number; partsMs: number }[] = [];
+  for (const mib of PART_SIZES_MIB) {
+    const read = await stageAndRead(host, session.workspaceId, `parts-${mib}`, join(tmp, "staged.bin"), mib * 2 ** 20, HOST_PARALLEL);
+    partSizes.push({ mib, parts: read.manifest.partHashes.length, stageMs: read.stageMs, partsMs: read.partsMs });
+  }
+
+  // Each step alone, on the same bytes: the last round's plain tar and a text corpus of the same kind of size.
+  log("each step alone: SHA-256, Docker's archive API, zstd levels …");
+  await dockerOk(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${volume}:/w:ro`, "-v", `${tmp}:/out`, WORKSPACE_IMAGE, "tar", "-cf", "/out/plain.tar", "-C", "/w", "."], TAR_TIMEOUT_MS);
+  const tarBytes = statSync(tarFile).size;
+  const hashMs = await sha256Ms(tarFile);
+  const archiveApiMs = await dockerArchiveReadMs(volume);
+  const text = join(tmp, "text.bin");
+  writeTextCorpus(text, TEXT_MB * MB);
+  const levels = await zstdLevels(
+    [
+      { data: "random", path: tarFile, bytes: tarBytes },
+      { data: "text", path: text, bytes: TEXT_MB * MB },
+    ],
+    ZSTD_THREADS,
+    tmp,
+  );
+  rmSync(tarFile, { force: true });
+  // Destroyed through the API: the provisioner unmounts and deletes its disk, which lies in this
+  // run's temp dir (removing the Docker volume alone would leave the disk mounted there).
+  await expect(api, "DELETE", "/v1/workspace", [200]);
 
   const m = (key: keyof (typeof rows)[number]) => median(rows.map((r) => r[key]));
   console.log(`\nCold storage vs plain tar, ${FILE_MB} MB workspace, median of ${ROUNDS} rounds (load ${fmtLoad(loadavg())})\n`);
@@ -124,7 +175,61 @@ async function main() {
       ],
     ),
   );
-  console.log(`\nhot connect (subtracted from the restoring one): ${fmt(m("connectHot"), 0)} ms; part size ${PART_MIB} MiB`);
+  console.log(`\nhot connect (subtracted from the restoring one): ${fmt(m("connectHot"), 0)} ms; part size ${PART_MIB} MiB; staged ${fmt(m("stagedBytes") / MB, 1)} MB for ${fmt(bytes / MB, 0)} MB of workspace`);
+
+  const goal = (ratio: number) => (ratio >= 0.5 ? "met" : "not met");
+  console.log("\nThe issue's table (goal ≥ 0.5× plain tar):\n");
+  console.log(
+    table(
+      ["path", "Ozekai", "baseline", "ratio", "goal"],
+      [
+        [`archive ${FILE_MB} MB to cold storage`, `${fmt(mbps(bytes, m("archive")), 0)} MB/s`, `tar -c ${fmt(mbps(bytes, m("tarC")), 0)} MB/s`, `${fmt(m("tarC") / m("archive"), 2)}×`, goal(m("tarC") / m("archive"))],
+        [`restore ${FILE_MB} MB from cold storage`, `${fmt(mbps(bytes, m("restore")), 0)} MB/s`, `tar -x ${fmt(mbps(bytes, m("tarX")), 0)} MB/s`, `${fmt(m("tarX") / m("restore"), 2)}×`, goal(m("tarX") / m("restore"))],
+      ],
+    ),
+  );
+
+  // Where the time goes: the host's share measured alone, the rest is the Worker side.
+  const share = (ms: number, of: number) => `${fmt(ms, 0)} ms (${fmt((100 * ms) / of, 0)} %)`;
+  const archiveRest = m("archive") - m("stageMs") - m("partsMs");
+  const restoreRest = m("restore") - m("importMs");
+  console.log(`\nWhere the time goes (medians; the host's share measured alone in the same round, parts read ${HOST_PARALLEL} at a time):\n`);
+  console.log(
+    table(
+      ["archive", "ms"],
+      [
+        ["host: stage (Docker archive API → compress → SHA-256 of the whole and each part → file, fsync)", share(m("stageMs"), m("archive"))],
+        ["host: every part read over HTTP", share(m("partsMs"), m("archive"))],
+        ["Worker side: part SHA-256, R2 multipart upload, D1, Worker runtime, wrangler dev's proxy, hot copy deleted (the rest)", share(archiveRest, m("archive"))],
+        ["archive (cron ticks until cold)", fmt(m("archive"), 0)],
+      ],
+    ),
+  );
+  console.log(
+    table(
+      ["restore", "ms"],
+      [
+        ["host: verified import (SHA-256, decompress, checked re-pack, Docker archive API)", share(m("importMs"), m("restore"))],
+        ["Worker side: R2 read, lease and progress in D1, Worker runtime, wrangler dev's proxy (the rest)", share(restoreRest, m("restore"))],
+        ["restore (restoring connect less a hot connect)", fmt(m("restore"), 0)],
+      ],
+    ),
+  );
+  console.log(`\nEach step alone on the ${fmt(tarBytes / MB, 0)} MB tar: SHA-256 in Node ${fmt(hashMs, 0)} ms (${fmt(mbps(tarBytes, hashMs), 0)} MB/s); Docker's archive API read (docker cp out) ${fmt(archiveApiMs, 0)} ms (${fmt(mbps(tarBytes, archiveApiMs), 0)} MB/s)`);
+  console.log(`\nPart sizes on the host alone (stage, then every part read ${HOST_PARALLEL} at a time over HTTP):\n`);
+  console.log(
+    table(
+      ["part MiB", "parts", "stage ms", "parts read ms", "parts read MB/s"],
+      partSizes.map((p) => [String(p.mib), String(p.parts), fmt(p.stageMs, 0), fmt(p.partsMs, 0), fmt(mbps(m("stagedBytes"), p.partsMs), 0)]),
+    ),
+  );
+  console.log(`\nzstd levels (-T${ZSTD_THREADS}; random: the workspace's tar; text: ${TEXT_MB} MB of this repository's files):\n`);
+  console.log(
+    table(
+      ["data", "level", "compress MB/s", "decompress MB/s", "ratio"],
+      levels.map((r) => [r.data, String(r.level), fmt(mbps(r.bytes, r.compressMs), 0), fmt(mbps(r.bytes, r.decompressMs), 0), fmt(r.ratio, 2)]),
+    ),
+  );
 }
 
 await runBench("bench:cold", main, 10_000);

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
 # The provisioner makes each workspace's disk with mkfs.ext4/e2fsck/resize2fs (e2fsprogs) and
-# mount/umount/losetup (mount, util-linux), and guards tenant networks with iptables.
+# mount/umount/losetup (mount, util-linux), guards tenant networks with iptables, and compresses
+# cold-storage stages with zstd.
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 [ -x /usr/bin/busybox ] || missing+=(busybox-static)
@@ -17,6 +18,7 @@ command -v mkfs.ext4 >/dev/null && command -v e2fsck >/dev/null && command -v re
 command -v mount >/dev/null && command -v umount >/dev/null || missing+=(mount)
 command -v losetup >/dev/null || missing+=(util-linux)
 command -v iptables >/dev/null || missing+=(iptables)
+command -v zstd >/dev/null || missing+=(zstd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ensure-docker: installing ${missing[*]} from Debian's packages"
   as_root apt-get update -qq

@@ -8,7 +8,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { coldObjectKey } from "../workers/domain/cold-storage";
+import { coldObjectKey, partSizeFor } from "../workers/domain/cold-storage";
 import worker from "../workers/index";
 import { call, expectProblem, randomId, testEnv } from "./harness";
 import { connect, entitledUser, liveSessionsOf, provisioner, volumeExists } from "./provisioner-harness";
@@ -114,8 +114,8 @@ function bucketWith(overrides: Partial<R2Bucket>): R2Bucket {
 /** The WORKSPACES binding whose object bodies call `beforeChunk(bytesSentSoFar)` before each chunk (R2 fault simulation). */
 const r2BodyHook = (beforeChunk: (sent: number) => Promise<void> | void) =>
   bucketWith({
-    async get(key: string) {
-      const object = await env.WORKSPACES.get(key);
+    async get(key: string, options?: R2GetOptions) {
+      const object = await env.WORKSPACES.get(key, options);
       if (!object) return null;
       const reader = object.body.getReader();
       let sent = 0;
@@ -140,7 +140,7 @@ const r2FailingParts = (failPart: (n: number, key: string) => boolean) =>
       return {
         key,
         uploadId,
-        uploadPart: (n: number, value: Uint8Array) => (failPart(n, key) ? Promise.reject(new Error("simulated R2 outage")) : upload.uploadPart(n, value)),
+        uploadPart: (n: number, value: ReadableStream) => (failPart(n, key) ? Promise.reject(new Error("simulated R2 outage")) : upload.uploadPart(n, value)),
         complete: (parts: R2UploadedPart[]) => upload.complete(parts),
         abort: () => upload.abort(),
       } as R2MultipartUpload;
@@ -158,7 +158,7 @@ describe("archive", () => {
     const first = await archiveRow(w.workspaceId);
     expect(first).toMatchObject({ phase: "uploading", part_size: 5 * MIB, attempts: 1, last_error_code: null, lease_until: null });
     const hashes = JSON.parse(first!.part_hashes!) as string[];
-    expect(hashes.length).toBe(3); // 12 MiB of file plus tar headers, in 5 MiB parts
+    expect(hashes.length).toBe(3); // 12 MiB of random bytes (zstd does not shrink them) plus tar headers, in 5 MiB parts
     expect(partsOf(first).map((p) => p.partNumber)).toEqual([1]);
     expect(await workspaceRow(w.workspaceId)).toMatchObject({ state: "archiving", transfer_bytes: 5 * MIB });
     // Not verified yet: the hot copy is still there, and R2 holds no object.
@@ -180,6 +180,9 @@ describe("archive", () => {
     const object = await env.WORKSPACES.head(coldObjectKey(w.workspaceId));
     expect(object?.size).toBe(done!.size_bytes);
     expect(object?.customMetadata?.sha256).toBe(done!.sha256);
+    // The cold copy is the host's zstd stage (its frame magic first).
+    const head = await env.WORKSPACES.get(coldObjectKey(w.workspaceId), { range: { offset: 0, length: 4 } });
+    expect([...new Uint8Array(await head!.arrayBuffer())]).toEqual([0x28, 0xb5, 0x2f, 0xfd]);
     expect(await volumeExists(w.workspaceId)).toBe(false);
     expect((await call("GET", "/v1/workspace", { token: w.user.accessToken, ip: w.user.ip })).json).toMatchObject({ state: "cold" });
 
@@ -188,6 +191,17 @@ describe("archive", () => {
     expect(await archiveRow(w.workspaceId)).toMatchObject({ phase: "complete", attempts: done!.attempts });
 
     await expectRestored(w);
+  });
+
+  it("a workspace too large for R2's 10,000 parts of the configured size is given larger parts, whole MiB, with room to have grown", () => {
+    const config = { partSizeBytes: 16 * MIB };
+    expect(partSizeFor(config, null)).toBe(16 * MIB);
+    expect(partSizeFor(config, 100 * 1024 * MIB)).toBe(16 * MIB); // 100 GiB: 7,040 parts with its growth
+    const large = 500 * 1024 * MIB;
+    const part = partSizeFor(config, large);
+    expect(part % MIB).toBe(0);
+    expect(Math.ceil((large * 1.1) / part)).toBeLessThanOrEqual(10_000);
+    expect(part).toBe(57 * MIB);
   });
 
   it("policy §3: archiving and restoring put none of the workspace's content or file names in D1", async () => {
@@ -236,13 +250,14 @@ describe("archive", () => {
     await archiveFully(w, { COLD_STORAGE_PARTS_PER_TICK: "64" });
   });
 
-  it("R2 failing mid-archive (binding wrapper fails part 2): the hot copy stays, the fault is recorded, the next tick resumes at part 2, not from scratch", async () => {
+  it("R2 failing mid-archive (binding wrapper fails part 2, uploaded beside parts 1 and 3): the hot copy stays, the fault is recorded, the parts in flight beside it are kept, the next tick uploads part 2 only", async () => {
     const w = await idleWorkspace();
     const outage = r2FailingParts((n) => n === 2);
     await tick(w.coldAt, { WORKSPACES: outage, COLD_STORAGE_PARTS_PER_TICK: "64" });
     const stopped = await archiveRow(w.workspaceId);
     expect(stopped).toMatchObject({ phase: "uploading", attempts: 1, last_error_code: "r2_unavailable", lease_until: null });
-    expect(partsOf(stopped).map((p) => p.partNumber)).toEqual([1]);
+    // Three parts, four in flight at once: 1 and 3 went up while 2 failed.
+    expect(partsOf(stopped).map((p) => p.partNumber)).toEqual([1, 3]);
     expect(await workspaceRow(w.workspaceId)).toMatchObject({ state: "archiving" });
     expect(await volumeExists(w.workspaceId)).toBe(true);
     const logged = await db.prepare("select code from error_logs where source = 'cold-storage' and user_id = ?").bind(w.user.id).all<{ code: string }>();
@@ -252,7 +267,7 @@ describe("archive", () => {
     await tick(w.coldAt + MINUTE, { WORKSPACES: outage, COLD_STORAGE_PARTS_PER_TICK: "64" });
     expect(await archiveRow(w.workspaceId)).toMatchObject({ attempts: 2, last_error_code: "r2_unavailable" });
 
-    // R2 back; count the parts this tick uploads: 2 and 3 only.
+    // R2 back; count the parts this tick uploads: 2 only.
     const uploaded: number[] = [];
     // Only this workspace's parts: another test's idle workspace may be archived by the same ticks.
     const counting = r2FailingParts((n, key) => {
@@ -260,7 +275,7 @@ describe("archive", () => {
       return false;
     });
     await tick(w.coldAt + 2 * MINUTE, { WORKSPACES: counting, COLD_STORAGE_PARTS_PER_TICK: "64" });
-    expect(uploaded).toEqual([2, 3]);
+    expect(uploaded).toEqual([2]);
     const done = await archiveRow(w.workspaceId);
     expect(done).toMatchObject({ phase: "complete", attempts: 3, last_error_code: null });
     expect(partsOf(done)[0]).toEqual(partsOf(stopped)[0]);
@@ -293,7 +308,7 @@ describe("archive", () => {
       return false;
     });
     await Promise.all([5, 6].map((m) => tick(w.coldAt + m * MINUTE, { WORKSPACES: counting, COLD_STORAGE_PARTS_PER_TICK: "64" })));
-    expect(uploaded).toEqual([2, 3]);
+    expect(uploaded.sort()).toEqual([2, 3]); // in flight together: in either order
     expect(await archiveRow(w.workspaceId)).toMatchObject({ phase: "complete" });
     await expectRestored(w);
   });
@@ -399,6 +414,19 @@ describe("restore", () => {
 
     // The cold copy repaired (a second R2 copy, say): the next connect restores it.
     await env.WORKSPACES.put(key, bytes, { customMetadata: original!.customMetadata });
+    await expectRestored(w);
+  });
+
+  it("a cold copy made before stages were compressed (a plain tar) restores byte for byte", async () => {
+    const w = await idleWorkspace(12 * MIB);
+    const plain = await provisioner("GET", `/v1/workspaces/${w.workspaceId}/archive`);
+    expect(plain.status).toBe(200);
+    expect(new TextDecoder().decode(plain.bytes.subarray(0, 2))).toBe("./");
+    await archiveFully(w, { COLD_STORAGE_PARTS_PER_TICK: "64" });
+    // The cold copy as an archive made before compression left it: the plain tar, its hash and size recorded.
+    const sha256 = await sha256Hex(plain.bytes);
+    await env.WORKSPACES.put(coldObjectKey(w.workspaceId), plain.bytes, { customMetadata: { sha256, sizeBytes: String(plain.bytes.length) } });
+    await db.prepare("update workspace_archives set sha256 = ?, size_bytes = ? where workspace_id = ?").bind(sha256, plain.bytes.length, w.workspaceId).run();
     await expectRestored(w);
   });
 

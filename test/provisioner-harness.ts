@@ -37,7 +37,8 @@ export async function provisioner(method: string, path: string, body?: string | 
   const headers = { Authorization: `Bearer ${token}`, ...(bytes ? { "Content-Type": streamed ? "application/octet-stream" : "application/json" } : {}) };
   const response = await fetch(`${env.PROVISIONER_URL}${path}`, { method, headers, body: bytes });
   // Files come back as octet streams: decoded here, not by text(), which warns on them.
-  const text = new TextDecoder().decode(await response.arrayBuffer());
+  const answer = new Uint8Array(await response.arrayBuffer());
+  const text = new TextDecoder().decode(answer);
   // biome-ignore lint/suspicious/noExplicitAny: test bodies are asserted field by field
   let json: any;
   try {
@@ -45,7 +46,7 @@ export async function provisioner(method: string, path: string, body?: string | 
   } catch {
     json = undefined;
   }
-  return { status: response.status, json, text };
+  return { status: response.status, json, text, bytes: answer };
 }
 
 export interface HostContainer {

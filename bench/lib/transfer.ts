@@ -29,12 +29,12 @@ function readText(res: IncomingMessage): Promise<string> {
 }
 
 /** Streams a local file as the raw body of one request; resolves with the answer once it is read. */
-export function httpUpload(url: string, token: string, file: string, size: number): Promise<TransferResult> {
+export function httpUpload(url: string, token: string, file: string, size: number, headers: Record<string, string> = {}): Promise<TransferResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const req = httpRequest(
       url,
-      { method: "PUT", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream", "Content-Length": String(size) } },
+      { method: "PUT", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream", "Content-Length": String(size), ...headers } },
       (res) => readText(res).then((text) => resolve({ status: res.statusCode ?? 0, bytes: size, ms: performance.now() - started, text }), reject),
     );
     req.setTimeout(transferTimeout(size), () => req.destroy(new Error(`upload timed out after ${transferTimeout(size)} ms`)));

@@ -1,5 +1,5 @@
 /**
- * Section 2: file transfer. Upload and download of one file through the Worker
+ * Section 3: file transfer. Upload and download of one file through the Worker
  * (PUT/GET /v1/workspace/files/{path}) against `docker cp` of the same file into and out of a
  * container, MB/s and ratios (target ≥ 0.5×), with the peak RSS of the Worker runtime
  * (wrangler + workerd) and of the provisioner during each transfer, for each file size.
@@ -121,7 +121,7 @@ export async function fileTransfer(stack: SessionStack, tmp: string): Promise<Fi
 /** The section's lines: MB/s and RSS per size and direction, the ratios at the largest size against the target. */
 export function fileReport(files: FileOutcome, loadBefore: number[], loadAfter: number[]): string[] {
   const out: string[] = [];
-  out.push(`2. File transfer through the Worker vs docker cp (sizes ${FILE_SIZES_MB.map((s) => `${s} MiB`).join(" and ")}; MB/s = 10^6 bytes/s)`);
+  out.push(`3. File transfer through the Worker vs docker cp (sizes ${FILE_SIZES_MB.map((s) => `${s} MiB`).join(" and ")}; MB/s = 10^6 bytes/s)`);
   if ("skipped" in files) {
     out.push(`SKIPPED: ${files.skipped}. Rerun once the routes exist; nothing else in this section was measured.`);
     return out;

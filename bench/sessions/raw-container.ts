@@ -59,6 +59,21 @@ export async function rawRun(tag: string) {
   return { raw, networkMs: network.ms, volumeMs: volume.ms, runMs: run.ms };
 }
 
+/** A reconnect's work by hand: the container removed, then `docker run -d` again on the network and volume that are there. */
+export async function rawRunAgain(raw: RawContainer): Promise<number> {
+  await dockerOk(["rm", "-f", raw.name]);
+  return (await dockerOk(runArgs(raw.name, raw.network, raw.volume))).ms;
+}
+
+/** The least a reconnect could cost: `docker start` of the stopped container. */
+export async function rawStart(raw: RawContainer): Promise<number> {
+  await dockerOk(["stop", "-t", "0", raw.name]);
+  const start = await dockerOk(["start", raw.name]);
+  const state = (await dockerOk(["inspect", "--format", "{{.State.Status}}", raw.name])).stdout.trim();
+  if (state !== "running") throw new Error(`raw container ${raw.name} is ${state}`);
+  return start.ms;
+}
+
 export async function rawRemove(raw: RawContainer) {
   await dockerOk(["rm", "-f", raw.name]);
   await dockerOk(["volume", "rm", raw.volume]);

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { reclaimIdleTenantNetworks } from "../src/containers/networks.ts";
 import { containerName, tenantNetworkName, workspaceVolumeName } from "../src/containers/spec.ts";
 import { BROKEN_IMAGE, cpuPlan, docker, execIn, MISSING_IMAGE, startSession, startTestProvisioner, type TestProvisioner, tracker, WORKSPACE_IMAGE } from "./harness.ts";
 
@@ -193,8 +194,53 @@ describe("container lifecycle", () => {
     expect((await provisioner.request("GET", `/v1/containers/${ids.sessionId}`)).status).toBe(404);
     expect((await provisioner.request("DELETE", `/v1/containers/${ids.sessionId}`)).status).toBe(404);
     await expect(docker.getVolume(workspaceVolumeName(ids.workspaceId)).inspect()).resolves.toBeTruthy();
-    // The tenant's last container is gone, and so is its network.
-    await expect(docker.getNetwork(tenantNetworkName(ids.tenantId)).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    // The tenant's last container is gone; its network stays for the workspace's next session.
+    await expect(docker.getNetwork(tenantNetworkName(ids.tenantId)).inspect()).resolves.toMatchObject({ Labels: { "ozekai.workspace": ids.workspaceId } });
+  });
+
+  it("keeps the tenant's network between sessions of its workspace (a reconnect makes none) and removes it with the workspace", async () => {
+    const ids = made.session();
+    expect((await create({ ...ids, image: WORKSPACE_IMAGE, plan: cpuPlan })).status).toBe(201);
+    const network = await docker.getNetwork(tenantNetworkName(ids.tenantId)).inspect();
+    expect(network.Labels).toMatchObject({ "ozekai.tenant": ids.tenantId, "ozekai.workspace": ids.workspaceId });
+    expect((await provisioner.request("DELETE", `/v1/containers/${ids.sessionId}`)).status).toBe(204);
+
+    const next = { ...ids, sessionId: `${ids.sessionId}-2` };
+    made.ids.sessions.push(next.sessionId);
+    const again = await create({ ...next, image: WORKSPACE_IMAGE, plan: cpuPlan });
+    expect(again.status).toBe(201);
+    const info = await docker.getContainer(((await again.json()) as { containerId: string }).containerId).inspect();
+    expect(info.NetworkSettings.Networks[tenantNetworkName(ids.tenantId)]?.NetworkID).toBe(network.Id);
+    expect((await docker.getNetwork(tenantNetworkName(ids.tenantId)).inspect()).Id).toBe(network.Id);
+
+    // Deleting the workspace is refused while a container mounts it, and the network stays; then both go.
+    expect((await provisioner.request("DELETE", `/v1/workspaces/${ids.workspaceId}`)).status).toBe(409);
+    await expect(docker.getNetwork(network.Id).inspect()).resolves.toBeTruthy();
+    expect((await provisioner.request("DELETE", `/v1/containers/${next.sessionId}`)).status).toBe(204);
+    expect((await provisioner.request("DELETE", `/v1/workspaces/${ids.workspaceId}`)).status).toBe(204);
+    await expect(docker.getNetwork(network.Id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    // Gone already: a second delete still answers 404 and leaves nothing behind.
+    expect((await provisioner.request("DELETE", `/v1/workspaces/${ids.workspaceId}`)).status).toBe(404);
+  });
+
+  it("when Docker's address pools run out, reclaims the networks of tenants with no container here, never one in use", async () => {
+    const idle = made.session();
+    const busy = made.session();
+    expect((await create({ ...idle, image: WORKSPACE_IMAGE, plan: cpuPlan })).status).toBe(201);
+    expect((await create({ ...busy, image: WORKSPACE_IMAGE, plan: cpuPlan, start: false })).status).toBe(201);
+    expect((await provisioner.request("DELETE", `/v1/containers/${idle.sessionId}`)).status).toBe(204);
+    // What ensureTenantNetwork does when Docker answers that no pool has a subnet left.
+    expect(await reclaimIdleTenantNetworks(docker)).toBeGreaterThanOrEqual(1);
+    await expect(docker.getNetwork(tenantNetworkName(idle.tenantId)).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    // A created container is attached only once started: its tenant's network is kept all the same.
+    await expect(docker.getNetwork(tenantNetworkName(busy.tenantId)).inspect()).resolves.toBeTruthy();
+    const started = await create({ ...busy, image: WORKSPACE_IMAGE, plan: cpuPlan });
+    expect(await started.json()).toMatchObject({ state: "running" });
+    // The reclaimed tenant's next session makes its network again.
+    const back = { ...idle, sessionId: `${idle.sessionId}-2` };
+    made.ids.sessions.push(back.sessionId);
+    expect((await create({ ...back, image: WORKSPACE_IMAGE, plan: cpuPlan })).status).toBe(201);
+    await expect(docker.getNetwork(tenantNetworkName(idle.tenantId)).inspect()).resolves.toBeTruthy();
   });
 
   it("starts a container created with start:false when asked again", async () => {

@@ -87,6 +87,23 @@ describe("staged export", () => {
     expect(sha256(new Uint8Array(await back.arrayBuffer()))).toBe(sha256(data));
   });
 
+  it("stages the tar compressed with zstd: code and text take a fraction of their size, and the stage restores byte for byte", async () => {
+    const workspaceId = made.workspace();
+    expect((await provisioner.request("PUT", `/v1/workspaces/${workspaceId}/archive`, { raw: await emptyTar() })).status).toBe(200);
+    const code = Buffer.from("export const answer = (question: string) => question.length * 42;\n".repeat(20_000));
+    expect((await put(provisioner, workspaceId, "src/answer.ts", code)).status).toBe(201);
+    const staged = await stageOf(provisioner, workspaceId);
+    const whole = Buffer.concat(await allParts(provisioner, workspaceId, staged.partHashes.length));
+    expect([...whole.subarray(0, 4)]).toEqual([0x28, 0xb5, 0x2f, 0xfd]); // zstd's frame magic
+    expect(staged.size).toBeLessThan(code.length / 10);
+
+    const target = made.workspace();
+    const restored = await provisioner.request("PUT", `/v1/workspaces/${target}/archive`, { raw: whole, headers: { "x-archive-sha256": staged.sha256 } });
+    expect(restored.status, await restored.clone().text()).toBe(200);
+    const back = await provisioner.request("GET", `/v1/workspaces/${target}/files/src/answer.ts`);
+    expect(sha256(new Uint8Array(await back.arrayBuffer()))).toBe(sha256(code));
+  });
+
   it("is idempotent for one attempt, and a new attempt takes a new snapshot", async () => {
     const { workspaceId } = await idleWorkspace();
     const first = await stageOf(provisioner, workspaceId);
@@ -207,6 +224,29 @@ describe("verified import (restore)", () => {
     corrupt[at] = (corrupt[at] ?? 0) ^ 0xff;
     const target = made.workspace();
     const refused = await provisioner.request("PUT", `/v1/workspaces/${target}/archive`, { raw: corrupt, headers: { "x-archive-sha256": sha256(archive) } });
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toMatchObject({ code: "archive_checksum_mismatch" });
+    expect(await listedWorkspace(provisioner, target)).toBeUndefined();
+    expect(await docker.listVolumes({ filters: { name: [workspaceVolumeName(target)] } })).toMatchObject({ Volumes: [] });
+  });
+
+  it("restores a plain tar too (a cold copy staged before compression), byte for byte", async () => {
+    const { archive, data } = await archiveOf(200_000);
+    expect(archive.subarray(0, 2).toString()).toBe("./"); // a tar, not zstd
+    const target = made.workspace();
+    const restored = await provisioner.request("PUT", `/v1/workspaces/${target}/archive`, { raw: archive, headers: { "x-archive-sha256": sha256(archive) } });
+    expect(restored.status, await restored.clone().text()).toBe(200);
+    const back = await provisioner.request("GET", `/v1/workspaces/${target}/files/data/blob.bin`);
+    expect(sha256(new Uint8Array(await back.arrayBuffer()))).toBe(sha256(data));
+  });
+
+  it("refuses a zstd stage that zstd cannot read (its frame header broken, the announced SHA-256 its own) and leaves no workspace", async () => {
+    const { workspaceId } = await idleWorkspace(200_000);
+    const staged = await stageOf(provisioner, workspaceId);
+    const corrupt = Buffer.concat(await allParts(provisioner, workspaceId, staged.partHashes.length));
+    corrupt[4] = (corrupt[4] ?? 0) ^ 0xff; // the frame header descriptor: reserved bits set
+    const target = made.workspace();
+    const refused = await provisioner.request("PUT", `/v1/workspaces/${target}/archive`, { raw: corrupt, headers: { "x-archive-sha256": sha256(corrupt) } });
     expect(refused.status).toBe(422);
     expect(await refused.json()).toMatchObject({ code: "archive_checksum_mismatch" });
     expect(await listedWorkspace(provisioner, target)).toBeUndefined();

@@ -10,6 +10,7 @@ import { exportJWK, generateKeyPair } from "jose";
 import { isStreamedUpload, type ProvisionerSigningKey, type SignedBody, signProvisionerRequest } from "../../contract/provisioner-token.ts";
 import { importProvisionerPublicKeys } from "../src/auth.ts";
 import type { Iptables } from "../src/containers/network-guard.ts";
+import { removeWorkspaceNetworks } from "../src/containers/networks.ts";
 import { LABELS, tenantNetworkName, workspaceVolumeName } from "../src/containers/spec.ts";
 import { type RunningProvisioner, startProvisioner } from "../src/server.ts";
 import { deleteDisk, diskDirOf } from "../src/workspaces/disks.ts";
@@ -148,11 +149,17 @@ async function removeVolume(name: string): Promise<void> {
   if (disk) await deleteDisk(disk);
 }
 
-/** Removes every workspace whose disk lies in `workspaceDir`, with its containers: what a test run left. */
+/**
+ * Removes every workspace whose disk lies in `workspaceDir`, with its containers and its tenant's
+ * network (networks outlive sessions: they go with the workspace): what a test run left.
+ */
 export async function removeWorkspacesIn(workspaceDir: string): Promise<void> {
   const { Volumes } = await docker.listVolumes({ filters: { label: [LABELS.workspace] } });
   for (const volume of Volumes ?? []) {
-    if (diskDirOf(volume.Options?.device)?.startsWith(`${workspaceDir}/`)) await removeVolume(volume.Name);
+    if (!diskDirOf(volume.Options?.device)?.startsWith(`${workspaceDir}/`)) continue;
+    await removeVolume(volume.Name);
+    const workspaceId = volume.Labels?.[LABELS.workspace];
+    if (workspaceId) await removeWorkspaceNetworks(docker, workspaceId);
   }
 }
 

@@ -18,13 +18,14 @@ export interface UploadedPart {
 
 export interface ColdStore {
   head(key: string): Promise<ColdObject | null>;
-  /** The object with its bytes as R2 streams them. */
-  get(key: string): Promise<(ColdObject & { body: ReadableStream<Uint8Array> }) | null>;
+  /** The object (its size and hash: the whole object's) with its bytes as R2 streams them, all or `range`. */
+  get(key: string, range?: { offset: number; length: number }): Promise<(ColdObject & { body: ReadableStream<Uint8Array> }) | null>;
   /** Deleting what is not there is fine. */
   delete(key: string): Promise<void>;
   /** A multipart upload whose object carries `metadata`; its upload id. */
   createUpload(key: string, metadata: { sha256: string; sizeBytes: string }): Promise<string>;
-  uploadPart(key: string, uploadId: string, partNumber: number, bytes: Uint8Array): Promise<UploadedPart>;
+  /** `body` must have a known length (a FixedLengthStream's readable). */
+  uploadPart(key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>): Promise<UploadedPart>;
   completeUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void>;
   /** Aborts an upload in progress; one already completed or aborted is fine (R2 expires leftovers on its own). */
   abortUpload(key: string, uploadId: string): Promise<void>;
@@ -48,13 +49,13 @@ export function coldStore(bucket: R2Bucket): ColdStore {
       const object = await bucket.head(key);
       return object ? describe(object) : null;
     }),
-    get: (key) => r2(async () => {
-      const object = await bucket.get(key);
+    get: (key, range) => r2(async () => {
+      const object = await bucket.get(key, range ? { range } : undefined);
       return object ? { ...describe(object), body: object.body } : null;
     }),
     delete: (key) => r2(() => bucket.delete(key), "Cold storage did not answer; your workspace is not deleted yet. Try again shortly."),
     createUpload: (key, metadata) => r2(async () => (await bucket.createMultipartUpload(key, { customMetadata: metadata })).uploadId),
-    uploadPart: (key, uploadId, partNumber, bytes) => r2(() => bucket.resumeMultipartUpload(key, uploadId).uploadPart(partNumber, bytes)),
+    uploadPart: (key, uploadId, partNumber, body) => r2(() => bucket.resumeMultipartUpload(key, uploadId).uploadPart(partNumber, body)),
     completeUpload: (key, uploadId, parts) => r2(async () => {
       await bucket.resumeMultipartUpload(key, uploadId).complete(parts);
     }),

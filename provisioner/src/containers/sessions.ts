@@ -6,7 +6,8 @@ import type { CreateContainerInput } from "../../../contract/provisioner.ts";
 import type { Services } from "../services.ts";
 import { discardExport } from "../workspaces/exports.ts";
 import { ensureWorkspaceVolume } from "../workspaces/volumes.ts";
-import { BRIDGE_NAME_OPTION, containerSpec, LABELS, tenantBridgeName, tenantNetworkName } from "./spec.ts";
+import { ensureTenantNetwork } from "./networks.ts";
+import { containerSpec, LABELS } from "./spec.ts";
 
 /** A session container as Docker's labels describe it. */
 export type SessionContainer = {
@@ -96,42 +97,6 @@ export async function getSessionContainer(docker: Docker, sessionId: string): Pr
   };
 }
 
-/**
- * The tenant's own bridge network, made on first use, its host interface named for the network
- * guard. One made before bridges had such names is replaced (Docker refuses while it is in use).
- */
-async function ensureTenantNetwork(docker: Docker, tenantId: string): Promise<void> {
-  const name = tenantNetworkName(tenantId);
-  const bridge = tenantBridgeName(tenantId);
-  try {
-    const network = await docker.getNetwork(name).inspect();
-    if (network.Name === name && network.Options?.[BRIDGE_NAME_OPTION] === bridge) return;
-    if (network.Name === name) await docker.getNetwork(name).remove();
-  } catch (error) {
-    if (dockerStatus(error) !== 404) throw error;
-  }
-  try {
-    await docker.createNetwork({
-      Name: name,
-      Driver: "bridge",
-      CheckDuplicate: true,
-      Options: { [BRIDGE_NAME_OPTION]: bridge },
-      Labels: { [LABELS.tenant]: tenantId },
-    });
-  } catch (error) {
-    if (dockerStatus(error) !== 409) throw error; // made meanwhile by another process
-  }
-}
-
-/** Removes the tenant's network once no container of the tenant is left (Docker refuses otherwise). */
-async function releaseTenantNetwork(docker: Docker, tenantId: string): Promise<void> {
-  if ((await listSessionContainers(docker, { tenantId })).length > 0) return;
-  await docker
-    .getNetwork(tenantNetworkName(tenantId))
-    .remove()
-    .catch(() => undefined); // still in use, or already gone: nothing to release
-}
-
 export type CreateResult = { created: boolean; container: SessionContainerDetails };
 
 /**
@@ -156,7 +121,7 @@ export async function createSessionContainer(services: Services, input: CreateCo
     const others = await listSessionContainers(docker, { workspaceId: input.workspaceId });
     if (others.length > 0) throw new ProvisionerError("workspace_in_use", "another session's container mounts this workspace");
     await ensureWorkspaceVolume(services, input.workspaceId, workspaceOptions);
-    await ensureTenantNetwork(docker, input.tenantId);
+    await ensureTenantNetwork(docker, input.tenantId, input.workspaceId);
 
     let gpuIds: string[] = [];
     if (input.plan.gpuCount > 0) {
@@ -185,7 +150,6 @@ export async function createSessionContainer(services: Services, input: CreateCo
       if (dockerStatus(error) !== 304) {
         // Never leave a half-made session behind: it would hold its GPUs until a reconcile.
         await container.remove({ force: true, v: false }).catch(() => undefined);
-        await services.allocation.run(() => releaseTenantNetwork(docker, input.tenantId)).catch(() => undefined);
         throw new ProvisionerError("container_start_failed", undefined, { cause: error });
       }
     }
@@ -205,7 +169,7 @@ export async function stopSessionContainer(services: Services, sessionId: string
   return getSessionContainer(services.docker, sessionId);
 }
 
-/** Removes the container (its GPUs become free); the workspace volume is kept. */
+/** Removes the container (its GPUs become free); the workspace volume and the tenant's network are kept for the next session. */
 export async function removeSessionContainer(services: Services, sessionId: string): Promise<void> {
   const container = await requireSessionContainer(services.docker, sessionId);
   try {
@@ -213,5 +177,4 @@ export async function removeSessionContainer(services: Services, sessionId: stri
   } catch (error) {
     if (dockerStatus(error) !== 404) throw error;
   }
-  await services.allocation.run(() => releaseTenantNetwork(services.docker, container.tenantId));
 }

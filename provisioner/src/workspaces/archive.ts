@@ -7,6 +7,7 @@ import { PACK_MANIFEST } from "../../../contract/provisioner.ts";
 import { WORKSPACE_GID, WORKSPACE_MOUNT, WORKSPACE_UID } from "../containers/spec.ts";
 import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
+import { asTar, ZstdError } from "./compression.ts";
 import { getArchive, isDirectory, isSymlink, putArchive, statPath } from "./docker-archive.ts";
 import { absolute, type StoredFile, walk } from "./files.ts";
 import { archiveEntryPath, resolveLinkTarget } from "./paths.ts";
@@ -127,10 +128,10 @@ export async function importArchive(
 }
 
 /**
- * A restore from cold storage: the body is hashed as it is imported and must be the archive the
- * Worker announced. It goes into a workspace that does not exist yet, so that on any failure
- * (a checksum mismatch found at the very end included) the volume is deleted and no partial
- * workspace is left.
+ * A restore from cold storage: the body (a stage: zstd, or a plain tar staged before compression)
+ * is hashed as it is imported and must be the archive the Worker announced. It goes into a
+ * workspace that does not exist yet, so that on any failure (a checksum mismatch found at the
+ * very end included) the volume is deleted and no partial workspace is left.
  */
 async function restoreArchive(services: Services, workspaceId: string, body: Readable, sha256: string, sizeMb: number | undefined): Promise<ImportResult> {
   try {
@@ -156,12 +157,17 @@ async function restoreArchive(services: Services, workspaceId: string, body: Rea
   // process dies), and the import would wait forever for a body that already failed.
   pipeline(body, hashed, () => undefined);
   try {
-    const result = await extractArchive(services, workspaceId, hashed, { sizeMb });
+    // The volume first, as soon as the request arrives: it is there (and deleted on failure)
+    // before the body's first bytes say whether it is zstd, so nobody sees it appear afterwards.
+    await ensureWorkspaceVolume(services, workspaceId, { sizeMb });
+    const result = await extractArchive(services, workspaceId, await asTar(hashed), { sizeMb });
     // The extraction ends once the body has ended, so every byte is hashed by now.
     if (digest !== sha256) throw new ProvisionerError("archive_checksum_mismatch");
     return result;
   } catch (error) {
     await deleteWorkspace(services, workspaceId).catch(() => undefined);
+    // zstd refusing the bytes: they are not the archive announced (a corrupt cold copy).
+    if (error instanceof ZstdError) throw new ProvisionerError("archive_checksum_mismatch");
     throw error;
   }
 }

@@ -2,8 +2,9 @@
  * Staged workspace exports for cold storage (docs/decisions/0010-cold-storage.md). The Worker
  * uploads a workspace to R2 in fixed-size parts over many cron ticks; a tar streamed from Docker
  * cannot be re-read from the middle, and two reads of a live volume need not give the same bytes.
- * So the tar is staged once into a host-local file (a snapshot), with the SHA-256 of the whole and
- * of every part: each part the Worker fetches can be fetched again, and verified, after any fault.
+ * So the tar is staged once into a host-local file (a snapshot), compressed with zstd
+ * (compression.ts), with the SHA-256 of the whole and of every part of what was written: each part
+ * the Worker fetches can be fetched again, and verified, after any fault.
  *
  * A stage is a snapshot only while nothing writes to the volume: staging is refused while any
  * container mounts it, and creating a session container discards the stage (and any staging in
@@ -19,6 +20,7 @@ import { workspaceVolumeName } from "../containers/spec.ts";
 import { ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { openArchiveExport } from "./archive.ts";
+import { compress } from "./compression.ts";
 import { requireWorkspaceVolume } from "./volumes.ts";
 
 /** What a complete stage is: the tar beside it has exactly `size` bytes. */
@@ -140,7 +142,7 @@ async function writeStage(services: Services, workspaceId: string, input: { stag
   const temp = join(exportsDir(services), `${workspaceId}.${randomBytes(6).toString("hex")}.tar.partial`);
   try {
     const archive = await openArchiveExport(services, workspaceId);
-    const hashed = await writeHashed(archive, temp, input.partSize, progress, () => {
+    const hashed = await writeHashed(compress(archive), temp, input.partSize, progress, () => {
       if (discarded()) throw new ProvisionerError("workspace_in_use", "a session container was made for the workspace while it was staged");
     }).finally(() => archive.released); // the volume is free again (it may be deleted next) once staged
     if (discarded()) throw new ProvisionerError("workspace_in_use", "a session container was made for the workspace while it was staged");

@@ -4,6 +4,7 @@ import { Writable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import type Docker from "dockerode";
 import { LABELS, WORKSPACE_GID, WORKSPACE_UID, WORKSPACE_USER, workspaceMount, workspaceVolumeName } from "../containers/spec.ts";
+import { removeWorkspaceNetworks } from "../containers/networks.ts";
 import { dockerStatus, ProvisionerError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { createDisk, deleteDisk, diskDirOf, diskPaths, diskUsedBytes, openDisk } from "./disks.ts";
@@ -92,14 +93,21 @@ export async function workspaceSizes(services: Services): Promise<{ workspaceId:
   return sizes;
 }
 
-/** Deletes the volume, then its disk; refused while any container (session or transfer helper) mounts it. */
+/**
+ * Deletes the tenant's network, the volume, then its disk; refused while any container (session or
+ * transfer helper) mounts the volume. A network left by a deletion that stopped midway goes too.
+ */
 export async function deleteWorkspace(services: Services, workspaceId: string): Promise<void> {
   const { docker } = services;
   const name = workspaceVolumeName(workspaceId);
   const volume = await findVolume(docker, workspaceId);
-  if (!volume) throw new ProvisionerError("workspace_not_found");
+  if (!volume) {
+    await removeWorkspaceNetworks(docker, workspaceId);
+    throw new ProvisionerError("workspace_not_found");
+  }
   const users = await docker.listContainers({ all: true, filters: { volume: [name] } });
   if (users.length > 0) throw new ProvisionerError("workspace_in_use");
+  await removeWorkspaceNetworks(docker, workspaceId);
   try {
     await docker.getVolume(name).remove();
   } catch (error) {

@@ -186,8 +186,10 @@ export function workspaceCalls(t: Transport) {
      */
     async putArchive(workspaceId: string, body: ReadableStream<Uint8Array>, archive: { size: number; sha256: string }, workspaceMb: number, signal?: AbortSignal): Promise<void> {
       const path = `/v1/workspaces/${pathId(workspaceId)}/archive`;
-      // A source that fails shows as the restore's own failure (restore.ts reads it too).
-      const upload = { ...fixedLength(body, archive.size), sha256: archive.sha256 };
+      // `body` is already of known length (a branch of restore.ts's FixedLengthStream): workerd
+      // cannot pipe one transform stream's readable into another's writable. A source that fails
+      // shows as the restore's own failure (restore.ts reads it too).
+      const upload = { stream: body, length: archive.size, sha256: archive.sha256 };
       const headers = { "Content-Type": "application/x-tar", [WORKSPACE_MB_HEADER]: String(workspaceMb) };
       // No timeout: a restore takes as long as the workspace is large.
       const response = await t.send("PUT", path, { headers, body: upload, timeoutMs: null, signal });

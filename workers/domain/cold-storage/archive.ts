@@ -5,6 +5,7 @@
  */
 import { and, asc, eq, exists, gte, inArray, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
 import { gpuHosts, LIVE_SESSION_STATES, sessions, workspaceArchives, workspaces } from "../../../schema";
+import type { UploadedPart } from "../../adapters/cold-store";
 import type { ProvisionerClient } from "../../adapters/provisioner";
 import type { ColdStorageConfig } from "../config";
 import type { DomainContext } from "../context";
@@ -16,6 +17,22 @@ import { revertDeadRestores } from "./restore";
 
 /** Idle workspaces (and archives in progress) looked at per tick; the part and time budget usually ends a tick first. */
 const WORKSPACES_PER_TICK = 20;
+
+/** Parts uploaded at once: production R2 takes each part at some tens of MB/s, so a few in flight fill the link (decision 0035). */
+const PARTS_IN_FLIGHT = 4;
+
+/** R2's limit on the parts of one multipart upload. */
+const R2_MAX_PARTS = 10_000;
+
+/**
+ * The configured part size, or larger for a workspace that would need more than R2's 10,000
+ * parts (with room for it to have grown 10 % since its size was measured): parts are streamed,
+ * never held, so their size costs no memory.
+ */
+export const partSizeFor = (config: Pick<ColdStorageConfig, "partSizeBytes">, sizeBytes: number | null) => {
+  const mib = 1024 * 1024;
+  return Math.max(config.partSizeBytes, Math.ceil(((sizeBytes ?? 0) * 1.1) / R2_MAX_PARTS / mib) * mib);
+};
 
 /** A cron run holds an archive for its time budget plus this margin (a part in flight, the commit). */
 const ARCHIVE_LEASE_MARGIN_MS = 2 * 60_000;
@@ -157,7 +174,7 @@ async function claimIdleWorkspace(ctx: DomainContext, config: ColdStorageConfig,
     objectKey: coldObjectKey(claimed.id),
     uploadId: null,
     phase: "uploading" as const,
-    partSize: config.partSizeBytes,
+    partSize: partSizeFor(config, claimed.sizeBytes),
     sizeBytes: null,
     sha256: null,
     partHashes: null,
@@ -241,6 +258,12 @@ async function upload(ctx: DomainContext, client: ProvisionerClient, held: Works
   let archive = held;
   const stage = await client.stageExport(archive.workspaceId, { stageId: stageIdOf(archive), partSize: archive.partSize });
   if (stage.status === "staging") return "uploading";
+  if (stage.partHashes.length > R2_MAX_PARTS) {
+    // Grown past what its last measured size gave room for: staged again (next tick) in larger parts.
+    if (archive.uploadId) await ctx.coldStore.abortUpload(archive.objectKey, archive.uploadId);
+    await ctx.db.update(workspaceArchives).set({ partSize: partSizeFor(ctx.config.coldStorage, stage.size), parts: [], uploadId: null }).where(ownArchive(archive));
+    throw new ArchiveFault("archive_parts_too_small");
+  }
   if (stage.sha256 !== archive.sha256 || stage.size !== archive.sizeBytes || stage.partSize !== archive.partSize) {
     // The first stage of this attempt, or the host lost its stage and made another one with other
     // bytes (a provisioner restart): the parts uploaded so far are not of this tar. From part 1.
@@ -254,7 +277,6 @@ async function upload(ctx: DomainContext, client: ProvisionerClient, held: Works
     archive = restarted;
   }
   const size = stage.size;
-  const partHashes = stage.partHashes;
   if (!archive.uploadId) {
     // The whole archive's hash travels with the object: a restore checks it before reading a byte.
     const uploadId = await ctx.coldStore.createUpload(archive.objectKey, { sha256: stage.sha256, sizeBytes: String(size) });
@@ -267,34 +289,9 @@ async function upload(ctx: DomainContext, client: ProvisionerClient, held: Works
   }
   const uploadId = archive.uploadId!;
 
-  while (archive.parts.length < partHashes.length) {
-    if (outOfBudget(budget)) return "uploading";
-    const n = archive.parts.length + 1;
-    const bytes = new Uint8Array(await (await client.getExportPart(archive.workspaceId, n)).arrayBuffer());
-    const expectedLength = n < partHashes.length ? archive.partSize : size - archive.partSize * (partHashes.length - 1);
-    if (bytes.length !== expectedLength || hex(await crypto.subtle.digest("SHA-256", bytes)) !== partHashes[n - 1]) {
-      // The stage is not what the host said it was: dropped, so the next tick stages it afresh.
-      await client.deleteExport(archive.workspaceId);
-      throw new ArchiveFault("archive_part_mismatch");
-    }
-    const uploaded = await ctx.coldStore.uploadPart(archive.objectKey, uploadId, n, bytes);
-    const parts = [...archive.parts, { partNumber: n, etag: uploaded.etag }];
-    const [[next]] = await ctx.db.batch([
-      ctx.db
-        .update(workspaceArchives)
-        .set({ parts, lastErrorCode: null, updatedAt: ctx.clock.now() })
-        .where(and(ownArchive(archive), eq(workspaceArchives.uploadId, uploadId)))
-        .returning(),
-      ctx.db
-        .update(workspaces)
-        .set({ transferBytes: Math.min(n * archive.partSize, size) })
-        .where(and(eq(workspaces.id, archive.workspaceId), eq(workspaces.userId, archive.userId), eq(workspaces.state, "archiving"))),
-    ]);
-    if (!next) return "uploading"; // cancelled by a connect meanwhile: its cancel deletes what was uploaded
-    archive = next;
-    budget.parts--;
-    result.parts++;
-  }
+  const uploaded = await uploadMissingParts(ctx, client, archive, stage, budget, result);
+  if (!uploaded) return "uploading";
+  archive = uploaded;
 
   // Completed by an earlier run that stopped before committing: R2 then no longer knows the upload.
   await ctx.coldStore.completeUpload(archive.objectKey, uploadId, archive.parts).catch(() => {
@@ -307,6 +304,106 @@ async function upload(ctx: DomainContext, client: ProvisionerClient, held: Works
     throw new ArchiveFault(completed ? "archive_verification_failed" : "archive_upload_lost");
   }
   return commitArchive(ctx, archive);
+}
+
+/**
+ * The parts not yet in R2, `PARTS_IN_FLIGHT` at a time, each recorded in D1 as soon as it is
+ * verified (in any order: a resumed archive uploads only the numbers missing). A failed part stops
+ * new ones; those in flight finish and are recorded, then the failure is thrown (the next tick
+ * resumes). The archive row once every part is in, null when the budget ran out or a connect
+ * cancelled.
+ */
+async function uploadMissingParts(
+  ctx: DomainContext,
+  client: ProvisionerClient,
+  held: WorkspaceArchive,
+  stage: { size: number; partHashes: string[] },
+  budget: TickBudget,
+  result: ArchiveTickResult,
+): Promise<WorkspaceArchive | null> {
+  const { partSize, uploadId } = held;
+  const count = stage.partHashes.length;
+  const lengthOf = (n: number) => (n < count ? partSize : stage.size - partSize * (count - 1));
+  const done = new Set(held.parts.map((part) => part.partNumber));
+  const queue = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !done.has(n));
+  let archive = held;
+  let cancelled = false;
+  let failure: { error: unknown } | undefined;
+  // One D1 write at a time, each with every part verified so far: concurrent parts never overwrite each other's.
+  let recorded = Promise.resolve();
+  const record = (part: UploadedPart) => {
+    recorded = recorded.then(async () => {
+      if (cancelled) return;
+      const parts = [...archive.parts, part].sort((a, b) => a.partNumber - b.partNumber);
+      const [[next]] = await ctx.db.batch([
+        ctx.db
+          .update(workspaceArchives)
+          .set({ parts, lastErrorCode: null, updatedAt: ctx.clock.now() })
+          .where(and(ownArchive(archive), eq(workspaceArchives.uploadId, uploadId!)))
+          .returning(),
+        ctx.db
+          .update(workspaces)
+          .set({ transferBytes: parts.reduce((sum, { partNumber }) => sum + lengthOf(partNumber), 0) })
+          .where(and(eq(workspaces.id, archive.workspaceId), eq(workspaces.userId, archive.userId), eq(workspaces.state, "archiving"))),
+      ]);
+      if (!next) {
+        cancelled = true; // cancelled by a connect meanwhile: its cancel deletes what was uploaded
+        return;
+      }
+      archive = next;
+      result.parts++;
+    });
+    return recorded;
+  };
+  const lane = async () => {
+    while (queue.length > 0 && !failure && !cancelled && !outOfBudget(budget)) {
+      const n = queue.shift()!;
+      budget.parts--; // taken when the part starts: the tick's budget bounds what is in flight too
+      try {
+        await record(await uploadPart(ctx, client, archive, n, lengthOf(n), stage.partHashes[n - 1]!));
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PARTS_IN_FLIGHT }, lane));
+  await recorded;
+  if (failure) throw failure.error;
+  return !cancelled && archive.parts.length === count ? archive : null;
+}
+
+/**
+ * One part, streamed from the host to R2 (no JavaScript per chunk, never held): a tee sends one
+ * branch to `uploadPart` through a FixedLengthStream of the manifest's length, the other to a
+ * SHA-256 digest stream. Its etag is returned only when length and hash are the manifest's; a part
+ * that is not is never listed in the completed object (decision 0035), and the stage is dropped.
+ */
+async function uploadPart(ctx: DomainContext, client: ProvisionerClient, archive: WorkspaceArchive, n: number, length: number, sha256: string): Promise<UploadedPart> {
+  const response = await client.getExportPart(archive.workspaceId, n);
+  if (!response.body) throw new ArchiveFault("archive_part_mismatch");
+  const [toR2, toHash] = response.body.tee();
+  const fixed = new FixedLengthStream(length);
+  const r2Failed = new AbortController();
+  const piped = toR2.pipeTo(fixed.writable, { signal: r2Failed.signal });
+  const uploaded = ctx.coldStore.uploadPart(archive.objectKey, archive.uploadId!, n, fixed.readable).catch(async (error: unknown) => {
+    // R2 no longer reads: the pipe into it stops (a write waiting for a reader would wait forever),
+    // and the host's bytes still reach the digest.
+    r2Failed.abort();
+    await fixed.readable.cancel().catch(() => undefined); // R2 may hold its reader: then it cancelled already
+    throw error;
+  });
+  const digest = new crypto.DigestStream("SHA-256");
+  const hashed = toHash.pipeTo(digest).then(() => digest.digest);
+  const [part, hash, pipe] = await Promise.allSettled([uploaded, hashed, piped]);
+  if (hash.status === "rejected") throw new ArchiveFault("archive_part_unreadable"); // the host's stream broke: the stage is kept
+  if ((pipe.status === "rejected" && !r2Failed.signal.aborted) || hex(hash.value) !== sha256) {
+    // Another length (the FixedLengthStream refused it) or other bytes than the host said: the
+    // stage is dropped, so the next tick stages it afresh.
+    await client.deleteExport(archive.workspaceId);
+    throw new ArchiveFault("archive_part_mismatch");
+  }
+  if (part.status === "rejected") throw part.reason;
+  return part.value;
 }
 
 /**

@@ -13,6 +13,9 @@ import { holdsLease, releaseRestoreLease, RESTORE_LEASE_MS, takeRestoreLease } f
 /** How often a restore writes its progress (and renews its lease). */
 const RESTORE_PROGRESS_BYTES = 8 * 1024 * 1024;
 
+/** Ranges of the cold copy requested before they are read (the one being read included). */
+const RESTORE_READ_AHEAD = 4;
+
 /** Dead restores put back to cold per archive tick. */
 const REVERTS_PER_TICK = 20;
 
@@ -72,7 +75,7 @@ async function restoreWorkspace(ctx: DomainContext, workspace: Workspace, plan: 
   try {
     // A volume left by an earlier restore that failed on this host: the import needs none.
     await client.deleteWorkspace(workspaceId);
-    const object = await ctx.coldStore.get(archive.objectKey);
+    const object = await ctx.coldStore.get(archive.objectKey, rangeOf(archive, 0));
     if (!object) {
       ctx.log.error({ source: "cold-storage", code: "cold_copy_missing", message: `workspace ${workspaceId}: no object in R2`, userId });
       throw new AppError("internal", "Your workspace's cold copy is missing; we have been told.");
@@ -82,7 +85,7 @@ async function restoreWorkspace(ctx: DomainContext, workspace: Workspace, plan: 
       ctx.log.error({ source: "cold-storage", code: "cold_copy_corrupt", message: `workspace ${workspaceId}: R2 object size or hash metadata differs`, userId });
       throw new AppError("cold_storage_unavailable", "The cold copy of your workspace did not match its checksum; it is kept as it is and nothing was restored.");
     }
-    transfer = restoreBody(ctx, archive, object.body, lease);
+    transfer = restoreBody(ctx, archive, readAhead(ctx, archive, object.body), lease);
     await client.putArchive(workspaceId, transfer.body, { size: archive.sizeBytes, sha256: archive.sha256 }, plan.workspaceMb, transfer.signal);
     await transfer.done; // the last progress written; a lease lost meanwhile is caught by the commit below
   } catch (error) {
@@ -144,6 +147,49 @@ async function failRestore(ctx: DomainContext, client: ProvisionerClient, archiv
       .where(and(eq(workspaces.id, archive.workspaceId), eq(workspaces.userId, archive.userId), eq(workspaces.state, "restoring"), holdsLease(ctx, archive, until))),
     releaseRestoreLease(ctx, archive, until),
   ]);
+}
+
+/** Range `i` of the cold copy: its archive's part size each (an empty object is read whole). */
+function rangeOf(archive: WorkspaceArchive, i: number) {
+  const size = archive.sizeBytes ?? 0;
+  return size === 0 ? undefined : { offset: i * archive.partSize, length: Math.min(archive.partSize, size - i * archive.partSize) };
+}
+
+/**
+ * The cold copy as one stream of ranged reads, each asked of R2 up to `RESTORE_READ_AHEAD`
+ * ranges before it is read, so a range's first byte is not waited for once the one before it
+ * ends. Each range is piped as R2 streams it (no JavaScript per chunk); a range that fails fails
+ * the stream, and the ranges asked ahead are cancelled.
+ */
+function readAhead(ctx: DomainContext, archive: WorkspaceArchive, first: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const count = archive.sizeBytes ? Math.ceil(archive.sizeBytes / archive.partSize) : 1;
+  // Of known length, so its tee branch goes to the host as it is (fetch sends Content-Length).
+  const { readable, writable } = new FixedLengthStream(archive.sizeBytes ?? 0);
+  const pending: Promise<ReadableStream<Uint8Array>>[] = [Promise.resolve(first)];
+  let next = 1;
+  const askAhead = () => {
+    for (; next < count && pending.length < RESTORE_READ_AHEAD; next++) {
+      const range = ctx.coldStore.get(archive.objectKey, rangeOf(archive, next)).then((object) => {
+        if (!object) throw new AppError("cold_storage_unavailable", "The cold copy of your workspace is gone from cold storage.");
+        return object.body;
+      });
+      range.catch(() => undefined); // seen when its turn comes, or cancelled with the rest
+      pending.push(range);
+    }
+  };
+  (async () => {
+    askAhead();
+    while (pending.length > 0) {
+      const body = await pending.shift()!;
+      askAhead();
+      await body.pipeTo(writable, { preventClose: true });
+    }
+    await writable.close();
+  })().catch(async (error: unknown) => {
+    await writable.abort(error).catch(() => undefined);
+    for (const range of pending) void range.then((body) => body.cancel(), () => undefined);
+  });
+  return readable;
 }
 
 /**
