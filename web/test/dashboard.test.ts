@@ -25,7 +25,12 @@ async function dashboard(user: TestUser, fn: (w: Watched) => Promise<void>) {
   }
 }
 
-const latestRows = async (w: Watched) => (await w.page.getByTestId("latest-figures").locator("tbody tr").allTextContents()).map((t) => t.replace(/\s+/g, " ").trim());
+/** The latest-figures table's rows, each its cells' text joined by " | ". */
+const latestRows = (w: Watched) =>
+  w.page
+    .getByTestId("latest-figures")
+    .locator("tbody tr")
+    .evaluateAll((rows) => rows.map((row) => [...(row as HTMLTableRowElement).cells].map((cell) => cell.textContent?.replace(/\s+/g, " ").trim()).join(" | ")));
 
 describe("the dashboard's running session", () => {
   it("shows no samples yet, then charts of each GPU, CPU and memory with the latest figures in a table, refreshed while open; a busy session has no idle warning", { timeout: 120_000 }, async () => {
@@ -41,7 +46,7 @@ describe("the dashboard's running session", () => {
         const busy = (cpuPercent: number): SampleFigures => ({ gpus: [[70, 40000], [30, 20000]], cpuPercent, memoryMib: 2048 });
         await d1([2, 1, 0].map((m) => usageSampleRow(session, minute - m * MINUTE, busy(150))).join("; "));
         await w.page.reload({ waitUntil: "networkidle" });
-        await expect.poll(() => latestRows(w)).toEqual(["GPU 0 70 % 40,000 of 81,920 MiB", "GPU 1 30 % 20,000 of 81,920 MiB", "CPU and memory 150 % CPU 2,048 MiB"]);
+        await expect.poll(() => latestRows(w)).toEqual(["GPU 0 | 70 % | 40,000 of 81,920 MiB", "GPU 1 | 30 % | 20,000 of 81,920 MiB", "CPU and memory | 150 % CPU | 2,048 MiB"]);
         // GPU utilization, VRAM, and CPU with memory: each a uPlot canvas, each described for screen readers.
         await expect.poll(() => w.page.locator(".chart canvas").count()).toBe(3);
         const labels = await w.page.locator(".chart[role=img]").evaluateAll((charts) => charts.map((c) => c.getAttribute("aria-label")));
@@ -51,7 +56,7 @@ describe("the dashboard's running session", () => {
 
         // The next minute's sample shows without a reload (the page polls while it is visible).
         await d1(usageSampleRow(session, minute + MINUTE, busy(42)));
-        await expect.poll(() => latestRows(w), { timeout: 45_000 }).toContain("CPU and memory 42 % CPU 2,048 MiB");
+        await expect.poll(() => latestRows(w), { timeout: 45_000 }).toContain("CPU and memory | 42 % CPU | 2,048 MiB");
       });
     } finally {
       await session.end();

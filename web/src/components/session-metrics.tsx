@@ -83,10 +83,13 @@ export function SessionMetrics({ sessionId }: { sessionId: string }) {
         <>
           {charts.gpus.length > 0 && (
             <>
+              <h4>GPU utilization</h4>
               <Chart label="GPU utilization per GPU, in percent, over the last hour; the latest figures are in the table below" series={charts.gpus} data={charts.utilization} units={{ left: "%" }} />
+              <h4>VRAM used</h4>
               <Chart label="VRAM used per GPU, in MiB, over the last hour; the latest figures are in the table below" series={charts.gpus} data={charts.vram} units={{ left: "MiB" }} />
             </>
           )}
+          <h4>CPU and memory</h4>
           <Chart
             label="CPU use in percent (100 = one core) and memory used in MiB over the last hour; the latest figures are in the table below"
             series={CPU_MEMORY}
