@@ -38,8 +38,14 @@ const readyWhen = (selector: string) => `new MutationObserver((_, observer) => {
   if (document.querySelector(${JSON.stringify(selector)})) { window.__ready = performance.now(); observer.disconnect(); }
 }).observe(document, { childList: true, subtree: true });`;
 
+/** What the init script recorded (functions, not strings: the site's CSP refuses eval, which string predicates use). */
+const ready = () => (globalThis as { __ready?: number }).__ready;
 /** The page's scripts as fetched: path and start time (ms since navigation start). */
-const SCRIPTS = `performance.getEntriesByType("resource").filter((e) => new URL(e.name).pathname.endsWith(".js")).map((e) => ({ path: new URL(e.name).pathname, start: e.startTime }))`;
+const scripts = () =>
+  performance
+    .getEntriesByType("resource")
+    .filter((e) => new URL(e.name).pathname.endsWith(".js"))
+    .map((e) => ({ path: new URL(e.name).pathname, start: e.startTime }));
 
 interface Load {
   ms: number;
@@ -53,10 +59,10 @@ async function load(browser: Browser, url: string, selector: string, tokens?: [s
     await context.addInitScript(readyWhen(selector));
     const page = await context.newPage();
     await page.goto(url);
-    await page.waitForFunction("window.__ready !== undefined", undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (globalThis as { __ready?: number }).__ready !== undefined, undefined, { timeout: 30_000 });
     // What it fetches afterwards (lazily) too.
     await page.waitForLoadState("networkidle");
-    return { ms: (await page.evaluate("window.__ready")) as number, scripts: (await page.evaluate(SCRIPTS)) as Load["scripts"] };
+    return { ms: (await page.evaluate(ready))!, scripts: await page.evaluate(scripts) };
   } finally {
     await context.close();
   }
