@@ -27,7 +27,7 @@ const busySample = (settings: IdleConfig) => sql`(${usageSamples.shellsAttached}
       or (${sessions.gpuCount} > 0 and (${usageSamples.gpuUtilizationMaxPercent} is null or ${usageSamples.gpuUtilizationMaxPercent} >= ${settings.gpuUtilizationPercent}))
       or (${sessions.gpuCount} = 0 and (${usageSamples.cpuPercent} is null or ${usageSamples.cpuPercent} >= ${settings.cpuPercent})))`;
 
-/** The session's samples in the idle window [now − minutes, now], oldest first, each marked busy or not. */
+/** Joins a session to its own samples in the idle window [now − minutes, now]. */
 const samplesInWindow = (settings: IdleConfig, now: number) =>
   and(eq(usageSamples.sessionId, sessions.id), eq(usageSamples.userId, sessions.userId), gte(usageSamples.at, new Date(now - settings.minutes * 60_000)), lte(usageSamples.at, new Date(now)));
 
