@@ -232,6 +232,45 @@ export async function makeAdmin(username: string): Promise<void> {
   await d1(`UPDATE users SET role = 'admin' WHERE username = '${checkedName(username)}'`);
 }
 
+/** One GPU's figures in a usage sample: utilization % and VRAM used (MiB) of 81,920. */
+export type GpuFigures = [utilizationPercent: number, memoryUsedMb: number];
+
+export interface SampleFigures {
+  gpus: GpuFigures[];
+  cpuPercent: number;
+  memoryMib: number;
+  shells?: number;
+}
+
+/** The INSERT of one usage sample of `sessionId` at `at` (ms), as the usage cron writes it. */
+export function usageSampleRow(session: { sessionId: string; userId: string }, at: number, f: SampleFigures): string {
+  const gpus = JSON.stringify(f.gpus.map(([utilizationPercent, memoryUsedMb]) => ({ utilizationPercent, memoryUsedMb, memoryTotalMb: 81920 })));
+  const max = Math.max(...f.gpus.map(([u]) => u));
+  const used = f.gpus.reduce((sum, [, m]) => sum + m, 0);
+  return `INSERT INTO usage_samples (session_id, user_id, at, gpu_count, gpu_utilization_percent, gpu_utilization_max_percent, gpu_memory_used_mb, gpu_memory_total_mb, gpus, cpu_percent, memory_used_bytes, shells_attached) VALUES ('${session.sessionId}', '${session.userId}', ${at}, ${f.gpus.length}, ${max}, ${max}, ${used}, ${81920 * f.gpus.length}, '${gpus}', ${f.cpuPercent}, ${f.memoryMib * 1024 * 1024}, ${f.shells ?? 0})`;
+}
+
+/**
+ * A running session of `user` holding 2 GPUs, started ten minutes ago, with its hot workspace on
+ * a host marked offline: rows straight in D1, for what reads a session's samples and needs no
+ * container (this machine has no GPU). `end()` ends it, so no later cron tick finds it running.
+ */
+export async function runningSessionRows(user: TestUser) {
+  const response = await fetch(new URL("/v1/account", inject("apiUrl")), { headers: { Authorization: `Bearer ${readProfile(user.configDir).accessToken}` } });
+  const { id: userId } = (await response.json()) as { id: string };
+  const suffix = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  const [hostId, workspaceId, sessionId] = [`host-${suffix}`, `ws-${suffix}`, `ses-${suffix}`];
+  const started = Date.now() - 10 * 60_000;
+  await d1(
+    [
+      `INSERT INTO gpu_hosts (id, name, transport, base_url, gpu_count, status, registered_at) VALUES ('${hostId}', 'test', 'url', 'http://127.0.0.1:1', 8, 'offline', ${started})`,
+      `INSERT INTO workspaces (id, user_id, host_id, state, created_at, last_used_at) VALUES ('${workspaceId}', '${userId}', '${hostId}', 'hot', ${started}, ${started})`,
+      `INSERT INTO sessions (id, user_id, workspace_id, host_id, plan_id, state, created_at, started_at, gpu_type, gpu_count, cpus, memory_mb, pids_limit, ports) VALUES ('${sessionId}', '${userId}', '${workspaceId}', '${hostId}', 'h100-8', 'running', ${started}, ${started}, 'H100', 2, 16, 65536, 4096, '[]')`,
+    ].join("; "),
+  );
+  return { userId, sessionId, end: () => d1(`UPDATE sessions SET state = 'ended', ended_at = ${Date.now()}, duration_ms = 0 WHERE id = '${sessionId}'`) };
+}
+
 /** A new account, signed in, verified and on a plan: it can connect. */
 export async function entitledUser(planId?: string): Promise<TestUser> {
   const user = await signedInUser();

@@ -3,7 +3,7 @@
  * the real Worker and the real provisioner on Docker (each connect starts a real container).
  */
 import { describe, expect, inject, it } from "vitest";
-import { entitledUser, jsonOf, newConfigDir, ozekai, ozekaiInTerminal, readProfile, shown, signedInUser, type TestUser } from "./harness.ts";
+import { d1, entitledUser, jsonOf, newConfigDir, ozekai, ozekaiInTerminal, readProfile, runningSessionRows, shown, signedInUser, type TestUser, usageSampleRow } from "./harness.ts";
 
 /** The API as the user's own sign-in sees it, beside the CLI (to check what the CLI said). */
 async function api(user: TestUser, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -133,6 +133,26 @@ describe("connect, status, disconnect", () => {
     expect(data.endedSession.id).toBe(id);
     expect((await api(user, `/v1/sessions/${id}`)).body.state).toBe("ended");
     expect((await run(user, "status")).stdout).toContain("Nothing is billing now.");
+  });
+});
+
+describe("status of an idle session", () => {
+  it("says when the idle rule disconnects it, as the API has it, beside each GPU's latest figures", async () => {
+    const user = await signedInUser();
+    const session = await runningSessionRows(user);
+    try {
+      const minute = Math.floor(Date.now() / 60_000) * 60_000;
+      await d1([2, 1, 0].map((m) => usageSampleRow(session, minute - m * 60_000, { gpus: [[1, 300], [0, 200]], cpuPercent: 2, memoryMib: 512 })).join("; "));
+      const at = (await api(user, `/v1/sessions/${session.sessionId}`)).body.idleDisconnectAt as string;
+      expect(at).toBe(new Date(minute - 2 * 60_000 + 30 * 60_000).toISOString()); // wrangler.toml's IDLE_MINUTES after the first idle minute
+      const status = await run(user, "status");
+      expect(status.code, shown(status)).toBe(0);
+      expect(status.stdout).toMatch(new RegExp(`\\bidle +disconnected at ${at.slice(0, 16).replace("T", " ")} UTC unless it is used before then\n`));
+      expect(status.stdout).toMatch(/gpu 1 +0 % · 200 \/ 81920 MiB VRAM/);
+      expect(jsonOf(await run(user, "status", "--json")).data).toMatchObject({ billingNow: true, session: { id: session.sessionId, idleDisconnectAt: at } });
+    } finally {
+      await session.end();
+    }
   });
 });
 

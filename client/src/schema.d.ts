@@ -4498,6 +4498,8 @@ export interface components {
                 name: string;
                 port: number;
             }[];
+            /** @description When the idle rule (IDLE_MINUTES under the thresholds, no shell attached) disconnects this session if it stays idle until then; a time past means at the next minute. Null unless it is running and idle now */
+            idleDisconnectAt: string | null;
         };
         SessionMetrics: {
             sessionId: string;

@@ -210,6 +210,8 @@ function statusLines(data: StatusData, plan: Plan | undefined): string[] {
     ];
     if (s.state === "starting") rows.push(["billing", "starts as soon as it runs"]);
     else rows.push(["uptime", `${duration(s.uptimeMs ?? 0)} since ${s.startedAt ? when(s.startedAt) : "—"}`], ["cost so far", s.costSoFarCents !== null ? `${money(s.costSoFarCents)} (estimate; the invoice is what is charged)` : "unknown"]);
+    // The idle rule's time (the API's), so a user who left it running learns before the disconnect.
+    if (s.idleDisconnectAt) rows.push(["idle", `disconnected at ${when(s.idleDisconnectAt)} unless it is used before then`]);
     lines.push(...table(rows));
     const m = data.metrics;
     if (m) {

@@ -2,6 +2,7 @@ import { useLocation } from "preact-iso";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { api, networkProblem, type Problem, type Schemas, username } from "../api";
 import { ProblemView } from "../components/problem";
+import { SessionMetrics } from "../components/session-metrics";
 import { useTitle } from "../title";
 
 type Account = Schemas["Account"];
@@ -16,6 +17,26 @@ const SLOW_MS = 15_000;
 const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : "—");
 const minutesSince = (iso: string) => Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60_000));
 const mb = (bytes: number | null) => (bytes === null ? "not measured yet" : `${(bytes / 1e6).toFixed(1)} MB`);
+
+/** The idle rule's time, said plainly: the job runs each minute, so a time past is "within a minute". */
+function IdleWarning({ at }: { at: string }) {
+  const time = new Date(at);
+  return (
+    <p class="warning" role="status" data-testid="idle-warning">
+      Your session is idle: it will be disconnected{" "}
+      {time.getTime() <= Date.now() ? (
+        <>
+          within a minute (<time dateTime={at}>{time.toLocaleTimeString()}</time>)
+        </>
+      ) : (
+        <>
+          at <time dateTime={at}>{time.toLocaleTimeString()}</time>
+        </>
+      )}{" "}
+      unless it is used (a busy GPU or CPU, or a shell open). Your files are kept.
+    </p>
+  );
+}
 
 /** The one line the user most needs: is anything costing money right now. */
 function billingLine(session: Session | null): string {
@@ -102,9 +123,13 @@ export function DashboardPage() {
             <p data-testid="session-state">No session is running.</p>
           )}
           {session?.state === "running" && (
-            <p>
-              Your session is ready: <a href={`/sessions/${session.id}/terminal`}>open its terminal</a> or <a href="/files">browse its files</a>.
-            </p>
+            <>
+              {session.idleDisconnectAt && <IdleWarning at={session.idleDisconnectAt} />}
+              <p>
+                Your session is ready: <a href={`/sessions/${session.id}/terminal`}>open its terminal</a> or <a href="/files">browse its files</a>.
+              </p>
+              <SessionMetrics sessionId={session.id} />
+            </>
           )}
           {session?.state === "starting" && <p role="status">Starting your container{workspace?.state === "restoring" ? " after the workspace is restored from cold storage" : ""}…</p>}
           {!account.canStartSessions && (

@@ -19,7 +19,7 @@ import { currentWorkspace, findUser, workspaceBusy } from "../owned";
 import { findPlan, type Plan, userEntitlement } from "../plans";
 import { nextMonthStart, usageLimitRefusal } from "../usage";
 import { finishStopping } from "./disconnect";
-import { findLiveSession, ownedSession, type Session, type SessionView, toSessionView } from "./views";
+import { findLiveSession, ownedSession, type Session, sessionView, type SessionView } from "./views";
 
 /** How often, and how long, a connect that lost the race waits for the winner's container. */
 const CONNECT_POLL_MS = 250;
@@ -70,11 +70,11 @@ export async function connect(ctx: DomainContext, userId: string): Promise<Conne
       if (awaited) await throwIfFailed(ctx, userId, awaited);
       const claim = await claimSession(ctx, userId, plan);
       if (!claim) continue; // another connect won the insert: wait for its session
-      return { session: toSessionView(await startSession(ctx, claim)), outcome: "created" };
+      return { session: await sessionView(ctx, await startSession(ctx, claim)), outcome: "created" };
     }
     if (live.state === "running") {
       await commandEvent(ctx, userId, "connect", live.id);
-      return { session: toSessionView(live), outcome: "existing" };
+      return { session: await sessionView(ctx, live), outcome: "existing" };
     }
     if (live.state === "stopping") {
       // A disconnect that did not finish (the host was down): finish it, then connect afresh.
@@ -89,7 +89,7 @@ export async function connect(ctx: DomainContext, userId: string): Promise<Conne
     awaited = live.id;
     if (polls >= CONNECT_WAIT_POLLS) {
       await commandEvent(ctx, userId, "connect", live.id);
-      return { session: toSessionView(live), outcome: "starting" };
+      return { session: await sessionView(ctx, live), outcome: "starting" };
     }
     polls++;
     await sleep(CONNECT_POLL_MS);

@@ -4,7 +4,7 @@ import { type Command, sessions } from "../../../schema";
 import { commandEvent } from "../audit";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
-import { findLiveSession, ownedSession, type Session, type SessionView, toSessionView } from "./views";
+import { findLiveSession, ownedSession, type Session, sessionView, type SessionView } from "./views";
 
 /**
  * Moves a running session to `stopping` with its end time and duration: billing time stops at
@@ -54,7 +54,7 @@ async function stopSession(ctx: DomainContext, session: Session, command: Comman
 export async function disconnect(ctx: DomainContext, userId: string, sessionId: string, options: { onStopped?: (session: Session) => void } = {}): Promise<SessionView> {
   const session = await ownedSession(ctx, userId, sessionId);
   if (session.state === "starting") throw new AppError("session_busy", "The session is still starting; disconnect once it runs.");
-  return toSessionView(await stopSession(ctx, session, "disconnect", options.onStopped));
+  return sessionView(ctx, await stopSession(ctx, session, "disconnect", options.onStopped));
 }
 
 /** Destroy's first step: the user's live session, if any, is ended and its container removed (the command is logged either way). */

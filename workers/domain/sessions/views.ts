@@ -4,6 +4,7 @@ import { z } from "@hono/zod-openapi";
 import { LIVE_SESSION_STATES, type Session, SESSION_STATES, sessions } from "../../../schema";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
+import { idleDisconnectAt } from "./idle";
 
 export type { Session };
 
@@ -29,11 +30,15 @@ export const SessionSchema = z
       description:
         "The container's ports this session has forwarded (policy §1 port assignments), each once, in the order first forwarded: a record of the session, not a list of connections open now",
     }),
+    idleDisconnectAt: z.string().nullable().openapi({
+      description:
+        "When the idle rule (IDLE_MINUTES under the thresholds, no shell attached) disconnects this session if it stays idle until then; a time past means at the next minute. Null unless it is running and idle now",
+    }),
   })
   .openapi("Session");
 export type SessionView = z.infer<typeof SessionSchema>;
 
-export const toSessionView = (s: Session): SessionView => ({
+const toSessionView = (s: Session, idleAt: Date | null): SessionView => ({
   id: s.id,
   state: s.state,
   planId: s.planId,
@@ -44,7 +49,11 @@ export const toSessionView = (s: Session): SessionView => ({
   durationMs: s.durationMs,
   resources: { gpuType: s.gpuType, gpuCount: s.gpuCount, cpus: s.cpus, memoryMb: s.memoryMb, pidsLimit: s.pidsLimit },
   ports: s.ports,
+  idleDisconnectAt: idleAt?.toISOString() ?? null,
 });
+
+/** The view of a session with its idle-disconnect time (one indexed read, only for a running session). */
+export const sessionView = async (ctx: DomainContext, s: Session): Promise<SessionView> => toSessionView(s, await idleDisconnectAt(ctx, s));
 
 // ── Reads (every one filters by the owner) ────────────────────────────────────────────────────
 
@@ -58,10 +67,10 @@ export async function ownedSession(ctx: DomainContext, userId: string, sessionId
 }
 
 export async function getSession(ctx: DomainContext, userId: string, sessionId: string): Promise<SessionView> {
-  return toSessionView(await ownedSession(ctx, userId, sessionId));
+  return sessionView(ctx, await ownedSession(ctx, userId, sessionId));
 }
 
 export async function listSessions(ctx: DomainContext, userId: string, options: { limit: number }): Promise<SessionView[]> {
   const rows = await ctx.db.query.sessions.findMany({ where: eq(sessions.userId, userId), orderBy: [desc(sessions.createdAt), desc(sessions.id)], limit: options.limit });
-  return rows.map(toSessionView);
+  return Promise.all(rows.map((row) => sessionView(ctx, row)));
 }

@@ -6,7 +6,7 @@ import { findArchive, movesToColdStorageAt } from "../cold-storage";
 import type { DomainContext } from "../context";
 import type { GpuHost } from "../hosts";
 import { ownedWorkspace, type Workspace } from "../owned";
-import { findLiveSession, SessionSchema, type SessionView, toSessionView } from "../sessions";
+import { findLiveSession, SessionSchema, sessionView, type SessionView } from "../sessions";
 import { deletionDate, lastActivityOf } from "./retention";
 
 /** The workspace as the API shows it (and the OpenAPI document describes it). */
@@ -51,7 +51,7 @@ export async function getWorkspace(ctx: DomainContext, userId: string): Promise<
   const archive = workspace.state === "hot" ? undefined : await findArchive(ctx, userId, workspace.id);
   const lastActivity = await lastActivityOf(ctx, userId, workspace.id);
   const inUse = live !== undefined || workspace.state === "deleting";
-  const view = toWorkspaceView(workspace, live ? toSessionView(live) : null, lastActivity, inUse ? null : deletionDate(lastActivity, workspace.deletionWarnedAt, ctx.clock.now()));
+  const view = toWorkspaceView(workspace, live ? await sessionView(ctx, live) : null, lastActivity, inUse ? null : deletionDate(lastActivity, workspace.deletionWarnedAt, ctx.clock.now()));
   view.movesToColdStorageAt = (await movesToColdStorageAt(ctx, workspace, live !== undefined))?.toISOString() ?? null;
   if (workspace.state === "cold" && archive?.sizeBytes != null) {
     view.sizeBytes = archive.sizeBytes;
