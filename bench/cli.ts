@@ -6,13 +6,13 @@
  *      into / out of the session's own container (goal ≥ 0.8×);
  *   2. the CLI's peak RSS for a small and a big file, up and down (flat: it streams);
  *   3. a directory of many small files (sent as tar batches) against `tar c | docker cp -` into the same container,
- *      and back (one stream) against `docker cp` out, `docker exec tar c | tar x` and the file-by-file download.
- * A section is one entry of SECTIONS: add one (say, connect-to-usable once `ozekai connect`
- * exists) by writing a function of the same shape.
+ *      and back (one stream) against `docker cp` out, `docker exec tar c | tar x` and the file-by-file download;
+ *   4. `ozekai connect` to a usable session, new and warm workspace, against the same container work by hand.
+ * A section is one entry of SECTIONS: add one by writing a function of the same shape.
  * Every section runs once per Worker runtime (BENCH_RUNTIMES, default "wrangler,miniflare"): wrangler
  * dev as `npm run dev` serves it, and Miniflare's own server, the path production has (workerd + provisioner).
  * Settings: BENCH_FILE_MB (default 1024; the small file is a quarter), BENCH_SMALL_FILES (2000),
- * BENCH_SECTIONS (names of SECTIONS, comma-separated: only those; default all).
+ * BENCH_SECTIONS (names of SECTIONS, comma-separated: only those; default all), BENCH_ROUNDS (connects, 3).
  * Everything it starts or makes is removed at the end, also on error or Ctrl-C.
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -21,13 +21,14 @@ import { join } from "node:path";
 import { docker, dockerOk, prepareWorkspaceImage, RUN_ID, removeLeftoversAtCleanup } from "./lib/docker.ts";
 import { startProcess, stopChild, waitExit } from "./lib/processes.ts";
 import { rssSampler } from "./lib/proc.ts";
-import { fmt, fmtLoad, mbps, mib, table } from "./lib/report.ts";
+import { fmt, fmtLoad, mbps, median, mib, table } from "./lib/report.ts";
 import { log, makeTempDir, runBench } from "./lib/run-bench.ts";
 import { positiveInt, ROOT } from "./lib/settings.ts";
 import { type SessionStack, startSessionStack } from "./lib/stack.ts";
 import { MIB, transferTimeout } from "./lib/transfer.ts";
 import { benchRuntimes } from "./lib/worker.ts";
 import { makeFile, sha256File } from "./sessions/random-file.ts";
+import { rawRun, rawRunAgain } from "./sessions/raw-container.ts";
 import { apiConnect, apiDisconnectAndDestroy } from "./sessions/session-api.ts";
 import { PLAN_ID, REQUEST_TIMEOUT_MS, RSS_SAMPLE_MS } from "./sessions/settings.ts";
 
@@ -171,10 +172,45 @@ async function smallFiles(bench: Bench): Promise<string[]> {
 /** BENCH_SECTIONS="small files": only the sections named (comma-separated); all by default. */
 const ONLY = (process.env.BENCH_SECTIONS ?? "").split(",").map((name) => name.trim()).filter(Boolean);
 
+/**
+ * 4. `ozekai connect` to a usable session (it exits once a command has run in the container), as
+ * a person times it from spawn to exit, against the same container work by hand: into a new
+ * workspace (after `ozekai destroy`) vs network + volume + `docker run -d`, and into the warm
+ * workspace (after `ozekai disconnect`) vs `docker run -d` on the network and volume already
+ * there. BENCH_ROUNDS each; the section ends disconnected.
+ */
+async function connectToUsable(bench: Bench): Promise<string[]> {
+  const rounds = positiveInt("BENCH_ROUNDS", 3);
+  const first = { ours: [] as number[], byHand: [] as number[] };
+  const warm = { ours: [] as number[], byHand: [] as number[] };
+  for (let round = 1; round <= rounds; round++) {
+    log(`connect: round ${round} of ${rounds} …`);
+    await ozekai(bench, ["disconnect"], REQUEST_TIMEOUT_MS);
+    await ozekai(bench, ["destroy", "--yes"], REQUEST_TIMEOUT_MS);
+    first.ours.push((await ozekai(bench, ["connect", "--no-shell"], 4 * REQUEST_TIMEOUT_MS)).ms);
+    const made = await rawRun(`cli-connect-${round}`);
+    first.byHand.push(made.networkMs + made.volumeMs + made.runMs);
+    await ozekai(bench, ["disconnect"], REQUEST_TIMEOUT_MS);
+    warm.ours.push((await ozekai(bench, ["connect", "--no-shell"], 4 * REQUEST_TIMEOUT_MS)).ms);
+    warm.byHand.push(await rawRunAgain(made.raw));
+  }
+  await ozekai(bench, ["disconnect"], REQUEST_TIMEOUT_MS);
+  const line = (what: string, runs: { ours: number[]; byHand: number[] }, baseline: string) => {
+    const [ours, byHand] = [median(runs.ours), median(runs.byHand)];
+    return `   ${what}: ozekai connect ${fmt(ours, 0)} ms, ${baseline} ${fmt(byHand, 0)} ms: ${fmt(ours / byHand, 2)}×`;
+  };
+  return [
+    `4. connect to a usable session (ozekai connect --no-shell, spawn to exit: the CLI's start, sign-in check, the API and a first command in the container), median of ${rounds}`,
+    line("new workspace", first, "docker network create + volume create + run -d"),
+    line("warm workspace", warm, "docker run -d on the existing network and volume"),
+  ];
+}
+
 /** The sections in order; each adds its lines to the report. */
 const SECTIONS: { name: string; run: (bench: Bench) => Promise<string[]> }[] = [
   { name: "big files", run: bigFiles },
   { name: "small files", run: smallFiles },
+  { name: "connect", run: connectToUsable },
 ];
 
 async function main() {
