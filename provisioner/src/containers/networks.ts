@@ -15,15 +15,17 @@ const poolsExhausted = (error: unknown) => error instanceof Error && /non-overla
 
 /**
  * The tenant's network for its workspace: kept when it is there (a reconnect), made otherwise. One
- * made before bridges had names, or for an earlier workspace of the tenant whose deletion missed
- * it, is replaced (Docker refuses while a container uses it).
+ * made before bridges had names is replaced; so is one left by an earlier workspace of the tenant
+ * whose deletion missed it, unless a container of the tenant still uses it (a leftover the
+ * reconcile job removes): it is the tenant's own bridge all the same, so it is shared meanwhile.
  */
 export async function ensureTenantNetwork(docker: Docker, tenantId: string, workspaceId: string): Promise<void> {
   const name = tenantNetworkName(tenantId);
   const bridge = tenantBridgeName(tenantId);
   try {
     const network = await docker.getNetwork(name).inspect();
-    if (network.Name === name && network.Options?.[BRIDGE_NAME_OPTION] === bridge && network.Labels?.[LABELS.workspace] === workspaceId) return;
+    const named = network.Name === name && network.Options?.[BRIDGE_NAME_OPTION] === bridge;
+    if (named && (network.Labels?.[LABELS.workspace] === workspaceId || Object.keys(network.Containers ?? {}).length > 0)) return;
     if (network.Name === name) await docker.getNetwork(name).remove();
   } catch (error) {
     if (dockerStatus(error) !== 404) throw error;
