@@ -188,7 +188,7 @@ async function connectToUsable(bench: Bench): Promise<string[]> {
     await ozekai(bench, ["disconnect"], REQUEST_TIMEOUT_MS);
     await ozekai(bench, ["destroy", "--yes"], REQUEST_TIMEOUT_MS);
     first.ours.push((await ozekai(bench, ["connect", "--no-shell"], 4 * REQUEST_TIMEOUT_MS)).ms);
-    const made = await rawRun(`cli-connect-${round}`);
+    const made = await rawRun(`cli-connect-${bench.stack.runtime}-${round}`);
     first.byHand.push(made.networkMs + made.volumeMs + made.runMs);
     await ozekai(bench, ["disconnect"], REQUEST_TIMEOUT_MS);
     warm.ours.push((await ozekai(bench, ["connect", "--no-shell"], 4 * REQUEST_TIMEOUT_MS)).ms);
