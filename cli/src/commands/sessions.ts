@@ -88,13 +88,20 @@ async function watchRestore(session: Session, progress: Progress): Promise<{ sto
     last = line ?? last;
   };
   await look();
-  void (async () => {
-    while (!stopped) {
-      await sleep(RESTORE_POLL_MS);
-      if (!stopped) await look();
-    }
-  })();
-  return { stop: () => (stopped = true), restored: () => restoring };
+  // A timer, not a sleeping loop: a pending sleep would hold the process up to RESTORE_POLL_MS
+  // after the connect is done.
+  let timer: NodeJS.Timeout | undefined;
+  const next = () => {
+    timer = setTimeout(() => void look().then(() => stopped || next()), RESTORE_POLL_MS);
+  };
+  next();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+    restored: () => restoring,
+  };
 }
 
 /** POST /v1/sessions until it answers with a session (retrying while busy), or the deadline. */
@@ -286,9 +293,12 @@ export function registerSessionCommands(program: Program) {
         if (running.state === "starting") throw timedOut(seconds, running, "");
         if (running.state !== "running") throw new CliError("error", `Your session ${running.id} is ${running.state}: connect again.`);
         out.note("running; checking that it runs a command…");
+        // The price line's plan is looked up while the container answers the test command.
+        const planLookup = planOf(session, running.planId);
+        planLookup.catch(() => undefined);
         const usable = await untilUsable(session, running, deadline);
         if (!usable.ok) throw timedOut(seconds, running, usable.reason ?? "");
-        const plan = await planOf(session, running.planId);
+        const plan = await planLookup;
         const data = {
           session: running,
           resumed,
