@@ -7,8 +7,11 @@
  *   2. N concurrent connects on one host, N = 1, 4, 16 (sessions/concurrent-connects.ts; 16 users);
  *   3. file transfer through the Worker against `docker cp` (sessions/file-transfer.ts), once per
  *      Worker runtime (BENCH_RUNTIMES, default "wrangler,miniflare"; each a stack of its own):
- *      wrangler dev, and Miniflare's own server, the workerd path production has.
- * Settings: BENCH_ROUNDS (default 5), BENCH_FILE_MB (largest file, default 1024; the other is a quarter).
+ *      wrangler dev, and Miniflare's own server, the workerd path production has; with the same
+ *      bytes straight to the provisioner and the CPU each party spends (where the time goes);
+ *   4. N concurrent transfers through the Worker on one host, N = 1, 4, 16 (sessions/concurrent-transfers.ts).
+ * Settings: BENCH_ROUNDS (default 5), BENCH_FILE_MB (largest file, default 1024; the other is a
+ * quarter), BENCH_CONCURRENT_MB (each concurrent transfer, default 1024).
  * Nothing but 127.0.0.1 and the local Docker socket is contacted. Everything it starts or makes —
  * child processes, containers, volumes and networks (its own and those the provisioner made for the
  * bench user), the temp dir with generated secrets, local D1 state and files — is removed at the
@@ -23,6 +26,7 @@ import { HOST, WORKSPACE_IMAGE } from "./lib/settings.ts";
 import { startSessionStack } from "./lib/stack.ts";
 import { benchRuntimes } from "./lib/worker.ts";
 import { CONCURRENCY, concurrentConnects, concurrentReport } from "./sessions/concurrent-connects.ts";
+import { concurrentTransfers, concurrentTransfersReport } from "./sessions/concurrent-transfers.ts";
 import { connectLatency, connectReport } from "./sessions/connect-latency.ts";
 import { fileReport, fileTransfer } from "./sessions/file-transfer.ts";
 import { PLAN, PLAN_ID, REQUEST_TIMEOUT_MS } from "./sessions/settings.ts";
@@ -41,6 +45,8 @@ async function main() {
   const rounds = await connectLatency(stack.api);
   const loadBeforeConcurrent = loadavg();
   const concurrent = await concurrentConnects(stack.users);
+  const loadBeforeTransfers = loadavg();
+  const transfers = await concurrentTransfers(stack.users, tmp);
   const [firstRuntime, ...otherRuntimes] = benchRuntimes();
   const fileRuns = [{ runtime: firstRuntime!, loadBefore: loadavg(), files: await fileTransfer(stack, tmp), loadAfter: loadavg() }];
   for (const runtime of otherRuntimes) {
@@ -65,6 +71,7 @@ async function main() {
     out.push("", `— file transfer, the Worker under ${run.runtime === "wrangler" ? "wrangler dev --local" : "Miniflare's HTTP server (no wrangler proxy Worker)"}`);
     out.push(...fileReport(run.files, run.loadBefore, run.loadAfter));
   }
+  out.push("", ...concurrentTransfersReport(transfers, loadBeforeTransfers));
   out.push("", `total bench time ${fmt((performance.now() - startedAt) / 1000)} s`);
   console.log(out.join("\n"));
 }

@@ -87,3 +87,39 @@ export function rssSampler(groups: Record<string, number>, intervalMs: number) {
     },
   };
 }
+
+/** The Docker engine's processes (the daemon, containerd and each container's shim), by command name. */
+const DOCKER_ENGINE = new Set(["dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2", "docker-proxy", "runc"]);
+
+/**
+ * CPU ticks of each party of a transfer, now: each named process group, the Docker engine, and
+ * this process with the children it has reaped (a `docker cp` it ran counts here, as `client`).
+ * Compare two with `partyCpuMs`.
+ */
+export function partyCpuTicks(groups: Record<string, number>): Record<string, Map<string, number>> {
+  const procs = procStats() ?? [];
+  const parties: Record<string, Map<string, number>> = { client: new Map(), docker: new Map() };
+  for (const name of Object.keys(groups)) parties[name] = new Map();
+  const pgids = new Map(Object.entries(groups).map(([name, pgid]) => [String(pgid), name]));
+  for (const { pid, fields } of procs) {
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    const group = pgids.get(fields[2]!);
+    if (pid === String(process.pid)) parties.client!.set(pid, ticks);
+    else if (group) parties[group]!.set(pid, ticks);
+    else {
+      let comm = "";
+      try {
+        comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      } catch {
+        continue;
+      }
+      if (DOCKER_ENGINE.has(comm)) parties.docker!.set(pid, ticks);
+    }
+  }
+  return parties;
+}
+
+/** CPU ms each party used between two `partyCpuTicks` snapshots. */
+export function partyCpuMs(before: Record<string, Map<string, number>>, after: Record<string, Map<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([name, ticks]) => [name, cpuMsBetween(before[name] ?? new Map(), ticks)]));
+}
