@@ -1,10 +1,12 @@
 /**
  * `npm run bench:cold`: a benchmark, not a test. Cold storage throughput: archive and restore
  * against a plain `tar` of the same workspace on the host, as a ratio (docs/decisions/0010-cold-storage.md).
- * One run starts the Worker (the deployable bundle under `wrangler dev --local --no-bundle
- * --test-scheduled`, local D1 and R2) and the provisioner (`node provisioner/src/main.ts`, local
- * Docker, its state dir in a temp dir), makes one user with a workspace holding one file of random
- * bytes, and per round, side by side:
+ * One run starts, once per Worker runtime (BENCH_RUNTIMES, default "wrangler,miniflare"; each a
+ * stack of its own), the Worker (the deployable bundle under `wrangler dev --local --no-bundle
+ * --test-scheduled`, then under Miniflare's own HTTP server: the workerd path production has;
+ * local D1 and R2) and the provisioner (`node provisioner/src/main.ts`, local Docker, its state dir
+ * in a temp dir), makes one user with a workspace holding one file of random bytes, and per round,
+ * side by side:
  *   - plain tar: `tar -c` of the workspace volume into a file on the host, and `tar -x` of that file
  *     into a fresh volume (each in a container of the workspace image mounting the volume);
  *   - archive: the cold-storage cron tick (scheduled handler, triggered until the workspace is cold:
@@ -13,7 +15,7 @@
  *     measured in the same round (what is left is the restore).
  *   - the host alone (the provisioner reached straight, bench/cold/host-alone.ts): stage, every part
  *     read as the Worker reads them, and the staged bytes imported into a fresh workspace;
- * and once, the stage and its parts read on the host alone at part sizes of 8 to 64 MiB, and each
+ * and once (under the first runtime), the stage and its parts read on the host alone at part sizes of 8 to 64 MiB, and each
  * step alone on the same bytes (bench/cold/components.ts): SHA-256, Docker's archive API, zstd at
  * several levels on the random file and on text (this repository's files).
  * Throughput is the workspace's bytes (the file) over wall time; ratios are cold storage / plain tar.
@@ -34,6 +36,8 @@ import { fmt, fmtLoad, mbps, median, table } from "./lib/report.ts";
 import { log, makeTempDir, runBench } from "./lib/run-bench.ts";
 import { positiveInt, WORKSPACE_IMAGE } from "./lib/settings.ts";
 import { startSessionStack } from "./lib/stack.ts";
+import { stopChild } from "./lib/processes.ts";
+import { benchRuntimes, type WorkerRuntime } from "./lib/worker.ts";
 import { dockerArchiveReadMs, sha256Ms, writeTextCorpus, zstdLevels } from "./cold/components.ts";
 import { type HostAlone, hostAlone, stageAndRead } from "./cold/host-alone.ts";
 import { timed } from "./lib/time.ts";
@@ -65,19 +69,26 @@ function writeRandomFile(path: string, bytes: number) {
   }
 }
 
-async function main() {
-  const tmp = makeTempDir("ozekai-bench-cold-");
-  log(`cpus ${cpus().length}, load ${fmtLoad(loadavg())}; file ${FILE_MB} MB, ${ROUNDS} rounds, parts of ${PART_MIB} MiB`);
+type Round = { tarC: number; tarX: number; archive: number; restore: number; connectHot: number; ticks: number } & HostAlone;
 
+/**
+ * One stack under `runtime` (its own temp dir, provisioner state and local D1/R2), the workspace
+ * with its file, and ROUNDS rounds side by side. Returns the rounds and the stack, its workspace
+ * left hot with no session (for the measurements made once).
+ */
+async function measureRounds(runtime: WorkerRuntime) {
+  const tmp = makeTempDir(`ozekai-bench-cold-${runtime}-`);
   // ── the stack: archive as soon as the workspace is idle, all in one tick ──
-  const { api, host } = await startSessionStack(tmp, {
-    username: `cold${RUN_ID}`,
+  const stack = await startSessionStack(tmp, {
+    username: `cold${runtime.slice(0, 2)}${RUN_ID}`,
     planId: "cpu-small",
     timeoutMs: 600_000,
     env: ["WORKSPACE_COLD_AFTER_DAYS=0", `COLD_STORAGE_PART_MIB=${PART_MIB}`, "COLD_STORAGE_PARTS_PER_TICK=10000", "COLD_STORAGE_TICK_SECONDS=600"],
-    wranglerArgs: ["--test-scheduled"],
+    runtime,
+    ...(runtime === "wrangler" ? { wranglerArgs: ["--test-scheduled"] } : {}),
     provisionerEnv: { PROVISIONER_STATE_DIR: join(tmp, "provisioner-state") },
   });
+  const { api, host } = stack;
   const base = api.base;
 
   // ── the workspace: one file of random bytes ──
@@ -90,10 +101,10 @@ async function main() {
   trackLabel(`ozekai.helper=${session.workspaceId}`);
   const upload = await httpUpload(`${base}/v1/workspace/files/blob.bin`, api.token!, file, bytes);
   if (upload.status !== 201) throw new Error(`upload: ${upload.status} ${upload.text}`);
+  rmSync(file, { force: true });
   let sessionId = session.id;
 
-  const rows: ({ tarC: number; tarX: number; archive: number; restore: number; connectHot: number; ticks: number } & HostAlone)[] = [];
-  const tarFile = join(tmp, "plain.tar");
+  const rows: Round[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     // A connect on the hot workspace, to subtract from the restoring connect below.
     await expect(api, "POST", `/v1/sessions/${sessionId}/disconnect`, [200]);
@@ -103,14 +114,15 @@ async function main() {
 
     // Plain tar of the same volume on the host, out to a file and back into a fresh volume.
     const tarC = await dockerOk(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${volume}:/w:ro`, "-v", `${tmp}:/out`, WORKSPACE_IMAGE, "tar", "-cf", "/out/plain.tar", "-C", "/w", "."], TAR_TIMEOUT_MS);
-    const target = `ozk-bench-${RUN_ID}-${round}`;
+    const target = `ozk-bench-${RUN_ID}-${runtime}-${round}`;
     trackVolume(target);
     await dockerOk(["volume", "create", "--label", BENCH_LABEL, target]);
     const tarX = await dockerOk(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${target}:/w`, "-v", `${tmp}:/in:ro`, WORKSPACE_IMAGE, "tar", "-xf", "/in/plain.tar", "-C", "/w"], TAR_TIMEOUT_MS);
     await dockerOk(["volume", "rm", target]);
+    rmSync(join(tmp, "plain.tar"), { force: true });
 
     // The host alone: its share of an archive and of a restore, without the Worker or R2.
-    const alone = await hostAlone(host, session.workspaceId, String(round), tmp, PART_MIB * 2 ** 20, HOST_PARALLEL);
+    const alone = await hostAlone(host, session.workspaceId, `${runtime}-${round}`, tmp, PART_MIB * 2 ** 20, HOST_PARALLEL);
 
     // Archive: cron ticks (each runs the whole minute list) until the workspace is cold.
     let ticks = 0;
@@ -130,21 +142,34 @@ async function main() {
     sessionId = (restored.value.json as { id: string }).id;
     rows.push({ tarC: tarC.ms, tarX: tarX.ms, archive: archive.ms, restore: restored.ms - hot.ms, connectHot: hot.ms, ticks, ...alone });
     log(
-      `round ${round}: tar -c ${fmt(tarC.ms, 0)} ms, tar -x ${fmt(tarX.ms, 0)} ms, host alone: stage ${fmt(alone.stageMs, 0)} ms, parts ${fmt(alone.partsMs, 0)} ms, import ${fmt(alone.importMs, 0)} ms; archive ${fmt(archive.ms, 0)} ms (${ticks} ticks), restoring connect ${fmt(restored.ms, 0)} ms (hot connect ${fmt(hot.ms, 0)} ms)`,
+      `${runtime} round ${round}: tar -c ${fmt(tarC.ms, 0)} ms, tar -x ${fmt(tarX.ms, 0)} ms, host alone: stage ${fmt(alone.stageMs, 0)} ms, parts ${fmt(alone.partsMs, 0)} ms, import ${fmt(alone.importMs, 0)} ms; archive ${fmt(archive.ms, 0)} ms (${ticks} ticks), restoring connect ${fmt(restored.ms, 0)} ms (hot connect ${fmt(hot.ms, 0)} ms)`,
     );
   }
-
-  // Part sizes on the host alone (the workspace must have no container: its session ends).
+  // The workspace must have no container for what is measured once (its session ends).
   await expect(api, "POST", `/v1/sessions/${sessionId}/disconnect`, [200]);
+  return { rows, stack, tmp, workspaceId: session.workspaceId, volume };
+}
+
+async function main() {
+  log(`cpus ${cpus().length}, load ${fmtLoad(loadavg())}; file ${FILE_MB} MB, ${ROUNDS} rounds, parts of ${PART_MIB} MiB; runtimes ${benchRuntimes().join(", ")}`);
+  const runs: { runtime: WorkerRuntime; rows: Round[]; load: number[] }[] = [];
+  const [first, ...others] = benchRuntimes();
+  const measured = await measureRounds(first!);
+  runs.push({ runtime: first!, rows: measured.rows, load: loadavg() });
+  const { stack, tmp, workspaceId, volume } = measured;
+  const { api, host } = stack;
+
+  // Part sizes on the host alone.
   log(`part sizes on the host alone: ${PART_SIZES_MIB.join(", ")} MiB …`);
   const partSizes: { mib: number; parts: number; stageMs: number; partsMs: number }[] = [];
   for (const mib of PART_SIZES_MIB) {
-    const read = await stageAndRead(host, session.workspaceId, `parts-${mib}`, join(tmp, "staged.bin"), mib * 2 ** 20, HOST_PARALLEL);
+    const read = await stageAndRead(host, workspaceId, `parts-${mib}`, join(tmp, "staged.bin"), mib * 2 ** 20, HOST_PARALLEL);
     partSizes.push({ mib, parts: read.manifest.partHashes.length, stageMs: read.stageMs, partsMs: read.partsMs });
   }
 
-  // Each step alone, on the same bytes: the last round's plain tar and a text corpus of the same kind of size.
+  // Each step alone, on the same bytes: a plain tar of the workspace and a text corpus of the same kind of size.
   log("each step alone: SHA-256, Docker's archive API, zstd levels …");
+  const tarFile = join(tmp, "plain.tar");
   await dockerOk(["run", "--rm", "--label", BENCH_LABEL, "--network", "none", "-v", `${volume}:/w:ro`, "-v", `${tmp}:/out`, WORKSPACE_IMAGE, "tar", "-cf", "/out/plain.tar", "-C", "/w", "."], TAR_TIMEOUT_MS);
   const tarBytes = statSync(tarFile).size;
   const hashMs = await sha256Ms(tarFile);
@@ -164,8 +189,42 @@ async function main() {
   // run's temp dir (removing the Docker volume alone would leave the disk mounted there).
   await expect(api, "DELETE", "/v1/workspace", [200]);
 
+  for (const runtime of others) {
+    await stopChild(stack.worker.child);
+    await stopChild(stack.provisioner.child);
+    const other = await measureRounds(runtime);
+    runs.push({ runtime, rows: other.rows, load: loadavg() });
+    await expect(other.stack.api, "DELETE", "/v1/workspace", [200]);
+  }
+
+  const bytes = FILE_MB * MB;
+  for (const { runtime, rows, load } of runs) {
+    const under = runtime === "wrangler" ? "wrangler dev --local" : "Miniflare's HTTP server (no wrangler proxy Worker)";
+    const proxy = runtime === "wrangler" ? "Worker runtime, wrangler dev's proxy" : "Worker runtime";
+    report(rows, bytes, under, proxy, load);
+  }
+  console.log(`\nEach step alone on the ${fmt(tarBytes / MB, 0)} MB tar: SHA-256 in Node ${fmt(hashMs, 0)} ms (${fmt(mbps(tarBytes, hashMs), 0)} MB/s); Docker's archive API read (docker cp out) ${fmt(archiveApiMs, 0)} ms (${fmt(mbps(tarBytes, archiveApiMs), 0)} MB/s, ${fmt(mbps(tarBytes, archiveApiMs) / mbps(bytes, median(runs[0]!.rows.map((r) => r.tarC))), 2)}× tar -c)`);
+  console.log(`\nPart sizes on the host alone (stage, then every part read ${HOST_PARALLEL} at a time over HTTP):\n`);
+  const staged = median(runs[0]!.rows.map((r) => r.stagedBytes));
+  console.log(
+    table(
+      ["part MiB", "parts", "stage ms", "parts read ms", "parts read MB/s"],
+      partSizes.map((p) => [String(p.mib), String(p.parts), fmt(p.stageMs, 0), fmt(p.partsMs, 0), fmt(mbps(staged, p.partsMs), 0)]),
+    ),
+  );
+  console.log(`\nzstd levels (-T${ZSTD_THREADS}; random: the workspace's tar; text: ${TEXT_MB} MB of this repository's files):\n`);
+  console.log(
+    table(
+      ["data", "level", "compress MB/s", "decompress MB/s", "ratio"],
+      levels.map((r) => [r.data, String(r.level), fmt(mbps(r.bytes, r.compressMs), 0), fmt(mbps(r.bytes, r.decompressMs), 0), fmt(r.ratio, 2)]),
+    ),
+  );
+}
+
+/** One runtime's rounds: medians against plain tar, the issue's table with its goals, and where the time goes. */
+function report(rows: Round[], bytes: number, under: string, proxy: string, load: number[]) {
   const m = (key: keyof (typeof rows)[number]) => median(rows.map((r) => r[key]));
-  console.log(`\nCold storage vs plain tar, ${FILE_MB} MB workspace, median of ${ROUNDS} rounds (load ${fmtLoad(loadavg())})\n`);
+  console.log(`\n— the Worker under ${under}\n\nCold storage vs plain tar, ${FILE_MB} MB workspace, median of ${ROUNDS} rounds (load ${fmtLoad(load)} after them)\n`);
   console.log(
     table(
       ["", "plain tar ms", "plain tar MB/s", "cold storage ms", "cold storage MB/s", "ratio (cold/tar throughput)"],
@@ -200,7 +259,7 @@ async function main() {
       [
         ["host: stage (Docker archive API → compress → SHA-256 of the whole and each part → file, fsync)", share(m("stageMs"), m("archive"))],
         ["host: every part read over HTTP", share(m("partsMs"), m("archive"))],
-        ["Worker side: part SHA-256, R2 multipart upload, D1, Worker runtime, wrangler dev's proxy, hot copy deleted (the rest)", share(archiveRest, m("archive"))],
+        [`Worker side: part SHA-256, R2 multipart upload, D1, ${proxy}, hot copy deleted (the rest)`, share(archiveRest, m("archive"))],
         ["archive (cron ticks until cold)", fmt(m("archive"), 0)],
       ],
     ),
@@ -210,24 +269,9 @@ async function main() {
       ["restore", "ms"],
       [
         ["host: verified import (SHA-256, decompress, checked re-pack, Docker archive API)", share(m("importMs"), m("restore"))],
-        ["Worker side: R2 read, lease and progress in D1, Worker runtime, wrangler dev's proxy (the rest)", share(restoreRest, m("restore"))],
+        [`Worker side: R2 read, lease and progress in D1, ${proxy} (the rest)`, share(restoreRest, m("restore"))],
         ["restore (restoring connect less a hot connect)", fmt(m("restore"), 0)],
       ],
-    ),
-  );
-  console.log(`\nEach step alone on the ${fmt(tarBytes / MB, 0)} MB tar: SHA-256 in Node ${fmt(hashMs, 0)} ms (${fmt(mbps(tarBytes, hashMs), 0)} MB/s); Docker's archive API read (docker cp out) ${fmt(archiveApiMs, 0)} ms (${fmt(mbps(tarBytes, archiveApiMs), 0)} MB/s)`);
-  console.log(`\nPart sizes on the host alone (stage, then every part read ${HOST_PARALLEL} at a time over HTTP):\n`);
-  console.log(
-    table(
-      ["part MiB", "parts", "stage ms", "parts read ms", "parts read MB/s"],
-      partSizes.map((p) => [String(p.mib), String(p.parts), fmt(p.stageMs, 0), fmt(p.partsMs, 0), fmt(mbps(m("stagedBytes"), p.partsMs), 0)]),
-    ),
-  );
-  console.log(`\nzstd levels (-T${ZSTD_THREADS}; random: the workspace's tar; text: ${TEXT_MB} MB of this repository's files):\n`);
-  console.log(
-    table(
-      ["data", "level", "compress MB/s", "decompress MB/s", "ratio"],
-      levels.map((r) => [r.data, String(r.level), fmt(mbps(r.bytes, r.compressMs), 0), fmt(mbps(r.bytes, r.decompressMs), 0), fmt(r.ratio, 2)]),
     ),
   );
 }

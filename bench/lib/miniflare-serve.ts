@@ -22,6 +22,8 @@ const mf = new Miniflare(
     port,
     // `wrangler dev --persist-to X` keeps its state under X/v3: the same D1 the migrations went into.
     resourcePersistencePath: join(persist, "v3"),
+    // /cdn-cgi/local/scheduled runs a cron tick, as under `wrangler dev --test-scheduled` (bench:cold).
+    unsafeTriggerHandlers: true,
     workers: [{ ...workerOptions, name: "ozekai", modules: true, scriptPath: script, modulesRoot: dirname(script), bindings: { ...workerOptions.bindings, ...secrets, ...vars } } as V4WorkerOptions],
   }),
 );

@@ -57,8 +57,15 @@ interface TransferRow {
   verified: string;
 }
 
-export type PathName = "worker" | "host" | "docker cp";
-const PATHS: PathName[] = ["worker", "host", "docker cp"];
+export type PathName = "worker" | "host" | "docker cp" | "docker cp, session disk";
+const PATHS: PathName[] = ["worker", "host", "docker cp", "docker cp, session disk"];
+const PATH_LABELS: Record<PathName, string> = {
+  worker: "client → Worker → provisioner",
+  host: "client → provisioner",
+  "docker cp": "docker cp",
+  // The session's container: its workspace is the size-bounded disk (an ext4 image, loop-mounted).
+  "docker cp, session disk": "docker cp, session's disk",
+};
 
 /** Runs `work`, timing it and reading every party's CPU before and after. */
 async function measured<T extends { ms: number }>(groups: Record<string, number>, work: () => Promise<T>): Promise<{ value: T; run: PathRun }> {
@@ -109,6 +116,10 @@ export async function fileTransfer(stack: SessionStack, tmp: string): Promise<Fi
       const cp = await measured(groups, () => dockerOk(["cp", source, `${box.raw.name}:/workspace/${name}`], transferTimeout(bytes)));
       const cpIn = cp.value;
 
+      log(`files: ${sizeMb} MiB docker cp into the session's own container (its disk) …`);
+      const sessionBox = `ozk-session-${session.id}`;
+      const cpDisk = await measured(groups, () => dockerOk(["cp", source, `${sessionBox}:/workspace/disk-${name}`], transferTimeout(bytes)));
+
       log(`files: ${sizeMb} MiB download through the Worker …`);
       sampler = rssSampler(groups, RSS_SAMPLE_MS);
       const down = await measured(groups, () => httpDownload(url, api.token!, back, bytes));
@@ -143,8 +154,14 @@ export async function fileTransfer(stack: SessionStack, tmp: string): Promise<Fi
       if (statSync(back).size !== bytes) throw new Error(`docker cp out: ${statSync(back).size} bytes, expected ${bytes}`);
       checks.push("docker cp size");
       rmSync(back, { force: true });
+      const cpDiskBack = await measured(groups, () => dockerOk(["cp", `${sessionBox}:/workspace/disk-${name}`, back], transferTimeout(bytes)));
+      if (statSync(back).size !== bytes) throw new Error(`docker cp out of the session: ${statSync(back).size} bytes, expected ${bytes}`);
+      rmSync(back, { force: true });
       rmSync(source, { force: true });
-      const paths = { upload: { worker: up.run, host: hostUp.run, "docker cp": cp.run }, download: { worker: down.run, host: hostDown.run, "docker cp": cpBack.run } };
+      const paths = {
+        upload: { worker: up.run, host: hostUp.run, "docker cp": cp.run, "docker cp, session disk": cpDisk.run },
+        download: { worker: down.run, host: hostDown.run, "docker cp": cpBack.run, "docker cp, session disk": cpDiskBack.run },
+      };
       rows.push({ sizeMb, upload, download, cpIn, cpOut, paths, rssIdle, rssUpload, rssDownload, verified: checks.join(", ") });
     }
   } finally {
@@ -218,7 +235,7 @@ function whereTheTimeGoes(row: TransferRow): string[] {
       const total = Object.values(run.cpuMs).reduce((a, b) => a + b, 0);
       rows.push([
         direction,
-        path === "worker" ? "client → Worker → provisioner" : path === "host" ? "client → provisioner" : "docker cp",
+        PATH_LABELS[path],
         fmt(run.ms / 1000, 2),
         fmt(mbps(bytes, run.ms), 0),
         `${fmt(cp.ms / run.ms, 2)}×`,
@@ -231,6 +248,11 @@ function whereTheTimeGoes(row: TransferRow): string[] {
     const worker = row.paths[direction].worker;
     const host = row.paths[direction].host;
     const cpu = (run: PathRun) => Object.values(run.cpuMs).reduce((a, b) => a + b, 0);
+    const disk = row.paths[direction]["docker cp, session disk"];
+    lines.push(
+      `   ${direction}: docker cp into the session's own disk takes ${fmt(disk.ms / row.paths[direction]["docker cp"].ms, 2)}× docker cp into a plain volume (the size-bounded disk's share); ` +
+        `the provisioner alone takes ${fmt(host.ms / disk.ms, 2)}× docker cp into that same disk`,
+    );
     lines.push(
       `   ${direction}: the Worker hop costs ${fmt((worker.ms - host.ms) / 1000, 2)} s (${fmt(worker.ms / host.ms, 2)}× the provisioner alone) and ${fmt((cpu(worker) - cpu(host)) / 1000, 2)} CPU s; ` +
         `the path needs ${fmt(cpu(worker) / 1000, 2)} CPU s against docker cp's ${fmt(cpu(row.paths[direction]["docker cp"]) / 1000, 2)}, so on ${cores} cores it cannot pass ${fmt(row.paths[direction]["docker cp"].ms / (cpu(worker) / cores), 2)}× docker cp's measured time`,
