@@ -40,6 +40,7 @@ import { stopChild } from "./lib/processes.ts";
 import { benchRuntimes, type WorkerRuntime } from "./lib/worker.ts";
 import { dockerArchiveReadMs, sha256Ms, writeTextCorpus, zstdLevels } from "./cold/components.ts";
 import { type HostAlone, hostAlone, stageAndRead } from "./cold/host-alone.ts";
+import { localR2Alone } from "./cold/local-r2.ts";
 import { timed } from "./lib/time.ts";
 import { httpUpload } from "./lib/transfer.ts";
 
@@ -174,6 +175,8 @@ async function main() {
   const tarBytes = statSync(tarFile).size;
   const hashMs = await sha256Ms(tarFile);
   const archiveApiMs = await dockerArchiveReadMs(volume);
+  log("local R2 alone …");
+  const r2 = await localR2Alone(tmp, tarFile, tarBytes, PART_MIB * 2 ** 20, HOST_PARALLEL);
   const text = join(tmp, "text.bin");
   writeTextCorpus(text, TEXT_MB * MB);
   const levels = await zstdLevels(
@@ -204,6 +207,13 @@ async function main() {
     report(rows, bytes, under, proxy, load);
   }
   console.log(`\nEach step alone on the ${fmt(tarBytes / MB, 0)} MB tar: SHA-256 in Node ${fmt(hashMs, 0)} ms (${fmt(mbps(tarBytes, hashMs), 0)} MB/s); Docker's archive API read (docker cp out) ${fmt(archiveApiMs, 0)} ms (${fmt(mbps(tarBytes, archiveApiMs), 0)} MB/s, ${fmt(mbps(tarBytes, archiveApiMs) / mbps(bytes, median(runs[0]!.rows.map((r) => r.tarC))), 2)}× tar -c)`);
+  const tarC = mbps(bytes, median(runs[0]!.rows.map((r) => r.tarC)));
+  const tarX = mbps(bytes, median(runs[0]!.rows.map((r) => r.tarX)));
+  console.log(
+    `Local R2 alone (Miniflare's R2 on this disk, a Worker that only puts ${PART_MIB} MiB parts ${HOST_PARALLEL} at a time and reads them back as ranges, bench/cold/local-r2.ts): ` +
+      `put ${fmt(mbps(tarBytes, r2.putMs), 0)} MB/s (${fmt(mbps(tarBytes, r2.putMs) / tarC, 2)}× tar -c), ranged get ${fmt(mbps(tarBytes, r2.getMs), 0)} MB/s (${fmt(mbps(tarBytes, r2.getMs) / tarX, 2)}× tar -x): ` +
+      "the archive and the restore cannot pass these here, whatever the host and the Worker do",
+  );
   console.log(`\nPart sizes on the host alone (stage, then every part read ${HOST_PARALLEL} at a time over HTTP):\n`);
   const staged = median(runs[0]!.rows.map((r) => r.stagedBytes));
   console.log(
