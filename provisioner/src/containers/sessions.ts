@@ -120,8 +120,10 @@ export async function createSessionContainer(services: Services, input: CreateCo
     }
     const others = await listSessionContainers(docker, { workspaceId: input.workspaceId });
     if (others.length > 0) throw new ProvisionerError("workspace_in_use", "another session's container mounts this workspace");
-    await ensureWorkspaceVolume(services, input.workspaceId, workspaceOptions);
-    await ensureTenantNetwork(docker, input.tenantId, input.workspaceId);
+    // Independent of each other, so side by side: a first connect makes both (a disk formatted and
+    // mounted, a bridge with its firewall rules), and each costs about as much as the other.
+    const made = await Promise.allSettled([ensureWorkspaceVolume(services, input.workspaceId, workspaceOptions), ensureTenantNetwork(docker, input.tenantId, input.workspaceId)]);
+    for (const outcome of made) if (outcome.status === "rejected") throw outcome.reason;
 
     let gpuIds: string[] = [];
     if (input.plan.gpuCount > 0) {
