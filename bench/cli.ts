@@ -20,7 +20,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { docker, dockerOk, prepareWorkspaceImage, RUN_ID, removeLeftoversAtCleanup } from "./lib/docker.ts";
 import { startProcess, stopChild, waitExit } from "./lib/processes.ts";
-import { rssSampler } from "./lib/proc.ts";
+import { partyCpuMs, partyCpuTicks, rssSampler } from "./lib/proc.ts";
 import { fmt, fmtLoad, mbps, median, mib, table } from "./lib/report.ts";
 import { log, makeTempDir, runBench } from "./lib/run-bench.ts";
 import { positiveInt, ROOT } from "./lib/settings.ts";
@@ -78,6 +78,17 @@ async function bigFiles(bench: Bench): Promise<string[]> {
   const rows: string[][] = [];
   const rss: Record<number, { up: number; down: number }> = {};
   const ratios: Record<number, { up: number; down: number }> = {};
+  // CPU seconds of every party during each transfer (client = this process and what it ran: the CLI, docker cp).
+  const groups = { worker: bench.stack.worker.child.pid!, provisioner: bench.stack.provisioner.child.pid! };
+  const cpu: Record<string, Record<string, number>> = {};
+  let cpInMs = 0;
+  let cpOutMs = 0;
+  const withCpu = async <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const before = partyCpuTicks(groups);
+    const value = await work();
+    cpu[key] = partyCpuMs(before, partyCpuTicks(groups));
+    return value;
+  };
   for (const sizeMb of [SMALL_MB, BIG_MB]) {
     const bytes = sizeMb * MIB;
     const name = `bench-${sizeMb}MiB.bin`;
@@ -87,21 +98,23 @@ async function bigFiles(bench: Bench): Promise<string[]> {
     const timeout = transferTimeout(bytes) * 2;
 
     log(`files: ${sizeMb} MiB ozekai upload …`);
-    const up = await ozekai(bench, ["upload", source, name], timeout);
+    const up = await withCpu(`up ${sizeMb}`, () => ozekai(bench, ["upload", source, name], timeout));
     log(`files: ${sizeMb} MiB docker cp in …`);
-    const cpIn = await dockerOk(["cp", source, `${bench.container}:/workspace/cp-${name}`], timeout);
+    const cpIn = await withCpu(`cp in ${sizeMb}`, () => dockerOk(["cp", source, `${bench.container}:/workspace/cp-${name}`], timeout));
 
     const back = join(bench.tmp, `back-${name}`);
     log(`files: ${sizeMb} MiB ozekai download …`);
-    const down = await ozekai(bench, ["download", name, back], timeout);
+    const down = await withCpu(`down ${sizeMb}`, () => ozekai(bench, ["download", name, back], timeout));
     if ((await sha256File(back)) !== sha) throw new Error(`download of ${name}: the bytes differ`);
     const cpBack = join(bench.tmp, `cp-back-${name}`);
     log(`files: ${sizeMb} MiB docker cp out …`);
-    const cpOut = await dockerOk(["cp", `${bench.container}:/workspace/cp-${name}`, cpBack], timeout);
+    const cpOut = await withCpu(`cp out ${sizeMb}`, () => dockerOk(["cp", `${bench.container}:/workspace/cp-${name}`, cpBack], timeout));
     if (statSync(cpBack).size !== bytes) throw new Error("docker cp out: wrong size");
     await docker(["exec", bench.container, "rm", "-f", `/workspace/cp-${name}`]);
 
     ratios[sizeMb] = { up: cpIn.ms / up.ms, down: cpOut.ms / down.ms };
+    cpInMs = cpIn.ms;
+    cpOutMs = cpOut.ms;
     rss[sizeMb] = { up: up.peakRss, down: down.peakRss };
     rows.push([`${sizeMb} MiB`, "upload", fmt(mbps(bytes, up.ms)), fmt(mbps(bytes, cpIn.ms)), `${fmt(ratios[sizeMb]!.up, 2)}×`, mib(up.peakRss)]);
     rows.push([`${sizeMb} MiB`, "download", fmt(mbps(bytes, down.ms)), fmt(mbps(bytes, cpOut.ms)), `${fmt(ratios[sizeMb]!.down, 2)}×`, mib(down.peakRss)]);
@@ -112,6 +125,16 @@ async function bigFiles(bench: Bench): Promise<string[]> {
     `1. One file through the CLI (SHA-256 verified end to end) vs docker cp into/out of the session's container (MB/s = 10^6 bytes/s, each run from spawn to exit)`,
     table(["size", "direction", "ozekai MB/s", "docker cp MB/s", "ozekai/cp", "CLI peak RSS"], rows),
     `at ${BIG_MB} MiB: upload ${fmt(big.up, 2)}×, download ${fmt(big.down, 2)}× docker cp (goal ≥ ${GOAL}×: ${met ? "met" : "missed"})`,
+    ...(["up", "down"] as const).map((way) => {
+      const ours = cpu[`${way} ${BIG_MB}`]!;
+      const theirs = cpu[`cp ${way === "up" ? "in" : "out"} ${BIG_MB}`]!;
+      const total = (parts: Record<string, number>) => Object.values(parts).reduce((a, b) => a + b, 0);
+      const cpMs = way === "up" ? cpInMs : cpOutMs;
+      return (
+        `   ${way === "up" ? "upload" : "download"} CPU s: ozekai ${fmt(total(ours) / 1000, 2)} (CLI and this process ${fmt(ours.client! / 1000, 2)}, Worker runtime ${fmt(ours.worker! / 1000, 2)}, provisioner ${fmt(ours.provisioner! / 1000, 2)}, Docker's engine ${fmt(ours.docker! / 1000, 2)}) ` +
+        `vs docker cp ${fmt(total(theirs) / 1000, 2)}: on ${cpus().length} cores the path cannot pass ${fmt(cpMs / (total(ours) / cpus().length), 2)}× docker cp's time`
+      );
+    }),
     "",
     `2. CLI peak RSS, ${SMALL_MB} MiB → ${BIG_MB} MiB (${fmt(BIG_MB / SMALL_MB, 0)}× the bytes): upload ${mib(rss[SMALL_MB]!.up)} → ${mib(rss[BIG_MB]!.up)} (${fmt(rss[BIG_MB]!.up / rss[SMALL_MB]!.up, 2)}×), download ${mib(rss[SMALL_MB]!.down)} → ${mib(rss[BIG_MB]!.down)} (${fmt(rss[BIG_MB]!.down / rss[SMALL_MB]!.down, 2)}×); flat is ≈ 1×`,
   ];
