@@ -29,6 +29,7 @@ import { CONCURRENCY, concurrentConnects, concurrentReport } from "./sessions/co
 import { concurrentTransfers, concurrentTransfersReport } from "./sessions/concurrent-transfers.ts";
 import { connectLatency, connectReport } from "./sessions/connect-latency.ts";
 import { fileReport, fileTransfer } from "./sessions/file-transfer.ts";
+import { goalsTable } from "./sessions/summary.ts";
 import { PLAN, PLAN_ID, REQUEST_TIMEOUT_MS } from "./sessions/settings.ts";
 
 removeLeftoversAtCleanup({ report: true });
@@ -72,6 +73,7 @@ async function main() {
     out.push(...fileReport(run.files, run.loadBefore, run.loadAfter));
   }
   out.push("", ...concurrentTransfersReport(transfers, loadBeforeTransfers));
+  out.push("", ...goalsTable(rounds, fileRuns));
   out.push("", `total bench time ${fmt((performance.now() - startedAt) / 1000)} s`);
   console.log(out.join("\n"));
 }

@@ -42,7 +42,7 @@ export interface PathRun {
   cpuMs: Record<string, number>;
 }
 
-interface TransferRow {
+export interface TransferRow {
   sizeMb: number;
   upload: TransferResult;
   download: TransferResult;
