@@ -204,7 +204,7 @@ async function main() {
   for (const { runtime, rows, load } of runs) {
     const under = runtime === "wrangler" ? "wrangler dev --local" : "Miniflare's HTTP server (no wrangler proxy Worker)";
     const proxy = runtime === "wrangler" ? "Worker runtime, wrangler dev's proxy" : "Worker runtime";
-    report(rows, bytes, under, proxy, load);
+    report(rows, bytes, under, proxy, load, { putMBps: mbps(tarBytes, r2.putMs), getMBps: mbps(tarBytes, r2.getMs), archiveApiMBps: mbps(tarBytes, archiveApiMs) });
   }
   console.log(`\nEach step alone on the ${fmt(tarBytes / MB, 0)} MB tar: SHA-256 in Node ${fmt(hashMs, 0)} ms (${fmt(mbps(tarBytes, hashMs), 0)} MB/s); Docker's archive API read (docker cp out) ${fmt(archiveApiMs, 0)} ms (${fmt(mbps(tarBytes, archiveApiMs), 0)} MB/s, ${fmt(mbps(tarBytes, archiveApiMs) / mbps(bytes, median(runs[0]!.rows.map((r) => r.tarC))), 2)}× tar -c)`);
   const tarC = mbps(bytes, median(runs[0]!.rows.map((r) => r.tarC)));
@@ -232,7 +232,7 @@ async function main() {
 }
 
 /** One runtime's rounds: medians against plain tar, the issue's table with its goals, and where the time goes. */
-function report(rows: Round[], bytes: number, under: string, proxy: string, load: number[]) {
+function report(rows: Round[], bytes: number, under: string, proxy: string, load: number[], alone: { putMBps: number; getMBps: number; archiveApiMBps: number }) {
   const m = (key: keyof (typeof rows)[number]) => median(rows.map((r) => r[key]));
   console.log(`\n— the Worker under ${under}\n\nCold storage vs plain tar, ${FILE_MB} MB workspace, median of ${ROUNDS} rounds (load ${fmtLoad(load)} after them)\n`);
   console.log(
@@ -247,13 +247,18 @@ function report(rows: Round[], bytes: number, under: string, proxy: string, load
   console.log(`\nhot connect (subtracted from the restoring one): ${fmt(m("connectHot"), 0)} ms; part size ${PART_MIB} MiB; staged ${fmt(m("stagedBytes") / MB, 1)} MB for ${fmt(bytes / MB, 0)} MB of workspace`);
 
   const goal = (ratio: number) => (ratio >= 0.5 ? "met" : "not met");
+  const tarC = mbps(bytes, m("tarC"));
+  const tarX = mbps(bytes, m("tarX"));
+  // What each path cannot pass here, measured alone on the same bytes (the lower of the two).
+  const archiveWhy = `local R2 alone puts at ${fmt(alone.putMBps, 0)} MB/s (${fmt(alone.putMBps / tarC, 2)}×), Docker's archive API alone reads at ${fmt(alone.archiveApiMBps, 0)} MB/s (${fmt(alone.archiveApiMBps / tarC, 2)}×)`;
+  const restoreWhy = `local R2 alone reads ranges at ${fmt(alone.getMBps, 0)} MB/s (${fmt(alone.getMBps / tarX, 2)}×)`;
   console.log("\nThe issue's table (goal ≥ 0.5× plain tar):\n");
   console.log(
     table(
-      ["path", "Ozekai", "baseline", "ratio", "goal"],
+      ["path", "Ozekai", "baseline", "ratio", "goal", "why not, measured"],
       [
-        [`archive ${FILE_MB} MB to cold storage`, `${fmt(mbps(bytes, m("archive")), 0)} MB/s`, `tar -c ${fmt(mbps(bytes, m("tarC")), 0)} MB/s`, `${fmt(m("tarC") / m("archive"), 2)}×`, goal(m("tarC") / m("archive"))],
-        [`restore ${FILE_MB} MB from cold storage`, `${fmt(mbps(bytes, m("restore")), 0)} MB/s`, `tar -x ${fmt(mbps(bytes, m("tarX")), 0)} MB/s`, `${fmt(m("tarX") / m("restore"), 2)}×`, goal(m("tarX") / m("restore"))],
+        [`archive ${FILE_MB} MB to cold storage`, `${fmt(mbps(bytes, m("archive")), 0)} MB/s`, `tar -c ${fmt(mbps(bytes, m("tarC")), 0)} MB/s`, `${fmt(m("tarC") / m("archive"), 2)}×`, goal(m("tarC") / m("archive")), m("tarC") / m("archive") >= 0.5 ? "" : archiveWhy],
+        [`restore ${FILE_MB} MB from cold storage`, `${fmt(mbps(bytes, m("restore")), 0)} MB/s`, `tar -x ${fmt(mbps(bytes, m("tarX")), 0)} MB/s`, `${fmt(m("tarX") / m("restore"), 2)}×`, goal(m("tarX") / m("restore")), m("tarX") / m("restore") >= 0.5 ? "" : restoreWhy],
       ],
     ),
   );
