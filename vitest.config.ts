@@ -25,6 +25,10 @@ export default defineConfig({
           // The real provisioner test/global-setup.ts started, and the key it trusts.
           PROVISIONER_URL: inject("provisionerUrl"),
           PROVISIONER_PRIVATE_KEY: inject("provisionerPrivateKey"),
+          // Sessions run the small busybox image unless a test asks for another (test/global-setup.ts).
+          DEFAULT_IMAGE: "minimal",
+          // Not a binding the Worker reads: tests point PROVISIONER_URL at it for a host that allows only `minimal`.
+          TEST_NARROW_PROVISIONER_URL: inject("narrowProvisionerUrl"),
           // Not a binding the Worker reads: tests point hosts at it to play a provisioner that hangs.
           TEST_HANGING_PROVISIONER_URL: inject("hangingProvisionerUrl"),
           // Billing against the local fake Stripe that records requests (test/fake-stripe.ts).

@@ -158,6 +158,7 @@ export const inventory: readonly TableEntry[] = [
       workspace_id: { category: "usage", purpose: "the workspace mounted in the session's container" },
       host_id: { category: "technical_log", purpose: "GPU host running the container (policy §1: container metadata)" },
       plan_id: { category: "usage", purpose: "associated GPU plan (policy §1)" },
+      image: { category: "technical_log", purpose: "the workspace image the container ran (policy §1: container metadata)" },
       state: { category: "usage", purpose: "lifecycle: starting, running, stopping, ended or failed" },
       created_at: { category: "usage", purpose: "when connect was requested" },
       started_at: { category: "usage", purpose: "session start time: billing starts here (policy §1)" },

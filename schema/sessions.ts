@@ -30,6 +30,8 @@ export const sessions = sqliteTable(
       .notNull()
       .references(() => gpuHosts.id),
     planId: text("plan_id").notNull(),
+    /** The catalog image's name (workers/domain/plans/images.ts); sessions before the catalog ran busybox, now `minimal`. */
+    image: text("image").notNull().default("minimal"),
     state: text("state", { enum: SESSION_STATES }).notNull(),
     /** When connect was asked for. */
     createdAt: timestamp("created_at").notNull(),

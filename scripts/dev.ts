@@ -106,7 +106,7 @@ Ozekai is starting on http://localhost:${PORT}
                  there as a file and wrangler prints its path ("send_email binding called …
                  Text: <file>"). Open it for verification and reset links (the folder is
                  cleared when the server stops).
-  Provisioner:   ${provisioner ? `http://127.0.0.1:${PROVISIONER_PORT} (Docker, image ozekai/workspace:local)` : "not running (no Docker)"}
+  Provisioner:   ${provisioner ? `http://127.0.0.1:${PROVISIONER_PORT} (Docker, images minimal and base: GET /v1/images)` : "not running (no Docker)"}
   Cron jobs:     curl "http://localhost:${PORT}/cdn-cgi/local/scheduled?cron=17+*+*+*+*"
 `);
 const worker = spawn("wrangler", ["dev", "--port", PORT, "--ip", "127.0.0.1"], { stdio: "inherit", env });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a Docker engine reachable for the provisioner (tests and local dev): installs Debian's
 # docker.io, busybox-static and the disk tools the provisioner runs when missing (as root), starts
-# dockerd when it is not running, and builds the local workspace image (no registry is used).
+# dockerd when it is not running, and builds the catalog images this machine can (no registry is
+# used): `minimal` (busybox) and `base` (Debian by debootstrap: needs root and Debian's mirror).
 # Prints why when it cannot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,8 @@ command -v mount >/dev/null && command -v umount >/dev/null || missing+=(mount)
 command -v losetup >/dev/null || missing+=(util-linux)
 command -v iptables >/dev/null || missing+=(iptables)
 command -v zstd >/dev/null || missing+=(zstd)
+# The image build scripts are linted by provisioner/test/images.test.ts.
+command -v shellcheck >/dev/null || missing+=(shellcheck)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ensure-docker: installing ${missing[*]} from Debian's packages"
   as_root apt-get update -qq
@@ -33,3 +36,4 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 bash provisioner/scripts/build-workspace-image.sh
+bash images/base/build.sh

@@ -41,6 +41,7 @@ const PUBLIC_OPERATIONS = [
   "POST /v1/auth/password-reset",
   "POST /v1/auth/password-reset/confirm",
   "GET /v1/plans",
+  "GET /v1/images",
 ];
 
 /** A body the route would accept from the victim, so a broken check would show as a success, not a 400. */

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { coldObjectKey, partSizeFor } from "../workers/domain/cold-storage";
 import worker from "../workers/index";
 import { call, expectProblem, randomId, testEnv } from "./harness";
-import { connect, entitledUser, liveSessionsOf, provisioner, volumeExists } from "./provisioner-harness";
+import { connect, entitledUser, MINIMAL_IMAGE, liveSessionsOf, provisioner, volumeExists } from "./provisioner-harness";
 import { randomBytes, rawCall, sha256Hex } from "./transfer-harness";
 
 const MINUTE = 60_000;
@@ -366,7 +366,7 @@ describe("connect during an archive", () => {
     const blocker = { sessionId: `blk${randomId()}`, workspaceId: w.workspaceId, tenantId: w.user.id };
     const busyAfterUpload = bucketWith({
       async head(key: string) {
-        const body = { ...blocker, image: env.WORKSPACE_IMAGE, plan: { gpuCount: 0, cpus: 0.5, memoryMb: 128, pidsLimit: 64 }, start: false };
+        const body = { ...blocker, image: MINIMAL_IMAGE, plan: { gpuCount: 0, cpus: 0.5, memoryMb: 128, pidsLimit: 64 }, start: false };
         const made = await provisioner("POST", "/v1/containers", JSON.stringify(body));
         expect(made.status, made.text).toBe(201);
         return env.WORKSPACES.head(key);

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { configuredHostId } from "../contract/provisioner-token";
 import worker from "../workers/index";
 import { call, outbox, randomId, testEnv } from "./harness";
-import { commandsOf, connect, containersOf, entitledUser, provisioner, sessionRowsOf, volumeExists } from "./provisioner-harness";
+import { commandsOf, connect, containersOf, entitledUser, MINIMAL_IMAGE, provisioner, sessionRowsOf, volumeExists } from "./provisioner-harness";
 
 const CRON = "* * * * *";
 const MINUTE = 60_000;
@@ -45,7 +45,7 @@ const sessionRow = async (sessionId: string) => db.prepare("select * from sessio
 
 /** A container made straight on the host, behind D1's back. */
 async function hostContainer(input: { sessionId: string; workspaceId: string; tenantId: string }) {
-  const body = { ...input, image: env.WORKSPACE_IMAGE, plan: { gpuCount: 0, cpus: 0.5, memoryMb: 128, pidsLimit: 64 }, start: true };
+  const body = { ...input, image: MINIMAL_IMAGE, plan: { gpuCount: 0, cpus: 0.5, memoryMb: 128, pidsLimit: 64 }, start: true };
   const res = await provisioner("POST", "/v1/containers", JSON.stringify(body));
   expect(res.status, res.text).toBe(201);
 }

@@ -6,6 +6,7 @@ declare global {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
       TEST_HANGING_PROVISIONER_URL: string;
+      TEST_NARROW_PROVISIONER_URL: string;
       TEST_FAILING_STRIPE_URL: string;
     }
   }

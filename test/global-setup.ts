@@ -18,21 +18,42 @@ import { configuredHostId } from "../contract/provisioner-token.ts";
 import { loadConfig } from "../provisioner/src/config.ts";
 import { startProvisioner } from "../provisioner/src/server.ts";
 import { removeWorkspacesIn } from "../provisioner/test/harness.ts";
+import { findImage } from "../workers/domain/plans/images.ts";
 import { startFakeStripe } from "./fake-stripe.ts";
 
-/** The image the Worker asks for (WORKSPACE_IMAGE in wrangler.toml), built locally when missing. */
-export const WORKSPACE_IMAGE = "ozekai/workspace:local";
+/**
+ * The catalog images this machine builds (no GPU here: not cuda or pytorch). The suites' sessions
+ * run `minimal` (DEFAULT_IMAGE), the small busybox image; the tests that need a real system, Python
+ * included, ask for `base`.
+ */
+export const LOCAL_IMAGES = ["minimal", "base"].map((name) => findImage(name)!);
+
+/** The image of the never-started helper containers that reach volumes: the small one. */
+const HELPER_IMAGE = LOCAL_IMAGES[0]!.reference;
+
+let workerKey: ReturnType<typeof generateKeyPair> | undefined;
+
+/** Builds the local images when missing (each script is idempotent: a no-op when up to date). */
+async function buildLocalImages(): Promise<void> {
+  for (const image of LOCAL_IMAGES) {
+    await promisify(execFile)("bash", [fileURLToPath(new URL(`../${image.build}`, import.meta.url)), image.reference], { maxBuffer: 16 * 1024 * 1024 }).catch((error: unknown) => {
+      throw new Error(`session tests need Docker and the ${image.name} image (${image.build}): ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+}
 
 /**
- * A real provisioner on a free 127.0.0.1 port, driving this machine's Docker (the workspace image
+ * A real provisioner on a free 127.0.0.1 port, driving this machine's Docker (the local images
  * built when missing), trusting a fresh key: `privateKey` is the Worker's PROVISIONER_PRIVATE_KEY
- * and `url` its PROVISIONER_URL. The CLI and website suites start theirs with this too.
+ * and `url` its PROVISIONER_URL (the same key for every provisioner of the run). The CLI and
+ * website suites start theirs with this too. `images` is its PROVISIONER_IMAGES (default: every
+ * local image).
  */
-export async function startLocalProvisioner(): Promise<{ url: string; privateKey: string; close: () => Promise<void> }> {
-  await promisify(execFile)("bash", [fileURLToPath(new URL("../provisioner/scripts/build-workspace-image.sh", import.meta.url)), WORKSPACE_IMAGE]).catch((error: unknown) => {
-    throw new Error(`session tests need Docker and the workspace image: ${error instanceof Error ? error.message : String(error)}`);
-  });
-  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+export async function startLocalProvisioner(options: { images?: string[] } = {}): Promise<{ url: string; privateKey: string; close: () => Promise<void> }> {
+  await buildLocalImages();
+  // One key per run: every provisioner of the run trusts the Worker's one PROVISIONER_PRIVATE_KEY.
+  workerKey ??= generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const { privateKey, publicKey } = await workerKey;
   const kid = "provisioner-test";
   const stateDir = await mkdtemp(join(tmpdir(), "ozekai-provisioner-test-"));
   const port = await freePort();
@@ -42,7 +63,8 @@ export async function startLocalProvisioner(): Promise<{ url: string; privateKey
     PROVISIONER_PUBLIC_JWK: JSON.stringify({ ...(await exportJWK(publicKey)), kid }),
     // No GPU here: nvidia-smi is absent on purpose, so the host reports none.
     NVIDIA_SMI: "/nonexistent/nvidia-smi",
-    WORKSPACE_HELPER_IMAGE: WORKSPACE_IMAGE,
+    WORKSPACE_HELPER_IMAGE: HELPER_IMAGE,
+    PROVISIONER_IMAGES: (options.images ?? LOCAL_IMAGES.map((image) => image.reference)).join(","),
     // Cold-storage export stages go to a directory of this run, removed at the end.
     PROVISIONER_STATE_DIR: stateDir,
   });
@@ -62,6 +84,9 @@ export async function startLocalProvisioner(): Promise<{ url: string; privateKey
 export default async function setup(project: TestProject) {
   const provisioner = await startLocalProvisioner();
   project.provide("provisionerUrl", provisioner.url);
+  // A second host that allows only the small image, with the same key: the allowlist's tests.
+  const narrow = await startLocalProvisioner({ images: [HELPER_IMAGE] });
+  project.provide("narrowProvisionerUrl", narrow.url);
   project.provide("hangingProvisionerUrl", await hangingServer());
   project.provide("provisionerPrivateKey", provisioner.privateKey);
   // Stripe's API, faked locally: one that answers, one that fails after creating the customer.
@@ -73,6 +98,7 @@ export default async function setup(project: TestProject) {
     await fakeStripe.close();
     await failingStripe.close();
     await provisioner.close();
+    await narrow.close();
     await closeHangingServer?.();
   };
 }

@@ -5,6 +5,8 @@ declare module "vitest" {
   interface ProvidedContext {
     provisionerUrl: string;
     provisionerPrivateKey: string;
+    /** A second provisioner trusting the same key, whose PROVISIONER_IMAGES allow only the `minimal` image. */
+    narrowProvisionerUrl: string;
     /** A loopback port that accepts connections and never answers: a provisioner that hangs. */
     hangingProvisionerUrl: string;
     /** test/fake-stripe.ts: a local Stripe API that records every request. */

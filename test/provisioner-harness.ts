@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { type CryptoKey, importJWK, type JWK } from "jose";
 import { configuredHostId, isStreamedUpload, type ProvisionerSigningKey, signProvisionerRequest } from "../contract/provisioner-token";
 import { afterEach, expect } from "vitest";
+import { findImage } from "../workers/domain/plans";
 import { call, createUser, type TestUser } from "./harness";
 
 /** Grants a plan as an admin grant does (users.plan_id), without a subscription. */
@@ -95,7 +96,14 @@ export const track = (user: TestUser) => {
   return user;
 };
 
-export const connect = (user: TestUser, options: { env?: Cloudflare.Env } = {}) => call("POST", "/v1/sessions", { ip: user.ip, token: user.accessToken, ...options });
+/** Connect; `image` names a catalog image (absent: DEFAULT_IMAGE, `minimal` in these tests). */
+export const connect = (user: TestUser, options: { env?: Cloudflare.Env; image?: string } = {}) => {
+  const { image, ...rest } = options;
+  return call("POST", "/v1/sessions", { ip: user.ip, token: user.accessToken, ...(image === undefined ? {} : { body: { image } }), ...rest });
+};
+
+/** The reference of the catalog's small image: what containers made straight on the test host run. */
+export const MINIMAL_IMAGE = findImage("minimal")!.reference;
 
 /** Rows straight from D1, to assert what the API does not show. */
 export const liveSessionsOf = async (userId: string) =>

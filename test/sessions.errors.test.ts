@@ -223,16 +223,6 @@ describe("configuration", () => {
     expect(await sessionRowsOf(user.id)).toEqual([]);
   });
 
-  it("a workspace image the host does not allow is 503 not_configured, logged, and starts nothing", async () => {
-    const user = await entitledUser();
-    const res = await connect(user, { env: { ...testEnv(), WORKSPACE_IMAGE: "docker.io/library/alpine:latest" } as Cloudflare.Env });
-    expectProblem(res, 503, "not_configured");
-    expect(await liveSessionsOf(user.id)).toEqual([]);
-    expect(await containersOf(user.id)).toEqual([]);
-    const logged = await env.DB.prepare("select code, message from error_logs where request_id = ? and source = 'provisioner'").bind(res.headers.get("X-Request-Id")).all<{ code: string; message: string }>();
-    expect(logged.results).toContainEqual({ code: "provisioner_422", message: expect.stringContaining("image_not_allowed") });
-  });
-
   it("a provisioner URL that is plain http off loopback, or not an origin, is refused before any call", async () => {
     const user = await entitledUser();
     for (const url of ["http://gpu-1.example.com", "ftp://127.0.0.1:21", "https://gpu.example.com/prefix", "https://user:pw@gpu.example.com", "not a url"]) {

@@ -12,13 +12,14 @@ import { awayFromWindowEdge, call, createUser, expectProblem, randomIp, testEnv 
 import { commandsOf, connect, containersOf, entitledUser, liveSessionsOf, sessionRowsOf, volumeExists } from "./provisioner-harness";
 
 describe("the API map (ARCHITECTURE.md) is a contract", () => {
-  it("serves exactly these session and workspace operations, all behind a bearer token", () => {
+  it("serves exactly these session, image and workspace operations, all behind a bearer token but the public image catalog", () => {
     const doc = api.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "t", version: "1" } });
     const operations = Object.entries(doc.paths ?? {})
-      .filter(([path]) => path.startsWith("/v1/sessions") || path.startsWith("/v1/workspace"))
+      .filter(([path]) => path.startsWith("/v1/sessions") || path.startsWith("/v1/workspace") || path.startsWith("/v1/images"))
       .flatMap(([path, methods]) => Object.entries(methods as Record<string, { security?: unknown[] }>).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, secured: (op.security?.length ?? 0) > 0 })));
     expect(operations.map((o) => o.route).sort()).toEqual(
       [
+        "GET /v1/images",
         "POST /v1/sessions",
         "GET /v1/sessions",
         "GET /v1/sessions/{id}",
@@ -38,7 +39,7 @@ describe("the API map (ARCHITECTURE.md) is a contract", () => {
         "PUT /v1/workspace/archive",
       ].sort(),
     );
-    expect(operations.every((o) => o.secured)).toBe(true);
+    expect(operations.filter((o) => !o.secured).map((o) => o.route)).toEqual(["GET /v1/images"]);
   });
 });
 

@@ -19,8 +19,11 @@ export interface Env {
   ACCESS_TOKEN_KEYS?: string;
   /** Secret: ≥ 32 random bytes, base64, the HMAC-SHA-384 pepper for passwords. */
   PASSWORD_PEPPER?: string;
-  /** Image every session container runs (present on each host; no registry is pulled from). */
-  WORKSPACE_IMAGE: string;
+  /**
+   * The catalog image (workers/domain/plans/images.ts, by name) sessions run when connect names
+   * none; unset: each plan's default. Each host builds the catalog's images itself (no registry).
+   */
+  DEFAULT_IMAGE?: string;
   /** Secret: the Ed25519 private JWK, with its kid, that signs requests to provisioners (they hold the public key). */
   PROVISIONER_PRIVATE_KEY?: string;
   /**

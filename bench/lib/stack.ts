@@ -52,7 +52,7 @@ export async function startSessionStack(
   const { d: _private, ...provisionerPublic } = provisionerKey;
   const provisionerPort = await freePort();
   const provisionerUrl = `http://${HOST}:${provisionerPort}`;
-  const envFile = await writeEnvFile(tmp, [`PROVISIONER_PRIVATE_KEY='${JSON.stringify(provisionerKey)}'`, `PROVISIONER_URL=${provisionerUrl}`, ...(options.env ?? [])]);
+  const envFile = await writeEnvFile(tmp, [`PROVISIONER_PRIVATE_KEY='${JSON.stringify(provisionerKey)}'`, `PROVISIONER_URL=${provisionerUrl}`, "DEFAULT_IMAGE=minimal" /* the busybox image the by-hand docker runs compare with */, ...(options.env ?? [])]);
   const persist = await migrateLocalD1(tmp);
 
   log(`starting the provisioner on http://${HOST}:${provisionerPort} …`);

@@ -8,6 +8,8 @@ import { registerSessionCommands } from "./commands/sessions.ts";
 import { registerUsageCommands } from "./commands/usage.ts";
 import { registerExecCommand } from "./commands/exec.ts";
 import { registerForwardCommand } from "./commands/forward.ts";
+import { registerImagesCommand } from "./commands/images.ts";
+import { registerJupyterCommand } from "./commands/jupyter.ts";
 import { registerShellCommand } from "./commands/shell.ts";
 import { registerFilesCommands } from "./commands/files.ts";
 import { CliError, EXIT } from "./errors.ts";
@@ -35,6 +37,8 @@ export function buildProgram(json = false): Program {
   registerShellCommand(program);
   registerExecCommand(program);
   registerForwardCommand(program);
+  registerImagesCommand(program);
+  registerJupyterCommand(program);
   registerFilesCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -1180,7 +1180,7 @@ export interface paths {
         put?: never;
         /**
          * Connect: start your GPU session, or get the live one you have (idempotent: never two)
-         * @description Needs a verified email and a plan. A workspace is created on first use and kept between sessions.
+         * @description Needs a verified email and a plan. A workspace is created on first use and kept between sessions. The body is optional: `image` names one of GET /v1/images that the plan may run (absent: the plan's default).
          */
         post: {
             parameters: {
@@ -1189,7 +1189,11 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ConnectRequest"];
+                };
+            };
             responses: {
                 /** @description Your session was already running */
                 200: {
@@ -1216,6 +1220,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Session"];
+                    };
+                };
+                /** @description `validation_failed`: The request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description `unauthorized`: Authentication is required */
@@ -1245,8 +1258,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `session_busy`: The session is starting or stopping; try again shortly; `workspace_busy`: The workspace is being deleted, archived or restored */
+                /** @description `image_not_in_plan`: Your plan's sessions cannot run this image: see GET /v1/images; `session_image_differs`: Your session runs another image: disconnect first to start one on this image; `session_busy`: The session is starting or stopping; try again shortly; `workspace_busy`: The workspace is being deleted, archived or restored */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unknown_image`: There is no image by this name: see GET /v1/images */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1272,7 +1294,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `cold_storage_unavailable`: Your workspace could not be brought back from cold storage right now; it is kept there, try again shortly; `provisioner_unavailable`: The GPU host is not reachable right now; `no_capacity`: No GPU of your plan is free right now; `not_configured`: The service is not configured */
+                /** @description `cold_storage_unavailable`: Your workspace could not be brought back from cold storage right now; it is kept there, try again shortly; `image_unavailable`: Your workspace's GPU host has not built this image; choose another, or try again once the host's operator has built it; `provisioner_unavailable`: The GPU host is not reachable right now; `no_capacity`: No GPU of your plan is free right now; `not_configured`: The service is not configured */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2943,6 +2965,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The image catalog (public): what a session's container may run */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Images */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            images: components["schemas"]["Image"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/billing": {
         parameters: {
             query?: never;
@@ -4413,7 +4473,7 @@ export interface components {
             status: number;
             detail?: string;
             /** @enum {string} */
-            code: "validation_failed" | "malformed_json" | "token_invalid" | "unauthorized" | "invalid_credentials" | "current_password_incorrect" | "forbidden" | "email_unverified" | "usage_limit_reached" | "no_plan" | "subscription_past_due" | "subscription_canceled" | "webhook_invalid" | "not_found" | "method_not_allowed" | "already_subscribed" | "checkout_in_progress" | "request_closed" | "username_taken" | "email_taken" | "session_busy" | "workspace_busy" | "policy_version_exists" | "not_connected" | "port_closed" | "too_many_ports" | "not_a_file" | "not_a_directory" | "directory_not_empty" | "upload_offset_mismatch" | "length_required" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "upgrade_required" | "workspace_full" | "rate_limited" | "internal" | "not_configured" | "billing_not_configured" | "stripe_unavailable" | "provisioner_unavailable" | "cold_storage_unavailable" | "no_capacity";
+            code: "validation_failed" | "malformed_json" | "token_invalid" | "unauthorized" | "invalid_credentials" | "current_password_incorrect" | "forbidden" | "email_unverified" | "usage_limit_reached" | "no_plan" | "subscription_past_due" | "subscription_canceled" | "webhook_invalid" | "not_found" | "method_not_allowed" | "already_subscribed" | "checkout_in_progress" | "request_closed" | "username_taken" | "email_taken" | "session_busy" | "workspace_busy" | "policy_version_exists" | "image_not_in_plan" | "session_image_differs" | "not_connected" | "port_closed" | "too_many_ports" | "not_a_file" | "not_a_directory" | "directory_not_empty" | "upload_offset_mismatch" | "length_required" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "unknown_image" | "upgrade_required" | "workspace_full" | "rate_limited" | "internal" | "not_configured" | "billing_not_configured" | "stripe_unavailable" | "provisioner_unavailable" | "cold_storage_unavailable" | "image_unavailable" | "no_capacity";
             requestId: string;
             errors?: {
                 field: string;
@@ -4476,6 +4536,8 @@ export interface components {
             /** @enum {string} */
             state: "starting" | "running" | "stopping" | "ended" | "failed";
             planId: string;
+            /** @description The image the container runs: a name from GET /v1/images */
+            image: string;
             workspaceId: string;
             /** @description When connect was asked for */
             createdAt: string;
@@ -4500,6 +4562,13 @@ export interface components {
             }[];
             /** @description When the idle rule (IDLE_MINUTES under the thresholds, no shell attached) disconnects this session if it stays idle until then; a time past means at the next minute. Null unless it is running and idle now */
             idleDisconnectAt: string | null;
+        };
+        ConnectRequest: {
+            /**
+             * @description An image's name from GET /v1/images
+             * @example base
+             */
+            image?: string;
         };
         SessionMetrics: {
             sessionId: string;
@@ -4635,6 +4704,20 @@ export interface components {
                 base: string;
                 usage: string;
             } | null;
+        };
+        Image: {
+            /**
+             * @description What connect's `image` takes
+             * @example base
+             */
+            name: string;
+            description: string;
+            /** @description The plans (GET /v1/plans ids) whose sessions may run it */
+            plans: string[];
+            /** @description The plans whose sessions run it when connect names no image */
+            defaultFor: string[];
+            /** @description JupyterLab is installed (`ozekai jupyter`) */
+            jupyter: boolean;
         };
         Billing: {
             hasCustomer: boolean;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the `base` workspace image (images/catalog.ts) without any image registry: a Debian root
+# Builds the `base` workspace image (workers/domain/plans/images.ts) without any image registry: a Debian root
 # fs made by debootstrap from Debian's own packages, imported with `docker import`. It holds what a
 # user expects to work in — Python 3 with pip and venv, git, curl, build tools, rsync — and an SSH
 # server, with the unprivileged user sessions run as (`ozekai`, uid 1000, home /workspace:

@@ -15,6 +15,11 @@
 #    Capabilities [["gpu"]]; test/gpus.test.ts keeps this copy equal to it) and runs
 #    `nvidia-smi -L` inside it: the container must see exactly that one GPU.
 # 4. The same `nvidia-smi -L` in ozekai/workspace:local (busybox, no glibc), reported as INFO only.
+# 5. Builds the GPU workspace images of the catalog (workers/domain/plans/images.ts) from
+#    images/cuda/Dockerfile and images/pytorch/Dockerfile (pulls NVIDIA's CUDA base by digest and
+#    PyTorch's wheels: needs the internet) and, in ozekai/pytorch:local started with the same body,
+#    runs `nvidia-smi` and `python3 -c 'import torch; print(torch.cuda.is_available())'` (must
+#    print True). GPU_CHECK_IMAGES=0 skips this step (a host without internet).
 # Prints PASS / FAIL / INFO lines and exits non-zero when a check failed. Everything it makes is
 # labelled ozekai.gpucheck=<run id> and removed at the end.
 #
@@ -88,7 +93,7 @@ cleanup() {
   # shellcheck disable=SC2086 # one id per word
   [ -n "$ids" ] && docker rm -f -v $ids >/dev/null 2>&1
   docker network rm "ozk-tenant-$RUN" >/dev/null 2>&1
-  docker volume rm -f "ozk-ws-$RUN" "ozk-ws-$RUN-busybox" >/dev/null 2>&1
+  docker volume rm -f "ozk-ws-$RUN" "ozk-ws-$RUN-busybox" "ozk-ws-$RUN-pytorch" >/dev/null 2>&1
   docker image rm -f "$CHECK_IMAGE" >/dev/null 2>&1
   [ -n "${ROOTFS:-}" ] && rm -rf "$ROOTFS"
 }
@@ -223,6 +228,45 @@ if bash provisioner/scripts/build-workspace-image.sh >/dev/null 2>&1; then
   fi
 else
   info "ozekai/workspace:local could not be built here (needs Debian's busybox-static)"
+fi
+
+# --- 5. The GPU workspace images: cuda, then pytorch on it --------------------------------------
+if [ "${GPU_CHECK_IMAGES:-1}" = 0 ]; then
+  info "GPU_CHECK_IMAGES=0: the cuda and pytorch images are not built"
+else
+  built=1
+  for name in cuda pytorch; do
+    if timeout 1800 docker build -t "ozekai/$name:local" -f "images/$name/Dockerfile" "images/$name" >"$OUT/build-$name.log" 2>&1; then
+      pass "built ozekai/$name:local from images/$name/Dockerfile ($(docker image inspect --format '{{.Size}}' "ozekai/$name:local" | awk '{ printf "%d MB", $1 / 1e6 }'))"
+    else
+      fail "docker build of images/$name/Dockerfile: $(tail -n 3 "$OUT/build-$name.log" | tr '\n' ' ' | head -c 400)"
+      built=0
+      break
+    fi
+  done
+  if [ "$built" = 1 ]; then
+    if id="$(start_gpu_container "ozekai/pytorch:local" "-pytorch" 2>>"$OUT/container-start.stderr")"; then
+      if [ "$(docker inspect --format '{{.Config.User}}' "$id")" = "1000:1000" ]; then pass "ozekai/pytorch:local runs as 1000:1000"; else fail "ozekai/pytorch:local does not run as 1000:1000"; fi
+      timeout 60 docker exec "$id" nvidia-smi >"$OUT/pytorch-nvidia-smi.txt" 2>&1
+      rc=$?
+      if [ "$rc" -eq 0 ] && grep -q "$gpu" <(timeout 60 docker exec "$id" nvidia-smi -L 2>&1); then pass "nvidia-smi in ozekai/pytorch:local sees its GPU"; else fail "nvidia-smi in ozekai/pytorch:local exited $rc: $(head -c 300 "$OUT/pytorch-nvidia-smi.txt")"; fi
+      timeout 300 docker exec "$id" python3 -c 'import torch; print(torch.cuda.is_available())' >"$OUT/pytorch-cuda.txt" 2>&1
+      rc=$?
+      if [ "$rc" -eq 0 ] && [ "$(tail -n 1 "$OUT/pytorch-cuda.txt")" = True ]; then
+        pass "torch.cuda.is_available() is True in ozekai/pytorch:local (torch $(docker exec "$id" python3 -c 'import torch; print(torch.__version__, torch.version.cuda)' 2>/dev/null))"
+      else
+        fail "torch.cuda.is_available() in ozekai/pytorch:local (exit $rc): $(tail -c 300 "$OUT/pytorch-cuda.txt")"
+      fi
+      if timeout 60 docker exec "$id" jupyter-lab --version >"$OUT/pytorch-jupyter.txt" 2>&1; then
+        pass "JupyterLab $(cat "$OUT/pytorch-jupyter.txt") in ozekai/pytorch:local"
+      else
+        fail "jupyter-lab --version in ozekai/pytorch:local: $(head -c 200 "$OUT/pytorch-jupyter.txt")"
+      fi
+      docker rm -f -v "$id" >/dev/null
+    else
+      fail "ozekai/pytorch:local with a GPU did not start: $(grep . "$OUT/container-start.stderr" | tail -n 1 | head -c 300)"
+    fi
+  fi
 fi
 
 if [ "$failures" -eq 0 ]; then echo "RESULT: PASS"; else echo "RESULT: FAIL ($failures)"; fi

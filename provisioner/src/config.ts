@@ -41,8 +41,15 @@ export type ProvisionerConfig = {
 };
 
 export const DEFAULT_PORT = 8790;
-/** What provisioner/scripts/build-workspace-image.sh builds. */
+/** What provisioner/scripts/build-workspace-image.sh builds: the catalog's `minimal` image, and the helpers' image. */
 export const DEFAULT_WORKSPACE_IMAGE = "ozekai/workspace:local";
+
+/**
+ * PROVISIONER_IMAGES when unset: the catalog images every host can build without a GPU or a
+ * registry (`minimal` and `base`, workers/domain/plans/images.ts); a GPU host's operator adds
+ * `ozekai/cuda:local,ozekai/pytorch:local` once built (docs/provisioner.md).
+ */
+export const DEFAULT_IMAGES = `${DEFAULT_WORKSPACE_IMAGE},ozekai/base:local`;
 
 /** Registry ids as operators write them (`gpu-1`) and as the Worker derives them (`cfg-…`). */
 const HOST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -54,7 +61,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   const hostId = env.PROVISIONER_HOST_ID;
   if (!hostId) throw new Error("PROVISIONER_HOST_ID is not set: the host's id in the Worker's registry (gpu_hosts.id)");
   if (!HOST_ID.test(hostId)) throw new Error("PROVISIONER_HOST_ID must be 1-64 characters of A-Z a-z 0-9 . _ -");
-  const images = (env.PROVISIONER_IMAGES || DEFAULT_WORKSPACE_IMAGE)
+  const images = (env.PROVISIONER_IMAGES || DEFAULT_IMAGES)
     .split(",")
     .map((image) => image.trim())
     .filter(Boolean);

@@ -278,9 +278,9 @@ describe("the provisioner holds only public keys, selected by kid", () => {
 });
 
 describe("the host runs only the images its operator allowed", () => {
-  it("reads PROVISIONER_IMAGES, the locally built workspace image by default", async () => {
+  it("reads PROVISIONER_IMAGES, by default the catalog images every host builds (minimal and base)", async () => {
     const base = { PROVISIONER_PUBLIC_JWK: (await workerKeys()).publicJwk, PROVISIONER_HOST_ID: HOST_ID };
-    expect((await loadConfig(base)).images).toEqual(["ozekai/workspace:local"]);
+    expect((await loadConfig(base)).images).toEqual(["ozekai/workspace:local", "ozekai/base:local"]);
     expect((await loadConfig({ ...base, PROVISIONER_IMAGES: "ghcr.io/ozekai/cuda:12, ozekai/workspace:local" })).images).toEqual(["ghcr.io/ozekai/cuda:12", "ozekai/workspace:local"]);
     await expect(loadConfig({ ...base, PROVISIONER_IMAGES: " , " })).rejects.toThrow(/PROVISIONER_IMAGES/);
   });

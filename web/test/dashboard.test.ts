@@ -39,6 +39,8 @@ describe("the dashboard's running session", () => {
     try {
       await dashboard(user, async (w) => {
         await expect.poll(() => w.page.getByTestId("session-state").textContent()).toBe("running");
+        // The rows are written straight to D1: the column's default, the image sessions ran before the catalog.
+        expect(await w.page.getByTestId("session-image").textContent()).toBe("minimal");
         await w.page.getByTestId("metrics-empty").waitFor();
         expect(await w.page.locator(".chart").count()).toBe(0);
 

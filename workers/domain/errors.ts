@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   session_busy: { status: 409, title: "The session is starting or stopping; try again shortly", retryAfterS: 5 },
   workspace_busy: { status: 409, title: "The workspace is being deleted, archived or restored", retryAfterS: 30 },
   policy_version_exists: { status: 409, title: "That policy version, or a newer one, is already published" },
+  image_not_in_plan: { status: 409, title: "Your plan's sessions cannot run this image: see GET /v1/images" },
+  session_image_differs: { status: 409, title: "Your session runs another image: disconnect first to start one on this image" },
   not_connected: { status: 409, title: "Connect first: this needs your running session" },
   port_closed: { status: 409, title: "Nothing accepts connections on this port in your container; start the server first" },
   too_many_ports: { status: 409, title: "This session has forwarded as many different ports as it may; connect a new session for others" },
@@ -38,6 +40,7 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "The request body must be application/json" },
   range_not_satisfiable: { status: 416, title: "The requested range is outside the file" },
+  unknown_image: { status: 422, title: "There is no image by this name: see GET /v1/images" },
   upgrade_required: { status: 426, title: "This endpoint is a WebSocket" },
   workspace_full: { status: 507, title: "Your workspace is full: delete files, or choose a plan with a larger workspace" },
   rate_limited: { status: 429, title: "Too many requests", retryAfterS: 60 },
@@ -47,6 +50,7 @@ export const ERROR_CODES = {
   stripe_unavailable: { status: 502, title: "Stripe did not answer as expected; nothing was changed, try again" },
   provisioner_unavailable: { status: 503, title: "The GPU host is not reachable right now", retryAfterS: 30 },
   cold_storage_unavailable: { status: 503, title: "Your workspace could not be brought back from cold storage right now; it is kept there, try again shortly", retryAfterS: 30 },
+  image_unavailable: { status: 503, title: "Your workspace's GPU host has not built this image; choose another, or try again once the host's operator has built it" },
   no_capacity: { status: 503, title: "No GPU of your plan is free right now", retryAfterS: 60 },
 } as const satisfies Record<string, { status: number; title: string; retryAfterS?: number }>;
 

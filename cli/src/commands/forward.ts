@@ -76,8 +76,17 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
-export async function forwardCommand(globals: GlobalOptions, spec: string, named: string | undefined): Promise<number> {
-  const out = new Output(globals.json === true, "forward");
+/**
+ * What a command that forwards a server it starts (`ozekai jupyter`) does once the session is known
+ * to run: start it, and say which path of the local URL to print and what else its document holds.
+ */
+export interface ForwardedServer {
+  command: string;
+  prepare(session: Session, sessionId: string, out: Output): Promise<{ path: string; data: Record<string, unknown> }>;
+}
+
+export async function forwardCommand(globals: GlobalOptions, spec: string, named: string | undefined, served?: ForwardedServer): Promise<number> {
+  const out = new Output(globals.json === true, served?.command ?? "forward");
   const server = createServer();
   try {
     const { local, remote } = parseForward(spec);
@@ -86,6 +95,7 @@ export async function forwardCommand(globals: GlobalOptions, spec: string, named
     // The session must be there and running before anything listens (its problem, its exit code).
     const view = unwrap(await session.client.api.GET("/v1/sessions/{id}", { params: { path: { id: sessionId } } }));
     if (view.state !== "running") throw new CliError("conflict", `Session ${sessionId} is ${view.state}, not running: \`ozekai connect\` first.`);
+    const started = served ? await served.prepare(session, sessionId, out) : { path: "", data: {} };
     await listen(server, local).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") throw new CliError("conflict", `Port ${local} is already in use on this machine: pick another, e.g. \`ozekai forward ${local + 1}:${remote}\`.`);
       if (error.code === "EACCES") throw new CliError("usage", `Port ${local} needs more privileges on this machine: pick one above 1023, e.g. \`ozekai forward 8${String(local).padStart(3, "0")}:${remote}\`.`);
@@ -115,7 +125,7 @@ export async function forwardCommand(globals: GlobalOptions, spec: string, named
       });
     });
     // The document (or the URL) as soon as it listens: a script reads it and goes on.
-    out.result({ sessionId, local, remote, url }, [url]);
+    out.result({ sessionId, local, remote, url: `${url}${started.path}`, ...started.data }, [`${url}${started.path}`]);
     out.note(`Forwarding ${url} to port ${remote} of session ${sessionId}. Ctrl-C stops.`);
     await stopped;
     if (code === EXIT.ok) out.note("Stopped forwarding.");

@@ -105,9 +105,9 @@ async function watchRestore(session: Session, progress: Progress): Promise<{ sto
 }
 
 /** POST /v1/sessions until it answers with a session (retrying while busy), or the deadline. */
-async function startOrResume(session: Session, deadline: number, progress: Progress): Promise<{ started: ApiSession; resumed: boolean }> {
+async function startOrResume(session: Session, deadline: number, progress: Progress, image: string | undefined): Promise<{ started: ApiSession; resumed: boolean }> {
   for (;;) {
-    const result = await session.client.api.POST("/v1/sessions");
+    const result = await session.client.api.POST("/v1/sessions", image === undefined ? {} : { body: { image } });
     if (result.data) return { started: result.data, resumed: result.response.status === 200 };
     const code = (result.error as { code?: string } | undefined)?.code;
     // Busy (a restore or a stop by another request): wait as asked, within the deadline.
@@ -214,6 +214,7 @@ function statusLines(data: StatusData, plan: Plan | undefined): string[] {
     const rows: [string, string][] = [
       ["session", `${s.id} · ${s.state}`],
       ["plan", priceLine(plan, s.planId)],
+      ["image", s.image],
     ];
     if (s.state === "starting") rows.push(["billing", "starts as soon as it runs"]);
     else rows.push(["uptime", `${duration(s.uptimeMs ?? 0)} since ${s.startedAt ? when(s.startedAt) : "—"}`], ["cost so far", s.costSoFarCents !== null ? `${money(s.costSoFarCents)} (estimate; the invoice is what is charged)` : "unknown"]);
@@ -266,7 +267,8 @@ export function registerSessionCommands(program: Program) {
     .description("Start your GPU session (or resume the running one) and wait until it runs a command")
     .option("--no-shell", "do not open a shell afterwards")
     .option("--timeout <seconds>", "how long to wait until it is usable", String(DEFAULT_CONNECT_TIMEOUT_S))
-    .addHelpText("after", "\nExample:\n  ozekai connect --no-shell --timeout 120")
+    .option("--image <name>", "the image the session runs (`ozekai images`; default: your plan's)")
+    .addHelpText("after", "\nExamples:\n  ozekai connect --no-shell --timeout 120\n  ozekai connect --image base")
     .action(async (options, command) => {
       let ready: string | undefined;
       await run(command, async ({ out, globals }) => {
@@ -281,7 +283,7 @@ export function registerSessionCommands(program: Program) {
         let started: ApiSession;
         let resumed: boolean;
         try {
-          ({ started, resumed } = await startOrResume(session, deadline, out));
+          ({ started, resumed } = await startOrResume(session, deadline, out, options.image));
         } catch (error) {
           if (error instanceof Error && (error.name === "TimeoutError" || (error.cause instanceof Error && error.cause.name === "TimeoutError"))) throw timedOut(seconds, await liveSession(session).catch(() => undefined), "");
           throw error;
@@ -309,7 +311,7 @@ export function registerSessionCommands(program: Program) {
           stop: "ozekai disconnect",
         };
         const lines = [
-          `Connected: session ${running.id} runs and is ready (${duration(data.waitedMs)}).`,
+          `Connected: session ${running.id} runs the ${running.image} image and is ready (${duration(data.waitedMs)}).`,
           `Billing now: ${priceLine(plan, running.planId)}, since ${running.startedAt ? when(running.startedAt) : "now"}.`,
           "Stop it with `ozekai disconnect` (your workspace is kept).",
         ];

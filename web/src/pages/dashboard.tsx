@@ -111,6 +111,8 @@ export function DashboardPage() {
               <dd data-testid="session-state">{session.state}</dd>
               <dt>Plan</dt>
               <dd>{session.planId}</dd>
+              <dt>Image</dt>
+              <dd data-testid="session-image">{session.image}</dd>
               <dt>Started</dt>
               <dd>{when(session.startedAt)}</dd>
               <dt>Resources</dt>

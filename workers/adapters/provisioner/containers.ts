@@ -9,11 +9,13 @@ export interface CreateContainerInput {
   workspaceId: string;
   /** The user: the provisioner gives each tenant its own network. */
   tenantId: string;
+  /** A catalog image's reference: one of the host's PROVISIONER_IMAGES, or it refuses. */
+  image: string;
   /** The plan's resources (a plan without GPUs has no gpuType). */
   plan: Omit<Plan, "gpuType"> & { gpuType: string | null };
 }
 
-export function containerCalls(t: Transport, workspaceImage: string) {
+export function containerCalls(t: Transport) {
   return {
     async createContainer(input: CreateContainerInput): Promise<Container> {
       const path = "/v1/containers";
@@ -24,13 +26,17 @@ export function containerCalls(t: Transport, workspaceImage: string) {
           sessionId: input.sessionId,
           workspaceId: input.workspaceId,
           tenantId: input.tenantId,
-          image: workspaceImage,
+          image: input.image,
           plan: { gpuCount, ...(gpuType ? { gpuType } : {}), cpus, memoryMb, pidsLimit, workspaceMb },
           start: true,
         },
       });
       if (reply.status === 200 || reply.status === 201) return t.parse(`POST ${path}`, ContainerSchema, reply.body);
       if (reply.code === "gpus_unavailable") throw new AppError("no_capacity", "Every GPU of your plan on your workspace's host is in use; try again shortly.");
+      // The host's operator allows images by PROVISIONER_IMAGES and builds them (logged for them); the user can pick another.
+      if (reply.code === "image_not_allowed" || reply.code === "image_unavailable") t.fault(`POST ${path}`, `provisioner_${reply.status}`, `${reply.code} ${input.image}`);
+      if (reply.code === "image_not_allowed") throw new AppError("not_configured", "Your workspace's GPU host is not configured to run this image.");
+      if (reply.code === "image_unavailable") throw new AppError("image_unavailable", "Your workspace's GPU host has not built this image; connect with another (GET /v1/images), or try again later.");
       if (reply.code === "workspace_in_use") throw new AppError("workspace_busy", "Your workspace is in use by a transfer or another container; try again shortly.");
       throw t.unexpected(`POST ${path}`, reply);
     },

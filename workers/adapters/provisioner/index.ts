@@ -17,7 +17,7 @@ export function provisionerClient(settings: ProvisionerConfig, host: HostTarget,
   const t = transport(settings, host, log, requestId);
   return {
     host,
-    ...containerCalls(t, settings.workspaceImage),
+    ...containerCalls(t),
     ...workspaceCalls(t),
     ...exportCalls(t),
     /** A read-only host resource (`/v1/metrics`, `/v1/inventory`): the body of a 200; the caller parses it. */

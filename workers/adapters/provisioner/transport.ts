@@ -174,8 +174,6 @@ export function transport(settings: ProvisionerConfig, host: HostTarget, log: Lo
     unexpected(what, reply) {
       fault(what, `provisioner_${reply.status}`, reply.code ?? "no problem code");
       if (reply.status === 401) return new AppError("not_configured", "The GPU host does not trust this service's key.");
-      // The host's operator allows images by PROVISIONER_IMAGES; WORKSPACE_IMAGE is not among them.
-      if (reply.code === "image_not_allowed") return new AppError("not_configured", "The GPU host is not configured to run this service's workspace image.");
       return new AppError("internal", "The GPU host refused the request.");
     },
   };

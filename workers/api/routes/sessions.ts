@@ -20,12 +20,41 @@ const connectRoute = createRoute({
   method: "post",
   path: "/",
   summary: "Connect: start your GPU session, or get the live one you have (idempotent: never two)",
-  description: "Needs a verified email and a plan. A workspace is created on first use and kept between sessions.",
+  description:
+    "Needs a verified email and a plan. A workspace is created on first use and kept between sessions. The body is optional: `image` names one of GET /v1/images that the plan may run (absent: the plan's default).",
+  request: {
+    body: {
+      required: false,
+      content: {
+        "application/json": {
+          schema: z
+            .object({ image: z.string().min(1).max(64).optional().openapi({ description: "An image's name from GET /v1/images", example: "base" }) })
+            .openapi("ConnectRequest"),
+        },
+      },
+    },
+  },
   responses: {
     201: jsonResponse(SessionSchema, "Started: the container is running"),
     200: jsonResponse(SessionSchema, "Your session was already running"),
     202: jsonResponse(SessionSchema, "Another connect is still starting it: poll GET /v1/sessions/{id}"),
-    ...errorResponses("unauthorized", "email_unverified", "usage_limit_reached", "no_plan", "subscription_past_due", "subscription_canceled", "session_busy", "workspace_busy", "cold_storage_unavailable", ...HOST_FAULTS),
+    ...errorResponses(
+      "validation_failed",
+      "unauthorized",
+      "email_unverified",
+      "usage_limit_reached",
+      "no_plan",
+      "subscription_past_due",
+      "subscription_canceled",
+      "unknown_image",
+      "image_not_in_plan",
+      "session_image_differs",
+      "session_busy",
+      "workspace_busy",
+      "cold_storage_unavailable",
+      "image_unavailable",
+      ...HOST_FAULTS,
+    ),
   },
 });
 
@@ -110,7 +139,7 @@ const CONNECT_STATUS = { created: 201, existing: 200, starting: 202 } as const;
 
 export const sessionRoutes = newApp()
   .openapi(connectRoute, async (c) => {
-    const { session, outcome } = await connect(c.get("domain"), principalOf(c).user.id);
+    const { session, outcome } = await connect(c.get("domain"), principalOf(c).user.id, c.req.valid("json"));
     return c.json(session, CONNECT_STATUS[outcome]);
   })
   .openapi(listRoute, async (c) => c.json({ sessions: await listSessions(c.get("domain"), principalOf(c).user.id, c.req.valid("query")) }, 200))

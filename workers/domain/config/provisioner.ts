@@ -8,7 +8,11 @@ import { invalid, jwkSchema, parseEnv, serviceOrigin } from "./env";
 export interface ProvisionerConfig {
   /** Signs every request; provisioners hold only the public half, and pick it by this kid. */
   signingKey: ProvisionerSigningKey;
-  workspaceImage: string;
+  /**
+   * The catalog image (a name) every session runs when connect names none, where its plan may run
+   * it; null: each plan's own default (images.ts). The test stacks choose `minimal`, the fast one.
+   */
+  defaultImage: string | null;
   /** The host registered from configuration (local dev, tests, a single-host deployment); null: registry only. */
   configuredHost: { baseUrl: string; gpuType: string | null; gpuCount: number; region: string } | null;
   /** Policy §9 (hosted in the United States): placement uses only hosts in these regions, all US ones. */
@@ -25,7 +29,7 @@ const US_REGIONS = ["us-east", "us-central", "us-west"];
 
 const provisionerEnvSchema = z.object({
   PROVISIONER_PRIVATE_KEY: z.string().min(1),
-  WORKSPACE_IMAGE: z.string().min(1),
+  DEFAULT_IMAGE: z.string().min(1).optional(),
   PROVISIONER_URL: z.string().min(1).optional(),
   PROVISIONER_GPU_TYPE: z.string().min(1).optional(),
   PROVISIONER_GPU_COUNT: z.coerce.number().int().min(0).max(64).optional(),
@@ -61,6 +65,6 @@ export async function parseProvisionerConfig(env: Env): Promise<ProvisionerConfi
     throw invalid("PROVISIONER_ACCESS_CLIENT_ID and PROVISIONER_ACCESS_CLIENT_SECRET go together");
   }
   const access = e.PROVISIONER_ACCESS_CLIENT_ID && e.PROVISIONER_ACCESS_CLIENT_SECRET ? { clientId: e.PROVISIONER_ACCESS_CLIENT_ID, clientSecret: e.PROVISIONER_ACCESS_CLIENT_SECRET } : null;
-  return { signingKey, workspaceImage: e.WORKSPACE_IMAGE, configuredHost, allowedRegions, access, timeoutMs: e.PROVISIONER_TIMEOUT_SECONDS * 1000 };
+  return { signingKey, defaultImage: e.DEFAULT_IMAGE ?? null, configuredHost, allowedRegions, access, timeoutMs: e.PROVISIONER_TIMEOUT_SECONDS * 1000 };
 }
 

@@ -16,7 +16,7 @@ import { isUniqueViolation, newId } from "../db";
 import { AppError, ERROR_CODES, type ErrorCode } from "../errors";
 import { findHost, type GpuHost, hostHasRoom, noCapacity, placeWorkspace } from "../hosts";
 import { currentWorkspace, findUser, workspaceBusy } from "../owned";
-import { findPlan, type Plan, userEntitlement } from "../plans";
+import { defaultImageFor, findImage, findPlan, type Plan, userEntitlement, type WorkspaceImage } from "../plans";
 import { nextMonthStart, usageLimitRefusal } from "../usage";
 import { finishStopping } from "./disconnect";
 import { findLiveSession, ownedSession, type Session, sessionView, type SessionView } from "./views";
@@ -41,8 +41,13 @@ export interface ConnectResult {
   outcome: "created" | "existing" | "starting";
 }
 
+export interface ConnectInput {
+  /** A catalog image's name; absent: the deployment's or the plan's default. */
+  image?: string;
+}
+
 /** Create or resume the user's session; idempotent (a live session is returned, never doubled). */
-export async function connect(ctx: DomainContext, userId: string): Promise<ConnectResult> {
+export async function connect(ctx: DomainContext, userId: string, input: ConnectInput = {}): Promise<ConnectResult> {
   const user = await findUser(ctx, userId);
   const { plan, restrictions } = await userEntitlement(ctx, user);
   const [restriction] = restrictions;
@@ -59,6 +64,8 @@ export async function connect(ctx: DomainContext, userId: string): Promise<Conne
     );
   }
 
+  const image = sessionImage(ctx, plan, input.image);
+
   let polls = 0;
   /** The session another connect was starting while this one waited. */
   let awaited: string | undefined;
@@ -68,9 +75,13 @@ export async function connect(ctx: DomainContext, userId: string): Promise<Conne
     if (!live) {
       // The connect this one waited for failed: report its failure rather than try the same host again.
       if (awaited) await throwIfFailed(ctx, userId, awaited);
-      const claim = await claimSession(ctx, userId, plan);
+      const claim = await claimSession(ctx, userId, plan, image);
       if (!claim) continue; // another connect won the insert: wait for its session
       return { session: await sessionView(ctx, await startSession(ctx, claim)), outcome: "created" };
+    }
+    // Connect is idempotent for the session it would make: one on another image is not that one.
+    if (input.image !== undefined && live.image !== image.name && live.state !== "stopping") {
+      throw new AppError("session_image_differs", `Your session runs the ${live.image} image; disconnect first to start one on ${image.name}.`);
     }
     if (live.state === "running") {
       await commandEvent(ctx, userId, "connect", live.id);
@@ -97,6 +108,25 @@ export async function connect(ctx: DomainContext, userId: string): Promise<Conne
   throw new AppError("session_busy", "Your session is changing state; try again in a few seconds.");
 }
 
+/** The catalog image a session of this plan runs: the one asked for, else the deployment's default, else the plan's. */
+function sessionImage(ctx: DomainContext, plan: Plan, name: string | undefined): WorkspaceImage {
+  if (name !== undefined) {
+    const image = findImage(name);
+    if (!image) throw new AppError("unknown_image", `There is no image named "${name.slice(0, 64)}"; GET /v1/images lists them.`);
+    if (!image.plans.includes(plan.id)) throw new AppError("image_not_in_plan", `The ${image.name} image is not for ${plan.name} sessions; GET /v1/images says which plans may run it.`);
+    return image;
+  }
+  const configured = ctx.config.provisioner.defaultImage;
+  if (configured !== null) {
+    const image = findImage(configured);
+    if (!image) throw new AppError("not_configured", "DEFAULT_IMAGE is not an image of the catalog.");
+    if (image.plans.includes(plan.id)) return image;
+  }
+  const fallback = defaultImageFor(plan.id);
+  if (!fallback) throw new AppError("internal", `The catalog has no default image for ${plan.id}.`);
+  return fallback;
+}
+
 async function throwIfFailed(ctx: DomainContext, userId: string, sessionId: string): Promise<void> {
   const session = await ownedSession(ctx, userId, sessionId);
   if (session.state !== "failed") return;
@@ -116,7 +146,7 @@ interface Claim {
  * Inserts the `starting` session (and the workspace on first use) in one batch with the command
  * log row. Null when another connect's insert won (the unique indexes say so).
  */
-async function claimSession(ctx: DomainContext, userId: string, plan: Plan): Promise<Claim | null> {
+async function claimSession(ctx: DomainContext, userId: string, plan: Plan, image: WorkspaceImage): Promise<Claim | null> {
   const found = await currentWorkspace(ctx, userId);
   // Cold storage: an archive in progress is cancelled, a cold workspace is restored first.
   const workspace = found && found.state !== "hot" ? await hotWorkspaceForConnect(ctx, found, plan) : found;
@@ -136,6 +166,7 @@ async function claimSession(ctx: DomainContext, userId: string, plan: Plan): Pro
     workspaceId,
     hostId: host.id,
     planId: plan.id,
+    image: image.name,
     state: "starting",
     createdAt: now,
     startedAt: null,
@@ -206,7 +237,9 @@ async function startSession(ctx: DomainContext, claim: Claim): Promise<Session> 
  * longer live, the leftover is removed and the create tried once more.
  */
 async function createContainer(ctx: DomainContext, client: ProvisionerClient, session: Session) {
-  const input = { sessionId: session.id, workspaceId: session.workspaceId, tenantId: session.userId, plan: findPlan(session.planId)! };
+  // The catalog's reference, never a string from the request; the host runs only those it allows.
+  const image = findImage(session.image)!.reference;
+  const input = { sessionId: session.id, workspaceId: session.workspaceId, tenantId: session.userId, image, plan: findPlan(session.planId)! };
   try {
     return await client.createContainer(input);
   } catch (error) {

@@ -1,0 +1,1 @@
+ALTER TABLE `sessions` ADD `image` text DEFAULT 'minimal' NOT NULL;
