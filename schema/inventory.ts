@@ -6,7 +6,7 @@
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { accountEvents, loginSessions, refreshTokens, singleUseTokens, users } from "./accounts";
 import { billingAccounts, checkoutClaims, deletionOutbox, stripeEvents } from "./billing";
-import { accessLogObjects, errorLogs } from "./logs";
+import { accessLogObjects, accessLogSlots, errorLogs } from "./logs";
 import { commandLog } from "./command-log";
 import { gpuHosts } from "./hosts";
 import { sessions } from "./sessions";
@@ -431,6 +431,17 @@ export const inventory: readonly TableEntry[] = [
       user_id: { category: "technical_log", purpose: "whose lines the object holds: the export and the deletion read only that user's objects" },
       day: { category: "technical_log", purpose: "the object's UTC day partition" },
       key: { category: "technical_log", purpose: "the R2 object in the LOGS bucket" },
+    },
+  },
+  {
+    table: accessLogSlots,
+    subject: null,
+    onDeletion: null,
+    retention: { kind: "registry", rule: "a bucket-hour waiting for the hourly compaction, deleted once compacted (or with its day at 90 days); no personal data" },
+    columns: {
+      day: { category: "infrastructure", purpose: "the UTC day of the bucket-hour" },
+      bucket: { category: "infrastructure", purpose: "the user bucket (a hash of user ids, no user)" },
+      hour: { category: "infrastructure", purpose: "the UTC hour" },
     },
   },
   {

@@ -18,6 +18,20 @@ export const accessLogObjects = sqliteTable(
   (t) => [primaryKey({ columns: [t.userId, t.key] }), index("access_log_objects_day_idx").on(t.day)],
 );
 
+/**
+ * The hours of a user bucket that hold batch objects not yet merged into per-user objects: the
+ * hourly compaction's work list (no personal data: a day, a bucket, an hour).
+ */
+export const accessLogSlots = sqliteTable(
+  "access_log_slots",
+  {
+    day: timestamp("day").notNull(),
+    bucket: text("bucket").notNull(),
+    hour: integer("hour").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.bucket, t.hour] })],
+);
+
 /** Error logs for troubleshooting, joined to the access log by request id. */
 export const errorLogs = sqliteTable(
   "error_logs",

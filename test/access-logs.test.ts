@@ -83,7 +83,7 @@ describe("the real queue", () => {
 });
 
 describe("partitions and index", () => {
-  it("writes one gzip NDJSON object per UTC day and user bucket, anonymous lines in their own, indexed per user and day", async () => {
+  it("writes one gzip NDJSON object per UTC day, hour and user bucket, anonymous lines in their own, indexed per user and day", async () => {
     const user = crypto.randomUUID();
     const day1 = Date.UTC(2030, 4, 1, 23, 59);
     const day2 = day1 + 2 * 60_000;
@@ -92,14 +92,47 @@ describe("partitions and index", () => {
     expect(result.ackAll).toBe(true);
     const rows = await indexRows(user);
     expect(rows.map((r) => r.day)).toEqual([Date.UTC(2030, 4, 1), Date.UTC(2030, 4, 2)]);
-    expect(rows[0]!.key).toMatch(new RegExp(`^access/day=2030-05-01/u=${userBucket(user)}/[0-9a-f]{32}\\.ndjson\\.gz$`));
-    expect(rows[1]!.key).toMatch(/^access\/day=2030-05-02\//);
+    expect(rows[0]!.key).toMatch(new RegExp(`^access/day=2030-05-01/u=${userBucket(user)}/h=23/[0-9a-f]{32}\\.ndjson\\.gz$`));
+    expect(rows[1]!.key).toMatch(/^access\/day=2030-05-02\/u=\d\d\/h=00\//);
     expect(await readLogObject(rows[0]!.key)).toEqual([lines[0]]);
-    const anonymous = await logObjectKeys(`${ACCESS_PREFIX}day=2030-05-01/u=anon/`);
+    const anonymous = await logObjectKeys(`${ACCESS_PREFIX}day=2030-05-01/u=anon/h=23/`);
     expect(anonymous).toHaveLength(1);
     expect(await readLogObject(anonymous[0]!)).toEqual([lines[2]]);
     const object = await env.LOGS.head(rows[0]!.key);
     expect(object?.httpMetadata?.contentEncoding).toBe("gzip");
+  });
+});
+
+describe("hourly compaction", () => {
+  it("merges a bucket-hour's batches into one object per user, one index row each, once the hour is over; late lines are merged on the next run", async () => {
+    const user = await createUser();
+    const neighbour = idInBucketOf(user.id);
+    const hour = Date.UTC(2030, 10, 5, 14);
+    const bucketHour = `${ACCESS_PREFIX}day=2030-11-05/u=${userBucket(user.id)}/h=14/`;
+    const mine = Array.from({ length: 12 }, (_, i) => line(user.id, hour + i * 60_000));
+    const theirs = Array.from({ length: 5 }, (_, i) => line(neighbour, hour + i * 60_000 + 1));
+    // Four batches, as four deliveries of the queue; a line of the user delivered twice.
+    for (const part of [mine.slice(0, 4), [...mine.slice(4, 8), ...theirs], mine.slice(8), [mine[0]!]]) {
+      expect((await consumeAccessBatch(messages(part).map((m, i) => ({ ...m, id: `${m.id}-${i}-${part.length}` })))).ackAll).toBe(true);
+    }
+    expect((await indexRows(user.id)).length).toBe(4);
+
+    // Not before the hour is over and its margin passed.
+    await runCron(HOURLY, hour + 60 * 60_000 + 5 * 60_000);
+    expect((await indexRows(user.id)).length).toBe(4);
+    await runCron(HOURLY, hour + 60 * 60_000 + 17 * 60_000);
+    expect(await logObjectKeys(bucketHour)).toEqual([`${bucketHour}user-${neighbour}.ndjson.gz`, `${bucketHour}user-${user.id}.ndjson.gz`].sort());
+    expect((await indexRows(user.id)).map((r) => r.key)).toEqual([`${bucketHour}user-${user.id}.ndjson.gz`]);
+    expect(await readLogObject(`${bucketHour}user-${user.id}.ndjson.gz`)).toEqual(mine);
+    expect(await readLogObject(`${bucketHour}user-${neighbour}.ndjson.gz`)).toEqual(theirs);
+
+    const late = line(user.id, hour + 59 * 60_000);
+    expect((await consumeAccessBatch(messages([late]))).ackAll).toBe(true);
+    await runCron(HOURLY, hour + 2 * 60 * 60_000 + 17 * 60_000);
+    expect((await indexRows(user.id)).map((r) => r.key)).toEqual([`${bucketHour}user-${user.id}.ndjson.gz`]);
+    expect(await readLogObject(`${bucketHour}user-${user.id}.ndjson.gz`)).toEqual([...mine, late]);
+    const exported = (await exportedLines(user.accessToken)).filter((l) => l.request_id.startsWith("r-"));
+    expect(exported.map((l) => l.request_id).sort()).toEqual([...mine, late].map((l) => l.request_id).sort());
   });
 });
 

@@ -1,5 +1,5 @@
 import { createLog } from "../adapters/log";
-import { accessLogDeadLettersJob, accessLogForgetJob, accessLogRetentionJob } from "./access-logs";
+import { accessLogCompactionJob, accessLogDeadLettersJob, accessLogForgetJob, accessLogRetentionJob } from "./access-logs";
 import { createDomainContext } from "../context";
 import { fixedClock } from "../domain/context";
 import type { Env } from "../env";
@@ -28,8 +28,9 @@ export const CRON_JOBS: Record<string, Job[]> = {
   // past, how full the database is, and access-log lines the queue could not deliver.
   "0 8 * * *": [privacyRemindersJob, databaseSizeJob, accessLogDeadLettersJob],
   // The rollup before the purge: an hour's samples are rolled up long before they expire anyway.
-  // The access logs' day prefixes with the D1 rules: their index rows go in the same tick.
-  "17 * * * *": [usageRollupJob, retentionJob, accessLogRetentionJob, meteringJob, workspaceRetentionJob],
+  // The access logs' day prefixes with the D1 rules: their index rows go in the same tick; the
+  // hour that just ended is compacted (17 minutes after it, past COMPACT_AFTER_MS).
+  "17 * * * *": [usageRollupJob, retentionJob, accessLogRetentionJob, accessLogCompactionJob, meteringJob, workspaceRetentionJob],
   // Samples first, so reconcile knows when a vanished session was last seen and the idle check
   // reads this minute's sample. The usage-limit check after the jobs that end sessions: it reads
   // their end times. A deleted account's Stripe erasure every minute: its subscription must stop

@@ -1,12 +1,14 @@
 /**
  * Access logs (policy §1 technical data, §6 kept 90 days) off D1 (docs/decisions/0037-access-logs-queue-r2.md):
  * each request's line goes to a Queue; its consumer writes each batch as gzip NDJSON objects to R2,
- * one per UTC day and user bucket, and indexes the objects per user in D1 (`access_log_objects`).
+ * one per UTC day, hour and user bucket, and indexes the objects per user in D1 (`access_log_objects`).
+ * Once an hour is over, the hourly compaction merges each bucket-hour's batch objects into one
+ * object per user, so the index keeps a row per user and active hour rather than per batch.
  * The 90-day rule deletes whole day prefixes; the §7 export reads the user's objects through the
  * index; an account's deletion rewrites its objects without the IPs and user agents.
  */
 import { and, asc, eq, gt, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
-import { accessLogObjects, users } from "../../../schema";
+import { accessLogObjects, accessLogSlots, users } from "../../../schema";
 import { daysToMs } from "../../../schema/inventory";
 import type { AccessLine } from "../../adapters/log";
 import { accountEmails } from "../../adapters/email";
@@ -37,6 +39,13 @@ const PAGE = 100;
 
 export const dayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
 const dayStart = (day: string) => new Date(`${day}T00:00:00.000Z`);
+const hourOf = (at: number) => new Date(at).getUTCHours();
+const HOUR_MS = 3_600_000;
+/** A bucket-hour is merged this long after it ends: lines still in the queue (max_batch_timeout, a retry) land first. */
+export const COMPACT_AFTER_MS = 10 * 60_000;
+const slotPrefix = (day: string, bucket: string, hour: number) => `${ACCESS_PREFIX}day=${day}/u=${bucket}/h=${String(hour).padStart(2, "0")}/`;
+/** Batch objects are named by a hex digest, merged ones `user-<id>`: the batches sort first. */
+const userObjectKey = (prefix: string, userId: string) => `${prefix}user-${userId}.ndjson.gz`;
 
 /** FNV-1a: stable everywhere, no await; the bucket only spreads users, it hides nothing. */
 export function userBucket(userId: string | null): string {
@@ -46,11 +55,10 @@ export function userBucket(userId: string | null): string {
   return String(hash % USER_BUCKETS).padStart(2, "0");
 }
 
-/** The same message ids give the same key: a redelivered batch overwrites its object, never adds one. */
-async function batchKey(prefix: string, day: string, bucket: string | null, ids: string[]): Promise<string> {
+/** The same message ids give the same name: a redelivered batch overwrites its object, never adds one. */
+async function batchName(ids: string[]): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode([...ids].sort().join("\n")));
-  const hex = [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${prefix}day=${day}/${bucket === null ? "" : `u=${bucket}/`}${hex}.ndjson.gz`;
+  return `${[...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("")}.ndjson.gz`;
 }
 
 async function gzip(records: unknown[]): Promise<ArrayBuffer> {
@@ -94,18 +102,19 @@ export async function writeAccessLines(ctx: DomainContext, messages: readonly Ac
     ctx,
     messages.flatMap((m) => (m.line.user_id === null ? [] : [m.line.user_id])),
   );
-  const groups = new Map<string, { day: string; bucket: string; messages: AccessMessage[] }>();
+  const groups = new Map<string, { day: string; bucket: string; hour: number; messages: AccessMessage[] }>();
   for (const message of messages) {
     const line = message.line.user_id !== null && deleted.has(message.line.user_id) ? forget(message.line) : message.line;
     const day = dayOf(line.at);
     const bucket = userBucket(line.user_id);
-    const name = `${day}/${bucket}`;
-    const group = groups.get(name) ?? { day, bucket, messages: [] };
+    const hour = hourOf(line.at);
+    const name = slotPrefix(day, bucket, hour);
+    const group = groups.get(name) ?? { day, bucket, hour, messages: [] };
     group.messages.push({ id: message.id, line });
     groups.set(name, group);
   }
   const objects = await Promise.all(
-    [...groups.values()].map(async (group) => ({ ...group, key: await batchKey(ACCESS_PREFIX, group.day, group.bucket, group.messages.map((m) => m.id)) })),
+    [...groups.entries()].map(async ([prefix, group]) => ({ ...group, key: `${prefix}${await batchName(group.messages.map((m) => m.id))}` })),
   );
   const indexRows = objects.flatMap((object) =>
     [...new Set(object.messages.flatMap((m) => (m.line.user_id === null || deleted.has(m.line.user_id) ? [] : [m.line.user_id])))].map((userId) => ({
@@ -116,6 +125,11 @@ export async function writeAccessLines(ctx: DomainContext, messages: readonly Ac
   );
   for (let i = 0; i < indexRows.length; i += INDEX_ROWS_PER_INSERT) {
     await ctx.db.insert(accessLogObjects).values(indexRows.slice(i, i + INDEX_ROWS_PER_INSERT)).onConflictDoNothing().run();
+  }
+  // Anonymous lines are nobody's to export: their objects stay as written, with no index to shrink.
+  const slots = objects.filter((o) => o.bucket !== "anon").map((o) => ({ day: dayStart(o.day), bucket: o.bucket, hour: o.hour }));
+  for (let i = 0; i < slots.length; i += INDEX_ROWS_PER_INSERT) {
+    await ctx.db.insert(accessLogSlots).values(slots.slice(i, i + INDEX_ROWS_PER_INSERT)).onConflictDoNothing().run();
   }
   await Promise.all(objects.map(async (object) => ctx.logStore.put(object.key, await gzip(object.messages.map((m) => m.line)), { httpMetadata: { contentType: "application/x-ndjson", contentEncoding: "gzip" } })));
   return { lines: messages.length, objects: objects.length };
@@ -129,13 +143,7 @@ export async function storeDeadLetters(ctx: DomainContext, messages: readonly Ac
     byDay.set(day, [...(byDay.get(day) ?? []), message]);
   }
   for (const [day, dayMessages] of byDay) {
-    const key = await batchKey(
-      DEAD_LETTER_PREFIX,
-      day,
-      null,
-      dayMessages.map((m) => m.id),
-    );
-    await ctx.logStore.put(key, await gzip(dayMessages));
+    await ctx.logStore.put(`${DEAD_LETTER_PREFIX}day=${day}/${await batchName(dayMessages.map((m) => m.id))}`, await gzip(dayMessages));
   }
   return { objects: byDay.size };
 }
@@ -224,6 +232,7 @@ export async function purgeExpiredAccessLogs(ctx: DomainContext): Promise<{ days
     }
   }
   await ctx.db.delete(accessLogObjects).where(lt(accessLogObjects.day, new Date(cutoff))).run();
+  await ctx.db.delete(accessLogSlots).where(lt(accessLogSlots.day, new Date(cutoff))).run();
   return { days: purged, objects };
 }
 
@@ -293,4 +302,53 @@ export async function* userAccessLines(ctx: DomainContext, userId: string): Asyn
     if (page.length < PAGE) return;
     after = page[page.length - 1]!;
   }
+}
+
+/**
+ * Hourly: every bucket-hour that ended at least COMPACT_AFTER_MS ago and holds batch objects is
+ * merged into one object per user (`user-<id>`, merged with what an earlier run wrote there), the
+ * user's index rows for the batches replaced by one for that object, then the batches deleted.
+ * Each step can be repeated: a run cut short leaves lines in both places (the export shows each
+ * once) and its slot row, and the next run finishes it. Lines that arrive late reopen the slot.
+ */
+export async function compactAccessLogs(ctx: DomainContext, maxSlots = 64): Promise<{ slots: number; lines: number; objects: number }> {
+  const before = new Date(ctx.clock.now().getTime() - COMPACT_AFTER_MS - HOUR_MS);
+  const slots = await ctx.db.select().from(accessLogSlots).orderBy(asc(accessLogSlots.day), asc(accessLogSlots.hour)).limit(maxSlots * 4);
+  const due = slots.filter((slot) => slot.day.getTime() + slot.hour * HOUR_MS < before.getTime()).slice(0, maxSlots);
+  const done = { slots: 0, lines: 0, objects: 0 };
+  for (const slot of due) {
+    const prefix = slotPrefix(dayOf(slot.day.getTime()), slot.bucket, slot.hour);
+    const batches: string[] = [];
+    for await (const key of listKeys(ctx.logStore, prefix)) if (!key.slice(prefix.length).startsWith("user-")) batches.push(key);
+    const byUser = new Map<string, AccessLine[]>();
+    for (const key of batches) {
+      for (const line of (await readRecords<AccessLine>(ctx.logStore, key)) ?? []) {
+        if (line.user_id === null) continue;
+        byUser.set(line.user_id, [...(byUser.get(line.user_id) ?? []), line]);
+      }
+    }
+    const deleted = await deletedAmong(ctx, [...byUser.keys()]);
+    for (const [userId, lines] of byUser) {
+      const key = userObjectKey(prefix, userId);
+      const merged = new Map<string, AccessLine>();
+      for (const line of [...((await readRecords<AccessLine>(ctx.logStore, key)) ?? []), ...lines]) if (!merged.has(line.request_id)) merged.set(line.request_id, line);
+      const stored = [...merged.values()].sort((a, b) => a.at - b.at).map((line) => (deleted.has(userId) ? forget(line) : line));
+      await ctx.logStore.put(key, await gzip(stored), { httpMetadata: { contentType: "application/x-ndjson", contentEncoding: "gzip" } });
+      if (!deleted.has(userId)) await ctx.db.insert(accessLogObjects).values({ userId, day: slot.day, key }).onConflictDoNothing().run();
+      // The batches' keys sort between the slot's prefix and its `user-` objects: one range of the primary key.
+      await ctx.db
+        .delete(accessLogObjects)
+        .where(and(eq(accessLogObjects.userId, userId), gt(accessLogObjects.key, prefix), lt(accessLogObjects.key, `${prefix}user-`)))
+        .run();
+      done.lines += stored.length;
+      done.objects += 1;
+    }
+    for (let i = 0; i < batches.length; i += 1000) await ctx.logStore.delete(batches.slice(i, i + 1000));
+    await ctx.db
+      .delete(accessLogSlots)
+      .where(and(eq(accessLogSlots.day, slot.day), eq(accessLogSlots.bucket, slot.bucket), eq(accessLogSlots.hour, slot.hour)))
+      .run();
+    done.slots += 1;
+  }
+  return done;
 }
