@@ -10,12 +10,14 @@
 import { and, asc, eq, gt, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
 import { accessLogObjects, accessLogSlots, users } from "../../../schema";
 import { daysToMs } from "../../../schema/inventory";
+import { ACCESS_PREFIX, DEAD_LETTER_PREFIX, dayOf, slotPrefix, userBucket, userObjectKey } from "../../../schema/log-objects";
 import type { AccessLine } from "../../adapters/log";
 import { accountEmails } from "../../adapters/email";
 import type { DomainContext } from "../context";
 import { adminAddresses } from "../owned";
 
 export type { AccessLine };
+export { ACCESS_PREFIX, DEAD_LETTER_PREFIX, dayOf, USER_BUCKETS, userBucket } from "../../../schema/log-objects";
 
 /** A queue message: its id is stable across redeliveries, so a retried batch writes the same keys. */
 export interface AccessMessage {
@@ -24,36 +26,16 @@ export interface AccessMessage {
 }
 
 export const ACCESS_LOG_DAYS = 90;
-export const ACCESS_PREFIX = "access/";
-/** What the dead-letter queue handed over: replayed into `access/` by the daily job, or left for the admins. */
-export const DEAD_LETTER_PREFIX = "access-dlq/";
-/**
- * Users spread over this many buckets within a day: fewer objects per batch than one per user,
- * and an object mixes few users. The export needs no bucket: the index names its objects.
- */
-export const USER_BUCKETS = 16;
 /** D1 binds at most 100 values per statement: 3 columns a row. */
 const INDEX_ROWS_PER_INSERT = 33;
 /** Index rows read per query by the export and the deletion scrub. */
 const PAGE = 100;
 
-export const dayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
 const dayStart = (day: string) => new Date(`${day}T00:00:00.000Z`);
 const hourOf = (at: number) => new Date(at).getUTCHours();
 const HOUR_MS = 3_600_000;
 /** A bucket-hour is merged this long after it ends: lines still in the queue (max_batch_timeout, a retry) land first. */
 export const COMPACT_AFTER_MS = 10 * 60_000;
-const slotPrefix = (day: string, bucket: string, hour: number) => `${ACCESS_PREFIX}day=${day}/u=${bucket}/h=${String(hour).padStart(2, "0")}/`;
-/** Batch objects are named by a hex digest, merged ones `user-<id>`: the batches sort first. */
-const userObjectKey = (prefix: string, userId: string) => `${prefix}user-${userId}.ndjson.gz`;
-
-/** FNV-1a: stable everywhere, no await; the bucket only spreads users, it hides nothing. */
-export function userBucket(userId: string | null): string {
-  if (userId === null) return "anon";
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < userId.length; i++) hash = Math.imul(hash ^ userId.charCodeAt(i), 0x01000193) >>> 0;
-  return String(hash % USER_BUCKETS).padStart(2, "0");
-}
 
 /** The same message ids give the same name: a redelivered batch overwrites its object, never adds one. */
 async function batchName(ids: string[]): Promise<string> {
