@@ -211,6 +211,28 @@ describe("the dead-letter queue", () => {
   });
 });
 
+describe("an account's deletion", () => {
+  it("the every-minute job rewrites what the deletion left: its lines lose IP and user agent, its index rows go, the neighbours' lines stay", async () => {
+    const user = await createUser();
+    const neighbour = idInBucketOf(user.id);
+    const at = Date.UTC(2030, 11, 1, 9);
+    const lines = [line(user.id, at), line(neighbour, at + 1), line(user.id, at + DAY)];
+    expect((await consumeAccessBatch(messages(lines))).ackAll).toBe(true);
+    const keys = (await indexRows(user.id)).map((r) => r.key);
+    expect(keys).toHaveLength(2);
+    // Deleted without the deletion's own first pass (a Worker stopped right after its batch).
+    await env.DB.prepare("update users set deleted_at = ? where id = ?").bind(Date.now(), user.id).run();
+    await runCron("* * * * *", Date.now()).catch(() => undefined);
+    expect(await indexRows(user.id)).toEqual([]);
+    const stored = (await Promise.all(keys.map((k) => readLogObject(k)))).flat();
+    expect(stored.filter((l) => l.user_id === user.id).map((l) => [l.request_id, l.ip, l.user_agent])).toEqual([
+      [lines[0]!.request_id, null, null],
+      [lines[2]!.request_id, null, null],
+    ]);
+    expect(stored.find((l) => l.user_id === neighbour)).toEqual(lines[1]);
+  });
+});
+
 describe("policy §7 export", () => {
   it("hands out the user's lines, none of another user's, even of one whose lines share the same objects", async () => {
     const user = await createUser();
