@@ -192,7 +192,10 @@ describe("the dead-letter queue", () => {
     const admin = await createUser();
     await env.DB.prepare("update users set role = 'admin' where id = ?").bind(admin.id).run();
     const dead = [line(user.id, Date.UTC(2030, 8, 1)), line(user.id, Date.UTC(2030, 8, 2))];
-    expect((await consumeAccessBatch(messages(dead), ACCESS_LOG_DEAD_LETTER_QUEUE_NAME)).ackAll).toBe(true);
+    // A missing secret fails the consumer (retried, then dead-lettered); the dead-letter consumer needs only R2.
+    const { PASSWORD_PEPPER: _pepper, ...unconfigured } = testEnv();
+    await expect(consumeAccessBatch(messages(dead), undefined, unconfigured as Cloudflare.Env)).rejects.toThrow(/PASSWORD_PEPPER/);
+    expect((await consumeAccessBatch(messages(dead), ACCESS_LOG_DEAD_LETTER_QUEUE_NAME, unconfigured as Cloudflare.Env)).ackAll).toBe(true);
     expect(await logObjectKeys(DEAD_LETTER_PREFIX)).toHaveLength(2);
     expect((await exportedLines(user.accessToken)).filter((l) => l.request_id.startsWith("r-"))).toEqual(expect.arrayContaining(dead));
 

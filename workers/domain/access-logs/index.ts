@@ -117,15 +117,19 @@ export async function writeAccessLines(ctx: DomainContext, messages: readonly Ac
   return { lines: messages.length, objects: objects.length };
 }
 
-/** The dead-letter queue's consumer: keeps what failed, as it came, for the daily job to replay. */
-export async function storeDeadLetters(ctx: DomainContext, messages: readonly AccessMessage[]): Promise<{ objects: number }> {
+/**
+ * The dead-letter queue's consumer: keeps what failed, as it came, for the daily job to replay.
+ * R2 alone, no settings and no D1: what made the batch fail (a missing secret, D1 down) must not
+ * lose it here too.
+ */
+export async function storeDeadLetters(logStore: R2Bucket, messages: readonly AccessMessage[]): Promise<{ objects: number }> {
   const byDay = new Map<string, AccessMessage[]>();
   for (const message of messages) {
     const day = dayOf(message.line.at);
     byDay.set(day, [...(byDay.get(day) ?? []), message]);
   }
   for (const [day, dayMessages] of byDay) {
-    await ctx.logStore.put(`${DEAD_LETTER_PREFIX}day=${day}/${await batchName(dayMessages.map((m) => m.id))}`, await gzip(dayMessages));
+    await logStore.put(`${DEAD_LETTER_PREFIX}day=${day}/${await batchName(dayMessages.map((m) => m.id))}`, await gzip(dayMessages));
   }
   return { objects: byDay.size };
 }
