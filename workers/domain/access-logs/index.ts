@@ -295,7 +295,8 @@ export async function* userAccessLines(ctx: DomainContext, userId: string): Asyn
  * merged into one object per user (`user-<id>`, merged with what an earlier run wrote there), the
  * user's index rows for the batches replaced by one for that object, then the batches deleted.
  * Each step can be repeated: a run cut short leaves lines in both places (the export shows each
- * once) and its slot row, and the next run finishes it. Lines that arrive late reopen the slot.
+ * once) and its slot row, and the next run finishes it. Lines that arrive late reopen the slot; a
+ * batch written during the run is left, indexed, for the next one (only listed batches are touched).
  */
 export async function compactAccessLogs(ctx: DomainContext, maxSlots = 64): Promise<{ slots: number; lines: number; objects: number }> {
   const before = new Date(ctx.clock.now().getTime() - COMPACT_AFTER_MS - HOUR_MS);
@@ -304,13 +305,19 @@ export async function compactAccessLogs(ctx: DomainContext, maxSlots = 64): Prom
   const done = { slots: 0, lines: 0, objects: 0 };
   for (const slot of due) {
     const prefix = slotPrefix(dayOf(slot.day.getTime()), slot.bucket, slot.hour);
-    const batches: string[] = [];
-    for await (const key of listKeys(ctx.logStore, prefix)) if (!key.slice(prefix.length).startsWith("user-")) batches.push(key);
+    const listBatches = async () => {
+      const keys: string[] = [];
+      for await (const key of listKeys(ctx.logStore, prefix)) if (!key.slice(prefix.length).startsWith("user-")) keys.push(key);
+      return keys;
+    };
+    const batches = await listBatches();
     const byUser = new Map<string, AccessLine[]>();
+    const keysOf = new Map<string, Set<string>>();
     for (const key of batches) {
       for (const line of (await readRecords<AccessLine>(ctx.logStore, key)) ?? []) {
         if (line.user_id === null) continue;
         byUser.set(line.user_id, [...(byUser.get(line.user_id) ?? []), line]);
+        keysOf.set(line.user_id, (keysOf.get(line.user_id) ?? new Set()).add(key));
       }
     }
     const deleted = await deletedAmong(ctx, [...byUser.keys()]);
@@ -321,15 +328,19 @@ export async function compactAccessLogs(ctx: DomainContext, maxSlots = 64): Prom
       const stored = [...merged.values()].sort((a, b) => a.at - b.at).map((line) => (deleted.has(userId) ? forget(line) : line));
       await ctx.logStore.put(key, await gzip(stored), { httpMetadata: { contentType: "application/x-ndjson", contentEncoding: "gzip" } });
       if (!deleted.has(userId)) await ctx.db.insert(accessLogObjects).values({ userId, day: slot.day, key }).onConflictDoNothing().run();
-      // The batches' keys sort between the slot's prefix and its `user-` objects: one range of the primary key.
-      await ctx.db
-        .delete(accessLogObjects)
-        .where(and(eq(accessLogObjects.userId, userId), gt(accessLogObjects.key, prefix), lt(accessLogObjects.key, `${prefix}user-`)))
-        .run();
+      const mergedKeys = [...(keysOf.get(userId) ?? [])];
+      for (let i = 0; i < mergedKeys.length; i += 90) {
+        await ctx.db
+          .delete(accessLogObjects)
+          .where(and(eq(accessLogObjects.userId, userId), inArray(accessLogObjects.key, mergedKeys.slice(i, i + 90))))
+          .run();
+      }
       done.lines += stored.length;
       done.objects += 1;
     }
     for (let i = 0; i < batches.length; i += 1000) await ctx.logStore.delete(batches.slice(i, i + 1000));
+    // A batch the consumer wrote meanwhile found the slot row there (and added none): keep it for the next run.
+    if ((await listBatches()).length > 0) continue;
     await ctx.db
       .delete(accessLogSlots)
       .where(and(eq(accessLogSlots.day, slot.day), eq(accessLogSlots.bucket, slot.bucket), eq(accessLogSlots.hour, slot.hour)))
