@@ -15,8 +15,14 @@
  * then, all tables together, the days from empty until 10 GB at the reference load and the
  * largest multiple of it that fits for the whole retention. The reference load and the model's
  * ratios are settings (below), printed with the result.
+ * Access logs are no longer rows (docs/decisions/0037-access-logs-queue-r2.md): D1 keeps their
+ * index, a row per user and active hour once the hourly compaction ran, and R2 the lines, gzip
+ * NDJSON. Side by side in the same run, the design before it: one `access_logs` row per request,
+ * its table and indexes created here as they were (migration 0016 dropped them), measured the
+ * same way; and the lines' R2 bytes, gzip of user-hour objects of the same shape.
  * The measuring database is in memory; nothing is contacted.
  */
+import { gzipSync } from "node:zlib";
 import type { DatabaseSync } from "node:sqlite";
 import { fmt, table } from "./lib/report.ts";
 import { log, runBench } from "./lib/run-bench.ts";
@@ -35,6 +41,8 @@ const MODEL = {
   refreshesPerUserDay: 32, // an access token lasts 15 min: 8 hours of use a day
   eventsPerUserDay: 2, // sign-in, policy acceptance, a change of settings…
   stripeEventsPerUserDay: 0.1, // invoices and subscription changes, a few a month
+  activeHoursPerUserDay: 8, // hours a day with a request: one compacted access-log object (and index row) each
+  uncompactedHours: 1.3, // index rows per batch object live until the hour after theirs is compacted (17 min past)
 };
 const DAY_MS = 86_400_000;
 const T0 = Date.UTC(2027, 0, 1);
@@ -55,14 +63,28 @@ interface TableModel {
   retentionDays: number;
 }
 
+/** The design before decision 0037: one row per request (schema/logs.ts as it was, with its three indexes). */
+const ACCESS_LOGS_BEFORE: TableModel = {
+  table: "access_logs",
+  insert: `(at, request_id, ip, user_agent, method, path, status, duration_ms, user_id)
+    select ${T0} + i * 10, ${uuid}, '203.0.113.' || (i % 250), ${userAgent}, 'GET',
+      case i % 3 when 0 then '/v1/sessions/' || ${sessionOf(1000)} || '/metrics' when 1 then '/v1/account' else '/v1/workspace' end, 200, i % 40, ${userOf(5000)}`,
+  driver: "86,400 × R",
+  perDay: (l) => 86_400 * l.R,
+  retentionDays: 90,
+};
+const ACCESS_LOGS_BEFORE_DDL = `create table access_logs (id integer primary key autoincrement not null, at integer not null, request_id text not null, ip text, user_agent text,
+    method text not null, path text not null, status integer not null, duration_ms integer not null, user_id text);
+  create index access_logs_at_idx on access_logs (at); create index access_logs_user_idx on access_logs (user_id); create index access_logs_request_idx on access_logs (request_id);`;
+
 const TABLES: TableModel[] = [
   {
-    table: "access_logs",
-    insert: `(at, request_id, ip, user_agent, method, path, status, duration_ms, user_id)
-      select ${T0} + i * 10, ${uuid}, '203.0.113.' || (i % 250), ${userAgent}, 'GET',
-        case i % 3 when 0 then '/v1/sessions/' || ${sessionOf(1000)} || '/metrics' when 1 then '/v1/account' else '/v1/workspace' end, 200, i % 40, ${userOf(5000)}`,
-    driver: "86,400 × R",
-    perDay: (l) => 86_400 * l.R,
+    table: "access_log_objects",
+    insert: `(user_id, day, key)
+      select ${userOf(5000)}, ${T0} + (i / 120000) * ${DAY_MS},
+        'access/day=' || date((${T0} + (i / 120000) * ${DAY_MS}) / 1000, 'unixepoch') || '/u=' || printf('%02d', i % 16) || '/h=' || printf('%02d', (i / 5000) % 24) || '/user-' || ${userOf(5000)} || '.ndjson.gz'`,
+    driver: `U × ${MODEL.activeHoursPerUserDay} active hours`,
+    perDay: (l) => l.U * MODEL.activeHoursPerUserDay,
     retentionDays: 90,
   },
   {
@@ -138,6 +160,30 @@ function storedBytes(db: DatabaseSync, tableName: string): number {
   return row.bytes;
 }
 
+/** Gzip bytes a line in R2: user-hour objects of `linesPerObject` lines of the stored shape. */
+function r2BytesPerLine(linesPerObject: number): number {
+  let bytes = 0;
+  const objects = 200;
+  for (let o = 0; o < objects; o++) {
+    const userId = crypto.randomUUID();
+    const lines = Array.from({ length: linesPerObject }, (_, i) =>
+      JSON.stringify({
+        at: T0 + o * 3_600_000 + i * 10_000,
+        request_id: crypto.randomUUID(),
+        ip: `203.0.113.${o % 250}`,
+        user_agent: i % 2 ? "ozekai/0.1.0 (linux-x64; node 22.23.3)" : "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
+        method: "GET",
+        path: i % 3 ? "/v1/account" : `/v1/sessions/${crypto.randomUUID()}/metrics`,
+        status: 200,
+        duration_ms: i % 40,
+        user_id: userId,
+      }),
+    );
+    bytes += gzipSync(lines.join("\n")).length;
+  }
+  return bytes / (objects * linesPerObject);
+}
+
 function measure(db: DatabaseSync, model: TableModel): number {
   const before = storedBytes(db, model.table);
   db.exec("begin");
@@ -159,6 +205,9 @@ async function main() {
     log(`${model.table}: ${fmt(bytesPerRow)} bytes a row`);
     return { ...model, bytesPerRow, rowsPerDay: model.perDay(LOAD) };
   });
+  db.exec(ACCESS_LOGS_BEFORE_DDL);
+  const beforeBytesPerRow = measure(db, ACCESS_LOGS_BEFORE);
+  log(`access_logs (before decision 0037): ${fmt(beforeBytesPerRow)} bytes a row`);
   db.close();
 
   const rows = measured.map((m) => {
@@ -176,16 +225,39 @@ async function main() {
     size = measured.reduce((sum, m) => sum + m.bytesPerRow * m.rowsPerDay * Math.min(days, m.retentionDays), 0);
   }
   const fits = D1_LIMIT_BYTES / steadyTotal;
-  const access = measured.find((m) => m.table === "access_logs")!;
+  const index = measured.find((m) => m.table === "access_log_objects")!;
   const samples = measured.find((m) => m.table === "usage_samples")!;
+  // Lines a user-hour object holds at the reference load: the requests of a day over the users' active hours.
+  const linesPerObject = Math.max(1, Math.round((86_400 * LOAD.R) / (LOAD.U * MODEL.activeHoursPerUserDay)));
+  const r2PerLine = r2BytesPerLine(linesPerObject);
+  const linesSteady = 86_400 * LOAD.R * 90;
+  const beforeSteady = beforeBytesPerRow * linesSteady;
+  const indexSteady = index.bytesPerRow * index.rowsPerDay * 90;
+  // Until its hour is compacted each batch object has a row per user in it: about one per line for pollers.
+  const transient = index.bytesPerRow * 3600 * LOAD.R * MODEL.uncompactedHours;
   const out = [
     "",
-    `Capacity of one D1 database (10 GB) with today's schema, at the reference load R = ${LOAD.R} requests/s, C = ${LOAD.C} live sessions, U = ${LOAD.U} users a day`,
+    `Capacity of one D1 database (10 GB) with the schema as it is (access-log lines in R2, their index in D1), at the reference load R = ${LOAD.R} requests/s, C = ${LOAD.C} live sessions, U = ${LOAD.U} users a day`,
     `(bytes a row: ${fmt(ROWS_MEASURED, 0)} rows of realistic shape in the real schema, table + indexes as stored; the tables that do not grow with use — users, workspaces, hosts, billing accounts — are left out)`,
     table(["table", "bytes/row", "rows a day", "at reference", "retention", "steady size", "load it alone fits"], rows),
     `All tables at steady state: ${gb(steadyTotal)}. ${size >= D1_LIMIT_BYTES ? `From empty, 10 GB is reached on day ${days}.` : `From empty, the database stays under 10 GB (${gb(size)} once every retention window is full).`}`,
     `The largest load that fits for the whole retention: ${fmt(fits, 2)}× the reference — R = ${fmt(LOAD.R * fits, 1)} requests/s, C = ${fmt(LOAD.C * fits, 0)} sessions, U = ${fmt(LOAD.U * fits, 0)} users a day.`,
-    `Access logs alone (90 days) fit ${fmt(D1_LIMIT_BYTES / (access.bytesPerRow * 86_400 * 90), 1)} requests/s; usage samples alone (12 months) fit ${fmt(D1_LIMIT_BYTES / (samples.bytesPerRow * 1440 * 365), 0)} concurrent sessions.`,
+    "",
+    "Access logs, 90 days at the reference load, before decision 0037 and now (measured side by side in this run):",
+    table(
+      ["design", "D1 bytes", "D1 at reference", "R2 at reference", "requests/s one D1 carries for 90 days (access logs alone)"],
+      [
+        ["before: a D1 row a request", `${fmt(beforeBytesPerRow, 0)} a line`, gb(beforeSteady), "—", fmt(D1_LIMIT_BYTES / (beforeBytesPerRow * 86_400 * 90), 1)],
+        [
+          "now: R2 lines, D1 index",
+          `${fmt(index.bytesPerRow, 0)} a user-hour`,
+          `${gb(indexSteady)} + ${gb(transient)} uncompacted`,
+          `${gb(r2PerLine * linesSteady)} (${fmt(r2PerLine, 0)} B a line gzip, ${linesPerObject} lines an object)`,
+          `not bound by R (${fmt(D1_LIMIT_BYTES / ((index.bytesPerRow * MODEL.activeHoursPerUserDay * 90)), 0)} users a day)`,
+        ],
+      ],
+    ),
+    `Ratio of the access log's D1 footprint, now / before: ${fmt((indexSteady + transient) / beforeSteady, 3)}. Usage samples alone (12 months) fit ${fmt(D1_LIMIT_BYTES / (samples.bytesPerRow * 1440 * 365), 0)} concurrent sessions.`,
     `Model: ${Object.entries(MODEL)
       .map(([k, v]) => `${k} = ${v}`)
       .join(", ")}.`,

@@ -1,14 +1,15 @@
 /**
- * `npm run bench:purge`: a benchmark, not a test. Purging 1M expired access-log rows from a table
+ * `npm run bench:purge`: a benchmark, not a test. Purging 1M expired error-log rows from a table
  * of 5M should cost about what the same purge costs in a table of 1M — the cost follows the expired
  * rows, not the table's size (docs/decisions/0005-inventory-driven-retention.md). Prints rows per
  * second for both and their ratio (target ≈ 1).
  *
- * What runs is the retention job's own statement (workers/cron/retention.ts), chunk by chunk
+ * What runs is the retention job's own statement (workers/domain/privacy/retention.ts), chunk by chunk
  * until a chunk deletes fewer rows than its size:
- *   delete from access_logs where rowid in (select rowid from access_logs where at < ? limit N)
+ *   delete from error_logs where rowid in (select rowid from error_logs where at < ? limit N)
  * with N = PURGE_CHUNK_ROWS read from that file, against the real schema (every
- * migrations/*.sql applied in order, so access_logs_at_idx is there).
+ * migrations/*.sql applied in order, so error_logs_at_idx is there). error_logs is the largest
+ * time-purged table left in D1 (access logs are R2 day prefixes: docs/decisions/0037-access-logs-queue-r2.md).
  *
  * Why node:sqlite (Node 22) and not the local D1 of miniflare: D1 is SQLite, and the question is
  * how SQLite executes this statement over this index — a property of the query plan, which is the
@@ -18,7 +19,7 @@
  * transaction, as each D1 query is; the database is a file in WAL mode, like D1's storage.
  * The per-chunk time is printed too: D1 limits a query to about 30 s.
  *
- * Rows are inserted in time order, as access logs are written: the expired ones are the oldest.
+ * Rows are inserted in time order, as logs are written: the expired ones are the oldest.
  * Settings: BENCH_PURGE_EXPIRED (default 1,000,000), BENCH_PURGE_LARGE (table size, default 5,000,000).
  * The two database files live in a temp dir removed at the end, also on error or Ctrl-C.
  */
@@ -34,24 +35,24 @@ const EXPIRED = positiveInt("BENCH_PURGE_EXPIRED", 1_000_000);
 const LARGE = positiveInt("BENCH_PURGE_LARGE", 5_000_000);
 const DAY_MS = 86_400_000;
 const NOW = Date.UTC(2031, 0, 1);
-/** policy §6: access logs 90 days (schema/inventory.ts). */
+/** policy §6: error logs 90 days, as access logs (schema/inventory.ts). */
 const CUTOFF = NOW - 90 * DAY_MS;
 const INSERT_BATCH = 100_000;
 
 /** The chunk size the retention job uses, read from its source so the two never drift. */
 function purgeChunkRows(): number {
-  const source = readFileSync(join(ROOT, "workers/cron/retention.ts"), "utf8");
+  const source = readFileSync(join(ROOT, "workers/domain/privacy/retention.ts"), "utf8");
   const match = /export const PURGE_CHUNK_ROWS = (\d+);/.exec(source);
-  if (!match) throw new Error("PURGE_CHUNK_ROWS not found in workers/cron/retention.ts");
+  if (!match) throw new Error("PURGE_CHUNK_ROWS not found in workers/domain/privacy/retention.ts");
   return Number(match[1]);
 }
 
-/** `rows` access-log rows, in time order: `expired` of them before the cutoff, the rest after it. */
+/** `rows` error-log rows, in time order: `expired` of them before the cutoff, the rest after it. */
 function fill(db: DatabaseSync, rows: number, expired: number) {
   const insert = db.prepare(
-    `insert into access_logs (at, request_id, ip, user_agent, method, path, status, duration_ms)
+    `insert into error_logs (at, request_id, source, code, message)
      with recursive seq(i) as (select ? union all select i + 1 from seq where i < ?)
-     select case when i < ? then ? + i else ? + i end, 'req-' || i, '10.0.0.1', 'bench', 'GET', '/v1/account', 200, 3 from seq`,
+     select case when i < ? then ? + i else ? + i end, 'req-' || i, 'request', 'Error', 'GET /v1/account: Error' from seq`,
   );
   for (let start = 0; start < rows; start += INSERT_BATCH) {
     const end = Math.min(rows, start + INSERT_BATCH) - 1;
@@ -71,7 +72,7 @@ interface PurgeResult {
 
 /** The retention job's loop, unbounded by ticks: chunks until one deletes less than a chunk. */
 function purge(db: DatabaseSync, chunkRows: number): PurgeResult {
-  const statement = db.prepare("delete from access_logs where rowid in (select rowid from access_logs where at < ? limit ?)");
+  const statement = db.prepare("delete from error_logs where rowid in (select rowid from error_logs where at < ? limit ?)");
   let deleted = 0;
   let chunks = 0;
   let maxChunkMs = 0;
@@ -101,14 +102,14 @@ async function main() {
 
   const results = dbs.map((db, i) => {
     const result = purge(db, chunkRows);
-    const left = (db.prepare("select count(*) as n from access_logs").get() as { n: number }).n;
+    const left = (db.prepare("select count(*) as n from error_logs").get() as { n: number }).n;
     if (result.deleted !== EXPIRED || left !== sizes[i]! - EXPIRED) throw new Error(`purge deleted ${result.deleted} and left ${left}: expected ${EXPIRED} and ${sizes[i]! - EXPIRED}`);
     db.close();
     return result;
   });
 
   const [small, large] = results as [PurgeResult, PurgeResult];
-  console.log(`Purge of ${fmt(EXPIRED, 0)} expired access-log rows, chunks of ${chunkRows} (workers/cron/retention.ts), node:sqlite ${process.versions.sqlite}`);
+  console.log(`Purge of ${fmt(EXPIRED, 0)} expired error-log rows, chunks of ${chunkRows} (workers/domain/privacy/retention.ts), node:sqlite ${process.versions.sqlite}`);
   console.log(
     table(
       ["table size", "expired deleted", "seconds", "rows/s", "chunks", "max ms/chunk"],

@@ -6,7 +6,7 @@
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { accountEvents, loginSessions, refreshTokens, singleUseTokens, users } from "./accounts";
 import { billingAccounts, checkoutClaims, deletionOutbox, stripeEvents } from "./billing";
-import { accessLogs, errorLogs } from "./logs";
+import { accessLogObjects, accessLogSlots, errorLogs } from "./logs";
 import { commandLog } from "./command-log";
 import { gpuHosts } from "./hosts";
 import { sessions } from "./sessions";
@@ -424,26 +424,25 @@ export const inventory: readonly TableEntry[] = [
     },
   },
   {
-    table: accessLogs,
+    table: accessLogObjects,
     subject: "user_id",
     onDeletion: "erase",
-    retention: {
-      kind: "time",
-      columns: ["at"],
-      days: 90,
-      rule: "90 days (policy §6: server access logs, IP addresses included); an account's deletion clears the IP and user agent of the requests it made or its audit rows name",
-    },
+    retention: { kind: "time", columns: ["day"], days: 90, rule: "90 days, with the access-log day prefix it points into (policy §6); deleted with the account once its lines lost their IP" },
     columns: {
-      id: { category: "technical_log", purpose: "row identifier" },
-      at: { category: "technical_log", purpose: "request timestamp (policy §1)" },
-      request_id: { category: "technical_log", purpose: "joins error logs and support requests" },
-      ip: { category: "technical_log", purpose: "IP address: security and abuse prevention (policy §1, §2)" },
-      user_agent: { category: "technical_log", purpose: "user agent string (policy §1)" },
-      method: { category: "technical_log", purpose: "API endpoint accessed (policy §1)" },
-      path: { category: "technical_log", purpose: "API endpoint accessed, without query string (policy §1)" },
-      status: { category: "technical_log", purpose: "outcome" },
-      duration_ms: { category: "technical_log", purpose: "performance and reliability" },
-      user_id: { category: "technical_log", purpose: "who made the request, when signed in" },
+      user_id: { category: "technical_log", purpose: "whose lines the object holds: the export and the deletion read only that user's objects" },
+      day: { category: "technical_log", purpose: "the object's UTC day partition" },
+      key: { category: "technical_log", purpose: "the R2 object in the LOGS bucket" },
+    },
+  },
+  {
+    table: accessLogSlots,
+    subject: null,
+    onDeletion: null,
+    retention: { kind: "registry", rule: "a bucket-hour waiting for the hourly compaction, deleted once compacted (or with its day at 90 days); no personal data" },
+    columns: {
+      day: { category: "infrastructure", purpose: "the UTC day of the bucket-hour" },
+      bucket: { category: "infrastructure", purpose: "the user bucket (a hash of user ids, no user)" },
+      hour: { category: "infrastructure", purpose: "the UTC hour" },
     },
   },
   {
@@ -503,3 +502,50 @@ export const inventory: readonly TableEntry[] = [
 ];
 
 export const tableName = (entry: TableEntry) => getTableConfig(entry.table).name;
+
+/**
+ * Personal data kept outside D1: objects in an R2 bucket, under a prefix. Each is in the §7 export
+ * under `name` (a test fails for one that is not), with its own retention and deletion rule.
+ */
+export interface SinkEntry {
+  /** The export's key for the sink's records, beside the tables'. */
+  name: string;
+  /** The R2 binding (wrangler.toml) and the prefix the sink's objects lie under. */
+  binding: "LOGS";
+  prefixes: readonly string[];
+  /** The record field that ties a record to a user. */
+  subject: string;
+  /** Where the export finds one user's objects without scanning everyone's. */
+  index: SQLiteTable;
+  retention: { kind: "time"; days: number; rule: string };
+  onDeletion: OnDeletion;
+  fields: Record<string, ColumnEntry>;
+}
+
+export const sinks: readonly SinkEntry[] = [
+  {
+    name: "access_logs",
+    binding: "LOGS",
+    // access-dlq/: lines the queue could not deliver, waiting for the daily replay into access/.
+    prefixes: ["access/", "access-dlq/"],
+    subject: "user_id",
+    index: accessLogObjects,
+    retention: {
+      kind: "time",
+      days: 90,
+      rule: "90 days (policy §6: server access logs, IP addresses included): a UTC day's prefix is deleted on the day it turns 90; an account's deletion clears the IP and user agent of the requests it made or its audit rows name",
+    },
+    onDeletion: "erase",
+    fields: {
+      at: { category: "technical_log", purpose: "request timestamp (policy §1)" },
+      request_id: { category: "technical_log", purpose: "joins error logs and support requests" },
+      ip: { category: "technical_log", purpose: "IP address: security and abuse prevention (policy §1, §2)" },
+      user_agent: { category: "technical_log", purpose: "user agent string (policy §1)" },
+      method: { category: "technical_log", purpose: "API endpoint accessed (policy §1)" },
+      path: { category: "technical_log", purpose: "API endpoint accessed, without query string (policy §1)" },
+      status: { category: "technical_log", purpose: "outcome" },
+      duration_ms: { category: "technical_log", purpose: "performance and reliability" },
+      user_id: { category: "technical_log", purpose: "who made the request, when signed in" },
+    },
+  },
+];

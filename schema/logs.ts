@@ -1,23 +1,35 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { timestamp } from "./columns";
 
-/** Policy §1 "Technical data": one row per request; no bodies, no query strings, no headers but the UA. */
-export const accessLogs = sqliteTable(
-  "access_logs",
+/**
+ * Where a user's access-log lines lie in R2 (policy §1 technical data; the lines themselves are
+ * objects in the LOGS bucket, docs/decisions/0037-access-logs-queue-r2.md): one row per user and
+ * object, so the §7 export reads that user's objects only and an account's deletion finds the
+ * lines whose IP it must clear. Anonymous lines have no row: no export or deletion asks for them.
+ */
+export const accessLogObjects = sqliteTable(
+  "access_log_objects",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    at: timestamp("at").notNull(),
-    requestId: text("request_id").notNull(),
-    ip: text("ip"),
-    userAgent: text("user_agent"),
-    method: text("method").notNull(),
-    path: text("path").notNull(),
-    status: integer("status").notNull(),
-    durationMs: integer("duration_ms").notNull(),
-    userId: text("user_id"),
+    userId: text("user_id").notNull(),
+    /** UTC midnight of the object's day partition: the 90-day rule removes the row with the prefix. */
+    day: timestamp("day").notNull(),
+    key: text("key").notNull(),
   },
-  // By request id too: an account's deletion clears the IP of the requests its audit rows name.
-  (t) => [index("access_logs_at_idx").on(t.at), index("access_logs_user_idx").on(t.userId), index("access_logs_request_idx").on(t.requestId)],
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index("access_log_objects_day_idx").on(t.day)],
+);
+
+/**
+ * The hours of a user bucket that hold batch objects not yet merged into per-user objects: the
+ * hourly compaction's work list (no personal data: a day, a bucket, an hour).
+ */
+export const accessLogSlots = sqliteTable(
+  "access_log_slots",
+  {
+    day: timestamp("day").notNull(),
+    bucket: text("bucket").notNull(),
+    hour: integer("hour").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.bucket, t.hour] })],
 );
 
 /** Error logs for troubleshooting, joined to the access log by request id. */

@@ -1,6 +1,7 @@
 /**
  * `npm run dev`: the platform on http://localhost:8787 — the website (web/, rebuilt on change) and the
- * API — with local D1 (migrations applied), local R2,
+ * API — with local D1 (migrations applied), local R2, the local access-log queue and its consumer
+ * (lines reach R2's LOGS bucket about 5 s after their request),
  * the local email outbox, and — when Docker is reachable — a local GPU provisioner on 127.0.0.1:8790
  * with a locally built workspace image. Secrets for local use are generated once into .dev.vars
  * (git-ignored); a deployed Worker never reads that file.
@@ -101,7 +102,7 @@ console.log(`
 Ozekai is starting on http://localhost:${PORT}
   Website:       http://localhost:${PORT}/ (web/, rebuilt on change: reload the page)
   API docs:      http://localhost:${PORT}/docs
-  Local D1/R2:   .wrangler/state (delete it to start from scratch)
+  Local D1/R2:   .wrangler/state (delete it to start from scratch); access logs in R2 (LOGS, access/…)
   Email outbox:  .wrangler/tmp/email/ — nothing is really sent locally; each email is written
                  there as a file and wrangler prints its path ("send_email binding called …
                  Text: <file>"). Open it for verification and reset links (the folder is

@@ -103,7 +103,7 @@ describe("the shape of the Worker", () => {
   it("enters a domain group from outside only through its index.ts, which every group has", () => {
     const groups = new Set(Object.keys(workerSources).filter((path) => path.startsWith("workers/domain/")).map(partOf).filter(isDomainGroup));
     expect([...groups].sort()).toEqual(
-      ["accounts", "billing", "capacity", "cold-storage", "config", "hosts", "plans", "privacy", "sessions", "usage", "workspaces"].map((g) => `domain/${g}`),
+      ["access-logs", "accounts", "billing", "capacity", "cold-storage", "config", "hosts", "plans", "privacy", "sessions", "usage", "workspaces"].map((g) => `domain/${g}`),
     );
     for (const group of groups) expect(Object.keys(workerSources), group).toContain(`workers/${group}/index.ts`);
     const intoInternals = edges.filter(({ from, to }) => isDomainGroup(partOf(to)) && partOf(from) !== partOf(to) && !to.endsWith("/index.ts"));

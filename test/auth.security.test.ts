@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from "vitest";
 import { SIGN_IN_CACHE_MS } from "../workers/domain/accounts/sign-ins";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../workers/index";
-import { awayFromWindowEdge, BASE, call, type CallOptions, createUser, expectProblem, outbox, POLICY_VERSION, randomId, randomIp, signup, type TestUser, testEnv, tokenFromEmail } from "./harness";
+import { accessLogLines, awayFromWindowEdge, BASE, call, type CallOptions, createUser, expectProblem, outbox, POLICY_VERSION, randomId, randomIp, signup, type TestUser, testEnv, tokenFromEmail } from "./harness";
 
 type Res = Awaited<ReturnType<typeof call>>;
 
@@ -241,10 +241,14 @@ describe("stored only as hashes", () => {
     // Nothing secret anywhere in the database: no token, no password, no access token.
     const secrets = { ...tokens, password: user.password, secondOldPassword: second.password, secondNewPassword: newPassword, accessToken: user.accessToken };
     const dump = await dumpAllTables();
-    expect([...dump.keys()]).toEqual(expect.arrayContaining(["users", "single_use_tokens", "refresh_tokens", "login_sessions", "account_events", "access_logs"]));
+    expect([...dump.keys()]).toEqual(expect.arrayContaining(["users", "single_use_tokens", "refresh_tokens", "login_sessions", "account_events", "access_log_objects"]));
     for (const [table, rows] of dump) {
       for (const [name, secret] of Object.entries(secrets)) expect(rows.includes(secret), `${name} found in table ${table}`).toBe(false);
     }
+    // Nor in the access-log lines, which live in R2.
+    const lines = JSON.stringify(await accessLogLines());
+    expect(lines).toContain("/v1/auth/refresh");
+    for (const [name, secret] of Object.entries(secrets)) expect(lines.includes(secret), `${name} found in the access log`).toBe(false);
 
     // bcrypt, cost ≥ 10, one distinct salt per account.
     const hashes = await env.DB.prepare("select password_hash from users where username in (?, ?)").bind(user.username, second.username).all<{ password_hash: string }>();

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { inventory, tableName } from "../schema/inventory";
 import { ERASURES_PER_TICK } from "../workers/domain/billing";
 import { allRows, billingRow, deliver, putSubscription, stripeEvent, stripeRequests, subscriptionObject } from "./billing-harness";
-import { call, createUser, insertSession, outbox, randomId, runCron, type TestUser } from "./harness";
+import { accessLogLines, call, createUser, drainAccessLog, insertSession, outbox, randomId, runCron, type TestUser } from "./harness";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -63,22 +63,28 @@ describe("deleting an account with a subscription and usage (fake Stripe)", () =
     expect((await call("PATCH", "/v1/account", { ip: user.ip, token: user.accessToken, body: { usageLimitHours: 10 } })).status).toBe(200);
     await db.prepare("update users set plan_id = 'cpu-small', usage_alert_month = '2031-01', usage_alert_percent = 80 where id = ?").bind(user.id).run();
 
+    // The lines so far stored in R2 with their IPs: the deletion must rewrite them.
+    await drainAccessLog();
+    expect(JSON.stringify(await accessLogLines())).toContain(JSON.stringify(user.ip));
     const deletedAt = await deleteAccount(user);
     const rows = await allRows();
 
     // Every table of the database was read, the new ones included.
     const { results: tables } = await db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%'").all<{ name: string }>();
     expect(Object.keys(rows).sort()).toEqual(tables.map((t) => t.name).sort());
-    expect(Object.keys(rows)).toEqual(expect.arrayContaining(["deletion_outbox", "checkout_claims", "access_logs", "billing_accounts", "usage_records"]));
+    expect(Object.keys(rows)).toEqual(expect.arrayContaining(["deletion_outbox", "checkout_claims", "access_log_objects", "billing_accounts", "usage_records"]));
 
     const text = JSON.stringify(rows);
     expect(text).not.toContain(user.username);
     expect(text).not.toContain(user.email);
     expect(text).not.toContain(JSON.stringify(user.ip));
     // The person's IP was logged (signup, sign-in, signed-in requests): now cleared.
-    const lines = rows.access_logs!.filter((r) => r.user_id === user.id);
+    const lines = (await accessLogLines()).filter((r) => r.user_id === user.id);
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.every((r) => r.ip === null && r.user_agent === null)).toBe(true);
+    expect(JSON.stringify(await accessLogLines())).not.toContain(JSON.stringify(user.ip));
+    // Its index rows went with the IPs: nothing names its objects any more.
+    expect(rows.access_log_objects!.filter((r) => r.user_id === user.id)).toEqual([]);
 
     // The plan only where the inventory keeps rows for billing law (sessions, usage records).
     const keeps = new Set(inventory.filter((e) => e.onDeletion === "keep").map(tableName));

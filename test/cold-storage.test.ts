@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { coldObjectKey, partSizeFor } from "../workers/domain/cold-storage";
 import worker from "../workers/index";
-import { call, expectProblem, randomId, testEnv } from "./harness";
+import { accessLogLines, call, expectProblem, randomId, testEnv } from "./harness";
 import { connect, entitledUser, MINIMAL_IMAGE, liveSessionsOf, provisioner, volumeExists } from "./provisioner-harness";
 import { randomBytes, rawCall, sha256Hex } from "./transfer-harness";
 
@@ -204,21 +204,24 @@ describe("archive", () => {
     expect(part).toBe(57 * MIB);
   });
 
-  it("policy §3: archiving and restoring put none of the workspace's content or file names in D1", async () => {
+  it("policy §3: archiving and restoring put none of the workspace's content or file names in D1 or the access log", async () => {
     const w = await idleWorkspace(6 * MIB);
     await archiveFully(w, { COLD_STORAGE_PARTS_PER_TICK: "64" });
     await expectRestored(w);
-    // access_logs included: it logs the files endpoint without the file's name.
+    // The access log too (R2, below): it logs the files endpoint without the file's name.
     const tables = await db
       .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%' and name <> 'd1_migrations'")
       .all<{ name: string }>();
-    expect(tables.results.map((t) => t.name)).toEqual(expect.arrayContaining(["workspace_archives", "workspaces", "error_logs", "access_logs"]));
+    expect(tables.results.map((t) => t.name)).toEqual(expect.arrayContaining(["workspace_archives", "workspaces", "error_logs", "access_log_objects"]));
     const fileName = w.path.split("/").pop()!;
     for (const { name } of tables.results) {
       const rows = JSON.stringify((await db.prepare(`select * from "${name}"`).all()).results);
       expect(rows, name).not.toContain(fileName);
       expect(rows, name).not.toContain(w.sha256);
     }
+    const lines = JSON.stringify(await accessLogLines());
+    expect(lines).toContain("/v1/workspace/files/{path}");
+    expect(lines).not.toContain(fileName);
   });
 
   it("does not archive a workspace whose session is live, or ended within the idle period", async () => {

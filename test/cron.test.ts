@@ -58,8 +58,6 @@ const refreshToken = (hash: string, sessionId: string, userId: string, createdAt
   db
     .prepare("insert into refresh_tokens (token_hash, login_session_id, user_id, created_at, expires_at, used_at) values (?, ?, ?, ?, ?, ?)")
     .bind(hash, sessionId, userId, createdAt, expiresAt, usedAt);
-const accessLog = (requestId: string, at: number) =>
-  db.prepare("insert into access_logs (at, request_id, ip, user_agent, method, path, status, duration_ms) values (?, ?, '10.0.0.1', 'test', 'GET', '/v1/account', 200, 3)").bind(at, requestId);
 const errorLog = (requestId: string, at: number) =>
   db.prepare("insert into error_logs (at, request_id, source, code, message) values (?, ?, 'request', 'Error', 'test')").bind(at, requestId);
 const accountEvent = (userId: string, requestId: string, at: number) =>
@@ -67,8 +65,8 @@ const accountEvent = (userId: string, requestId: string, at: number) =>
 
 const exists = async (table: string, column: string, value: string) => (await count(`select count(*) as n from ${table} where ${column} = ?`, value)) > 0;
 
-/** `count` rows of expired access logs tagged `tag`, in a few big statements. */
-async function bulkAccessLogs(tag: string, rows: number, at: number) {
+/** `count` rows of expired error logs tagged `tag`, in a few big statements. */
+async function bulkErrorLogs(tag: string, rows: number, at: number) {
   const per = 5_000;
   const statements: D1PreparedStatement[] = [];
   for (let start = 0; start < rows; start += per) {
@@ -76,9 +74,9 @@ async function bulkAccessLogs(tag: string, rows: number, at: number) {
     statements.push(
       db
         .prepare(
-          `insert into access_logs (at, request_id, method, path, status, duration_ms)
+          `insert into error_logs (at, request_id, source, code, message)
            with recursive seq(i) as (select 1 union all select i + 1 from seq where i < ?)
-           select ? - i, ? || '-' || (? + i), 'GET', '/healthz', 200, 1 from seq`,
+           select ? - i, ? || '-' || (? + i), 'request', 'Error', 'bulk' from seq`,
         )
         .bind(n, at, tag, start),
     );
@@ -130,17 +128,6 @@ describe("refresh tokens and sign-ins", () => {
 });
 
 describe("log retention boundaries", () => {
-  it("access logs: 89 days kept, 91 days deleted", async () => {
-    const now = nextNow();
-    const t = randomId();
-    await db.batch([accessLog(`${t}-89`, now - 89 * DAY), accessLog(`${t}-90-minus-1s`, now - 90 * DAY + 1000), accessLog(`${t}-90-plus-1s`, now - 90 * DAY - 1000), accessLog(`${t}-91`, now - 91 * DAY)]);
-    await tick(now);
-    expect(await exists("access_logs", "request_id", `${t}-89`)).toBe(true);
-    expect(await exists("access_logs", "request_id", `${t}-90-minus-1s`)).toBe(true);
-    expect(await exists("access_logs", "request_id", `${t}-90-plus-1s`)).toBe(false);
-    expect(await exists("access_logs", "request_id", `${t}-91`)).toBe(false);
-  });
-
   it("error logs: 89 days kept, 91 days deleted", async () => {
     const now = nextNow();
     const t = randomId();
@@ -164,11 +151,11 @@ describe("log retention boundaries", () => {
     const now = nextNow();
     const t = randomId();
     // 91 days before the scheduled time, yet years in the future by the wall clock.
-    await db.batch([accessLog(`${t}-91`, now - 91 * DAY), accessLog(`${t}-89`, now - 89 * DAY)]);
+    await db.batch([errorLog(`${t}-91`, now - 91 * DAY), errorLog(`${t}-89`, now - 89 * DAY)]);
     expect(now - 91 * DAY).toBeGreaterThan(Date.now());
     await tick(now);
-    expect(await exists("access_logs", "request_id", `${t}-91`)).toBe(false);
-    expect(await exists("access_logs", "request_id", `${t}-89`)).toBe(true);
+    expect(await exists("error_logs", "request_id", `${t}-91`)).toBe(false);
+    expect(await exists("error_logs", "request_id", `${t}-89`)).toBe(true);
   });
 });
 
@@ -179,10 +166,10 @@ describe("bounded work per tick", () => {
     await tick(now);
     const t = `bulk-${randomId()}`;
     const rows = PER_TICK + Math.floor(PER_TICK / 2);
-    await bulkAccessLogs(t, rows, now - 100 * DAY);
-    await db.batch([accessLog(`${t}-fresh`, now - DAY)]);
-    const mine = () => count("select count(*) as n from access_logs where request_id like ?", `${t}-%`);
-    const total = () => count("select count(*) as n from access_logs");
+    await bulkErrorLogs(t, rows, now - 100 * DAY);
+    await db.batch([errorLog(`${t}-fresh`, now - DAY)]);
+    const mine = () => count("select count(*) as n from error_logs where request_id like ?", `${t}-%`);
+    const total = () => count("select count(*) as n from error_logs");
     expect(await mine()).toBe(rows + 1);
 
     const before = await total();
@@ -192,7 +179,7 @@ describe("bounded work per tick", () => {
 
     await tick(now);
     expect(await mine()).toBe(1);
-    expect(await exists("access_logs", "request_id", `${t}-fresh`)).toBe(true);
+    expect(await exists("error_logs", "request_id", `${t}-fresh`)).toBe(true);
   });
 
   it("a backlog of expired refresh tokens does not block the other tables' purges", async () => {
@@ -207,16 +194,15 @@ describe("bounded work per tick", () => {
        with recursive seq(i) as (select 1 union all select i + 1 from seq where i < ?)
        select ? || '-' || i, ?, ?, ? - i, ? - i, ? - i from seq`,
     ).bind(PER_TICK + 10, t, `${t}-s`, user, now - 30 * DAY, now - HOUR, now - 29 * DAY).run();
-    await db.batch([accessLog(`${t}-old`, now - 91 * DAY), errorLog(`${t}-old`, now - 91 * DAY), accountEvent(user, `${t}-old`, now - 366 * DAY)]);
+    await db.batch([errorLog(`${t}-old`, now - 91 * DAY), accountEvent(user, `${t}-old`, now - 366 * DAY)]);
 
     // The sign-in cannot go while some of its tokens remain (foreign key): that rule fails and the
     // tick is reported failed, but only after every other rule had its turn.
     await expect(tick(now)).rejects.toThrow(/retention/);
     const logged = await db.prepare("select message from error_logs where request_id = ?").bind(`cron:retention:${now}`).first<{ message: string }>();
     expect(logged?.message).toMatch(/login_sessions/);
-    expect(logged?.message).not.toMatch(/access_logs:|error_logs:|account_events:/);
+    expect(logged?.message).not.toMatch(/error_logs:|account_events:/);
     // Policy §6 periods hold for the logs whatever happens to the token backlog.
-    expect(await exists("access_logs", "request_id", `${t}-old`)).toBe(false);
     expect(await exists("error_logs", "request_id", `${t}-old`)).toBe(false);
     expect(await exists("account_events", "request_id", `${t}-old`)).toBe(false);
     expect(await count("select count(*) as n from refresh_tokens where login_session_id = ?", `${t}-s`)).toBe(10);
@@ -239,9 +225,8 @@ describe("idempotence", () => {
       loginSession(`${t}-s`, user, now - DAY, now + DAY),
       refreshToken(`${t}-r-live`, `${t}-s`, user, now - HOUR, now + DAY, null),
       refreshToken(`${t}-r-expired`, `${t}-s`, user, now - DAY, now - HOUR, now - 2 * HOUR),
-      accessLog(`${t}-a-old`, now - 91 * DAY),
-      accessLog(`${t}-a-new`, now - 89 * DAY),
       errorLog(`${t}-e-old`, now - 91 * DAY),
+      errorLog(`${t}-e-new`, now - 89 * DAY),
       accountEvent(user, `${t}-ev-new`, now - 10 * DAY),
     ]);
     const snapshot = async () =>
@@ -249,7 +234,6 @@ describe("idempotence", () => {
         db.prepare("select token_hash from single_use_tokens where token_hash like ? order by 1").bind(`${t}-%`).all(),
         db.prepare("select token_hash from refresh_tokens where token_hash like ? order by 1").bind(`${t}-%`).all(),
         db.prepare("select id from login_sessions where id like ? order by 1").bind(`${t}-%`).all(),
-        db.prepare("select request_id from access_logs where request_id like ? order by 1").bind(`${t}-%`).all(),
         db.prepare("select request_id from error_logs where request_id like ? order by 1").bind(`${t}-%`).all(),
         db.prepare("select request_id from account_events where request_id like ? order by 1").bind(`${t}-%`).all(),
       ]).then((all) => all.map((r) => r.results));
@@ -260,8 +244,7 @@ describe("idempotence", () => {
       [{ token_hash: `${t}-live` }],
       [{ token_hash: `${t}-r-live` }],
       [{ id: `${t}-s` }],
-      [{ request_id: `${t}-a-new` }],
-      [],
+      [{ request_id: `${t}-e-new` }],
       [{ request_id: `${t}-ev-new` }],
     ]);
     await expect(tick(now)).resolves.toBeUndefined();
@@ -273,12 +256,12 @@ describe("dispatch", () => {
   it("an unknown cron expression does nothing and does not throw", async () => {
     const now = nextNow();
     const t = randomId();
-    await db.batch([accessLog(`${t}-old`, now - 200 * DAY)]);
+    await db.batch([errorLog(`${t}-old`, now - 200 * DAY)]);
     await expect(tick(now, "0 0 * * *")).resolves.toBeUndefined();
-    expect(await exists("access_logs", "request_id", `${t}-old`)).toBe(true);
+    expect(await exists("error_logs", "request_id", `${t}-old`)).toBe(true);
     // The known one does purge it, so the row above was purgeable.
     await tick(now);
-    expect(await exists("access_logs", "request_id", `${t}-old`)).toBe(false);
+    expect(await exists("error_logs", "request_id", `${t}-old`)).toBe(false);
   });
 
   it("CRON_JOBS covers exactly the crons in wrangler.toml", () => {

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SESSION_SOCKET_CLOSE } from "../workers/api/session-sockets";
 import { SIGN_IN_CACHE_MS } from "../workers/domain/accounts";
-import { call, createUser, expectProblem, testEnv } from "./harness";
+import { accessLogLines, call, createUser, expectProblem, testEnv } from "./harness";
 import { track } from "./provisioner-harness";
 import { openExec, runExec, runningSession, upgrade, within } from "./socket-harness";
 import { rawCall } from "./transfer-harness";
@@ -98,9 +98,12 @@ describe("exec: one command in the running container", () => {
     const secret = `argv-marker-${crypto.randomUUID()}`;
     expect((await runExec(user, sessionId, ["echo", secret])).stdout).toBe(`${secret}\n`);
     await runExec(user, sessionId, ["no-such-program", secret]);
-    for (const table of ["access_logs", "error_logs", "command_log", "sessions", "account_events"]) {
+    for (const table of ["error_logs", "command_log", "sessions", "account_events"]) {
       const { results } = await env.DB.prepare(`select * from ${table}`).all();
       expect(JSON.stringify(results), table).not.toContain(secret);
     }
+    const lines = await accessLogLines();
+    expect(lines.some((line) => line.user_id === user.id)).toBe(true);
+    expect(JSON.stringify(lines), "access log").not.toContain(secret);
   });
 });

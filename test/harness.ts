@@ -3,11 +3,17 @@
  * helper makes its own tenant with random names and a random client IP, so tests never share rows
  * or rate-limit buckets. Email goes to a recording stand-in for the send_email binding (Cloudflare's
  * email service cannot be reached from tests): `outbox` holds what would have been sent.
+ * Access-log lines are held by a stand-in producer until a test reads them: `accessLogLines()`
+ * hands them to the real consumer (workers/queue.ts) as the queue would, then reads R2. A test
+ * then knows every line it caused is stored; test/access-logs.test.ts runs the real queue too.
  */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { AccessLine } from "../workers/adapters/log";
+import { ACCESS_PREFIX } from "../workers/domain/access-logs";
 import worker from "../workers/index";
+import { ACCESS_LOG_QUEUE_NAME } from "../workers/queue";
 import { CURRENT_POLICY_VERSION } from "../workers/domain/privacy";
 
 export interface SentEmail {
@@ -29,7 +35,68 @@ const recordingEmail = {
   },
 } as unknown as SendEmail;
 
-export const testEnv = () => ({ ...env, EMAIL: recordingEmail }) as unknown as Cloudflare.Env;
+/** Lines sent and not yet consumed. */
+export const queuedAccessLines: AccessLine[] = [];
+let messageSeq = 0;
+
+const holdingQueue = {
+  async send(body: AccessLine) {
+    queuedAccessLines.push(body);
+  },
+  async sendBatch(messages: { body: AccessLine }[]) {
+    for (const message of messages) queuedAccessLines.push(message.body);
+  },
+} as unknown as Queue<AccessLine>;
+
+export const testEnv = () => ({ ...env, EMAIL: recordingEmail, ACCESS_LOG_QUEUE: holdingQueue }) as unknown as Cloudflare.Env;
+
+/** The real consumer over a batch of messages, as the queue delivers one; its ack/retry state. */
+export async function consumeAccessBatch(messages: { id: string; body: AccessLine; attempts?: number }[], queueName = ACCESS_LOG_QUEUE_NAME, environment: Cloudflare.Env = testEnv()) {
+  const batch = createMessageBatch<AccessLine>(
+    queueName,
+    messages.map((m) => ({ id: m.id, body: m.body, attempts: m.attempts ?? 1, timestamp: new Date() })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, environment as never, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+/** Every line queued so far, consumed in batches of 100 (wrangler.toml max_batch_size), each acknowledged. */
+export async function drainAccessLog() {
+  while (queuedAccessLines.length > 0) {
+    const messages = queuedAccessLines.splice(0, 100).map((body) => ({ id: `m${++messageSeq}-${randomId()}`, body }));
+    const result = await consumeAccessBatch(messages);
+    expect(result.ackAll, "the consumer acknowledged its batch").toBe(true);
+  }
+}
+
+/** The records of one gzip NDJSON object in the LOGS bucket. */
+export async function readLogObject<T = AccessLine>(key: string): Promise<T[]> {
+  const object = await env.LOGS.get(key);
+  if (!object) return [];
+  const text = await new Response(object.body.pipeThrough(new DecompressionStream("gzip"))).text();
+  return text === "" ? [] : text.split("\n").map((line) => JSON.parse(line) as T);
+}
+
+/** Keys under a prefix of the LOGS bucket, all pages. */
+export async function logObjectKeys(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await env.LOGS.list({ prefix, cursor });
+    keys.push(...page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return keys;
+}
+
+/** Every access-log line stored, once the queue is drained: where the lines now live (R2), whoever they belong to. */
+export async function accessLogLines(): Promise<AccessLine[]> {
+  await drainAccessLog();
+  const lines: AccessLine[] = [];
+  for (const key of await logObjectKeys(ACCESS_PREFIX)) lines.push(...(await readLogObject(key)));
+  return lines;
+}
 
 export const BASE = "https://api.ozekai.test";
 

@@ -6,7 +6,9 @@
 import { env } from "cloudflare:workers";
 import { getTableConfig } from "drizzle-orm/sqlite-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Category, inventory, type TableEntry, tableName } from "../schema/inventory";
+import { type Category, inventory, type SinkEntry, sinks, type TableEntry, tableName } from "../schema/inventory";
+import { exportedSinks, sinkReader } from "../workers/domain/privacy";
+import wranglerToml from "../wrangler.toml?raw";
 
 const CATEGORIES = ["account", "payment_reference", "usage", "technical_log", "security", "derived", "infrastructure"] as const satisfies readonly Category[];
 // Compile-time: the list above names every Category (a new category must be added here too).
@@ -81,7 +83,7 @@ beforeAll(async () => {
 describe("data inventory ↔ real D1", () => {
   it("reads a migrated database (the check is not vacuous)", () => {
     expect(everyCategoryListed).toBe(true);
-    expect(Object.keys(dbSchema)).toEqual(expect.arrayContaining(["users", "access_logs", "error_logs", "account_events"]));
+    expect(Object.keys(dbSchema)).toEqual(expect.arrayContaining(["users", "access_log_objects", "error_logs", "account_events"]));
     expect(Object.values(dbSchema).every((cols) => cols.length > 0)).toBe(true);
     expect(Object.keys(dbSchema).some(isInternalTable)).toBe(false);
   });
@@ -144,8 +146,8 @@ describe("data inventory ↔ real D1", () => {
 
     it("reports a classified column that no longer exists, and a vanished table", () => {
       const { error_logs: _dropped, ...withoutErrorLogs } = dbSchema;
-      const withoutIp = { ...withoutErrorLogs, access_logs: dbSchema.access_logs!.filter((c) => c !== "ip") };
-      expect(inventoryProblems(withoutIp, inventory).sort()).toEqual(["column access_logs.ip is classified but does not exist", "table error_logs is in the inventory but does not exist"]);
+      const withoutKey = { ...withoutErrorLogs, access_log_objects: dbSchema.access_log_objects!.filter((c) => c !== "key") };
+      expect(inventoryProblems(withoutKey, inventory).sort()).toEqual(["column access_log_objects.key is classified but does not exist", "table error_logs is in the inventory but does not exist"]);
     });
 
     it("reports a bad category or an empty purpose", () => {
@@ -221,7 +223,8 @@ describe("retention rules", () => {
   });
 
   it("keeps the policy §6 periods", () => {
-    expect(days("access_logs")).toBe(90);
+    expect(sinks.find((s) => s.name === "access_logs")?.retention.days).toBe(90);
+    expect(days("access_log_objects")).toBe(90);
     expect(days("error_logs")).toBe(90);
     expect(days("account_events")).toBe(365);
     // Tokens and sign-ins go as soon as they are expired (or used).
@@ -248,5 +251,61 @@ describe("retention rules", () => {
         if (byName(parent).retention.kind === "time") expect(order.indexOf(child), `${child} before ${parent}`).toBeLessThan(order.indexOf(parent));
       }
     }
+  });
+});
+
+/**
+ * Stores outside D1 that the Worker writes (wrangler.toml): each R2 bucket and queue is either a
+ * sink of the inventory, exported (policy §7), or the workspace store, handed out by its own
+ * download. A binding added without that fails here.
+ */
+const NOT_A_SINK: Record<string, string> = {
+  WORKSPACES: "the user's workspace: its content is theirs, downloaded through GET /v1/workspace/archive, never read by us (policy §3)",
+};
+
+/** The sinks that miss an export reader, by name. Pure, so the test below can prove it reports. */
+const sinksWithoutReader = (entries: readonly SinkEntry[]) =>
+  entries.flatMap((sink) => {
+    try {
+      sinkReader(sink);
+      return [];
+    } catch {
+      return [sink.name];
+    }
+  });
+
+const tomlBindings = (section: string) =>
+  [...wranglerToml.matchAll(new RegExp(`^\\[\\[${section.replace(".", "\\.")}\\]\\]\\n(?:[^\\[].*\\n)*?binding\\s*=\\s*"([^"]+)"`, "gm"))].map((m) => m[1]!);
+
+describe("sinks outside D1", () => {
+  it("every R2 bucket in wrangler.toml is a sink of the inventory or the workspace store", () => {
+    const buckets = tomlBindings("r2_buckets");
+    expect(buckets).toEqual(expect.arrayContaining(["WORKSPACES", "LOGS"]));
+    for (const binding of buckets) expect(sinks.some((s) => s.binding === binding) || Object.hasOwn(NOT_A_SINK, binding), binding).toBe(true);
+  });
+
+  it("the access-log queue feeds a sink", () => {
+    expect(tomlBindings("queues.producers")).toEqual(["ACCESS_LOG_QUEUE"]);
+    expect(sinks.map((s) => s.name)).toContain("access_logs");
+  });
+
+  it("every sink is exported, through a reader, with an index and classified fields", () => {
+    expect(exportedSinks()).toEqual(sinks);
+    expect(sinksWithoutReader(sinks)).toEqual([]);
+    for (const sink of sinks) {
+      expect(Object.keys(sink.fields), sink.name).toContain(sink.subject);
+      expect(getTableConfig(sink.index).columns.map((c) => c.name), `${sink.name} index`).toContain("user_id");
+      for (const [field, { category, purpose }] of Object.entries(sink.fields)) {
+        expect(CATEGORIES, `${sink.name}.${field}`).toContain(category);
+        expect(category, `${sink.name}.${field}`).not.toBe("infrastructure");
+        expect(purpose.trim().length, `${sink.name}.${field} purpose`).toBeGreaterThan(3);
+      }
+      expect(sink.retention.days, sink.name).toBeGreaterThan(0);
+    }
+  });
+
+  it("reports a sink the export cannot read (the check can fail)", () => {
+    const unread: SinkEntry = { ...sinks[0]!, name: "request_bodies" };
+    expect(sinksWithoutReader([...sinks, unread])).toEqual(["request_bodies"]);
   });
 });

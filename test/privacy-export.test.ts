@@ -1,12 +1,13 @@
 /**
- * GET /v1/privacy/export (policy §7 access and portability): every inventory table with a subject
- * is in the document with the user's rows and none of another's; credentials never are.
+ * GET /v1/privacy/export (policy §7 access and portability): every inventory table with a subject,
+ * and every sink outside D1 (the access log in R2), is in the document with the user's rows and
+ * none of another's; credentials never are.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { EXPORTS_PER_HOUR, exportedColumns, exportedTables } from "../workers/domain/privacy";
+import { EXPORTS_PER_HOUR, exportedColumns, exportedSinks, exportedTables } from "../workers/domain/privacy";
 import { tableName } from "../schema/inventory";
-import { call, createUser, expectProblem, randomIp, signup, tokenFromEmail } from "./harness";
+import { call, createUser, drainAccessLog, expectProblem, queuedAccessLines, randomIp, signup, tokenFromEmail } from "./harness";
 
 interface ColumnInfo {
   name: string;
@@ -67,7 +68,9 @@ async function insertRowEverywhere(userId: string): Promise<Map<string, Record<s
   return inserted;
 }
 
+/** The export once every line the test's requests made is stored (as the queue's consumer would have by then). */
 const exportOf = async (token: string) => {
+  await drainAccessLog();
   const res = await call("GET", "/v1/privacy/export", { token });
   expect(res.status, res.text).toBe(200);
   return res;
@@ -98,6 +101,17 @@ describe("GET /v1/privacy/export", () => {
       expect(match, `the row inserted in ${name}`).toBeDefined();
       for (const row of rows) expect(row[entry.subject!], `only the user's rows in ${name}`).toBe(user.id);
     }
+    // The sinks outside D1 too: each in the document, with the user's records only, in its fields.
+    expect(exportedSinks().length).toBeGreaterThan(0);
+    for (const sink of exportedSinks()) {
+      const records: Record<string, unknown>[] = doc.tables[sink.name];
+      expect(records, `sink ${sink.name} in the export`).toBeDefined();
+      expect(records.length, `the user's records in ${sink.name}`).toBeGreaterThan(0);
+      for (const record of records) {
+        expect(record[sink.subject], `only the user's records in ${sink.name}`).toBe(user.id);
+        expect(Object.keys(record).sort()).toEqual(Object.keys(sink.fields).sort());
+      }
+    }
     expect(res.text).not.toContain(other.id);
     expect(res.text).not.toContain(other.email);
     expect(res.text).toContain(user.email);
@@ -110,12 +124,23 @@ describe("GET /v1/privacy/export", () => {
   it("pages through more rows than one page, in order, as valid JSON", async () => {
     const user = await createUser();
     const rows = Array.from({ length: 1203 }, (_, i) =>
-      env.DB.prepare("insert into access_logs (at, request_id, ip, user_agent, method, path, status, duration_ms, user_id) values (?, ?, '10.0.0.1', 'ua', 'GET', '/x', 200, 1, ?)").bind(i, `r-${i}`, user.id),
+      env.DB.prepare("insert into error_logs (at, request_id, source, code, message, user_id) values (?, ?, 'request', 'Error', 'paged', ?)").bind(i, `r-${i}`, user.id),
     );
     await env.DB.batch(rows);
     const doc = (await exportOf(user.accessToken)).json;
-    const paged = doc.tables.access_logs.filter((r: { request_id: string }) => r.request_id.startsWith("r-"));
+    const paged = doc.tables.error_logs.filter((r: { request_id: string }) => r.request_id.startsWith("r-"));
     expect(paged.map((r: { request_id: string }) => r.request_id)).toEqual(rows.map((_, i) => `r-${i}`));
+  });
+
+  it("reads access-log lines across many objects and days, each once, as valid JSON", async () => {
+    const user = await createUser();
+    const base = Date.UTC(2030, 0, 1, 12);
+    for (let i = 0; i < 1203; i++) {
+      queuedAccessLines.push({ at: base + (i % 40) * 86_400_000 + i, request_id: `r-${i}`, ip: "10.0.0.1", user_agent: "ua", method: "GET", path: "/x", status: 200, duration_ms: 1, user_id: user.id });
+    }
+    const doc = (await exportOf(user.accessToken)).json;
+    const lines = doc.tables.access_logs.filter((r: { request_id: string }) => r.request_id.startsWith("r-"));
+    expect(lines.map((r: { request_id: string }) => r.request_id).sort()).toEqual(Array.from({ length: 1203 }, (_, i) => `r-${i}`).sort());
   });
 
   it("includes the lines of the requests made before signing in — sign-up, verification, a failed and a good sign-in — with their IPs", async () => {

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createUser, expectProblem, randomId } from "./harness";
+import { accessLogLines, call, createUser, expectProblem, randomId } from "./harness";
 import { commandsOf, connect, entitledUser, grantPlan, track } from "./provisioner-harness";
 import { rawCall } from "./transfer-harness";
 
@@ -85,8 +85,8 @@ describe("GET /v1/workspace/tree[/{path}]", () => {
 
     // A read: no command logged; and the names are in no log (policy §3).
     expect((await commandsOf(user.id)).map((c) => c.command)).toEqual(["connect", "upload", "upload", "upload", "upload"]);
-    const logged = await env.DB.prepare("SELECT path FROM access_logs WHERE user_id = ? AND path LIKE '/v1/workspace/tree%'").bind(user.id).all<{ path: string }>();
-    expect(new Set(logged.results.map((r) => r.path))).toEqual(new Set(["/v1/workspace/tree", "/v1/workspace/tree/{path}"]));
+    const logged = (await accessLogLines()).filter((r) => r.user_id === user.id && r.path.startsWith("/v1/workspace/tree"));
+    expect(new Set(logged.map((r) => r.path))).toEqual(new Set(["/v1/workspace/tree", "/v1/workspace/tree/{path}"]));
     const errors = await env.DB.prepare("SELECT * FROM error_logs").all();
     expect(JSON.stringify(errors.results)).not.toMatch(/deep\.txt|a b\.txt|notes\.txt/);
   });
@@ -148,8 +148,8 @@ describe("DELETE /v1/workspace/files/{path}", () => {
 
     const deletes = (await commandsOf(user.id)).filter((c) => c.command === "delete");
     expect(deletes.map((c) => c.session_id)).toEqual([session.id, session.id, session.id, session.id, session.id]);
-    const logged = await env.DB.prepare("SELECT path FROM access_logs WHERE user_id = ? AND method = 'DELETE'").bind(user.id).all<{ path: string }>();
-    expect(new Set(logged.results.map((r) => r.path))).toEqual(new Set(["/v1/workspace/files/{path}"]));
+    const logged = (await accessLogLines()).filter((r) => r.user_id === user.id && r.method === "DELETE");
+    expect(new Set(logged.map((r) => r.path))).toEqual(new Set(["/v1/workspace/files/{path}"]));
   });
 
   it("removes a link itself, never what it points to", async () => {

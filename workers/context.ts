@@ -42,6 +42,7 @@ export async function createDomainContext(env: Env, options: ContextOptions): Pr
       return provisionerClient(settings, typeof host === "string" ? await findHost(ctx, host) : host, log, requestId);
     },
     coldStore: coldStore(env.WORKSPACES),
+    logStore: env.LOGS,
     email: mailer(env.EMAIL, config.emailFrom, log, { waitUntil }),
     stripe() {
       const stripe = config.billing.stripe;

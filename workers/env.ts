@@ -1,7 +1,13 @@
+import type { AccessLine } from "./adapters/log";
+
 /** The Worker's bindings, typed once (wrangler.toml is the source of truth for their names). */
 export interface Env {
   DB: D1Database;
   WORKSPACES: R2Bucket;
+  /** Access-log lines, gzip NDJSON by UTC day and user bucket (workers/domain/access-logs). */
+  LOGS: R2Bucket;
+  /** Each request's access-log line; consumed by this Worker's queue() handler into LOGS. */
+  ACCESS_LOG_QUEUE: Queue<AccessLine>;
   EMAIL: SendEmail;
   AUTH_IP_LIMITER: RateLimit;
   AUTH_ACCOUNT_LIMITER: RateLimit;

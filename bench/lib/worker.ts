@@ -118,12 +118,12 @@ export function benchRuntimes(): WorkerRuntime[] {
 }
 
 /** Serves `script` as startWranglerDev does (same D1, secrets, minimum BCRYPT_COST), under Miniflare's HTTP server (miniflare-serve.ts). */
-export async function startMiniflare(script: string, persist: string, envFile: string) {
+export async function startMiniflare(script: string, persist: string, envFile: string, extra: { noAccessLog?: boolean } = {}) {
   const port = await freePort();
   const base = `http://${HOST}:${port}`;
-  log(`starting the Worker under Miniflare on ${base} …`);
+  log(`starting the Worker under Miniflare on ${base}${extra.noAccessLog ? " (no access log)" : ""} …`);
   const startedAt = performance.now();
-  const options = { script, persist, envFile, port, vars: { BCRYPT_COST: String(MIN_BCRYPT_COST) } };
+  const options = { script, persist, envFile, port, vars: { BCRYPT_COST: String(MIN_BCRYPT_COST) }, ...extra };
   const dev = startProcess(process.execPath, ["--no-warnings", join(ROOT, "bench/lib/miniflare-serve.ts"), JSON.stringify(options)], { ...process.env, NO_COLOR: "1" });
   return { base, dev, startedAt };
 }

@@ -4790,7 +4790,7 @@ export interface components {
             user: {
                 id: string;
             };
-            /** @description Every table that holds data about you, by table name (users, sessions, access_logs, error_logs, account_events, …), each with all of your rows. A row is an object keyed by the stored column names; times are Unix milliseconds, JSON columns are JSON text. Credentials (password and token hashes) are left out. */
+            /** @description Every table that holds data about you, by table name (users, sessions, access_logs, error_logs, account_events, …), each with all of your rows; access_logs (your requests, 90 days) is read from the log store, not the database. A row is an object keyed by the stored column names; times are Unix milliseconds, JSON columns are JSON text. Credentials (password and token hashes) are left out. */
             tables: {
                 [key: string]: {
                     [key: string]: unknown;

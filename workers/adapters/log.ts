@@ -1,13 +1,24 @@
 /**
- * The log adapter: access logs and error logs in D1 (policy §1 technical data, §6 kept 90 days)
- * and structured console lines. Written after the answer (waitUntil) and never throwing: logging
- * never delays or breaks a response. Entries carry codes and ids, never bodies, tokens, passwords
- * or email addresses.
+ * The log adapter: access-log lines to their Queue (consumed into R2, workers/domain/access-logs),
+ * error logs in D1 (policy §1 technical data, §6 kept 90 days) and structured console lines.
+ * Written after the answer (waitUntil) and never throwing: logging never delays or breaks a
+ * response. Entries carry codes and ids, never bodies, tokens, passwords or email addresses.
  */
 import { drizzle } from "drizzle-orm/d1";
-import { accessLogs, errorLogs } from "../../schema";
+import { errorLogs } from "../../schema";
 
-export type AccessLogEntry = typeof accessLogs.$inferInsert;
+/** One request's access-log line, keyed by the names the export has always used; `at` in Unix ms. */
+export interface AccessLine {
+  at: number;
+  request_id: string;
+  ip: string | null;
+  user_agent: string | null;
+  method: string;
+  path: string;
+  status: number;
+  duration_ms: number;
+  user_id: string | null;
+}
 
 interface Waiter {
   waitUntil(promise: Promise<unknown>): void;
@@ -34,11 +45,12 @@ export interface Log {
 const writeAfter = (waiter: Waiter, write: () => Promise<unknown>, onFailure: (error: unknown) => void) =>
   waiter.waitUntil(Promise.resolve().then(write).catch(onFailure));
 
-export function logAccess(d1: D1Database, waiter: Waiter, entry: AccessLogEntry): void {
+/** Sent after the answer: a Queue send is one subrequest, where a D1 insert was a write to the one database. */
+export function logAccess(queue: Queue<AccessLine>, waiter: Waiter, line: AccessLine): void {
   writeAfter(
     waiter,
-    () => drizzle(d1).insert(accessLogs).values(entry).run(),
-    (error) => console.error(JSON.stringify({ event: "access_log_failed", requestId: entry.requestId, error: error instanceof Error ? error.name : "unknown" })),
+    () => queue.send(line, { contentType: "json" }),
+    (error) => console.error(JSON.stringify({ event: "access_log_failed", requestId: line.request_id, error: error instanceof Error ? error.name : "unknown" })),
   );
 }
 

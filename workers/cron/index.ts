@@ -1,4 +1,5 @@
 import { createLog } from "../adapters/log";
+import { accessLogCompactionJob, accessLogDeadLettersJob, accessLogForgetJob, accessLogRetentionJob } from "./access-logs";
 import { createDomainContext } from "../context";
 import { fixedClock } from "../domain/context";
 import type { Env } from "../env";
@@ -24,17 +25,19 @@ export type { Job };
 /** Cron expression → the named jobs it runs. Keep in step with wrangler.toml `[triggers]`. */
 export const CRON_JOBS: Record<string, Job[]> = {
   // Daily, in the operators' morning (UTC): the privacy requests whose 30-day deadline is near or
-  // past, and how full the database is.
-  "0 8 * * *": [privacyRemindersJob, databaseSizeJob],
+  // past, how full the database is, and access-log lines the queue could not deliver.
+  "0 8 * * *": [privacyRemindersJob, databaseSizeJob, accessLogDeadLettersJob],
   // The rollup before the purge: an hour's samples are rolled up long before they expire anyway.
-  "17 * * * *": [usageRollupJob, retentionJob, meteringJob, workspaceRetentionJob],
+  // The access logs' day prefixes with the D1 rules: their index rows go in the same tick; the
+  // hour that just ended is compacted (17 minutes after it, past COMPACT_AFTER_MS).
+  "17 * * * *": [usageRollupJob, retentionJob, accessLogRetentionJob, accessLogCompactionJob, meteringJob, workspaceRetentionJob],
   // Samples first, so reconcile knows when a vanished session was last seen and the idle check
   // reads this minute's sample. The usage-limit check after the jobs that end sessions: it reads
   // their end times. A deleted account's Stripe erasure every minute: its subscription must stop
   // soon, and a failed attempt is first retried a minute later. Cold storage last: it works until
   // its own time budget runs out. Policy-change notices every minute in bounded batches: a
   // material change reaches every account within hours without one tick sending thousands.
-  "* * * * *": [usageMetricsJob, reconcileJob, workspaceSizesJob, idleDisconnectJob, billingEnforcementJob, usageLimitJob, stripeErasureJob, policyNoticesJob, archiveJob],
+  "* * * * *": [usageMetricsJob, reconcileJob, workspaceSizesJob, idleDisconnectJob, billingEnforcementJob, usageLimitJob, stripeErasureJob, policyNoticesJob, accessLogForgetJob, archiveJob],
 };
 
 /**

@@ -66,6 +66,8 @@ export interface DomainContext {
   provisioner(host: string | HostTarget): Promise<ProvisionerClient>;
   /** R2, where cold workspaces lie. */
   coldStore: ColdStore;
+  /** R2, where access-log lines lie (workers/domain/access-logs). */
+  logStore: R2Bucket;
   email: Mailer;
   /** The Stripe client; 503 `billing_not_configured` on a deployment without a Stripe key. */
   stripe(): Stripe;

@@ -83,6 +83,11 @@ export const accountEmails = {
     subject: `The database is ${database.percent} % full`,
     text: `The D1 database holds ${database.sizeBytes} bytes of its ${database.limitBytes} (${database.percent} %). Writes fail once it is full: move data out or add capacity now.\n\nLargest tables by rows:\n${database.largest.map((t) => `${t.table}: ${t.rows}`).join("\n")}\n\nThe daily figures: GET /v1/admin/stats.${sign}`,
   }),
+  accessLogDeadLetters: (dead: { objects: number; lines: number }): Email => ({
+    kind: "account",
+    subject: `${dead.lines} access-log lines could not be stored`,
+    text: `The access-log consumer gave up on ${dead.lines} lines (${dead.objects} dead-letter objects under access-dlq/ in the LOGS bucket), and writing them again failed today too. They stay there, and in the users' exports, until a replay succeeds or they turn 90 days old.\n\nThe cause is in the Worker's logs (access_log_replay_failed); the daily job retries at 08:00 UTC.${sign}`,
+  }),
   accountDeleted: (): Email => ({
     kind: "account",
     subject: "Your account was deleted",

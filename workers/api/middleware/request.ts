@@ -44,15 +44,15 @@ export const requestMiddleware = createMiddleware<HonoEnv>(async (c, next) => {
   headers.delete("Set-Cookie");
   // The deletion cleared the account's earlier lines; this one is written after it.
   const forget = c.get("accountDeleted") === true;
-  logAccess(c.env.DB, c.executionCtx, {
-    at: new Date(startedAt),
-    requestId,
+  logAccess(c.env.ACCESS_LOG_QUEUE, c.executionCtx, {
+    at: startedAt,
+    request_id: requestId,
     ip: forget ? null : clientIp(c.req.raw),
-    userAgent: forget ? null : (c.req.header("User-Agent")?.slice(0, 512) ?? null),
+    user_agent: forget ? null : (c.req.header("User-Agent")?.slice(0, 512) ?? null),
     method: c.req.method,
     path: loggedPath(new URL(c.req.url).pathname),
     status: c.res.status,
-    durationMs: Date.now() - startedAt,
-    userId: c.get("principal")?.user.id ?? c.get("domain")?.subjectUserId ?? null,
+    duration_ms: Date.now() - startedAt,
+    user_id: c.get("principal")?.user.id ?? c.get("domain")?.subjectUserId ?? null,
   });
 });

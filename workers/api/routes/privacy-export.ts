@@ -13,7 +13,7 @@ const ExportSchema = z
     user: z.object({ id: z.string() }).openapi({ description: "The account exported" }),
     tables: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))).openapi({
       description:
-        "Every table that holds data about you, by table name (users, sessions, access_logs, error_logs, account_events, …), each with all of your rows. A row is an object keyed by the stored column names; times are Unix milliseconds, JSON columns are JSON text. Credentials (password and token hashes) are left out.",
+        "Every table that holds data about you, by table name (users, sessions, access_logs, error_logs, account_events, …), each with all of your rows; access_logs (your requests, 90 days) is read from the log store, not the database. A row is an object keyed by the stored column names; times are Unix milliseconds, JSON columns are JSON text. Credentials (password and token hashes) are left out.",
     }),
     workspace: z
       .object({ included: z.literal(false), download: z.string() })

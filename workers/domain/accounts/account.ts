@@ -1,7 +1,5 @@
-import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
 import {
-  accessLogs,
-  accountEvents,
   billingAccounts,
   loginSessions,
   policyNotices,
@@ -15,7 +13,8 @@ import {
 import { accountEmails, type Email } from "../../adapters/email";
 import { type AccountEventType, auditEvent, auditEventWhere } from "../audit";
 import { closeBillingAccount, queueCustomerEmailUpdate } from "../billing";
-import type { DomainContext } from "../context";
+import { forgetDeletedAccountsLines } from "../access-logs";
+import { afterResponse, type DomainContext } from "../context";
 import { isUniqueViolation, preparedQuery } from "../db";
 import { AppError, fieldError } from "../errors";
 import { findUser, noUser, type User } from "../owned";
@@ -307,20 +306,13 @@ export async function eraseAccount(ctx: DomainContext, user: User, reason: Erasu
       .set({ state: "deleting" })
       .where(and(eq(workspaces.userId, userId), eq(workspaces.state, "hot"))),
     ...closeBillingAccount(ctx, userId, now),
-    // Requests made signed in, and those its audit rows name (signup, sign-in, verification).
-    ctx.db
-      .update(accessLogs)
-      .set({ ip: null, userAgent: null })
-      .where(
-        or(
-          eq(accessLogs.userId, userId),
-          inArray(accessLogs.requestId, ctx.db.select({ requestId: accountEvents.requestId }).from(accountEvents).where(eq(accountEvents.userId, userId))),
-        ),
-      ),
     // The free text may say anything about the person; the request itself stays as proof it was answered.
     ctx.db.update(privacyRequests).set({ message: null }).where(eq(privacyRequests.userId, userId)),
     auditEvent(ctx, userId, reason.audit, reason.detail),
   ]);
+  // The account's access-log lines (made signed in, or signed out but named by its audit rows: sign-up,
+  // sign-in, verification) lose their IP and user agent in R2: started now, finished by the every-minute job.
+  afterResponse(ctx, "access_log_forget", () => forgetDeletedAccountsLines(ctx));
   await completeOwnRequests(ctx, userId, ["deletion"], user.email);
   if (user.email) ctx.email.send(user.email, reason.notice);
   // The live session ends and the volume goes now when the host answers; the account's deletion

@@ -1,6 +1,7 @@
 import { and, count, eq, gt, sql } from "drizzle-orm";
 import { accountEvents } from "../../../schema";
-import { inventory, type TableEntry, tableName } from "../../../schema/inventory";
+import { inventory, type SinkEntry, sinks, type TableEntry, tableName } from "../../../schema/inventory";
+import { userAccessLines } from "../access-logs";
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
 import { AppError } from "../errors";
@@ -17,6 +18,21 @@ const HOUR_MS = 3_600_000;
 
 /** The tables of the export: every inventory table with a subject, so a table added there is exported. */
 export const exportedTables = (): readonly TableEntry[] => inventory.filter((entry) => entry.subject !== null);
+
+/** How the export reads one user's records from each sink outside D1, a batch at a time. */
+const SINK_READERS: Record<string, (ctx: DomainContext, userId: string) => AsyncGenerator<Record<string, unknown>[]>> = {
+  access_logs: userAccessLines as (ctx: DomainContext, userId: string) => AsyncGenerator<Record<string, unknown>[]>,
+};
+
+/** The sinks of the export: every one the inventory lists, each read through its reader. */
+export const exportedSinks = (): readonly SinkEntry[] => sinks;
+
+/** The reader of a sink; a sink listed in the inventory without one fails the export (and its test). */
+export function sinkReader(sink: SinkEntry) {
+  const reader = Object.hasOwn(SINK_READERS, sink.name) ? SINK_READERS[sink.name] : undefined;
+  if (!reader) throw new Error(`sink ${sink.name} has no export reader`);
+  return reader;
+}
 
 /** The columns exported: all of them but the credentials the inventory marks secret. */
 export const exportedColumns = (entry: TableEntry): string[] =>
@@ -41,15 +57,24 @@ export async function exportPersonalData(ctx: DomainContext, userId: string): Pr
 }
 
 /**
- * Writes the document table by table, one keyset page (by rowid, which every table has) per pull:
- * the stream's backpressure paces the reads, and no table is ever held whole.
+ * Writes the document table by table, one keyset page (by rowid, which every table has) per pull,
+ * then each sink outside D1 (R2 objects), one object's records per pull: the stream's
+ * backpressure paces the reads, and no table or sink is ever held whole.
  */
 function exportStream(ctx: DomainContext, userId: string, generatedAt: Date): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const tables = exportedTables();
+  const sinkEntries = exportedSinks();
   let tableIndex = 0;
   let afterRowid: number | null = null;
   let firstRow = true;
+  let sinkIndex = 0;
+  let records: AsyncGenerator<Record<string, unknown>[]> | null = null;
+  const row = (record: Record<string, unknown>) => {
+    const text = `${firstRow ? "" : ","}${JSON.stringify(record)}`;
+    firstRow = false;
+    return text;
+  };
   return new ReadableStream<Uint8Array>({
     start(controller) {
       const head = { schemaVersion: EXPORT_SCHEMA_VERSION, generatedAt: generatedAt.toISOString(), user: { id: userId } };
@@ -57,33 +82,52 @@ function exportStream(ctx: DomainContext, userId: string, generatedAt: Date): Re
     },
     async pull(controller) {
       const entry = tables[tableIndex];
-      if (!entry) {
-        const workspace = { included: false, download: "GET /v1/workspace/archive (while connected)" };
-        controller.enqueue(encoder.encode(`},"workspace":${JSON.stringify(workspace)}}`));
-        // The whole document was read: that answers the user's access and portability requests.
-        const user = await liveUserQuery(ctx, userId);
-        await completeOwnRequests(ctx, userId, ["access", "portability"], user?.email ?? null);
-        controller.close();
+      if (entry) {
+        let out = "";
+        if (afterRowid === null) {
+          out += `${tableIndex === 0 ? "" : ","}${JSON.stringify(tableName(entry))}:[`;
+          afterRowid = -1;
+          firstRow = true;
+        }
+        const rows = await readPage(ctx, entry, userId, afterRowid);
+        for (const { __rowid, ...rest } of rows) {
+          out += row(rest);
+          afterRowid = __rowid;
+        }
+        if (rows.length < EXPORT_PAGE_ROWS) {
+          out += "]";
+          tableIndex += 1;
+          afterRowid = null;
+        }
+        controller.enqueue(encoder.encode(out));
         return;
       }
-      let out = "";
-      if (afterRowid === null) {
-        out += `${tableIndex === 0 ? "" : ","}${JSON.stringify(tableName(entry))}:[`;
-        afterRowid = -1;
-        firstRow = true;
+      const sink = sinkEntries[sinkIndex];
+      if (sink) {
+        let out = "";
+        if (!records) {
+          out += `${tables.length === 0 && sinkIndex === 0 ? "" : ","}${JSON.stringify(sink.name)}:[`;
+          records = sinkReader(sink)(ctx, userId);
+          firstRow = true;
+        }
+        const next = await records.next();
+        if (next.done) {
+          out += "]";
+          sinkIndex += 1;
+          records = null;
+        } else {
+          const fields = Object.keys(sink.fields);
+          for (const record of next.value) out += row(Object.fromEntries(fields.map((f) => [f, record[f] ?? null])));
+        }
+        controller.enqueue(encoder.encode(out));
+        return;
       }
-      const rows = await readPage(ctx, entry, userId, afterRowid);
-      for (const { __rowid, ...row } of rows) {
-        out += `${firstRow ? "" : ","}${JSON.stringify(row)}`;
-        firstRow = false;
-        afterRowid = __rowid;
-      }
-      if (rows.length < EXPORT_PAGE_ROWS) {
-        out += "]";
-        tableIndex += 1;
-        afterRowid = null;
-      }
-      controller.enqueue(encoder.encode(out));
+      const workspace = { included: false, download: "GET /v1/workspace/archive (while connected)" };
+      controller.enqueue(encoder.encode(`},"workspace":${JSON.stringify(workspace)}}`));
+      // The whole document was read: that answers the user's access and portability requests.
+      const user = await liveUserQuery(ctx, userId);
+      await completeOwnRequests(ctx, userId, ["access", "portability"], user?.email ?? null);
+      controller.close();
     },
   });
 }
