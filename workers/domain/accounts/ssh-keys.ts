@@ -1,0 +1,73 @@
+/**
+ * The SSH public keys of an account: what sessions let in over SSH (installed for the session's
+ * user at every connect, docs/decisions/0039-ssh-into-sessions.md). Every query filters by owner.
+ */
+import { and, asc, eq } from "drizzle-orm";
+import { parseSshPublicKey, sshFingerprint } from "../../../contract/ssh-keys";
+import { sshKeys } from "../../../schema";
+import { auditEvent } from "../audit";
+import type { DomainContext } from "../context";
+import { isUniqueViolation, newId } from "../db";
+import { AppError, fieldError } from "../errors";
+import { findUser } from "../owned";
+
+/** Enough for every machine a person works from; a bound on what each connect installs. */
+export const MAX_SSH_KEYS = 50;
+
+export interface SshKeyView {
+  id: string;
+  name: string;
+  type: string;
+  bits: number;
+  fingerprint: string;
+  createdAt: string;
+}
+
+const toView = (row: typeof sshKeys.$inferSelect): SshKeyView => ({
+  id: row.id,
+  name: row.name,
+  type: row.type,
+  bits: row.bits,
+  fingerprint: row.fingerprint,
+  createdAt: row.createdAt.toISOString(),
+});
+
+export async function listSshKeys(ctx: DomainContext, userId: string): Promise<SshKeyView[]> {
+  const rows = await ctx.db.select().from(sshKeys).where(eq(sshKeys.userId, userId)).orderBy(asc(sshKeys.createdAt), asc(sshKeys.id));
+  return rows.map(toView);
+}
+
+/** Adds a key (Ed25519, or RSA ≥ 3072 bits); its name is the one given, else the line's comment, else its fingerprint. */
+export async function addSshKey(ctx: DomainContext, userId: string, input: { publicKey: string; name?: string }): Promise<SshKeyView> {
+  await findUser(ctx, userId);
+  const parsed = parseSshPublicKey(input.publicKey);
+  if (!parsed.ok) throw new AppError("ssh_key_unsupported", parsed.reason, { fields: [{ field: "publicKey", message: parsed.reason }] });
+  const existing = await ctx.db.select({ id: sshKeys.id }).from(sshKeys).where(eq(sshKeys.userId, userId));
+  if (existing.length >= MAX_SSH_KEYS) throw fieldError("publicKey", `An account holds at most ${MAX_SSH_KEYS} SSH keys; remove one first.`);
+  const fingerprint = await sshFingerprint(parsed.blob);
+  const row = {
+    id: newId(),
+    userId,
+    name: input.name?.trim() || parsed.comment || fingerprint,
+    type: parsed.type,
+    bits: parsed.bits,
+    publicKey: parsed.key,
+    fingerprint,
+    createdAt: ctx.clock.now(),
+  };
+  try {
+    await ctx.db.batch([ctx.db.insert(sshKeys).values(row), auditEvent(ctx, userId, "ssh_key_added", { fingerprint })]);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError("ssh_key_exists", `This key (${fingerprint}) is already on your account.`);
+    throw error;
+  }
+  return toView(row);
+}
+
+/** Removes a key: the next connect no longer installs it (a running session keeps what it was started with). */
+export async function removeSshKey(ctx: DomainContext, userId: string, keyId: string): Promise<void> {
+  const owned = and(eq(sshKeys.id, keyId), eq(sshKeys.userId, userId));
+  const key = await ctx.db.select({ fingerprint: sshKeys.fingerprint }).from(sshKeys).where(owned).get();
+  if (!key) throw new AppError("not_found", "You have no SSH key with this id.");
+  await ctx.db.batch([ctx.db.delete(sshKeys).where(owned), auditEvent(ctx, userId, "ssh_key_removed", { fingerprint: key.fingerprint })]);
+}
