@@ -118,8 +118,8 @@ export const accountEvents = sqliteTable(
 
 
 /**
- * The SSH public keys a user registered (policy §1 account information): installed for the
- * session's user at every connect. Only the public half is ever sent to us.
+ * The SSH public keys a user registered, to authenticate them to their sessions (policy §2):
+ * installed for the session's user at every connect. Only the public half is ever sent to us.
  */
 export const sshKeys = sqliteTable(
   "ssh_keys",

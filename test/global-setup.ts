@@ -22,6 +22,8 @@ import { startFakeStripe } from "./fake-stripe.ts";
 
 /** The image the Worker asks for (WORKSPACE_IMAGE in wrangler.toml), built locally when missing. */
 export const WORKSPACE_IMAGE = "ozekai/workspace:local";
+/** The Debian image with an SSH server (images/base/build.sh), built when missing: the CLI's stack runs its sessions on it. */
+export const BASE_IMAGE = "ozekai/base:local";
 
 /**
  * A real provisioner on a free 127.0.0.1 port, driving this machine's Docker (the workspace image
@@ -31,6 +33,10 @@ export const WORKSPACE_IMAGE = "ozekai/workspace:local";
 export async function startLocalProvisioner(): Promise<{ url: string; privateKey: string; close: () => Promise<void> }> {
   await promisify(execFile)("bash", [fileURLToPath(new URL("../provisioner/scripts/build-workspace-image.sh", import.meta.url)), WORKSPACE_IMAGE]).catch((error: unknown) => {
     throw new Error(`session tests need Docker and the workspace image: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  // Idempotent (a recipe label): minutes only the first time on a machine.
+  await promisify(execFile)("bash", [fileURLToPath(new URL("../images/base/build.sh", import.meta.url)), BASE_IMAGE], { maxBuffer: 64 * 1024 * 1024 }).catch((error: unknown) => {
+    throw new Error(`session tests need the base image (images/base/build.sh): ${error instanceof Error ? error.message : String(error)}`);
   });
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
   const kid = "provisioner-test";
@@ -43,6 +49,7 @@ export async function startLocalProvisioner(): Promise<{ url: string; privateKey
     // No GPU here: nvidia-smi is absent on purpose, so the host reports none.
     NVIDIA_SMI: "/nonexistent/nvidia-smi",
     WORKSPACE_HELPER_IMAGE: WORKSPACE_IMAGE,
+    PROVISIONER_IMAGES: `${WORKSPACE_IMAGE},${BASE_IMAGE}`,
     // Cold-storage export stages go to a directory of this run, removed at the end.
     PROVISIONER_STATE_DIR: stateDir,
   });

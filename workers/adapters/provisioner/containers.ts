@@ -11,6 +11,8 @@ export interface CreateContainerInput {
   tenantId: string;
   /** The plan's resources (a plan without GPUs has no gpuType). */
   plan: Omit<Plan, "gpuType"> & { gpuType: string | null };
+  /** The account's SSH public keys (`TYPE BASE64`), installed for the session's user; sshd starts with them. */
+  authorizedKeys: string[];
 }
 
 export function containerCalls(t: Transport, workspaceImage: string) {
@@ -27,6 +29,7 @@ export function containerCalls(t: Transport, workspaceImage: string) {
           image: workspaceImage,
           plan: { gpuCount, ...(gpuType ? { gpuType } : {}), cpus, memoryMb, pidsLimit, workspaceMb },
           start: true,
+          ssh: { authorizedKeys: input.authorizedKeys },
         },
       });
       if (reply.status === 200 || reply.status === 201) return t.parse(`POST ${path}`, ContainerSchema, reply.body);
