@@ -9,6 +9,7 @@ import { registerUsageCommands } from "./commands/usage.ts";
 import { registerExecCommand } from "./commands/exec.ts";
 import { registerForwardCommand } from "./commands/forward.ts";
 import { registerShellCommand } from "./commands/shell.ts";
+import { registerSshCommands } from "./commands/ssh.ts";
 import { registerFilesCommands } from "./commands/files.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { Output } from "./output.ts";
@@ -36,6 +37,7 @@ export function buildProgram(json = false): Program {
   registerExecCommand(program);
   registerForwardCommand(program);
   registerFilesCommands(program);
+  registerSshCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

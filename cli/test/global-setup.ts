@@ -12,7 +12,7 @@ import { stopChild, waitHealthy } from "../../bench/lib/processes.ts";
 import { ROOT } from "../../bench/lib/settings.ts";
 import { dryRunBundle, migrateLocalD1, startWranglerDev, writeEnvFile } from "../../bench/lib/worker.ts";
 import { startFakeStripe } from "../../test/fake-stripe.ts";
-import { startLocalProvisioner } from "../../test/global-setup.ts";
+import { BASE_IMAGE, startLocalProvisioner } from "../../test/global-setup.ts";
 
 export const TEST_PRICE_IDS = { "cpu-small": { base: "price_cpusmall_base", usage: "price_cpusmall_usage" } };
 
@@ -58,6 +58,8 @@ export default async function setup(project: TestProject) {
       `STRIPE_PRICE_IDS='${JSON.stringify(TEST_PRICE_IDS)}'`,
       `PROVISIONER_URL=${provisioner.url}`,
       `PROVISIONER_PRIVATE_KEY='${provisioner.privateKey}'`,
+      // Sessions on the image with an SSH server, so `ozekai ssh` and friends are tested for real.
+      `WORKSPACE_IMAGE=${BASE_IMAGE}`,
     ]);
     const accessKeys = /^ACCESS_TOKEN_KEYS='(.*)'$/m.exec(readFileSync(envFile, "utf8"))?.[1];
     if (!accessKeys) throw new Error(`no ACCESS_TOKEN_KEYS in ${envFile}`);
