@@ -47,6 +47,9 @@ export type Plan = z.infer<typeof PlanSchema>;
 
 // ── Containers ──────────────────────────────────────────────────────────────────────────────────
 
+/** The public keys sshd lets in (`TYPE BASE64 [comment]` lines): on a create, and `PUT /v1/containers/{sessionId}/ssh` to replace them in a running session. */
+export const SshSchema = z.object({ authorizedKeys: z.array(z.string().max(8192)).max(100) }).strict();
+
 /** `POST /v1/containers`. */
 export const CreateContainerSchema = z
   .object({
@@ -63,10 +66,7 @@ export const CreateContainerSchema = z
      * started in it for the session's user with these public keys (the account's of the moment).
      * Absent: no sshd.
      */
-    ssh: z
-      .object({ authorizedKeys: z.array(z.string().max(8192)).max(100) })
-      .strict()
-      .optional(),
+    ssh: SshSchema.optional(),
   })
   .strict();
 export type CreateContainerInput = z.infer<typeof CreateContainerSchema>;

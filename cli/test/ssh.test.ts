@@ -203,12 +203,28 @@ describe("ozekai ssh, ssh-config and proxy", () => {
     expect(noHost.code, shown(noHost)).toBe(4);
   });
 
-  it("a key removed mid-session is refused after the next connect; the host key stays the one pinned", async () => {
+  it("a key added mid-session works at once; one removed is refused at once and after the next connect; the host key stays the one pinned", async () => {
+    const late = keyPair(dir, "late");
+    expect((await ssh(late, ["true"])).code).toBe(255);
+    const added = await ozekai(["ssh-key", "add", `${late}.pub`], { configDir: user.configDir });
+    expect(added.code, shown(added)).toBe(0);
+    const welcomed = await ssh(late, ["true"]);
+    expect(welcomed.code, shown(welcomed)).toBe(0);
+
     expect((await ssh(spare, ["true"])).code).toBe(0);
     const removed = await ozekai(["ssh-key", "rm", spareId, "--json"], { configDir: user.configDir });
     expect(removed.code, shown(removed)).toBe(0);
+    const refusedNow = await ssh(spare, ["true"]);
+    expect(refusedNow.code, shown(refusedNow)).toBe(255);
+    expect(refusedNow.stderr).toContain("Permission denied (publickey)");
     const again = await ozekai(["ssh-key", "rm", spareId], { configDir: user.configDir });
     expect(again.code, shown(again)).toBe(4);
+    // What the user writes into the session's own authorized_keys, or into the workspace's
+    // ~/.ssh, does not outlive the session: sshd reads neither at the next start.
+    const line = readFileSync(`${spare}.pub`, "utf8").trim();
+    const planted = await ssh(key, [`echo '${line}' >> /tmp/.ozekai-ssh/authorized_keys && mkdir -p -m 700 ~/.ssh && echo '${line}' > ~/.ssh/authorized_keys && chmod 600 ~/.ssh/authorized_keys`]);
+    expect(planted.code, shown(planted)).toBe(0);
+    expect((await ssh(spare, ["true"])).code).toBe(0);
     const before = (await ozekai(["status", "--json"], { configDir: user.configDir })).stdout;
 
     const disconnected = await ozekai(["disconnect"], { configDir: user.configDir });

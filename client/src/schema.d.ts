@@ -1168,8 +1168,8 @@ export interface paths {
         };
         put?: never;
         /**
-         * Add an SSH public key: installed for your session's user at every connect
-         * @description Ed25519, or RSA of at least 3072 bits; DSA, ECDSA, security-key types, smaller RSA and anything else are 422 `ssh_key_unsupported` (the detail says why). At most 50 keys. A session already running keeps the keys it started with: the next connect installs the new set.
+         * Add an SSH public key: your running session and every later one let it in
+         * @description Ed25519, or RSA of at least 3072 bits; DSA, ECDSA, security-key types, smaller RSA and anything else are 422 `ssh_key_unsupported` (the detail says why). At most 50 keys. Every connect installs the account's keys of that moment; a change is also pushed to the running session at once (if its host cannot be reached then, from the next connect).
          */
         post: {
             parameters: {
@@ -1273,7 +1273,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove an SSH key: no session started after this lets it in */
+        /** Remove an SSH key: your running session (at once, its host permitting) and every later one no longer let it in */
         delete: {
             parameters: {
                 query?: never;

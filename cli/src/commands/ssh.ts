@@ -191,7 +191,7 @@ export function registerSshCommands(program: Program) {
 
   keys
     .command("add")
-    .description("Add an SSH public key (Ed25519, or RSA of at least 3072 bits); sessions started from now on let it in")
+    .description("Add an SSH public key (Ed25519, or RSA of at least 3072 bits): your running session and later ones let it in")
     .argument("[FILE]", "the public key file", join("~", ".ssh", "id_ed25519.pub"))
     .option("--name <name>", "a label (default: the key's comment)")
     .addHelpText("after", ["", "Examples:", "  ozekai ssh-key add", "  ozekai ssh-key add ~/.ssh/id_rsa.pub --name work-laptop"].join("\n"))
@@ -203,7 +203,7 @@ export function registerSshCommands(program: Program) {
         const key = unwrap(await session.client.api.POST("/v1/account/ssh-keys", { body: { publicKey, ...(options.name ? { name: options.name } : {}) } }));
         return {
           data: key,
-          lines: [`Added ${key.name}: ${key.type} ${key.bits} ${key.fingerprint} (id ${key.id}).`, "Sessions started from now on let it in (a running one: after `ozekai disconnect` and `ozekai connect`)."],
+          lines: [`Added ${key.name}: ${key.type} ${key.bits} ${key.fingerprint} (id ${key.id}). Your running session and every later one let it in.`],
         };
       }),
     );
@@ -224,7 +224,7 @@ export function registerSshCommands(program: Program) {
 
   keys
     .command("rm")
-    .description("Remove an SSH key: sessions started from now on no longer let it in")
+    .description("Remove an SSH key: your running session and later ones no longer let it in")
     .argument("<ID>", "the key's id (`ozekai ssh-key list`)")
     .addHelpText("after", "\nExample:\n  ozekai ssh-key rm 3f2c…")
     .action((id, _options, command) =>
@@ -232,7 +232,7 @@ export function registerSshCommands(program: Program) {
         const session = openSession(globals);
         await session.requireSignIn();
         unwrap(await session.client.api.DELETE("/v1/account/ssh-keys/{id}", { params: { path: { id } } }));
-        return { data: { id, removed: true }, lines: [`Removed SSH key ${id}. The next session no longer lets it in (a running one keeps its keys until you disconnect).`] };
+        return { data: { id, removed: true }, lines: [`Removed SSH key ${id}. Your running session and every later one no longer let it in.`] };
       }),
     );
 

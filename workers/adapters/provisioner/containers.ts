@@ -38,6 +38,15 @@ export function containerCalls(t: Transport, workspaceImage: string) {
       throw t.unexpected(`POST ${path}`, reply);
     },
 
+    /** Replaces the keys a running session's sshd lets in; false when the host has no running container for it. */
+    async replaceSshKeys(sessionId: string, authorizedKeys: string[]): Promise<boolean> {
+      const path = `/v1/containers/${pathId(sessionId)}/ssh`;
+      const reply = await t.request("PUT", path, { body: { authorizedKeys } });
+      if (reply.status === 404 || reply.code === "container_not_running") return false;
+      if (reply.status !== 200) throw t.unexpected(`PUT ${path}`, reply);
+      return true;
+    },
+
     /** Null when the host has no container for the session. */
     async getContainer(sessionId: string): Promise<Container | null> {
       const path = `/v1/containers/${pathId(sessionId)}`;

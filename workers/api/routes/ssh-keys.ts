@@ -38,8 +38,8 @@ const addRoute = createRoute({
   middleware: [requireUser, limitKeys] as const,
   method: "post",
   path: "/",
-  summary: "Add an SSH public key: installed for your session's user at every connect",
-  description: `Ed25519, or RSA of at least ${MIN_RSA_BITS} bits; DSA, ECDSA, security-key types, smaller RSA and anything else are 422 \`ssh_key_unsupported\` (the detail says why). At most ${MAX_SSH_KEYS} keys. A session already running keeps the keys it started with: the next connect installs the new set.`,
+  summary: "Add an SSH public key: your running session and every later one let it in",
+  description: `Ed25519, or RSA of at least ${MIN_RSA_BITS} bits; DSA, ECDSA, security-key types, smaller RSA and anything else are 422 \`ssh_key_unsupported\` (the detail says why). At most ${MAX_SSH_KEYS} keys. Every connect installs the account's keys of that moment; a change is also pushed to the running session at once (if its host cannot be reached then, from the next connect).`,
   request: {
     body: jsonBody(
       z.strictObject({
@@ -57,7 +57,7 @@ const deleteRoute = createRoute({
   middleware: [requireUser, limitKeys] as const,
   method: "delete",
   path: "/{id}",
-  summary: "Remove an SSH key: no session started after this lets it in",
+  summary: "Remove an SSH key: your running session (at once, its host permitting) and every later one no longer let it in",
   request: { params: z.object({ id: idParam }) },
   responses: { 204: { description: "Removed" }, ...errorResponses("unauthorized", "not_found", "rate_limited") },
 });

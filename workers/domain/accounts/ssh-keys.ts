@@ -1,10 +1,11 @@
 /**
  * The SSH public keys of an account: what sessions let in over SSH (installed for the session's
- * user at every connect, docs/decisions/0039-ssh-into-sessions.md). Every query filters by owner.
+ * user at every connect, and pushed to the running session on every change;
+ * docs/decisions/0039-ssh-into-sessions.md). Every query filters by owner.
  */
 import { and, asc, eq } from "drizzle-orm";
 import { parseSshPublicKey, sshFingerprint } from "../../../contract/ssh-keys";
-import { sshKeys } from "../../../schema";
+import { sessions, sshKeys } from "../../../schema";
 import { auditEvent } from "../audit";
 import type { DomainContext } from "../context";
 import { isUniqueViolation, newId } from "../db";
@@ -61,13 +62,35 @@ export async function addSshKey(ctx: DomainContext, userId: string, input: { pub
     if (isUniqueViolation(error)) throw new AppError("ssh_key_exists", `This key (${fingerprint}) is already on your account.`);
     throw error;
   }
+  await pushToRunningSession(ctx, userId);
   return toView(row);
 }
 
-/** Removes a key: the next connect no longer installs it (a running session keeps what it was started with). */
+/** Removes a key: the running session and every later one no longer let it in. */
 export async function removeSshKey(ctx: DomainContext, userId: string, keyId: string): Promise<void> {
   const owned = and(eq(sshKeys.id, keyId), eq(sshKeys.userId, userId));
   const key = await ctx.db.select({ fingerprint: sshKeys.fingerprint }).from(sshKeys).where(owned).get();
   if (!key) throw new AppError("not_found", "You have no SSH key with this id.");
   await ctx.db.batch([ctx.db.delete(sshKeys).where(owned), auditEvent(ctx, userId, "ssh_key_removed", { fingerprint: key.fingerprint })]);
+  await pushToRunningSession(ctx, userId);
+}
+
+/**
+ * The running session lets in the account's new set of keys at once: a removed key stops working
+ * now, not only at the next connect. If the host cannot be reached, the change stands anyway and
+ * the next connect installs the set (it always writes it anew).
+ */
+async function pushToRunningSession(ctx: DomainContext, userId: string): Promise<void> {
+  const running = await ctx.db
+    .select({ id: sessions.id, hostId: sessions.hostId })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), eq(sessions.state, "running")))
+    .get();
+  if (!running) return;
+  const keys = await ctx.db.select({ publicKey: sshKeys.publicKey }).from(sshKeys).where(eq(sshKeys.userId, userId));
+  try {
+    await (await ctx.provisioner(running.hostId)).replaceSshKeys(running.id, keys.map((k) => k.publicKey));
+  } catch (error) {
+    ctx.log.warn("ssh_keys_not_pushed", { code: error instanceof AppError ? error.code : "internal" });
+  }
 }
