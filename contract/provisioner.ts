@@ -47,6 +47,9 @@ export type Plan = z.infer<typeof PlanSchema>;
 
 // ── Containers ──────────────────────────────────────────────────────────────────────────────────
 
+/** The public keys sshd lets in (`TYPE BASE64 [comment]` lines): on a create, and `PUT /v1/containers/{sessionId}/ssh` to replace them in a running session. */
+export const SshSchema = z.object({ authorizedKeys: z.array(z.string().max(8192)).max(100) }).strict();
+
 /** `POST /v1/containers`. */
 export const CreateContainerSchema = z
   .object({
@@ -58,6 +61,12 @@ export const CreateContainerSchema = z
     plan: PlanSchema,
     /** false: create only. A GPU host starts every container; tests on hosts without NVIDIA create only. */
     start: z.boolean().default(true),
+    /**
+     * SSH into the session (provisioner/src/containers/ssh.ts): once the container runs, sshd is
+     * started in it for the session's user with these public keys (the account's of the moment).
+     * Absent: no sshd.
+     */
+    ssh: SshSchema.optional(),
   })
   .strict();
 export type CreateContainerInput = z.infer<typeof CreateContainerSchema>;
@@ -72,6 +81,8 @@ export const ContainerSchema = z.object({
   /** Docker's state: created, running, exited, … */
   state: z.string(),
   gpus: z.array(z.string()),
+  /** On a create with `ssh`: the workspace's SSH host public key (`ssh-ed25519 AAAA…`); null when the image has no SSH server or sshd did not start. */
+  sshHostKey: z.string().nullable().optional(),
 });
 export type Container = z.infer<typeof ContainerSchema>;
 

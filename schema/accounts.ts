@@ -116,3 +116,27 @@ export const accountEvents = sqliteTable(
   (t) => [index("account_events_user_idx").on(t.userId), index("account_events_at_idx").on(t.at)],
 );
 
+
+/**
+ * The SSH public keys a user registered, to authenticate them to their sessions (policy §2):
+ * installed for the session's user at every connect. Only the public half is ever sent to us.
+ */
+export const sshKeys = sqliteTable(
+  "ssh_keys",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    name: text("name").notNull(),
+    /** `ssh-ed25519` or `ssh-rsa`. */
+    type: text("type").notNull(),
+    bits: integer("bits").notNull(),
+    /** `TYPE BASE64`, without the comment: what sshd is given. */
+    publicKey: text("public_key").notNull(),
+    /** SHA-256, as `ssh-keygen -lf` prints it. */
+    fingerprint: text("fingerprint").notNull(),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("ssh_keys_user_key_unique").on(t.userId, t.publicKey)],
+);

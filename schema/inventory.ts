@@ -4,7 +4,7 @@
  * column exists in the database without an entry here.
  */
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
-import { accountEvents, loginSessions, refreshTokens, singleUseTokens, users } from "./accounts";
+import { accountEvents, loginSessions, refreshTokens, singleUseTokens, sshKeys, users } from "./accounts";
 import { billingAccounts, checkoutClaims, deletionOutbox, stripeEvents } from "./billing";
 import { accessLogObjects, accessLogSlots, errorLogs } from "./logs";
 import { commandLog } from "./command-log";
@@ -225,6 +225,7 @@ export const inventory: readonly TableEntry[] = [
       size_measured_at: { category: "usage", purpose: "when size_bytes was measured" },
       transfer_bytes: { category: "usage", purpose: "progress of the archive or restore in progress, shown to the user" },
       deletion_warned_at: { category: "usage", purpose: "when the 7-day warning before inactivity deletion was emailed (policy §6)" },
+      ssh_host_key: { category: "technical_log", purpose: "the public half of the workspace's SSH host key, shown so the user can verify a first connection (policy §5)" },
     },
   },
   {
@@ -313,6 +314,22 @@ export const inventory: readonly TableEntry[] = [
       created_at: { category: "payment_reference", purpose: "when the Stripe customer was created" },
       updated_at: { category: "payment_reference", purpose: "last change" },
       closed_at: { category: "payment_reference", purpose: "when the account was deleted: webhooks change nothing after it; retention counts from here" },
+    },
+  },
+  {
+    table: sshKeys,
+    subject: "user_id",
+    onDeletion: "erase",
+    retention: { kind: "account", rule: "until the user removes the key; deleted with the account (policy §7)" },
+    columns: {
+      id: { category: "account", purpose: "key identifier, to remove it" },
+      user_id: { category: "account", purpose: "whose key it is" },
+      name: { category: "account", purpose: "the label the user gave it (the key's comment by default)" },
+      type: { category: "account", purpose: "key algorithm: ssh-ed25519 or ssh-rsa" },
+      bits: { category: "account", purpose: "key size: RSA keys below 3072 bits are refused" },
+      public_key: { category: "account", purpose: "the public key installed for the session's user, so the user can SSH in (never a private key)" },
+      fingerprint: { category: "derived", purpose: "SHA-256 fingerprint shown to the user, as ssh-keygen prints it" },
+      created_at: { category: "account", purpose: "when the key was added" },
     },
   },
   {

@@ -29,6 +29,8 @@ export const workspaces = sqliteTable(
     transferBytes: integer("transfer_bytes"),
     /** When the 7-day warning before inactivity deletion was emailed; activity after it voids it (policy §6). */
     deletionWarnedAt: timestamp("deletion_warned_at"),
+    /** The public half of the workspace's SSH host key (the private half lives in the workspace), read at each start: shown so a first connection can be verified. */
+    sshHostKey: text("ssh_host_key"),
   },
   (t) => [
     // At most one workspace per user that is not deleted; deleted rows stay for the session history.

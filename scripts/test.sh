@@ -10,6 +10,7 @@ export PATH="$PWD/node_modules/.bin:$PATH" # Node 22 from the `node` devDependen
 node --version
 bash scripts/ensure-docker.sh || exit 1
 bash scripts/ensure-chromium.sh || exit 1
+bash scripts/ensure-ssh-client.sh || exit 1
 tsc -p . && tsc -p tsconfig.node.json && tsc -p provisioner && tsc -p client && tsc -p cli && tsc -p web && tsc -p web/tsconfig.test.json || exit 1
 # wrangler serves the website from web/dist (wrangler.toml [assets]): every suite that starts it needs the build.
 vite build web --logLevel warn || exit 1

@@ -9,6 +9,7 @@ import { type CryptoKey, decodeJwt, exportJWK, generateKeyPair, importJWK, type 
 import { beforeAll, describe, expect, it } from "vitest";
 import { api } from "../workers/api";
 import { call, createUser, expectProblem, GOOD_PASSWORD, randomId, type TestUser } from "./harness";
+import { SSH_KEYS } from "./ssh-key-fixtures";
 
 interface Operation {
   security?: unknown[];
@@ -51,6 +52,7 @@ function validBody(op: (typeof protectedOps)[number], victim: TestUser): unknown
   if (key === "PATCH /v1/account") return { username: `hijacked${randomId()}`, currentPassword: victim.password };
   if (key === "DELETE /v1/account") return { password: victim.password };
   if (key === "PUT /v1/account/password") return { currentPassword: victim.password, newPassword: `attacker chosen passphrase ${randomId()}` };
+  if (key === "POST /v1/account/ssh-keys") return { publicKey: SSH_KEYS.ed25519.line };
   return {};
 }
 

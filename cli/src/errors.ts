@@ -40,7 +40,7 @@ export class CliError extends Error {
 
 /** The exit kind of an API problem: its code first (some share a status), then its status. */
 function kindOfProblem(status: number, code: string | undefined): Exclude<ExitKind, "ok"> {
-  if (code === "validation_failed") return "usage"; // the values given (arguments, prompts) are not valid
+  if (code === "validation_failed" || code === "ssh_key_unsupported") return "usage"; // the values given (arguments, prompts, a key file) are not valid
   if (code === "rate_limited") return "unavailable";
   if (status === 401) return "not_signed_in";
   if (status === 404) return "not_found";

@@ -11,6 +11,7 @@ import { registerForwardCommand } from "./commands/forward.ts";
 import { registerImagesCommand } from "./commands/images.ts";
 import { registerJupyterCommand } from "./commands/jupyter.ts";
 import { registerShellCommand } from "./commands/shell.ts";
+import { registerSshCommands } from "./commands/ssh.ts";
 import { registerFilesCommands } from "./commands/files.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { Output } from "./output.ts";
@@ -40,6 +41,7 @@ export function buildProgram(json = false): Program {
   registerImagesCommand(program);
   registerJupyterCommand(program);
   registerFilesCommands(program);
+  registerSshCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -58,8 +58,8 @@ export default async function setup(project: TestProject) {
       `STRIPE_PRICE_IDS='${JSON.stringify(TEST_PRICE_IDS)}'`,
       `PROVISIONER_URL=${provisioner.url}`,
       `PROVISIONER_PRIVATE_KEY='${provisioner.privateKey}'`,
-      // The small busybox image, unless a test connects with --image (test/global-setup.ts).
-      "DEFAULT_IMAGE=minimal",
+      // Sessions on the base image (an SSH server, Python): `ozekai ssh`, scp and rsync run for real.
+      "DEFAULT_IMAGE=base",
     ]);
     const accessKeys = /^ACCESS_TOKEN_KEYS='(.*)'$/m.exec(readFileSync(envFile, "utf8"))?.[1];
     if (!accessKeys) throw new Error(`no ACCESS_TOKEN_KEYS in ${envFile}`);

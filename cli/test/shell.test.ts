@@ -104,7 +104,7 @@ describe("forward", () => {
   it("carries a local port to a server in the container; Ctrl-C stops it", async () => {
     const user = await entitledUser();
     await runningSession(user);
-    const served = await ozekai(["exec", "--", "sh", "-c", "mkdir -p /tmp/www && echo forwarded-page > /tmp/www/index.html && httpd -p 8000 -h /tmp/www"], { configDir: user.configDir });
+    const served = await ozekai(["exec", "--", "sh", "-c", "mkdir -p /tmp/www && echo forwarded-page > /tmp/www/index.html && (setsid python3 -m http.server 8000 --bind 0.0.0.0 --directory /tmp/www </dev/null >/dev/null 2>&1 &)"], { configDir: user.configDir });
     expect(served.code, shown(served)).toBe(0);
     const local = await freePort();
     const forward = startOzekai(["forward", `${local}:8000`], { configDir: user.configDir });

@@ -1109,6 +1109,232 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/account/ssh-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your SSH public keys: the keys your sessions let in over SSH */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The keys, oldest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            keys: components["schemas"]["SshKey"][];
+                        };
+                    };
+                };
+                /** @description `unauthorized`: Authentication is required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal`: Something went wrong on our side */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add an SSH public key: your running session and every later one let it in
+         * @description Ed25519, or RSA of at least 3072 bits; DSA, ECDSA, security-key types, smaller RSA and anything else are 422 `ssh_key_unsupported` (the detail says why). At most 50 keys. Every connect installs the account's keys of that moment; a change is also pushed to the running session at once (if its host cannot be reached then, from the next connect).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description One OpenSSH public key line, as in ~/.ssh/id_ed25519.pub
+                         * @example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI… you@laptop
+                         */
+                        publicKey: string;
+                        /** @description A label; default the key line's comment */
+                        name?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The key, added */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SshKey"];
+                    };
+                };
+                /** @description `validation_failed`: The request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: Authentication is required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `ssh_key_exists`: This SSH key is already on your account */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `ssh_key_unsupported`: This is not an SSH public key sessions accept: Ed25519, or RSA of at least 3072 bits */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal`: Something went wrong on our side */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/account/ssh-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an SSH key: your running session (at once, its host permitting) and every later one no longer let it in */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description `unauthorized`: Authentication is required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal`: Something went wrong on our side */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions": {
         parameters: {
             query?: never;
@@ -4473,7 +4699,7 @@ export interface components {
             status: number;
             detail?: string;
             /** @enum {string} */
-            code: "validation_failed" | "malformed_json" | "token_invalid" | "unauthorized" | "invalid_credentials" | "current_password_incorrect" | "forbidden" | "email_unverified" | "usage_limit_reached" | "no_plan" | "subscription_past_due" | "subscription_canceled" | "webhook_invalid" | "not_found" | "method_not_allowed" | "already_subscribed" | "checkout_in_progress" | "request_closed" | "username_taken" | "email_taken" | "session_busy" | "workspace_busy" | "policy_version_exists" | "image_not_in_plan" | "session_image_differs" | "not_connected" | "port_closed" | "too_many_ports" | "not_a_file" | "not_a_directory" | "directory_not_empty" | "upload_offset_mismatch" | "length_required" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "unknown_image" | "upgrade_required" | "workspace_full" | "rate_limited" | "internal" | "not_configured" | "billing_not_configured" | "stripe_unavailable" | "provisioner_unavailable" | "cold_storage_unavailable" | "image_unavailable" | "no_capacity";
+            code: "validation_failed" | "malformed_json" | "token_invalid" | "unauthorized" | "invalid_credentials" | "current_password_incorrect" | "forbidden" | "email_unverified" | "usage_limit_reached" | "no_plan" | "subscription_past_due" | "subscription_canceled" | "webhook_invalid" | "not_found" | "method_not_allowed" | "already_subscribed" | "checkout_in_progress" | "request_closed" | "username_taken" | "email_taken" | "session_busy" | "workspace_busy" | "policy_version_exists" | "image_not_in_plan" | "session_image_differs" | "not_connected" | "port_closed" | "too_many_ports" | "not_a_file" | "not_a_directory" | "directory_not_empty" | "ssh_key_exists" | "upload_offset_mismatch" | "length_required" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "unknown_image" | "ssh_key_unsupported" | "upgrade_required" | "workspace_full" | "rate_limited" | "internal" | "not_configured" | "billing_not_configured" | "stripe_unavailable" | "provisioner_unavailable" | "cold_storage_unavailable" | "image_unavailable" | "no_capacity";
             requestId: string;
             errors?: {
                 field: string;
@@ -4530,6 +4756,23 @@ export interface components {
                 /** @description When you objected to aggregate analysis (PUT /v1/privacy/objections); null when you did not */
                 aggregateAnalysisObjectedAt: string | null;
             };
+        };
+        SshKey: {
+            id: string;
+            /** @description Your label for the key: the name given, else the key line's comment, else its fingerprint */
+            name: string;
+            /**
+             * @description `ssh-ed25519` or `ssh-rsa`
+             * @example ssh-ed25519
+             */
+            type: string;
+            bits: number;
+            /**
+             * @description SHA-256 fingerprint, as `ssh-keygen -lf` prints it
+             * @example SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s
+             */
+            fingerprint: string;
+            createdAt: string;
         };
         Session: {
             id: string;
@@ -4631,6 +4874,13 @@ export interface components {
                 bytes: number;
                 /** @description The size being moved; null until known */
                 totalBytes: number | null;
+            } | null;
+            /** @description The workspace's SSH host key, made in the workspace on its first session and the same for every later one; null before a session on an image with SSH */
+            sshHostKey: {
+                /** @description The host key's public line (`ssh-ed25519 AAAA…`), for known_hosts */
+                publicKey: string;
+                /** @description Its SHA-256 fingerprint, as `ssh-keygen -lf` prints it: compare it with what ssh shows on a first connection */
+                fingerprint: string;
             } | null;
         };
         UnpackedArchive: {

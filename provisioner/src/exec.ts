@@ -152,7 +152,7 @@ export async function bridgeExec(services: Services, ws: WebSocket, containerId:
 }
 
 /** The exec's exit status once Docker has it (128 + n after signal n), or null if it never says. */
-async function exitStatus(exec: { inspect(): Promise<{ Running: boolean; ExitCode: number | null }> }): Promise<number | null> {
+export async function exitStatus(exec: { inspect(): Promise<{ Running: boolean; ExitCode: number | null }> }): Promise<number | null> {
   const deadline = Date.now() + EXIT_STATUS_WAIT_MS;
   for (;;) {
     const info = await exec.inspect();

@@ -70,7 +70,7 @@ function signedBodyOf(method: string, path: string, raw: BodyInit | undefined, h
 
 /** Starts a provisioner in this process on an ephemeral loopback port; `publicJwk` replaces the file's key (one JWK or a JWK Set). */
 export async function startTestProvisioner(
-  options: { nvidiaSmi?: string; stateDir?: string; publicJwk?: string; iptables?: Iptables; allowOpenNetwork?: boolean } = {},
+  options: { nvidiaSmi?: string; stateDir?: string; publicJwk?: string; iptables?: Iptables; allowOpenNetwork?: boolean; images?: string[] } = {},
 ): Promise<TestProvisioner> {
   const { privateKey, publicJwk, signingKey } = await workerKeys();
   // Its own state directory unless a test restarts a provisioner on the same one.
@@ -80,7 +80,7 @@ export async function startTestProvisioner(
       port: 0,
       hostId: HOST_ID,
       publicKeys: await importProvisionerPublicKeys(options.publicJwk ?? publicJwk),
-      images: [WORKSPACE_IMAGE, BROKEN_IMAGE, MISSING_IMAGE],
+      images: options.images ?? [WORKSPACE_IMAGE, BROKEN_IMAGE, MISSING_IMAGE],
       nvidiaSmi: options.nvidiaSmi ?? NO_NVIDIA_SMI,
       dockerSocket: "/var/run/docker.sock",
       helperImage: WORKSPACE_IMAGE,

@@ -87,7 +87,8 @@ describe("a session in the browser", () => {
       await w.page.getByRole("button", { name: `Delete ${name}` }).click();
       await w.page.getByRole("button", { name: `Delete ${name}` }).click();
       await expect.poll(() => w.page.getByRole("button", { name: `Download ${name}` }).count()).toBe(0);
-      expect(await w.page.getByText("This folder is empty.").count()).toBe(1);
+      // What is left is what the session made itself: its SSH host key (docs/decisions/0039-ssh-into-sessions.md).
+      expect(await w.page.locator("table.files tbody tr").allTextContents()).toEqual([expect.stringMatching(/^\.ozekai/)]);
 
       // Disconnect with the terminal open in another tab: it says the session ended.
       const terminalTab = await w.context.newPage();

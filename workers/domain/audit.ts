@@ -33,7 +33,9 @@ export type AccountEventType =
   | "privacy_export"
   | "privacy_request_opened"
   | "privacy_request_changed"
-  | "analysis_objection_changed";
+  | "analysis_objection_changed"
+  | "ssh_key_added"
+  | "ssh_key_removed";
 
 type AuditDetail = Record<string, string | number | boolean | null>;
 

@@ -6,14 +6,14 @@ interface Spec {
   name: string;
   description: string;
   flags: string[];
-  /** The values its first argument may take, where they are fixed (completion's shells). */
+  /** The values its first argument may take, where they are fixed (completion's shells, a group's subcommands such as `ssh-key add`). */
   choices: string[];
 }
 
 function specs(program: Program): { commands: Spec[]; globals: string[] } {
   const longFlags = (options: readonly { long?: string }[]) => options.map((o) => o.long).filter((f): f is string => Boolean(f));
   const globals = [...longFlags(program.options), "--help"];
-  const commands = program.commands.map((c) => ({ name: c.name(), description: c.description(), flags: [...longFlags(c.options), ...globals], choices: [...(c.registeredArguments[0]?.argChoices ?? [])] }));
+  const commands = program.commands.map((c) => ({ name: c.name(), description: c.description(), flags: [...longFlags(c.options), ...globals], choices: [...(c.registeredArguments[0]?.argChoices ?? []), ...c.commands.map((sub) => sub.name())] }));
   return { commands, globals };
 }
 

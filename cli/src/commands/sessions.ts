@@ -242,6 +242,8 @@ function statusLines(data: StatusData, plan: Plan | undefined): string[] {
       ["last activity", when(w.lastActivityAt)],
       ["cold storage", w.movesToColdStorageAt ? `from ${when(w.movesToColdStorageAt)} if unused until then` : w.state === "cold" ? "there now (the next connect restores it)" : "not while a session uses it"],
       ["deleted on", w.deletesAt ? `${when(w.deletesAt)} unless there is activity first` : "not while a session uses it"],
+      // What ssh shows on a first connection: compare before trusting it (`ozekai ssh-config` pins it).
+      ["ssh host key", w.sshHostKey ? `${w.sshHostKey.fingerprint} (ED25519)` : "none yet (made by the first session on an image with SSH)"],
     ];
     lines.push(...table(rows));
   } else lines.push("workspace    none (the next connect makes one)");

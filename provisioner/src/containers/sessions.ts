@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import { dockerStatus, ProvisionerError } from "../errors.ts";
 import { readInventory } from "../gpus/host.ts";
+import { logUnexpected } from "../http/problem.ts";
 import { pickFreeGpus } from "../gpus/inventory.ts";
 import type { CreateContainerInput } from "../../../contract/provisioner.ts";
 import type { Services } from "../services.ts";
@@ -8,6 +9,7 @@ import { discardExport } from "../workspaces/exports.ts";
 import { ensureWorkspaceVolume } from "../workspaces/volumes.ts";
 import { ensureTenantNetwork } from "./networks.ts";
 import { containerSpec, LABELS } from "./spec.ts";
+import { setUpSsh } from "./ssh.ts";
 
 /** A session container as Docker's labels describe it. */
 export type SessionContainer = {
@@ -97,7 +99,7 @@ export async function getSessionContainer(docker: Docker, sessionId: string): Pr
   };
 }
 
-export type CreateResult = { created: boolean; container: SessionContainerDetails };
+export type CreateResult = { created: boolean; container: SessionContainerDetails & { sshHostKey?: string | null } };
 
 /**
  * Creates (and normally starts) the session's container. Idempotent for the same session,
@@ -156,7 +158,14 @@ export async function createSessionContainer(services: Services, input: CreateCo
       }
     }
   }
-  return { created, container: await getSessionContainer(docker, input.sessionId) };
+  const container = await getSessionContainer(docker, input.sessionId);
+  if (!input.ssh || container.state !== "running") return { created, container };
+  // A session whose sshd did not start still runs: SSH is refused, everything else works.
+  const sshHostKey = await setUpSsh(services, containerId, input.ssh.authorizedKeys).catch((error: unknown) => {
+    logUnexpected(`ssh-${input.sessionId}`, error);
+    return null;
+  });
+  return { created, container: { ...container, sshHostKey } };
 }
 
 export async function stopSessionContainer(services: Services, sessionId: string): Promise<SessionContainerDetails> {

@@ -167,6 +167,8 @@ export function DashboardPage() {
                 <dd>{when(workspace.lastActivityAt)}</dd>
                 <dt>Deleted for inactivity on</dt>
                 <dd>{workspace.deletesAt ? when(workspace.deletesAt) : "not while you are active"}</dd>
+                <dt>SSH host key</dt>
+                <dd>{workspace.sshHostKey ? <code>{workspace.sshHostKey.fingerprint} (ED25519)</code> : "none yet"}</dd>
               </dl>
               {workspace.transfer && (
                 <p>

@@ -13,6 +13,8 @@ export interface CreateContainerInput {
   image: string;
   /** The plan's resources (a plan without GPUs has no gpuType). */
   plan: Omit<Plan, "gpuType"> & { gpuType: string | null };
+  /** The account's SSH public keys (`TYPE BASE64`), installed for the session's user; sshd starts with them. */
+  authorizedKeys: string[];
 }
 
 export function containerCalls(t: Transport) {
@@ -29,6 +31,7 @@ export function containerCalls(t: Transport) {
           image: input.image,
           plan: { gpuCount, ...(gpuType ? { gpuType } : {}), cpus, memoryMb, pidsLimit, workspaceMb },
           start: true,
+          ssh: { authorizedKeys: input.authorizedKeys },
         },
       });
       if (reply.status === 200 || reply.status === 201) return t.parse(`POST ${path}`, ContainerSchema, reply.body);
@@ -39,6 +42,15 @@ export function containerCalls(t: Transport) {
       if (reply.code === "image_unavailable") throw new AppError("image_unavailable", "Your workspace's GPU host has not built this image; connect with another (GET /v1/images), or try again later.");
       if (reply.code === "workspace_in_use") throw new AppError("workspace_busy", "Your workspace is in use by a transfer or another container; try again shortly.");
       throw t.unexpected(`POST ${path}`, reply);
+    },
+
+    /** Replaces the keys a running session's sshd lets in; false when the host has no running container for it. */
+    async replaceSshKeys(sessionId: string, authorizedKeys: string[]): Promise<boolean> {
+      const path = `/v1/containers/${pathId(sessionId)}/ssh`;
+      const reply = await t.request("PUT", path, { body: { authorizedKeys } });
+      if (reply.status === 404 || reply.code === "container_not_running") return false;
+      if (reply.status !== 200) throw t.unexpected(`PUT ${path}`, reply);
+      return true;
     },
 
     /** Null when the host has no container for the session. */

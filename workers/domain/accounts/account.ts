@@ -6,6 +6,7 @@ import {
   privacyRequests,
   type Role,
   singleUseTokens,
+  sshKeys,
   type UsageLimitAction,
   users,
   workspaces,
@@ -297,6 +298,7 @@ export async function eraseAccount(ctx: DomainContext, user: User, reason: Erasu
     revokeSignIns(ctx, eq(loginSessions.userId, userId), "account_deleted", now),
     ctx.db.delete(singleUseTokens).where(eq(singleUseTokens.userId, userId)),
     ctx.db.delete(policyNotices).where(eq(policyNotices.userId, userId)),
+    ctx.db.delete(sshKeys).where(eq(sshKeys.userId, userId)),
     // Nothing of a deleted account keeps running or stays on a host: the workspace is marked for
     // deletion with the account, so if the host cannot be reached now (or this Worker stops
     // midway) the reconcile job finishes it. A workspace in cold storage or in transfer is

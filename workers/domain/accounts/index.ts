@@ -5,3 +5,4 @@ export { type AccountView, deleteAccount, getAccount, revertEmailChange, updateA
 export { emailField, normalizeEmail, normalizeUsername, usageLimitActionField, usageLimitField, usernameField } from "./fields";
 export { deleteMinorAccount, getPlanGrant, setPlanGrant } from "./admin";
 export { liveSignIn, SIGN_IN_CACHE_MS } from "./sign-ins";
+export { addSshKey, listSshKeys, MAX_SSH_KEYS, removeSshKey, type SshKeyView } from "./ssh-keys";

@@ -7,7 +7,7 @@
  */
 import { and, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { LIVE_SESSION_STATES, sessions, workspaces } from "../../../schema";
+import { LIVE_SESSION_STATES, sessions, sshKeys, workspaces } from "../../../schema";
 import type { ProvisionerClient } from "../../adapters/provisioner";
 import { commandEvent } from "../audit";
 import { cancelArchive, hotWorkspaceForConnect } from "../cold-storage";
@@ -217,11 +217,18 @@ async function startSession(ctx: DomainContext, claim: Claim): Promise<Session> 
   try {
     const container = await createContainer(ctx, client, session);
     if (container.state !== "running") throw new AppError("internal", "The session's container stopped as soon as it started.");
-    const [running] = await ctx.db
-      .update(sessions)
-      .set({ state: "running", startedAt: ctx.clock.now(), containerId: container.containerId, gpuIds: container.gpus })
-      .where(and(eq(sessions.id, session.id), eq(sessions.userId, session.userId), eq(sessions.state, "starting")))
-      .returning();
+    const [[running]] = await ctx.db.batch([
+      ctx.db
+        .update(sessions)
+        .set({ state: "running", startedAt: ctx.clock.now(), containerId: container.containerId, gpuIds: container.gpus })
+        .where(and(eq(sessions.id, session.id), eq(sessions.userId, session.userId), eq(sessions.state, "starting")))
+        .returning(),
+      // The host key as the workspace holds it now: what `ozekai ssh-config` pins (null: no SSH in this image).
+      ctx.db
+        .update(workspaces)
+        .set({ sshHostKey: container.sshHostKey ?? null })
+        .where(and(eq(workspaces.id, session.workspaceId), eq(workspaces.userId, session.userId))),
+    ]);
     // Taken over as stale meanwhile (this connect was slower than STARTING_STALE_MS): not ours to run.
     if (!running) throw new AppError("session_busy", "Starting your session took too long; connect again.");
     return running;
@@ -239,7 +246,9 @@ async function startSession(ctx: DomainContext, claim: Claim): Promise<Session> 
 async function createContainer(ctx: DomainContext, client: ProvisionerClient, session: Session) {
   // The catalog's reference, never a string from the request; the host runs only those it allows.
   const image = findImage(session.image)!.reference;
-  const input = { sessionId: session.id, workspaceId: session.workspaceId, tenantId: session.userId, image, plan: findPlan(session.planId)! };
+  // The account's keys of this moment: a key removed since the last session is not installed (sshd reads only these).
+  const keys = await ctx.db.select({ publicKey: sshKeys.publicKey }).from(sshKeys).where(eq(sshKeys.userId, session.userId));
+  const input = { sessionId: session.id, workspaceId: session.workspaceId, tenantId: session.userId, image, plan: findPlan(session.planId)!, authorizedKeys: keys.map((k) => k.publicKey) };
   try {
     return await client.createContainer(input);
   } catch (error) {

@@ -1,6 +1,7 @@
 /** The workspace status the user sees: state, size, transfer progress, last activity and the date it would be deleted. */
 import { z } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
+import { parseSshPublicKey, sshFingerprint } from "../../../contract/ssh-keys";
 import { WORKSPACE_STATES, workspaces } from "../../../schema";
 import { findArchive, movesToColdStorageAt } from "../cold-storage";
 import type { DomainContext } from "../context";
@@ -37,6 +38,13 @@ export const WorkspaceSchema = z
       })
       .nullable()
       .openapi({ description: "Progress of the move to cold storage (`archiving`) or back (`restoring`); null otherwise" }),
+    sshHostKey: z
+      .object({
+        publicKey: z.string().openapi({ description: "The host key's public line (`ssh-ed25519 AAAA…`), for known_hosts" }),
+        fingerprint: z.string().openapi({ description: "Its SHA-256 fingerprint, as `ssh-keygen -lf` prints it: compare it with what ssh shows on a first connection" }),
+      })
+      .nullable()
+      .openapi({ description: "The workspace's SSH host key, made in the workspace on its first session and the same for every later one; null before a session on an image with SSH" }),
   })
   .openapi("Workspace");
 export type WorkspaceView = z.infer<typeof WorkspaceSchema>;
@@ -53,6 +61,7 @@ export async function getWorkspace(ctx: DomainContext, userId: string): Promise<
   const inUse = live !== undefined || workspace.state === "deleting";
   const view = toWorkspaceView(workspace, live ? await sessionView(ctx, live) : null, lastActivity, inUse ? null : deletionDate(lastActivity, workspace.deletionWarnedAt, ctx.clock.now()));
   view.movesToColdStorageAt = (await movesToColdStorageAt(ctx, workspace, live !== undefined))?.toISOString() ?? null;
+  view.sshHostKey = await hostKeyView(workspace.sshHostKey);
   if (workspace.state === "cold" && archive?.sizeBytes != null) {
     view.sizeBytes = archive.sizeBytes;
     view.sizeMeasuredAt = (archive.completedAt ?? archive.updatedAt).toISOString();
@@ -105,5 +114,11 @@ export function toWorkspaceView(w: Workspace, session: SessionView | null, lastA
     deletesAt: deletesAt?.toISOString() ?? null,
     movesToColdStorageAt: null,
     transfer: null,
+    sshHostKey: null,
   };
+}
+
+async function hostKeyView(publicKey: string | null): Promise<WorkspaceView["sshHostKey"]> {
+  const parsed = publicKey ? parseSshPublicKey(publicKey) : null;
+  return parsed?.ok ? { publicKey: parsed.key, fingerprint: await sshFingerprint(parsed.blob) } : null;
 }

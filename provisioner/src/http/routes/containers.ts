@@ -6,7 +6,8 @@ import {
   stopSessionContainer,
 } from "../../containers/sessions.ts";
 import { ProvisionerError } from "../../errors.ts";
-import { CreateContainerSchema } from "../../../../contract/provisioner.ts";
+import { CreateContainerSchema, SshSchema } from "../../../../contract/provisioner.ts";
+import { setUpSsh } from "../../containers/ssh.ts";
 import type { Services } from "../../services.ts";
 import { idParam, newRouter, readJson } from "../router.ts";
 
@@ -22,6 +23,14 @@ export function containersRoutes(services: Services) {
   router.get("/", async (c) => c.json({ containers: await listSessionContainers(services.docker) }));
 
   router.get("/:sessionId", async (c) => c.json(await getSessionContainer(services.docker, idParam(c.req.param("sessionId")))));
+
+  // The account's keys changed: the running session lets in the new set at once (sshd started if it was not).
+  router.put("/:sessionId/ssh", async (c) => {
+    const { authorizedKeys } = await readJson(c.req, SshSchema);
+    const container = await getSessionContainer(services.docker, idParam(c.req.param("sessionId")));
+    if (container.state !== "running") throw new ProvisionerError("container_not_running");
+    return c.json({ sshHostKey: await setUpSsh(services, container.containerId, authorizedKeys) });
+  });
 
   router.post("/:sessionId/stop", async (c) => c.json(await stopSessionContainer(services, idParam(c.req.param("sessionId")))));
 
