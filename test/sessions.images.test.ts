@@ -21,7 +21,9 @@ describe("GET /v1/images", () => {
       plans: ["h100-1", "h100-8"],
       defaultFor: ["h100-1", "h100-8"],
       jupyter: true,
+      ssh: true,
     });
+    expect(res.json.images.filter((i: { ssh: boolean }) => !i.ssh).map((i: { name: string }) => i.name)).toEqual(["minimal"]);
     expect(res.text).not.toContain(":local");
   });
 
@@ -45,6 +47,8 @@ describe("connect with an image", () => {
     expect((await sessionRowsOf(user.id))[0]).toMatchObject({ image: "minimal" });
     const listed = await call("GET", "/v1/sessions", { token: user.accessToken });
     expect(listed.json.sessions[0].image).toBe("minimal");
+    // No SSH server in it: the host skipped the SSH step, so the workspace has no host key.
+    expect((await call("GET", "/v1/workspace", { token: user.accessToken })).json.sshHostKey).toBeNull();
   });
 
   it("runs base when asked: Python 3 works in it, and a connect for another image is refused while it runs", async () => {
@@ -54,6 +58,8 @@ describe("connect with an image", () => {
     expect(res.json.image).toBe("base");
     const python = await runExec(user, res.json.id, ["python3", "-c", "print(1+1)"]);
     expect(python).toMatchObject({ stdout: "2\n", exitCode: 0 });
+    // Its sshd started and the workspace made its host key.
+    expect((await call("GET", "/v1/workspace", { token: user.accessToken })).json.sshHostKey).toMatchObject({ fingerprint: expect.stringMatching(/^SHA256:/) });
     expect((await connect(user, { image: "base" })).status).toBe(200);
     // No image named: the live session, whatever it runs (connect stays idempotent).
     expect((await connect(user)).json).toMatchObject({ id: res.json.id, image: "base" });

@@ -4968,6 +4968,8 @@ export interface components {
             defaultFor: string[];
             /** @description JupyterLab is installed (`ozekai jupyter`) */
             jupyter: boolean;
+            /** @description An SSH server runs in its sessions (`ozekai ssh`, `ozekai ssh-config`) */
+            ssh: boolean;
         };
         Billing: {
             hasCustomer: boolean;

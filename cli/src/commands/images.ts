@@ -13,7 +13,7 @@ export function registerImagesCommand(program: Program) {
         const { images } = unwrap(await openSession(globals).client.api.GET("/v1/images"));
         const rows = images.map((i): [string, string] => [
           i.name,
-          `${i.description} · plans: ${i.plans.join(", ")}${i.defaultFor.length ? ` · default for ${i.defaultFor.join(", ")}` : ""}${i.jupyter ? " · jupyter" : ""}`,
+          `${i.description} · plans: ${i.plans.join(", ")}${i.defaultFor.length ? ` · default for ${i.defaultFor.join(", ")}` : ""}${i.jupyter ? " · jupyter" : ""}${i.ssh ? " · ssh" : ""}`,
         ]);
         return { data: { images }, lines: table(rows) };
       }),

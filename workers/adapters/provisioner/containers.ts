@@ -13,8 +13,8 @@ export interface CreateContainerInput {
   image: string;
   /** The plan's resources (a plan without GPUs has no gpuType). */
   plan: Omit<Plan, "gpuType"> & { gpuType: string | null };
-  /** The account's SSH public keys (`TYPE BASE64`), installed for the session's user; sshd starts with them. */
-  authorizedKeys: string[];
+  /** The account's SSH public keys (`TYPE BASE64`), installed for the session's user; sshd starts with them. Null: the image has no SSH server. */
+  authorizedKeys: string[] | null;
 }
 
 export function containerCalls(t: Transport) {
@@ -31,7 +31,7 @@ export function containerCalls(t: Transport) {
           image: input.image,
           plan: { gpuCount, ...(gpuType ? { gpuType } : {}), cpus, memoryMb, pidsLimit, workspaceMb },
           start: true,
-          ssh: { authorizedKeys: input.authorizedKeys },
+          ...(input.authorizedKeys ? { ssh: { authorizedKeys: input.authorizedKeys } } : {}),
         },
       });
       if (reply.status === 200 || reply.status === 201) return t.parse(`POST ${path}`, ContainerSchema, reply.body);

@@ -10,6 +10,7 @@ const ImageSchema = z
     plans: z.array(z.string()).openapi({ description: "The plans (GET /v1/plans ids) whose sessions may run it" }),
     defaultFor: z.array(z.string()).openapi({ description: "The plans whose sessions run it when connect names no image" }),
     jupyter: z.boolean().openapi({ description: "JupyterLab is installed (`ozekai jupyter`)" }),
+    ssh: z.boolean().openapi({ description: "An SSH server runs in its sessions (`ozekai ssh`, `ozekai ssh-config`)" }),
   })
   .openapi("Image");
 
@@ -24,5 +25,5 @@ const listRoute = createRoute({
 // Public, like the plan catalog: what a plan can run is part of choosing one, before signing up.
 // A host's local reference and how it is built stay the operators' business.
 export const imageRoutes = newApp().openapi(listRoute, (c) =>
-  c.json({ images: IMAGES.map(({ name, description, plans, defaultFor, jupyter }) => ({ name, description, plans: [...plans], defaultFor: [...defaultFor], jupyter })) }, 200),
+  c.json({ images: IMAGES.map(({ name, description, plans, defaultFor, jupyter, ssh }) => ({ name, description, plans: [...plans], defaultFor: [...defaultFor], jupyter, ssh })) }, 200),
 );

@@ -11,6 +11,7 @@ import type { DomainContext } from "../context";
 import { isUniqueViolation, newId } from "../db";
 import { AppError, fieldError } from "../errors";
 import { findUser } from "../owned";
+import { findImage } from "../plans";
 
 /** Enough for every machine a person works from; a bound on what each connect installs. */
 export const MAX_SSH_KEYS = 50;
@@ -82,11 +83,11 @@ export async function removeSshKey(ctx: DomainContext, userId: string, keyId: st
  */
 async function pushToRunningSession(ctx: DomainContext, userId: string): Promise<void> {
   const running = await ctx.db
-    .select({ id: sessions.id, hostId: sessions.hostId })
+    .select({ id: sessions.id, hostId: sessions.hostId, image: sessions.image })
     .from(sessions)
     .where(and(eq(sessions.userId, userId), eq(sessions.state, "running")))
     .get();
-  if (!running) return;
+  if (!running || !findImage(running.image)?.ssh) return; // no SSH server in its image: nothing to tell
   const keys = await ctx.db.select({ publicKey: sshKeys.publicKey }).from(sshKeys).where(eq(sshKeys.userId, userId));
   try {
     await (await ctx.provisioner(running.hostId)).replaceSshKeys(running.id, keys.map((k) => k.publicKey));

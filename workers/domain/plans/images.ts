@@ -20,6 +20,8 @@ export interface WorkspaceImage {
   defaultFor: readonly string[];
   /** JupyterLab is installed (`ozekai jupyter`). */
   jupyter: boolean;
+  /** An SSH server is installed (`ozekai ssh`): the host starts it with the account's keys. Without one, connect skips that step. */
+  ssh: boolean;
 }
 
 const CPU_PLANS = ["cpu-small"] as const;
@@ -35,6 +37,7 @@ export const IMAGES: readonly WorkspaceImage[] = [
     plans: ALL_PLANS,
     defaultFor: [],
     jupyter: false,
+    ssh: false,
   },
   {
     name: "base",
@@ -44,6 +47,7 @@ export const IMAGES: readonly WorkspaceImage[] = [
     plans: ALL_PLANS,
     defaultFor: CPU_PLANS,
     jupyter: false,
+    ssh: true,
   },
   {
     name: "cuda",
@@ -53,6 +57,7 @@ export const IMAGES: readonly WorkspaceImage[] = [
     plans: GPU_PLANS,
     defaultFor: [],
     jupyter: false,
+    ssh: true,
   },
   {
     name: "pytorch",
@@ -62,6 +67,7 @@ export const IMAGES: readonly WorkspaceImage[] = [
     plans: GPU_PLANS,
     defaultFor: GPU_PLANS,
     jupyter: true,
+    ssh: true,
   },
 ];
 

@@ -245,10 +245,11 @@ async function startSession(ctx: DomainContext, claim: Claim): Promise<Session> 
  */
 async function createContainer(ctx: DomainContext, client: ProvisionerClient, session: Session) {
   // The catalog's reference, never a string from the request; the host runs only those it allows.
-  const image = findImage(session.image)!.reference;
-  // The account's keys of this moment: a key removed since the last session is not installed (sshd reads only these).
-  const keys = await ctx.db.select({ publicKey: sshKeys.publicKey }).from(sshKeys).where(eq(sshKeys.userId, session.userId));
-  const input = { sessionId: session.id, workspaceId: session.workspaceId, tenantId: session.userId, image, plan: findPlan(session.planId)!, authorizedKeys: keys.map((k) => k.publicKey) };
+  const image = findImage(session.image)!;
+  // The account's keys of this moment: a key removed since the last session is not installed (sshd
+  // reads only these). An image without sshd skips the host's SSH step (an exec) altogether.
+  const keys = image.ssh ? await ctx.db.select({ publicKey: sshKeys.publicKey }).from(sshKeys).where(eq(sshKeys.userId, session.userId)) : null;
+  const input = { sessionId: session.id, workspaceId: session.workspaceId, tenantId: session.userId, image: image.reference, plan: findPlan(session.planId)!, authorizedKeys: keys?.map((k) => k.publicKey) ?? null };
   try {
     return await client.createContainer(input);
   } catch (error) {
