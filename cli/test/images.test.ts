@@ -42,8 +42,9 @@ describe("images", () => {
     expect(images.map((i) => i.name)).toEqual(["minimal", "base", "cuda", "pytorch"]);
     expect(images.find((i) => i.name === "base")?.defaultFor).toEqual(["cpu-small"]);
     const human = await ozekai(["images"], { configDir: newConfigDir() });
-    expect(human.stdout).toMatch(/^base +Debian .*default for cpu-small$/m);
-    expect(human.stdout).toMatch(/^pytorch .*jupyter$/m);
+    expect(human.stdout).toMatch(/^base +Debian .*default for cpu-small · ssh$/m);
+    expect(human.stdout).toMatch(/^pytorch .*jupyter · ssh$/m);
+    expect(human.stdout).toMatch(/^minimal +A static busybox shell[^·\n]*· plans: [^·\n]*$/m);
   });
 
   it("shell completion knows images, jupyter and connect's --image", async () => {
