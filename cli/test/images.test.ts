@@ -85,7 +85,7 @@ describe("a session on base", () => {
     expect(await fetch(`http://127.0.0.1:${local}/`).then(() => "answered", () => "refused")).toBe("refused");
   });
 
-  it("jupyter starts it with a fresh token, forwards it and prints the URL; a second run reuses it with the same token", async () => {
+  it("jupyter (a stand-in jupyter-lab in ~/.local/bin: PyPI is out of reach here) starts it with a fresh token, forwards it and prints the URL; a second run reuses it with the same token", async () => {
     const installed = await ozekai(["exec", "--", "sh", "-c", 'mkdir -p "$HOME/.local/bin" && cat >"$HOME/.local/bin/jupyter-lab" && chmod +x "$HOME/.local/bin/jupyter-lab"'], {
       configDir: user.configDir,
       stdin: STAND_IN,
