@@ -231,7 +231,7 @@ async function main() {
   );
 }
 
-/** One runtime's rounds: medians against plain tar, the issue's table with its goals, and where the time goes. */
+/** One runtime's rounds: medians against plain tar, the goals with what bounds a missed one, and where the time goes. */
 function report(rows: Round[], bytes: number, under: string, proxy: string, load: number[], alone: { putMBps: number; getMBps: number; archiveApiMBps: number }) {
   const m = (key: keyof (typeof rows)[number]) => median(rows.map((r) => r[key]));
   console.log(`\n— the Worker under ${under}\n\nCold storage vs plain tar, ${FILE_MB} MB workspace, median of ${ROUNDS} rounds (load ${fmtLoad(load)} after them)\n`);
@@ -252,7 +252,7 @@ function report(rows: Round[], bytes: number, under: string, proxy: string, load
   // What each path cannot pass here, measured alone on the same bytes (the lower of the two).
   const archiveWhy = `local R2 alone puts at ${fmt(alone.putMBps, 0)} MB/s (${fmt(alone.putMBps / tarC, 2)}×), Docker's archive API alone reads at ${fmt(alone.archiveApiMBps, 0)} MB/s (${fmt(alone.archiveApiMBps / tarC, 2)}×)`;
   const restoreWhy = `local R2 alone reads ranges at ${fmt(alone.getMBps, 0)} MB/s (${fmt(alone.getMBps / tarX, 2)}×)`;
-  console.log("\nThe issue's table (goal ≥ 0.5× plain tar):\n");
+  console.log("\nThe goals (≥ 0.5× plain tar):\n");
   console.log(
     table(
       ["path", "Ozekai", "baseline", "ratio", "goal", "why not, measured"],

@@ -97,6 +97,8 @@ describe("a session in the browser", () => {
       await w.page.goto(`${base}/dashboard`, { waitUntil: "networkidle" });
       await w.page.getByRole("button", { name: "Disconnect" }).click();
       await expect.poll(() => w.page.locator(".billing").textContent(), { timeout: 60_000 }).toBe("Nothing is billing now.");
+      // The workspace keeps the host key its session made, so a first SSH connection can be checked against it.
+      expect(await w.page.getByTestId("workspace-ssh-host-key").textContent()).toMatch(/^SHA256:[A-Za-z0-9+/]{43} \(ED25519\)$/);
       await expect.poll(() => terminalTab.getByTestId("terminal-status").textContent(), { timeout: 30_000 }).toMatch(/^The session has ended/);
       expect(await terminalTab.getByRole("button", { name: "Reconnect" }).count()).toBe(1);
       expect(await audit(w, "dashboard-disconnected-desktop")).toEqual(clean);

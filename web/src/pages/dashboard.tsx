@@ -168,7 +168,7 @@ export function DashboardPage() {
                 <dt>Deleted for inactivity on</dt>
                 <dd>{workspace.deletesAt ? when(workspace.deletesAt) : "not while you are active"}</dd>
                 <dt>SSH host key</dt>
-                <dd>{workspace.sshHostKey ? <code>{workspace.sshHostKey.fingerprint} (ED25519)</code> : "none yet"}</dd>
+                <dd data-testid="workspace-ssh-host-key">{workspace.sshHostKey ? <code>{workspace.sshHostKey.fingerprint} (ED25519)</code> : "none yet"}</dd>
               </dl>
               {workspace.transfer && (
                 <p>
